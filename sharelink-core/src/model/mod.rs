@@ -1,0 +1,13 @@
+//! The domain model: shares, their settings, visitors, and the newtypes they are made of.
+
+pub mod email;
+pub mod form;
+pub mod ids;
+pub mod ip;
+pub mod key;
+pub mod password;
+pub mod path;
+pub mod rights;
+pub mod session;
+pub mod settings;
+pub mod share;

@@ -1,0 +1,287 @@
+//! Normalised relative paths, and their confinement inside a share's items.
+
+use crate::PathError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest accepted path, in bytes.
+pub const MAX_PATH_BYTES: usize = 4096;
+/// Longest accepted path segment, in bytes.
+pub const MAX_SEGMENT_BYTES: usize = 255;
+
+/// A normalised relative path: segments joined by `/`, none empty, `.` or `..`,
+/// no backslash, NUL or control character. The empty path is the root.
+///
+/// Every path a visitor sends is parsed into this type before it meets storage, so a
+/// path joined onto a shared item can never leave it.
+///
+/// ```
+/// use sharelink_core::SharePath;
+/// let p = SharePath::parse("reports/2026/q1.pdf").unwrap();
+/// assert_eq!(p.file_name(), Some("q1.pdf"));
+/// assert!(SharePath::parse("../etc/passwd").is_err());
+/// assert!(SharePath::parse("/etc/passwd").is_err());
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SharePath(String);
+
+impl SharePath {
+    /// The root (empty) path.
+    pub fn root() -> Self {
+        Self(String::new())
+    }
+
+    /// Parses a path, refusing anything that is not already normalised.
+    ///
+    /// # Errors
+    /// [`PathError`] naming the first rule the text breaks.
+    pub fn parse(text: &str) -> Result<Self, PathError> {
+        if text.is_empty() {
+            return Ok(Self::root());
+        }
+        if text.len() > MAX_PATH_BYTES {
+            return Err(too_long());
+        }
+        if text.starts_with('/') {
+            return Err(PathError::Absolute);
+        }
+        for segment in text.split('/') {
+            check_segment(segment)?;
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// Parses a single path segment (a file or folder name).
+    ///
+    /// # Errors
+    /// [`PathError`] when the name is empty, `.`/`..`, holds `/`, `\` or control characters.
+    pub fn segment(name: &str) -> Result<Self, PathError> {
+        if name.contains('/') {
+            return Err(PathError::EmptySegment);
+        }
+        check_segment(name)?;
+        Ok(Self(name.to_owned()))
+    }
+
+    /// Whether this is the root.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The path as text (`""` for the root).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The segments, in order (none for the root).
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/').filter(|s| !s.is_empty())
+    }
+
+    /// The last segment, if not the root.
+    pub fn file_name(&self) -> Option<&str> {
+        self.segments().last()
+    }
+
+    /// The lower-cased extension of the last segment (`"pdf"` for `a/B.PDF`), if any.
+    pub fn extension(&self) -> Option<String> {
+        let name = self.file_name()?;
+        let (stem, ext) = name.rsplit_once('.')?;
+        (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
+    }
+
+    /// The parent path; `None` for the root.
+    pub fn parent(&self) -> Option<SharePath> {
+        if self.is_root() {
+            return None;
+        }
+        Some(match self.0.rsplit_once('/') {
+            Some((parent, _)) => Self(parent.to_owned()),
+            None => Self::root(),
+        })
+    }
+
+    /// This path followed by `other`. Both are normalised, so the result is too,
+    /// and it always lies under `self`.
+    ///
+    /// # Errors
+    /// [`PathError::TooLong`] when the joined path exceeds [`MAX_PATH_BYTES`].
+    pub fn join(&self, other: &SharePath) -> Result<SharePath, PathError> {
+        let joined = match (self.is_root(), other.is_root()) {
+            (_, true) => self.0.clone(),
+            (true, false) => other.0.clone(),
+            (false, false) => format!("{}/{}", self.0, other.0),
+        };
+        if joined.len() > MAX_PATH_BYTES {
+            return Err(too_long());
+        }
+        Ok(Self(joined))
+    }
+
+    /// Whether `self` is `base` or lies under it (segment-wise, so `ab` is not under `a`).
+    pub fn starts_with(&self, base: &SharePath) -> bool {
+        base.is_root()
+            || self.0 == base.0
+            || (self.0.starts_with(&base.0) && self.0.as_bytes().get(base.0.len()) == Some(&b'/'))
+    }
+
+    /// The part of `self` below `base`, if `self` lies under `base`.
+    pub fn strip_prefix(&self, base: &SharePath) -> Option<SharePath> {
+        if !self.starts_with(base) {
+            return None;
+        }
+        if base.is_root() {
+            return Some(self.clone());
+        }
+        Some(Self(
+            self.0[base.0.len()..].trim_start_matches('/').to_owned(),
+        ))
+    }
+}
+
+fn too_long() -> PathError {
+    PathError::TooLong {
+        max_bytes: MAX_PATH_BYTES,
+        max_segment: MAX_SEGMENT_BYTES,
+    }
+}
+
+fn check_segment(segment: &str) -> Result<(), PathError> {
+    match segment {
+        "" => return Err(PathError::EmptySegment),
+        "." => return Err(PathError::DotSegment),
+        ".." => return Err(PathError::ParentSegment),
+        _ => {}
+    }
+    if segment.len() > MAX_SEGMENT_BYTES {
+        return Err(too_long());
+    }
+    if segment.contains('\\') {
+        return Err(PathError::Backslash);
+    }
+    if segment.chars().any(char::is_control) {
+        return Err(PathError::ControlCharacter);
+    }
+    Ok(())
+}
+
+impl TryFrom<String> for SharePath {
+    type Error = PathError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<SharePath> for String {
+    fn from(p: SharePath) -> String {
+        p.0
+    }
+}
+
+impl fmt::Display for SharePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for SharePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SharePath({:?})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn table_of_refused_paths() {
+        let cases: &[(&str, PathError)] = &[
+            ("/a", PathError::Absolute),
+            ("..", PathError::ParentSegment),
+            ("a/../b", PathError::ParentSegment),
+            ("a/./b", PathError::DotSegment),
+            (".", PathError::DotSegment),
+            ("a//b", PathError::EmptySegment),
+            ("a/", PathError::EmptySegment),
+            ("a\\b", PathError::Backslash),
+            ("..\\x", PathError::Backslash),
+            ("a\0b", PathError::ControlCharacter),
+            ("a\nb", PathError::ControlCharacter),
+            ("a\u{7f}", PathError::ControlCharacter),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(SharePath::parse(text).as_ref(), Err(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn accepted_paths_keep_their_text() {
+        for text in [
+            "",
+            "a",
+            "a/b",
+            "résumé.pdf",
+            "...",
+            "a..b",
+            ".hidden",
+            "x y/z",
+        ] {
+            assert_eq!(SharePath::parse(text).unwrap().as_str(), text);
+        }
+    }
+
+    #[test]
+    fn too_long_is_refused() {
+        assert!(SharePath::parse(&"a".repeat(256)).is_err());
+        let long = vec!["a".repeat(200); 21].join("/");
+        assert!(SharePath::parse(&long).is_err());
+    }
+
+    #[test]
+    fn starts_with_is_segment_wise() {
+        let a = SharePath::parse("a").unwrap();
+        assert!(SharePath::parse("a/b").unwrap().starts_with(&a));
+        assert!(SharePath::parse("a").unwrap().starts_with(&a));
+        assert!(!SharePath::parse("ab").unwrap().starts_with(&a));
+        assert!(
+            SharePath::parse("ab")
+                .unwrap()
+                .starts_with(&SharePath::root())
+        );
+    }
+
+    #[test]
+    fn parent_extension_and_strip() {
+        let p = SharePath::parse("a/b/c.TXT").unwrap();
+        assert_eq!(p.parent().unwrap().as_str(), "a/b");
+        assert_eq!(p.extension().as_deref(), Some("txt"));
+        assert_eq!(SharePath::parse(".bashrc").unwrap().extension(), None);
+        let base = SharePath::parse("a").unwrap();
+        assert_eq!(p.strip_prefix(&base).unwrap().as_str(), "b/c.TXT");
+        assert_eq!(SharePath::root().parent(), None);
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_paths_never_escape(text in "[a./\\\\\0b]{0,12}") {
+            if let Ok(p) = SharePath::parse(&text) {
+                prop_assert!(!p.as_str().starts_with('/'));
+                for s in p.segments() {
+                    prop_assert!(s != ".." && s != "." && !s.is_empty());
+                    prop_assert!(!s.contains('\\') && !s.contains('\0'));
+                }
+                let base = SharePath::parse("shared/folder").unwrap();
+                let joined = base.join(&p).unwrap();
+                prop_assert!(joined.starts_with(&base));
+            }
+        }
+
+        #[test]
+        fn parse_roundtrips_display(p in crate::testing::share_path()) {
+            prop_assert_eq!(SharePath::parse(p.as_str()).unwrap(), p);
+        }
+    }
+}

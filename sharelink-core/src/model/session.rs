@@ -1,0 +1,63 @@
+//! Visitor sessions: what one browser has proven to one share.
+
+use crate::{BrowserId, DeviceId, Email, RecipientId, RegistrationId, SessionId, ShareId, UserId};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// One visitor's session on one share: the gates passed and the facts about the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorSession {
+    /// The session token (secret).
+    pub id: SessionId,
+    /// The share.
+    pub share_id: ShareId,
+    /// The visitor's browser.
+    pub browser: BrowserId,
+    /// The visitor's device (for device binding).
+    pub device: Option<DeviceId>,
+    /// The client address as seen (after trusted proxies).
+    pub client_ip: Option<IpAddr>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+    /// Opened.
+    pub created_at: OffsetDateTime,
+    /// Gate 1, emailed-only: the recipient whose link this browser is bound to.
+    pub recipient: Option<RecipientId>,
+    /// Gate 1, verified emails: the address proven with a one-time code.
+    pub verified_email: Option<Email>,
+    /// Gate 1, organization: the signed-in user of the embedding app.
+    pub org_user: Option<UserId>,
+    /// Gate 3: the password was given.
+    pub password_passed: bool,
+    /// Gate 4: the registration the visitor submitted.
+    pub registration: Option<RegistrationId>,
+    /// Gate 5: the terms were accepted.
+    pub clickwrap_accepted: bool,
+}
+
+impl VisitorSession {
+    /// A session that has passed no gate yet.
+    pub fn new(
+        id: SessionId,
+        share_id: ShareId,
+        browser: BrowserId,
+        created_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            share_id,
+            browser,
+            device: None,
+            client_ip: None,
+            user_agent: None,
+            created_at,
+            recipient: None,
+            verified_email: None,
+            org_user: None,
+            password_passed: false,
+            registration: None,
+            clickwrap_accepted: false,
+        }
+    }
+}

@@ -1,0 +1,940 @@
+//! The share aggregate: items, settings (requested and effective), and its state.
+
+use crate::model::form::RegistrationForm;
+use crate::model::ip::IpAllowList;
+use crate::model::password::PasswordHash;
+use crate::{
+    Action, AllowedActions, BrowserId, DeviceId, Email, EmailPattern, PathError, RecipientId,
+    SettingsError, ShareId, SharePath, UrlKey, UserId,
+};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::{OffsetDateTime, UtcOffset};
+
+/// Longest share name.
+pub const MAX_NAME: usize = 200;
+/// Longest description, internal note, terms or message.
+pub const MAX_TEXT: usize = 10_000;
+/// Longest alias (display name of an item).
+pub const MAX_ALIAS: usize = 255;
+
+/// Whether an item is a file or a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A single file.
+    File,
+    /// A folder and everything in it.
+    Folder,
+}
+
+/// One shared path with an optional display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareItem {
+    /// Path in the file store (never the root).
+    pub path: SharePath,
+    /// File or folder.
+    pub kind: ItemKind,
+    /// The name visitors see instead of the file name.
+    pub alias: Option<String>,
+    /// For snapshot shares: the original path the copy at `path` was taken from (the
+    /// creator's rights are checked there).
+    #[serde(default)]
+    pub origin: Option<SharePath>,
+}
+
+impl ShareItem {
+    /// An item, checked: the path is not the root; the alias, if any, is a valid name.
+    ///
+    /// # Errors
+    /// [`SettingsError::BadAlias`] or a path error (as [`SettingsError::BadAlias`] of the path).
+    pub fn new(
+        path: SharePath,
+        kind: ItemKind,
+        alias: Option<String>,
+    ) -> Result<Self, SettingsError> {
+        if path.is_root() {
+            return Err(SettingsError::BadAlias(String::new()));
+        }
+        let alias = alias.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
+        if let Some(a) = &alias
+            && (SharePath::segment(a).is_err() || a.chars().count() > MAX_ALIAS)
+        {
+            return Err(SettingsError::BadAlias(a.chars().take(60).collect()));
+        }
+        Ok(Self {
+            path,
+            kind,
+            alias,
+            origin: None,
+        })
+    }
+
+    /// The path whose rights govern this item: the origin of a snapshot, else `path`.
+    pub fn rights_path(&self) -> &SharePath {
+        self.origin.as_ref().unwrap_or(&self.path)
+    }
+
+    /// The name visitors see: the alias, or the file name.
+    pub fn display_name(&self) -> &str {
+        self.alias
+            .as_deref()
+            .or_else(|| self.path.file_name())
+            .unwrap_or_default()
+    }
+}
+
+/// How items are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareMode {
+    /// Live references: edits and new files show at once.
+    #[default]
+    Reference,
+    /// "Send files": items are copied at creation and served from the copy.
+    Snapshot,
+}
+
+/// When a share is usable: an optional start and expiry, as UTC instants, and the
+/// creator's time zone for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// Not usable before this instant.
+    pub starts_at: Option<OffsetDateTime>,
+    /// Not usable from this instant on.
+    pub expires_at: Option<OffsetDateTime>,
+    /// The creator's UTC offset, for showing dates as they meant them.
+    pub display_offset: UtcOffset,
+    /// The creator's IANA time-zone name, if known (a label only).
+    pub time_zone: Option<String>,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            starts_at: None,
+            expires_at: None,
+            display_offset: UtcOffset::UTC,
+            time_zone: None,
+        }
+    }
+}
+
+/// What a use limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UseUnit {
+    /// Visitor sessions opened.
+    Visit,
+    /// Files or ZIPs served.
+    Download,
+    /// Any visitor action (list, preview, download, upload, …), not opening the link.
+    Operation,
+}
+
+/// A use limit: at most `max` uses of `unit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UseLimit {
+    /// Most uses (at least 1).
+    pub max: u32,
+    /// What counts as a use.
+    pub unit: UseUnit,
+}
+
+impl UseLimit {
+    /// "One-time use": one download.
+    pub const ONE_TIME: UseLimit = UseLimit {
+        max: 1,
+        unit: UseUnit::Download,
+    };
+
+    /// Whether `action` spends a use under this limit.
+    pub fn counts(&self, action: Action) -> bool {
+        match self.unit {
+            UseUnit::Visit => action == Action::Visit,
+            UseUnit::Download => action.is_download(),
+            UseUnit::Operation => action != Action::Visit,
+        }
+    }
+
+    /// Whether `used` uses exhaust the limit for `action`. Under a visit limit, sessions
+    /// already open keep working; under the other units, an exhausted share refuses all.
+    pub fn exhausted_for(&self, used: u32, action: Action) -> bool {
+        used >= self.max && (self.unit != UseUnit::Visit || action == Action::Visit)
+    }
+}
+
+/// Who may pass the first gate.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "patterns", rename_all = "snake_case")]
+pub enum AccessControl {
+    /// Anyone with the link.
+    #[default]
+    Anyone,
+    /// Only per-recipient links sent by email; each binds to the first browser.
+    EmailedOnly,
+    /// Visitors proving (with a one-time code) an email matching one of the patterns.
+    VerifiedEmails(Vec<EmailPattern>),
+    /// Only signed-in users of the embedding application.
+    Organization,
+}
+
+impl AccessControl {
+    /// Whether the share is public in the seed's sense (not organization-only).
+    pub fn is_public(&self) -> bool {
+        !matches!(self, AccessControl::Organization)
+    }
+}
+
+/// Terms a visitor must accept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clickwrap {
+    /// Heading.
+    pub title: String,
+    /// The terms (plain text).
+    pub terms: String,
+}
+
+/// Text drawn over image previews. Placeholders: `{email}`, `{ip}`, `{time}`, `{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermark {
+    /// The template.
+    pub text: String,
+}
+
+/// What a watermark may mention about the visitor.
+#[derive(Debug, Clone, Default)]
+pub struct WatermarkVars {
+    /// Verified or registered email.
+    pub email: Option<String>,
+    /// Registered name.
+    pub name: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+    /// Time of the request, formatted.
+    pub time: Option<String>,
+}
+
+impl Watermark {
+    /// The text with placeholders filled in (unknown values become empty).
+    pub fn render(&self, vars: &WatermarkVars) -> String {
+        self.text
+            .replace("{email}", vars.email.as_deref().unwrap_or(""))
+            .replace("{name}", vars.name.as_deref().unwrap_or(""))
+            .replace("{ip}", vars.ip.as_deref().unwrap_or(""))
+            .replace("{time}", vars.time.as_deref().unwrap_or(""))
+    }
+}
+
+/// The fields of a registration form as a visitor sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldsView {
+    /// The fields, in order.
+    pub fields: Vec<crate::FormField>,
+}
+
+impl FieldsView {
+    /// The visitor's view of a form.
+    pub fn of(form: &RegistrationForm) -> Self {
+        Self {
+            fields: form.fields(),
+        }
+    }
+}
+
+/// How visitors' uploads are arranged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploaderFolder {
+    /// Straight into the target folder.
+    #[default]
+    None,
+    /// A subfolder named from the visitor's registration or verified email.
+    ByIdentity,
+    /// A subfolder named from the time of the visit.
+    ByTime,
+}
+
+/// Rules for visitors' uploads.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UploadRules {
+    /// Lower-case extensions allowed (`None`: any).
+    pub allowed_extensions: Option<Vec<String>>,
+    /// Largest single file, in bytes.
+    pub max_file_bytes: Option<u64>,
+    /// Most bytes all uploads to the share may add up to.
+    pub max_share_bytes: Option<u64>,
+    /// Per-uploader subfolders.
+    pub subfolder: UploaderFolder,
+}
+
+/// Why an upload is refused by the share's upload rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UploadViolation {
+    /// The file type is not among the allowed ones.
+    #[error("files of this type may not be uploaded here")]
+    TypeNotAllowed,
+    /// The file is too large.
+    #[error("the file is larger than {max} bytes")]
+    FileTooLarge {
+        /// The limit.
+        max: u64,
+    },
+    /// The share's upload quota would be exceeded.
+    #[error("the share's upload space ({max} bytes) would be exceeded")]
+    ShareFull {
+        /// The limit.
+        max: u64,
+    },
+    /// The file name is not a valid name.
+    #[error("the file name is not valid")]
+    BadName,
+}
+
+impl UploadRules {
+    /// Checks a file about to be uploaded (`size` when known up front), given the bytes
+    /// already uploaded to the share.
+    ///
+    /// # Errors
+    /// The first [`UploadViolation`].
+    pub fn check(
+        &self,
+        file_name: &str,
+        size: Option<u64>,
+        uploaded_so_far: u64,
+    ) -> Result<(), UploadViolation> {
+        let name = SharePath::segment(file_name).map_err(|_| UploadViolation::BadName)?;
+        if let Some(allowed) = &self.allowed_extensions {
+            let ext = name.extension();
+            if !ext.is_some_and(|e| allowed.iter().any(|a| a.eq_ignore_ascii_case(&e))) {
+                return Err(UploadViolation::TypeNotAllowed);
+            }
+        }
+        if let Some(size) = size {
+            self.check_size(size, uploaded_so_far)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a size (known, or counted while streaming) against both limits.
+    ///
+    /// # Errors
+    /// [`UploadViolation::FileTooLarge`] or [`UploadViolation::ShareFull`].
+    pub fn check_size(&self, size: u64, uploaded_so_far: u64) -> Result<(), UploadViolation> {
+        if let Some(max) = self.max_file_bytes
+            && size > max
+        {
+            return Err(UploadViolation::FileTooLarge { max });
+        }
+        if let Some(max) = self.max_share_bytes
+            && uploaded_so_far.saturating_add(size) > max
+        {
+            return Err(UploadViolation::ShareFull { max });
+        }
+        Ok(())
+    }
+
+    /// The per-uploader subfolder name, if the rules ask for one: built from the
+    /// visitor's name or email (or the time), with anything unsafe replaced, so uploads
+    /// of different visitors never collide.
+    pub fn uploader_folder(
+        &self,
+        name: Option<&str>,
+        email: Option<&Email>,
+        at: OffsetDateTime,
+    ) -> Option<SharePath> {
+        let raw = match self.subfolder {
+            UploaderFolder::None => return None,
+            UploaderFolder::ByIdentity => match (name, email) {
+                (Some(n), Some(e)) => format!("{n} ({})", e.as_str()),
+                (None, Some(e)) => e.as_str().to_owned(),
+                (Some(n), None) => n.to_owned(),
+                (None, None) => time_label(at),
+            },
+            UploaderFolder::ByTime => time_label(at),
+        };
+        Some(safe_segment(&raw))
+    }
+}
+
+fn time_label(at: OffsetDateTime) -> String {
+    let at = at.to_offset(UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}.{:02}.{:02}.{:03}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
+/// Turns any text into a safe single path segment (control characters, slashes and
+/// backslashes replaced; dots-only names and empty names avoided; length bounded).
+pub fn safe_segment(raw: &str) -> SharePath {
+    let mut s: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '/' || c == '\\' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(100)
+        .collect();
+    s = s.trim().to_owned();
+    if s.is_empty() || s.chars().all(|c| c == '.') {
+        s = format!("_{s}");
+    }
+    SharePath::segment(&s).unwrap_or_else(|_| SharePath::root())
+}
+
+/// The settings of a share, as requested by its creator or as in effect after policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareSettings {
+    /// Searchable title.
+    pub name: String,
+    /// Public text shown to visitors.
+    pub description: Option<String>,
+    /// Text for the owner and admins only.
+    pub internal_note: Option<String>,
+    /// What visitors may do.
+    pub allowed: AllowedActions,
+    /// Reference (live) or snapshot.
+    pub mode: ShareMode,
+    /// Start, expiry and display time zone.
+    pub schedule: Schedule,
+    /// Optional use limit.
+    pub use_limit: Option<UseLimit>,
+    /// The first gate.
+    pub access: AccessControl,
+    /// Bind to the first device that opens the link.
+    pub device_binding: bool,
+    /// Client addresses allowed (empty: all).
+    pub ip_allow: IpAllowList,
+    /// Protected by a password.
+    pub password: bool,
+    /// The access code travels in the link, so visitors skip the prompt.
+    pub password_autofill: bool,
+    /// A form to fill in first.
+    pub registration: Option<RegistrationForm>,
+    /// Terms to accept first.
+    pub clickwrap: Option<Clickwrap>,
+    /// Text drawn on image previews.
+    pub watermark: Option<Watermark>,
+    /// Folder where visitors' uploads land.
+    pub inbox: Option<SharePath>,
+    /// Rules for uploads.
+    pub upload_rules: UploadRules,
+    /// Email the owner when something is downloaded.
+    pub notify_on_download: bool,
+}
+
+impl ShareSettings {
+    /// Default settings with a name: download level, no expiry asked, no gates.
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            description: None,
+            internal_note: None,
+            allowed: AllowedActions::Download,
+            mode: ShareMode::Reference,
+            schedule: Schedule::default(),
+            use_limit: None,
+            access: AccessControl::Anyone,
+            device_binding: false,
+            ip_allow: IpAllowList::default(),
+            password: false,
+            password_autofill: false,
+            registration: None,
+            clickwrap: None,
+            watermark: None,
+            inbox: None,
+            upload_rules: UploadRules::default(),
+            notify_on_download: false,
+        }
+    }
+
+    /// Checks what does not depend on policy: name and text lengths, item constraints
+    /// of the level, the inbox, a positive use limit, form definitions, patterns, start
+    /// before expiry.
+    ///
+    /// # Errors
+    /// [`SettingsError`] for the first problem.
+    pub fn check(&self, items: &[ShareItem], max_items: usize) -> Result<(), SettingsError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control)
+        {
+            return Err(SettingsError::BadName { max: MAX_NAME });
+        }
+        for (field, text) in [
+            ("description", &self.description),
+            ("internal_note", &self.internal_note),
+            (
+                "watermark",
+                &self.watermark.as_ref().map(|w| w.text.clone()),
+            ),
+            (
+                "clickwrap",
+                &self
+                    .clickwrap
+                    .as_ref()
+                    .map(|c| format!("{}{}", c.title, c.terms)),
+            ),
+        ] {
+            if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT) {
+                return Err(SettingsError::TextTooLong {
+                    field,
+                    max: MAX_TEXT,
+                });
+            }
+        }
+        check_items(items, self.allowed, max_items)?;
+        if let Some(inbox) = &self.inbox {
+            let inside = items
+                .iter()
+                .any(|i| i.kind == ItemKind::Folder && inbox.starts_with(&i.path));
+            if inbox.is_root() || !inside {
+                return Err(SettingsError::BadInbox);
+            }
+        }
+        if self.use_limit.is_some_and(|l| l.max == 0) {
+            return Err(SettingsError::ZeroUseLimit);
+        }
+        if let Some(form) = &self.registration {
+            form.check()?;
+        }
+        if let AccessControl::VerifiedEmails(p) = &self.access
+            && p.is_empty()
+        {
+            return Err(SettingsError::NoEmailPatterns);
+        }
+        if let (Some(s), Some(e)) = (self.schedule.starts_at, self.schedule.expires_at)
+            && s >= e
+        {
+            return Err(SettingsError::StartAfterExpiry);
+        }
+        let r = &self.upload_rules;
+        if r.max_file_bytes == Some(0) || r.max_share_bytes == Some(0) {
+            return Err(SettingsError::ZeroUploadLimit);
+        }
+        Ok(())
+    }
+}
+
+/// Checks a share's items against its level: at least one, at most `max_items`, distinct
+/// display names, folders for upload levels, no files in a drop box.
+///
+/// # Errors
+/// [`SettingsError`] for the first problem.
+pub fn check_items(
+    items: &[ShareItem],
+    allowed: AllowedActions,
+    max_items: usize,
+) -> Result<(), SettingsError> {
+    if items.is_empty() {
+        return Err(SettingsError::NoItems);
+    }
+    if items.len() > max_items {
+        return Err(SettingsError::TooManyItems { max: max_items });
+    }
+    let mut names = std::collections::HashSet::new();
+    for item in items {
+        if !names.insert(item.display_name().to_lowercase()) {
+            return Err(SettingsError::DuplicateItemName(
+                item.display_name().to_owned(),
+            ));
+        }
+    }
+    if allowed.needs_folder() && !items.iter().any(|i| i.kind == ItemKind::Folder) {
+        return Err(SettingsError::NeedsFolder(allowed.as_str()));
+    }
+    if !allowed.allows_file_items() && items.iter().any(|i| i.kind == ItemKind::File) {
+        return Err(SettingsError::UploadOnlyHasFile);
+    }
+    Ok(())
+}
+
+/// A change policy made to what the creator asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Adjustment {
+    /// No expiry was asked; the site default applies.
+    ExpiryDefaulted {
+        /// The expiry given.
+        to: OffsetDateTime,
+    },
+    /// The expiry asked for is beyond the site's maximum lifetime.
+    ExpiryCapped {
+        /// What was asked (`None`: never expire).
+        requested: Option<OffsetDateTime>,
+        /// The expiry given.
+        to: OffsetDateTime,
+    },
+    /// The expiry asked for is sooner than the site's minimum lifetime.
+    ExpiryRaised {
+        /// What was asked.
+        requested: OffsetDateTime,
+        /// The expiry given.
+        to: OffsetDateTime,
+    },
+    /// The site requires a password on every share.
+    PasswordRequired,
+    /// The level was reduced to what the creator may do on every item.
+    LevelReduced {
+        /// What was asked.
+        requested: AllowedActions,
+        /// What is in effect.
+        to: AllowedActions,
+    },
+    /// The site does not allow device binding.
+    DeviceBindingUnavailable,
+}
+
+/// The lifecycle state of a share at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareState {
+    /// Its start date is in the future.
+    NotYetActive,
+    /// Usable.
+    Active,
+    /// Past its expiry.
+    Expired,
+    /// Its use limit is reached.
+    Exhausted,
+}
+
+/// A share: the aggregate root.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    /// Internal id.
+    pub id: ShareId,
+    /// Public key.
+    pub key: UrlKey,
+    /// The creator and owner.
+    pub owner: UserId,
+    /// What is shared.
+    pub items: Vec<ShareItem>,
+    /// What the creator asked for.
+    pub requested: ShareSettings,
+    /// What is in effect after site policy and the creator's rights.
+    pub settings: ShareSettings,
+    /// How `settings` differs from `requested`, and why.
+    pub adjustments: Vec<Adjustment>,
+    /// The password's hash, when protected.
+    pub password_hash: Option<PasswordHash>,
+    /// The device the share is bound to, once one opened it.
+    pub bound_device: Option<DeviceId>,
+    /// Uses spent (under `settings.use_limit`).
+    pub uses: u32,
+    /// Bytes uploaded by visitors so far.
+    pub uploaded_bytes: u64,
+    /// When the owner was reminded of the coming expiry (once per expiry).
+    pub reminder_sent_at: Option<OffsetDateTime>,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+impl fmt::Debug for Share {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Share")
+            .field("id", &self.id)
+            .field("owner", &self.owner)
+            .field("name", &self.settings.name)
+            .field("items", &self.items.len())
+            .field("uses", &self.uses)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Share {
+    /// The state at `now`. Expiry wins over exhaustion, which wins over not-yet-active.
+    pub fn state(&self, now: OffsetDateTime) -> ShareState {
+        let s = &self.settings.schedule;
+        if s.expires_at.is_some_and(|e| now >= e) {
+            ShareState::Expired
+        } else if self.settings.use_limit.is_some_and(|l| self.uses >= l.max) {
+            ShareState::Exhausted
+        } else if s.starts_at.is_some_and(|st| now < st) {
+            ShareState::NotYetActive
+        } else {
+            ShareState::Active
+        }
+    }
+
+    /// Where a visitor path points: the share's top level (the list of items), or a
+    /// path inside one item. The first segment names an item by its display name.
+    ///
+    /// # Errors
+    /// `None` when no item has that name, or a file item is followed by more segments.
+    pub fn resolve(&self, visitor: &SharePath) -> Option<Resolved> {
+        let mut segs = visitor.segments();
+        let Some(first) = segs.next() else {
+            return Some(Resolved::Top);
+        };
+        let (index, item) = self
+            .items
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.display_name() == first)?;
+        let rest: Vec<&str> = segs.collect();
+        if item.kind == ItemKind::File && !rest.is_empty() {
+            return None;
+        }
+        let rel = SharePath::parse(&rest.join("/")).ok()?;
+        let storage = item.path.join(&rel).ok()?;
+        Some(Resolved::Item {
+            index,
+            storage,
+            rel,
+        })
+    }
+
+    /// The storage path of a visitor path, only if it lies inside an item.
+    pub fn storage_path(&self, visitor: &SharePath) -> Option<SharePath> {
+        match self.resolve(visitor)? {
+            Resolved::Top => None,
+            Resolved::Item { storage, .. } => Some(storage),
+        }
+    }
+
+    /// The visitor path of a storage path, if that path lies inside an item.
+    pub fn visitor_path(&self, storage: &SharePath) -> Result<SharePath, PathError> {
+        for item in &self.items {
+            if let Some(rel) = storage.strip_prefix(&item.path) {
+                let head = SharePath::segment(item.display_name())?;
+                return head.join(&rel);
+            }
+        }
+        Err(PathError::Root)
+    }
+}
+
+/// Where a visitor path points (see [`Share::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// The share's top level.
+    Top,
+    /// Inside an item.
+    Item {
+        /// Which item.
+        index: usize,
+        /// The path in the file store.
+        storage: SharePath,
+        /// The path relative to the item.
+        rel: SharePath,
+    },
+}
+
+/// A recipient of a share sent by email, with their own link code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// Id.
+    pub id: RecipientId,
+    /// The share.
+    pub share_id: ShareId,
+    /// Where the link was sent.
+    pub email: Email,
+    /// Their company.
+    pub company: Option<String>,
+    /// A note about them (owner only).
+    pub note: Option<String>,
+    /// When the last link was sent.
+    pub sent_at: Option<OffsetDateTime>,
+    /// The secret code in their link (`/s/<key>?r=<code>`); replaced when re-sent.
+    pub link_code: String,
+    /// The browser their link is bound to, once opened.
+    pub bound_browser: Option<BrowserId>,
+}
+
+impl fmt::Debug for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recipient")
+            .field("id", &self.id)
+            .field("share_id", &self.share_id)
+            .field("email", &self.email)
+            .field("bound", &self.bound_browser.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What opening a recipient's link in a browser means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    /// First open: bind the link to this browser.
+    BindNow,
+    /// Already bound to this browser.
+    SameBrowser,
+    /// Bound to another browser: refuse, and send the recipient a fresh link.
+    OtherBrowser,
+}
+
+impl Recipient {
+    /// Decides what opening the link in `browser` means (the rule of emailed-only access).
+    pub fn binding_for(&self, browser: &BrowserId) -> Binding {
+        match &self.bound_browser {
+            None => Binding::BindNow,
+            Some(b) if b == browser => Binding::SameBrowser,
+            Some(_) => Binding::OtherBrowser,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(path: &str, kind: ItemKind, alias: Option<&str>) -> ShareItem {
+        ShareItem::new(
+            SharePath::parse(path).unwrap(),
+            kind,
+            alias.map(str::to_owned),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn item_constraints_of_levels() {
+        let file = item("a/report.pdf", ItemKind::File, None);
+        let folder = item("a/inbox", ItemKind::Folder, None);
+        assert!(check_items(std::slice::from_ref(&file), AllowedActions::Download, 10).is_ok());
+        assert_eq!(
+            check_items(std::slice::from_ref(&file), AllowedActions::Upload, 10),
+            Err(SettingsError::NeedsFolder("upload"))
+        );
+        assert_eq!(
+            check_items(&[file.clone(), folder.clone()], AllowedActions::Upload, 10),
+            Err(SettingsError::UploadOnlyHasFile)
+        );
+        assert!(check_items(std::slice::from_ref(&folder), AllowedActions::Upload, 10).is_ok());
+        assert!(check_items(&[file.clone(), folder.clone()], AllowedActions::Full, 10).is_ok());
+        assert_eq!(
+            check_items(&[], AllowedActions::Download, 10),
+            Err(SettingsError::NoItems)
+        );
+        let dup = item("b/report.pdf", ItemKind::File, None);
+        assert!(matches!(
+            check_items(&[file.clone(), dup], AllowedActions::Download, 10),
+            Err(SettingsError::DuplicateItemName(_))
+        ));
+        let aliased = item("b/report.pdf", ItemKind::File, Some("Report B.pdf"));
+        assert!(check_items(&[file, aliased], AllowedActions::Download, 1).is_err());
+    }
+
+    #[test]
+    fn aliases_must_be_names() {
+        assert!(
+            ShareItem::new(
+                SharePath::parse("a").unwrap(),
+                ItemKind::File,
+                Some("x/y".into())
+            )
+            .is_err()
+        );
+        assert!(
+            ShareItem::new(
+                SharePath::parse("a").unwrap(),
+                ItemKind::File,
+                Some("..".into())
+            )
+            .is_err()
+        );
+        assert!(ShareItem::new(SharePath::root(), ItemKind::Folder, None).is_err());
+    }
+
+    #[test]
+    fn use_limit_counting() {
+        let visits = UseLimit {
+            max: 2,
+            unit: UseUnit::Visit,
+        };
+        assert!(visits.counts(Action::Visit) && !visits.counts(Action::Download));
+        assert!(
+            visits.exhausted_for(2, Action::Visit) && !visits.exhausted_for(2, Action::Download)
+        );
+        let ops = UseLimit {
+            max: 3,
+            unit: UseUnit::Operation,
+        };
+        assert!(
+            ops.counts(Action::List) && ops.counts(Action::Upload) && !ops.counts(Action::Visit)
+        );
+        assert!(ops.exhausted_for(3, Action::List));
+        assert!(
+            UseLimit::ONE_TIME.counts(Action::DownloadAll)
+                && !UseLimit::ONE_TIME.counts(Action::Preview)
+        );
+    }
+
+    #[test]
+    fn upload_rules_table() {
+        let r = UploadRules {
+            allowed_extensions: Some(vec!["pdf".into(), "png".into()]),
+            max_file_bytes: Some(100),
+            max_share_bytes: Some(250),
+            subfolder: UploaderFolder::ByIdentity,
+        };
+        assert!(r.check("a.PDF", Some(100), 0).is_ok());
+        assert_eq!(
+            r.check("a.exe", Some(1), 0),
+            Err(UploadViolation::TypeNotAllowed)
+        );
+        assert_eq!(
+            r.check("pdf", Some(1), 0),
+            Err(UploadViolation::TypeNotAllowed)
+        );
+        assert_eq!(
+            r.check("a.pdf", Some(101), 0),
+            Err(UploadViolation::FileTooLarge { max: 100 })
+        );
+        assert_eq!(
+            r.check("a.pdf", Some(100), 200),
+            Err(UploadViolation::ShareFull { max: 250 })
+        );
+        assert_eq!(r.check("../a.pdf", None, 0), Err(UploadViolation::BadName));
+        let e = Email::parse("ana@example.com").unwrap();
+        let at = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(
+            r.uploader_folder(Some("Ana/../x"), Some(&e), at)
+                .unwrap()
+                .as_str(),
+            "Ana_.._x (ana@example.com)"
+        );
+        assert_eq!(
+            r.uploader_folder(Some(".."), None, at).unwrap().as_str(),
+            "_.."
+        );
+        assert_eq!(
+            UploadRules {
+                subfolder: UploaderFolder::ByTime,
+                ..UploadRules::default()
+            }
+            .uploader_folder(None, None, at)
+            .unwrap()
+            .as_str(),
+            "1970-01-01 00.00.00.000"
+        );
+    }
+
+    #[test]
+    fn watermark_fills_placeholders() {
+        let w = Watermark {
+            text: "{email} {ip} {time} {unknown}".into(),
+        };
+        let v = WatermarkVars {
+            email: Some("a@b.co".into()),
+            ip: Some("1.2.3.4".into()),
+            ..Default::default()
+        };
+        assert_eq!(w.render(&v), "a@b.co 1.2.3.4  {unknown}");
+    }
+}

@@ -1,0 +1,410 @@
+//! The pure access decision, and the policy that turns requested settings into effective ones.
+//!
+//! [`decide`] is the one place that says whether a visitor may do something: every
+//! route, page and API of every adapter asks it, so there is no side door around a gate.
+
+mod effective;
+
+pub use effective::{Effective, PolicyInput, apply_policy, check_daily_quota};
+
+use crate::model::share::{Resolved, UploadViolation};
+use crate::{
+    AccessControl, Action, Capability, Rights, Share, SharePath, SiteSettings, VisitorSession,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// How a request was made, for use accounting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestMode {
+    /// A `HEAD` request: never counts as a use.
+    Head,
+    /// A fetch without an explicit visitor request (a link preview, a mail scanner, a
+    /// plain `GET` of the link): may not spend a use.
+    Unconfirmed,
+    /// An explicit request (a button press, a `POST`, a navigation inside a session).
+    Confirmed,
+}
+
+/// The creator's rights at the moment of access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreatorRights {
+    /// The creator's account is disabled or gone: the share has no power.
+    Disabled,
+    /// The creator's current rights on the target (and destination, if any).
+    Active(Rights),
+}
+
+/// An upload about to happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadInfo {
+    /// The file name (one segment).
+    pub file_name: String,
+    /// The size, when known up front.
+    pub size: Option<u64>,
+}
+
+/// Everything the decision looks at.
+#[derive(Debug, Clone)]
+pub struct AccessRequest<'a> {
+    /// The share, or `None` when the key is unknown or revoked.
+    pub share: Option<&'a Share>,
+    /// The visitor's session (a fresh one when opening the link).
+    pub session: &'a VisitorSession,
+    /// What the visitor wants to do.
+    pub action: Action,
+    /// The visitor path acted on (`None`: the share's top level).
+    pub path: Option<&'a SharePath>,
+    /// The destination of a move or copy.
+    pub destination: Option<&'a SharePath>,
+    /// The upload, for [`Action::Upload`].
+    pub upload: Option<&'a UploadInfo>,
+    /// How the request was made.
+    pub mode: RequestMode,
+    /// Now.
+    pub now: OffsetDateTime,
+    /// The creator's current rights.
+    pub creator: CreatorRights,
+    /// Site policy.
+    pub site: &'a SiteSettings,
+}
+
+/// Permission to go ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Where the action applies (`None` for opening the link).
+    pub target: Option<Resolved>,
+    /// The destination of a move or copy, resolved.
+    pub destination: Option<Resolved>,
+    /// Whether the action spends a use: reserve one before, complete or refund after.
+    pub counts_use: bool,
+    /// Whether the share must be bound to this visitor's device now (first device).
+    pub bind_device: bool,
+    /// What the visitor may do here: the share's level within the creator's rights.
+    pub rights: Rights,
+}
+
+/// Why access is refused. Revoked and unknown keys both give [`Denial::NotFound`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Denial {
+    /// No such share (never existed, or revoked).
+    #[error("this share link does not exist")]
+    NotFound,
+    /// Its start date is in the future.
+    #[error("this share is not available yet")]
+    NotYetActive {
+        /// When it opens.
+        starts_at: OffsetDateTime,
+    },
+    /// Past its expiry.
+    #[error("this share link has expired")]
+    Expired,
+    /// Its use limit is reached.
+    #[error("this share link has reached its use limit")]
+    UsesExhausted,
+    /// The client address is not on the allow-list.
+    #[error("this share cannot be opened from your network")]
+    IpNotAllowed,
+    /// Emailed-only: open the link from your invitation email.
+    #[error("this share can only be opened from the link in your invitation email")]
+    InvitationRequired,
+    /// Emailed-only: the link was already opened in another browser (a fresh one was sent).
+    #[error(
+        "this invitation was already used in another browser; a fresh link has been emailed to you"
+    )]
+    InvitationAlreadyUsed,
+    /// Verified emails: prove your email with a one-time code.
+    #[error("please verify your email address")]
+    EmailVerificationRequired,
+    /// Verified emails: the address does not match the share's patterns.
+    #[error("this email address may not open this share")]
+    EmailNotAllowed,
+    /// Organization: sign in first.
+    #[error("please sign in to open this share")]
+    SignInRequired,
+    /// Bound to another device.
+    #[error("this share link is bound to another device")]
+    DeviceMismatch,
+    /// Password required.
+    #[error("this share is protected by a password")]
+    PasswordRequired,
+    /// Registration form required.
+    #[error("please register to open this share")]
+    RegistrationRequired,
+    /// Terms must be accepted.
+    #[error("please accept the terms to open this share")]
+    ClickwrapRequired,
+    /// The share's level does not allow the action.
+    #[error("this share does not allow that action")]
+    ActionNotAllowed {
+        /// The action.
+        action: Action,
+    },
+    /// The creator no longer has the rights the share needs.
+    #[error("this share no longer allows that action")]
+    CreatorLacksRights,
+    /// The path is not inside the shared items.
+    #[error("not found in this share")]
+    OutsideShare,
+    /// Files of this type are not served by public shares.
+    #[error("files of this type cannot be shared publicly")]
+    FileTypeRefused {
+        /// The extension.
+        extension: String,
+    },
+    /// An upload rule is broken.
+    #[error("upload refused: {0}")]
+    UploadRuleBroken(UploadViolation),
+    /// The action spends a use and needs an explicit request.
+    #[error("please confirm to continue")]
+    ConfirmationRequired,
+    /// The visitor session is missing, expired, or belongs to another browser.
+    #[error("please open the share link again")]
+    NoSession,
+    /// Too many wrong passwords or codes; try later.
+    #[error("too many attempts; please try again later")]
+    TooManyAttempts,
+}
+
+impl Denial {
+    /// A stable machine-readable name of the reason (`not_found`, `expired`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Denial::NotFound => "not_found",
+            Denial::NotYetActive { .. } => "not_yet_active",
+            Denial::Expired => "expired",
+            Denial::UsesExhausted => "uses_exhausted",
+            Denial::IpNotAllowed => "ip_not_allowed",
+            Denial::InvitationRequired => "invitation_required",
+            Denial::InvitationAlreadyUsed => "invitation_already_used",
+            Denial::EmailVerificationRequired => "email_verification_required",
+            Denial::EmailNotAllowed => "email_not_allowed",
+            Denial::SignInRequired => "sign_in_required",
+            Denial::DeviceMismatch => "device_mismatch",
+            Denial::PasswordRequired => "password_required",
+            Denial::RegistrationRequired => "registration_required",
+            Denial::ClickwrapRequired => "clickwrap_required",
+            Denial::ActionNotAllowed { .. } => "action_not_allowed",
+            Denial::CreatorLacksRights => "creator_lacks_rights",
+            Denial::OutsideShare => "outside_share",
+            Denial::FileTypeRefused { .. } => "file_type_refused",
+            Denial::UploadRuleBroken(_) => "upload_rule_broken",
+            Denial::ConfirmationRequired => "confirmation_required",
+            Denial::NoSession => "no_session",
+            Denial::TooManyAttempts => "too_many_attempts",
+        }
+    }
+
+    /// Whether the denial is a gate the visitor can pass (as opposed to a final refusal).
+    pub fn is_gate(&self) -> bool {
+        matches!(
+            self,
+            Denial::InvitationRequired
+                | Denial::EmailVerificationRequired
+                | Denial::SignInRequired
+                | Denial::PasswordRequired
+                | Denial::RegistrationRequired
+                | Denial::ClickwrapRequired
+                | Denial::ConfirmationRequired
+                | Denial::NoSession
+        )
+    }
+}
+
+/// Decides whether a visitor may do something with a share.
+///
+/// Order: existence, schedule, use limit, IP allow-list, then the gates in order (access
+/// control, device binding, password, registration, clickwrap), then the action against
+/// the level, the path against the items, the creator's current rights, refused file
+/// types, upload rules, and finally whether a counted action was explicitly requested.
+///
+/// # Errors
+/// The first [`Denial`] that applies.
+pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
+    let share = req.share.ok_or(Denial::NotFound)?;
+    let s = &share.settings;
+    let session = req.session;
+
+    if s.schedule.expires_at.is_some_and(|e| req.now >= e) {
+        return Err(Denial::Expired);
+    }
+    if let Some(starts_at) = s.schedule.starts_at.filter(|st| req.now < *st) {
+        return Err(Denial::NotYetActive { starts_at });
+    }
+    if s.use_limit
+        .is_some_and(|l| l.exhausted_for(share.uses, req.action))
+    {
+        return Err(Denial::UsesExhausted);
+    }
+    if !s.ip_allow.allows(session.client_ip) {
+        return Err(Denial::IpNotAllowed);
+    }
+
+    match &s.access {
+        AccessControl::Anyone => {}
+        AccessControl::EmailedOnly => {
+            if session.recipient.is_none() {
+                return Err(Denial::InvitationRequired);
+            }
+        }
+        AccessControl::VerifiedEmails(patterns) => match &session.verified_email {
+            None => return Err(Denial::EmailVerificationRequired),
+            Some(e) if !patterns.iter().any(|p| p.matches(e)) => {
+                return Err(Denial::EmailNotAllowed);
+            }
+            Some(_) => {}
+        },
+        AccessControl::Organization => {
+            if session.org_user.is_none() {
+                return Err(Denial::SignInRequired);
+            }
+        }
+    }
+    let mut bind_device = false;
+    if s.device_binding && req.site.device_binding {
+        match (&share.bound_device, &session.device) {
+            (Some(bound), Some(device)) if bound == device => {}
+            (None, Some(_)) => bind_device = true,
+            _ => return Err(Denial::DeviceMismatch),
+        }
+    }
+    if s.password && !session.password_passed {
+        return Err(Denial::PasswordRequired);
+    }
+    if s.registration.is_some() && session.registration.is_none() {
+        return Err(Denial::RegistrationRequired);
+    }
+    if s.clickwrap.is_some() && !session.clickwrap_accepted {
+        return Err(Denial::ClickwrapRequired);
+    }
+
+    let creator_rights = match req.creator {
+        CreatorRights::Disabled => return Err(Denial::CreatorLacksRights),
+        CreatorRights::Active(r) => r,
+    };
+    let rights = s.allowed.rights().intersect(creator_rights);
+    let counts_use =
+        s.use_limit.is_some_and(|l| l.counts(req.action)) && req.mode != RequestMode::Head;
+
+    let Some(cap) = req.action.capability() else {
+        // Opening the link: the gates above are all it takes.
+        return finish(None, None, counts_use, bind_device, rights, req.mode);
+    };
+
+    let upload_to_inbox = req.action == Action::Upload && s.inbox.is_some();
+    if !s.allowed.rights().has(cap) && !upload_to_inbox {
+        return Err(Denial::ActionNotAllowed { action: req.action });
+    }
+
+    let target = if upload_to_inbox {
+        let inbox = s.inbox.clone().unwrap_or_default();
+        let index = share
+            .items
+            .iter()
+            .position(|i| inbox.starts_with(&i.path))
+            .ok_or(Denial::OutsideShare)?;
+        let rel = inbox
+            .strip_prefix(&share.items[index].path)
+            .ok_or(Denial::OutsideShare)?;
+        Resolved::Item {
+            index,
+            storage: inbox,
+            rel,
+        }
+    } else {
+        let path = req.path.cloned().unwrap_or_default();
+        share.resolve(&path).ok_or(Denial::OutsideShare)?
+    };
+    match (&target, req.action) {
+        (Resolved::Top, Action::List | Action::DownloadAll) => {}
+        (Resolved::Top, _) => return Err(Denial::OutsideShare),
+        (Resolved::Item { rel, .. }, Action::Rename | Action::Move | Action::Delete)
+            if rel.is_root() =>
+        {
+            return Err(Denial::ActionNotAllowed { action: req.action });
+        }
+        _ => {}
+    }
+    if !creator_rights.has(cap) {
+        return Err(Denial::CreatorLacksRights);
+    }
+
+    let destination = match req.action {
+        Action::Move | Action::Copy => {
+            let dest = req.destination.ok_or(Denial::OutsideShare)?;
+            match share.resolve(dest) {
+                Some(r @ Resolved::Item { .. }) => Some(r),
+                _ => return Err(Denial::OutsideShare),
+            }
+        }
+        _ => None,
+    };
+
+    if s.access.is_public()
+        && matches!(
+            req.action,
+            Action::Download | Action::Preview | Action::Upload
+        )
+    {
+        let ext = match (req.action, req.upload) {
+            (Action::Upload, Some(u)) => SharePath::segment(&u.file_name)
+                .ok()
+                .and_then(|p| p.extension()),
+            _ => match &target {
+                Resolved::Item { storage, .. } => storage.extension(),
+                Resolved::Top => None,
+            },
+        };
+        if let Some(extension) = ext.filter(|e| req.site.refuses_extension(e)) {
+            return Err(Denial::FileTypeRefused { extension });
+        }
+    }
+    if req.action == Action::Upload {
+        let upload = req
+            .upload
+            .ok_or(Denial::UploadRuleBroken(UploadViolation::BadName))?;
+        s.upload_rules
+            .check(&upload.file_name, upload.size, share.uploaded_bytes)
+            .map_err(Denial::UploadRuleBroken)?;
+    }
+    if cap == Capability::Modify
+        && req.action == Action::Copy
+        && !creator_rights.has(Capability::Upload)
+    {
+        return Err(Denial::CreatorLacksRights);
+    }
+    finish(
+        Some(target),
+        destination,
+        counts_use,
+        bind_device,
+        rights,
+        req.mode,
+    )
+}
+
+fn finish(
+    target: Option<Resolved>,
+    destination: Option<Resolved>,
+    counts_use: bool,
+    bind_device: bool,
+    rights: Rights,
+    mode: RequestMode,
+) -> Result<Grant, Denial> {
+    if counts_use && mode == RequestMode::Unconfirmed {
+        return Err(Denial::ConfirmationRequired);
+    }
+    Ok(Grant {
+        target,
+        destination,
+        counts_use,
+        bind_device,
+        rights,
+    })
+}
+
+#[cfg(test)]
+mod tests;

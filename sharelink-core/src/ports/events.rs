@@ -1,0 +1,105 @@
+//! The event-sink port: share lifecycle and visitor events, for webhooks or audit.
+
+use crate::{ShareId, UserId};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
+use time::OffsetDateTime;
+
+/// Something that happened to a share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ShareEvent {
+    /// Created.
+    Created {
+        /// Share.
+        share: ShareId,
+        /// By.
+        by: UserId,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Settings or items changed (including expire and reactivate).
+    Updated {
+        /// Share.
+        share: ShareId,
+        /// By.
+        by: UserId,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Revoked (deleted).
+    Revoked {
+        /// Share.
+        share: ShareId,
+        /// By.
+        by: UserId,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Sent to a recipient by email.
+    Sent {
+        /// Share.
+        share: ShareId,
+        /// Recipient address.
+        to: String,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// A visitor opened it.
+    Opened {
+        /// Share.
+        share: ShareId,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// A visitor downloaded something.
+    Downloaded {
+        /// Share.
+        share: ShareId,
+        /// Visitor paths.
+        paths: Vec<String>,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// A visitor uploaded a file.
+    Uploaded {
+        /// Share.
+        share: ShareId,
+        /// Visitor path of the new file.
+        path: String,
+        /// Size.
+        bytes: u64,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// A visitor changed files (folder, rename, move, copy, delete).
+    Modified {
+        /// Share.
+        share: ShareId,
+        /// What (`rename`, `delete`, …).
+        action: String,
+        /// Paths.
+        paths: Vec<String>,
+        /// When.
+        at: OffsetDateTime,
+    },
+}
+
+/// Receives events. Delivery is best effort: a sink handles (and reports) its own
+/// failures, and must not block for long (queue work elsewhere).
+#[async_trait]
+pub trait EventSink: Send + Sync + Debug + 'static {
+    /// Publishes one event.
+    async fn publish(&self, event: &ShareEvent);
+}
+
+/// A sink that drops every event.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoEvents;
+
+#[async_trait]
+impl EventSink for NoEvents {
+    async fn publish(&self, _event: &ShareEvent) {}
+}

@@ -1,0 +1,205 @@
+//! The mailer port: the emails sharelink sends, described as data.
+//!
+//! Core decides *what* to send and, through a [`MailRenderer`] (by default
+//! [`DefaultRenderer`]), what it says: a single-line subject, a plain-text part and an
+//! HTML part in which every user-supplied text is escaped. An adapter only delivers.
+
+mod render;
+
+pub use render::{
+    DefaultRenderer, MailRenderer, RenderError, RenderedMail, escape_html, single_line,
+};
+
+use crate::ports::BoxError;
+use crate::{Branding, Email};
+use async_trait::async_trait;
+use std::fmt::{self, Debug};
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// One email to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// The recipient.
+    pub to: Email,
+    /// The recipient's display name, if known (never trusted: adapters encode it).
+    pub to_name: Option<String>,
+    /// Site title and sender name.
+    pub branding: Branding,
+    /// What to say.
+    pub message: MailMessage,
+}
+
+/// A secret that must not show in `Debug` output or logs (a code, a link with a key).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// The kinds of email sharelink sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MailMessage {
+    /// A share sent by email: the recipient's own link.
+    Invitation {
+        /// The share's name.
+        share_name: String,
+        /// Who shared it (display name or email).
+        sender: String,
+        /// The sender's custom message, if any (plain text).
+        message: Option<String>,
+        /// The recipient's own link.
+        link: Secret,
+        /// When the link stops working, if ever.
+        expires_at: Option<OffsetDateTime>,
+    },
+    /// A one-time code proving the visitor owns an email address.
+    OneTimeCode {
+        /// The share's name.
+        share_name: String,
+        /// The code.
+        code: Secret,
+        /// How long the code stays valid, in minutes.
+        valid_minutes: u32,
+    },
+    /// Tells a share's owner that something was downloaded.
+    DownloadNotification {
+        /// The share's name.
+        share_name: String,
+        /// The visitor, as far as known (verified email, registration name…).
+        visitor: Option<String>,
+        /// What was downloaded (paths, or "all files").
+        paths: Vec<String>,
+        /// When.
+        at: OffsetDateTime,
+        /// From which address (possibly truncated for privacy).
+        ip: Option<IpAddr>,
+    },
+    /// A fresh link, sent after the recipient's link was opened in another browser.
+    LinkResent {
+        /// The share's name.
+        share_name: String,
+        /// The new link.
+        link: Secret,
+    },
+    /// Reminds an owner that a share expires soon.
+    ExpiryReminder {
+        /// The share's name.
+        share_name: String,
+        /// When it expires.
+        expires_at: OffsetDateTime,
+    },
+}
+
+/// Errors of a mailer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MailError {
+    /// The server refused this message permanently (an SMTP 5xx reply): retrying the
+    /// same message will fail again.
+    #[error("{mailer}: mail to {recipient} refused: {reason}")]
+    Rejected {
+        /// Which mailer.
+        mailer: &'static str,
+        /// The recipient.
+        recipient: Email,
+        /// The server's reason.
+        reason: String,
+        /// The transport error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The server refused this message for now (an SMTP 4xx reply): it may succeed later.
+    #[error("{mailer}: mail to {recipient} deferred: {reason}")]
+    Deferred {
+        /// Which mailer.
+        mailer: &'static str,
+        /// The recipient.
+        recipient: Email,
+        /// The server's reason.
+        reason: String,
+        /// The transport error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The mail server could not be reached, or timed out.
+    #[error("{mailer}: mail server unreachable")]
+    Unreachable {
+        /// Which mailer.
+        mailer: &'static str,
+        /// The transport error.
+        #[source]
+        source: BoxError,
+    },
+    /// The message could not be built (a template failed, an address or header was
+    /// invalid).
+    #[error("{mailer}: could not build the message: {reason}")]
+    Build {
+        /// Which mailer.
+        mailer: &'static str,
+        /// Why.
+        reason: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Any other failure.
+    #[error("{mailer}: {source}")]
+    Other {
+        /// Which mailer.
+        mailer: &'static str,
+        /// The transport error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl MailError {
+    /// A [`MailError::Build`] for a message the renderer could not render.
+    pub fn render(mailer: &'static str, error: RenderError) -> Self {
+        Self::Build {
+            mailer,
+            reason: error.to_string(),
+            source: Some(Box::new(error)),
+        }
+    }
+}
+
+/// Sends emails.
+///
+/// Contract (each bullet is a case of `conformance::mailer`):
+/// - `send` delivers exactly one message to `mail.to` and to nobody else, with a subject,
+///   a plain-text part and an HTML part, both carrying every link and code of the message,
+///   for every kind of [`MailMessage`].
+/// - The sender's display name is `mail.branding.sender_name`; the subject names the share.
+/// - User-supplied text (names, custom messages, share names) arrives as text: it never
+///   becomes markup in the HTML part, never adds a header or a recipient, and line breaks
+///   in it never reach a header. Non-ASCII text arrives intact.
+/// - A failure is returned as an error; it never panics, and a failure for one message
+///   does not affect the next ([`send_each`] reports each recipient's outcome).
+///
+/// Adapters render through a [`MailRenderer`] ([`DefaultRenderer`] unless the embedder
+/// supplies another), so what a message says is decided in one place.
+#[async_trait]
+pub trait Mailer: Send + Sync + Debug + 'static {
+    /// Sends one message.
+    ///
+    /// # Errors
+    /// [`MailError`] saying whether the recipient was refused, the server unreachable, or
+    /// the message could not be built.
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+/// Sends each mail in turn and reports each outcome, in the order of `mails`: one
+/// failure (a refused recipient, an unreachable server) does not stop the rest.
+pub async fn send_each(mailer: &dyn Mailer, mails: &[Mail]) -> Vec<Result<(), MailError>> {
+    let mut results = Vec::with_capacity(mails.len());
+    for mail in mails {
+        results.push(mailer.send(mail).await);
+    }
+    results
+}

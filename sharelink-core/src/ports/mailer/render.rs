@@ -1,0 +1,585 @@
+//! Rendering: what each email says, as a subject, a plain-text part and an HTML part.
+//!
+//! Rendering is pure (no IO) and overridable: adapters call a [`MailRenderer`], and
+//! embedders who want their own wording or layout implement it (possibly delegating some
+//! kinds to [`DefaultRenderer`]).
+
+use super::{Mail, MailMessage};
+use crate::Branding;
+use crate::ports::BoxError;
+use std::fmt::{self, Debug, Write as _};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// Longest piece of user text (a share name, a sender) copied into a subject.
+const SUBJECT_PART_CHARS: usize = 120;
+
+/// A rendered email: a single-line subject, a plain-text part and an HTML part.
+///
+/// The subject never holds a line break or another control character, whatever the
+/// renderer produced: [`RenderedMail::new`] replaces them, so no renderer can inject a
+/// header through it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RenderedMail {
+    subject: String,
+    text: String,
+    html: String,
+}
+
+impl RenderedMail {
+    /// A rendered email; the subject is passed through [`single_line`].
+    pub fn new(subject: &str, text: impl Into<String>, html: impl Into<String>) -> Self {
+        Self {
+            subject: single_line(subject),
+            text: text.into(),
+            html: html.into(),
+        }
+    }
+
+    /// The subject (one line, no control characters).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The plain-text part.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The HTML part (a whole document).
+    pub fn html(&self) -> &str {
+        &self.html
+    }
+}
+
+impl Debug for RenderedMail {
+    // The parts carry links and codes: show only their sizes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenderedMail")
+            .field("subject", &self.subject)
+            .field("text_len", &self.text.len())
+            .field("html_len", &self.html.len())
+            .finish()
+    }
+}
+
+/// A message that could not be rendered (a custom template failed).
+#[derive(Debug, thiserror::Error)]
+#[error("could not render the email: {reason}")]
+pub struct RenderError {
+    /// Why (never a secret).
+    pub reason: String,
+    /// The template engine's error, if any.
+    #[source]
+    pub source: Option<BoxError>,
+}
+
+/// Turns a [`Mail`] into its subject, text and HTML.
+///
+/// Contract:
+/// - every link and code of the message appears in both parts;
+/// - every user-supplied text (share names, sender names, custom messages, paths,
+///   visitor names, branding) is escaped in the HTML part (see [`escape_html`]);
+/// - the result is deterministic: the same mail renders the same way.
+pub trait MailRenderer: Send + Sync + Debug + 'static {
+    /// Renders one mail.
+    ///
+    /// # Errors
+    /// [`RenderError`] when a template fails; [`DefaultRenderer`] never fails.
+    fn render(&self, mail: &Mail) -> Result<RenderedMail, RenderError>;
+}
+
+/// sharelink's own wording and layout (English), branded with the mail's [`Branding`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DefaultRenderer;
+
+impl MailRenderer for DefaultRenderer {
+    fn render(&self, mail: &Mail) -> Result<RenderedMail, RenderError> {
+        Ok(render_default(mail))
+    }
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+///
+/// ```
+/// use sharelink_core::ports::mailer::escape_html;
+/// assert_eq!(escape_html(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+/// ```
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Makes text safe for one header line: every control character (CR, LF, tab, NUL…) and
+/// Unicode line or paragraph separator becomes a space, runs of spaces collapse, and the
+/// ends are trimmed.
+///
+/// ```
+/// use sharelink_core::ports::mailer::single_line;
+/// assert_eq!(single_line("Hi\r\nBcc: eve@example.com "), "Hi Bcc: eve@example.com");
+/// ```
+pub fn single_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_control() || c.is_whitespace() {
+            pending_space = true;
+        } else {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Text for a body: keeps line breaks and tabs, drops other control characters and
+/// normalises CR LF and lone CR to LF.
+fn body_text(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+/// User text cut to a length that suits a subject.
+fn short(text: &str) -> String {
+    let one = single_line(text);
+    if one.chars().count() <= SUBJECT_PART_CHARS {
+        one
+    } else {
+        let mut cut: String = one.chars().take(SUBJECT_PART_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+fn when(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        ))
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// Whether a link may become an `href` (only web links: never `javascript:` and co).
+fn is_web_link(link: &str) -> bool {
+    let lower = link.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// The HTML body of one email, built from blocks whose text is escaped on the way in.
+struct Html {
+    body: String,
+}
+
+impl Html {
+    fn new() -> Self {
+        Self {
+            body: String::new(),
+        }
+    }
+
+    /// A paragraph of escaped text.
+    fn para(&mut self, text: &str) {
+        let _ = write!(
+            self.body,
+            r#"<p style="margin:0 0 16px;line-height:1.5">{}</p>"#,
+            escape_html(text)
+        );
+    }
+
+    /// A paragraph whose `{}` placeholders are filled with escaped, emphasised values.
+    fn para_with(&mut self, template: &str, values: &[&str]) {
+        let mut html = String::new();
+        let mut values = values.iter();
+        let mut parts = template.split("{}").peekable();
+        while let Some(part) = parts.next() {
+            html.push_str(&escape_html(part));
+            if parts.peek().is_some() {
+                let value = values.next().copied().unwrap_or_default();
+                let _ = write!(html, "<strong>{}</strong>", escape_html(value));
+            }
+        }
+        let _ = write!(
+            self.body,
+            r#"<p style="margin:0 0 16px;line-height:1.5">{html}</p>"#
+        );
+    }
+
+    /// A quoted custom message, line breaks kept.
+    fn quote(&mut self, text: &str) {
+        let lines: Vec<String> = body_text(text).lines().map(escape_html).collect();
+        let _ = write!(
+            self.body,
+            r#"<blockquote style="margin:0 0 16px;padding:8px 16px;border-left:4px solid #d0d7de;color:#424a53;white-space:pre-wrap">{}</blockquote>"#,
+            lines.join("<br>")
+        );
+    }
+
+    /// A button to a link, and the link in full for copying.
+    fn button(&mut self, label: &str, link: &str) {
+        let escaped = escape_html(link);
+        if is_web_link(link) {
+            let _ = write!(
+                self.body,
+                r#"<p style="margin:24px 0"><a href="{escaped}" style="display:inline-block;padding:12px 20px;background:#0969da;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">{}</a></p>"#,
+                escape_html(label)
+            );
+        }
+        let _ = write!(
+            self.body,
+            r#"<p style="margin:0 0 16px;font-size:13px;color:#57606a;word-break:break-all">{escaped}</p>"#
+        );
+    }
+
+    /// A code shown large.
+    fn code(&mut self, code: &str) {
+        let _ = write!(
+            self.body,
+            r#"<p style="margin:24px 0;font-size:28px;font-weight:700;letter-spacing:4px;font-family:monospace">{}</p>"#,
+            escape_html(code)
+        );
+    }
+
+    /// A bulleted list of escaped items.
+    fn list(&mut self, items: &[String]) {
+        self.body
+            .push_str(r#"<ul style="margin:0 0 16px;padding-left:20px;line-height:1.5">"#);
+        for item in items {
+            let _ = write!(self.body, "<li>{}</li>", escape_html(item));
+        }
+        self.body.push_str("</ul>");
+    }
+
+    /// The whole document around the body.
+    fn document(self, subject: &str, branding: &Branding) -> String {
+        let title = escape_html(&single_line(&branding.site_title));
+        let logo = match &branding.logo_url {
+            Some(url) if is_web_link(url) => format!(
+                r#"<img src="{}" alt="{title}" style="max-height:48px;margin:0 0 16px">"#,
+                escape_html(url)
+            ),
+            _ => String::new(),
+        };
+        format!(
+            r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{subject}</title></head>
+<body style="margin:0;padding:24px;background:#f6f8fa;font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1f2328">
+<div style="max-width:560px;margin:0 auto;background:#ffffff;border:1px solid #d0d7de;border-radius:8px;padding:32px">
+{logo}<p style="margin:0 0 24px;font-size:14px;font-weight:600;color:#57606a">{title}</p>
+{body}
+</div>
+<p style="max-width:560px;margin:16px auto 0;font-size:12px;color:#6e7781">Sent by {title}.</p>
+</body>
+</html>
+"#,
+            subject = escape_html(subject),
+            body = self.body,
+        )
+    }
+}
+
+fn render_default(mail: &Mail) -> RenderedMail {
+    let branding = &mail.branding;
+    let site = single_line(&branding.site_title);
+    let mut text = String::new();
+    let mut html = Html::new();
+    let subject = match &mail.message {
+        MailMessage::Invitation {
+            share_name,
+            sender,
+            message,
+            link,
+            expires_at,
+        } => {
+            let sender = single_line(sender);
+            let name = single_line(share_name);
+            let _ = writeln!(text, "{sender} shared “{name}” with you on {site}.\n");
+            html.para_with("{} shared {} with you.", &[&sender, &name]);
+            if let Some(message) = message.as_deref().filter(|m| !m.trim().is_empty()) {
+                let message = body_text(message);
+                let _ = writeln!(text, "Message from {sender}:\n\n{message}\n");
+                html.quote(&message);
+            }
+            let _ = writeln!(text, "Open it here:\n{}\n", link.0);
+            html.button("Open the share", &link.0);
+            if let Some(at) = expires_at {
+                let _ = writeln!(text, "The link works until {}.\n", when(*at));
+                html.para(&format!("The link works until {}.", when(*at)));
+            }
+            let note = "This link is for you: please do not forward it.";
+            let _ = writeln!(text, "{note}");
+            html.para(note);
+            format!("{} shared “{}” with you", short(&sender), short(&name))
+        }
+        MailMessage::OneTimeCode {
+            share_name,
+            code,
+            valid_minutes,
+        } => {
+            let name = single_line(share_name);
+            let _ = writeln!(
+                text,
+                "Your code to open “{name}” on {site}:\n\n    {}\n",
+                code.0
+            );
+            html.para_with("Your code to open {}:", &[&name]);
+            html.code(&code.0);
+            let validity = format!(
+                "It is valid for {valid_minutes} minutes. If you did not ask for it, you can ignore this email."
+            );
+            let _ = writeln!(text, "{validity}");
+            html.para(&validity);
+            format!("Your code for “{}”", short(&name))
+        }
+        MailMessage::DownloadNotification {
+            share_name,
+            visitor,
+            paths,
+            at,
+            ip,
+        } => {
+            let name = single_line(share_name);
+            let who = visitor
+                .as_deref()
+                .map(single_line)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "An anonymous visitor".to_owned());
+            let _ = writeln!(
+                text,
+                "{who} downloaded from your share “{name}” on {}.",
+                when(*at)
+            );
+            html.para_with(
+                &format!("{{}} downloaded from your share {{}} on {}.", when(*at)),
+                &[&who, &name],
+            );
+            if let Some(ip) = ip {
+                let _ = writeln!(text, "From address: {ip}");
+                html.para(&format!("From address: {ip}"));
+            }
+            let items: Vec<String> = if paths.is_empty() {
+                vec!["all files".to_owned()]
+            } else {
+                paths.iter().map(|p| single_line(p)).collect()
+            };
+            let _ = writeln!(text, "\nDownloaded:");
+            for item in &items {
+                let _ = writeln!(text, "- {item}");
+            }
+            html.para("Downloaded:");
+            html.list(&items);
+            format!("“{}” was downloaded", short(&name))
+        }
+        MailMessage::LinkResent { share_name, link } => {
+            let name = single_line(share_name);
+            let _ = writeln!(
+                text,
+                "Your link to “{name}” on {site} was opened in another browser, so it no longer works there.\nHere is a fresh link, for you only:\n\n{}\n",
+                link.0
+            );
+            html.para_with(
+                "Your link to {} was opened in another browser, so it no longer works there. Here is a fresh link, for you only:",
+                &[&name],
+            );
+            html.button("Open the share", &link.0);
+            let note =
+                "If you did not open the link elsewhere, tell the person who shared it with you.";
+            let _ = writeln!(text, "{note}");
+            html.para(note);
+            format!("Your new link to “{}”", short(&name))
+        }
+        MailMessage::ExpiryReminder {
+            share_name,
+            expires_at,
+        } => {
+            let name = single_line(share_name);
+            let date = when(*expires_at);
+            let _ = writeln!(
+                text,
+                "Your share “{name}” on {site} expires on {date}.\nAfter that, visitors can no longer open it. You can extend it from your list of shares."
+            );
+            html.para_with(&format!("Your share {{}} expires on {date}."), &[&name]);
+            html.para(
+                "After that, visitors can no longer open it. You can extend it from your list of shares.",
+            );
+            format!("“{}” expires on {date}", short(&name))
+        }
+    };
+    let _ = write!(text, "\n-- \n{site}\n");
+    let subject = format!("[{}] {subject}", short(&site));
+    let html = html.document(&subject, branding);
+    RenderedMail::new(&subject, text, html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::mailer::Secret;
+    use crate::{Branding, Email};
+    use time::macros::datetime;
+
+    fn mail(message: MailMessage) -> Mail {
+        Mail {
+            to: Email::parse("ana@example.com").unwrap(),
+            to_name: Some("Ana".to_owned()),
+            branding: Branding {
+                site_title: "Acme <Files>".to_owned(),
+                sender_name: "Acme".to_owned(),
+                logo_url: Some("javascript:alert(1)".to_owned()),
+            },
+            message,
+        }
+    }
+
+    fn all_kinds(hostile: &str) -> Vec<MailMessage> {
+        let at = datetime!(2030-01-02 03:04 UTC);
+        vec![
+            MailMessage::Invitation {
+                share_name: hostile.to_owned(),
+                sender: hostile.to_owned(),
+                message: Some(hostile.to_owned()),
+                link: Secret("https://x.example/s/KEY".to_owned()),
+                expires_at: Some(at),
+            },
+            MailMessage::OneTimeCode {
+                share_name: hostile.to_owned(),
+                code: Secret("KEY".to_owned()),
+                valid_minutes: 10,
+            },
+            MailMessage::DownloadNotification {
+                share_name: hostile.to_owned(),
+                visitor: Some(hostile.to_owned()),
+                paths: vec![hostile.to_owned()],
+                at,
+                ip: Some("192.0.2.1".parse().unwrap()),
+            },
+            MailMessage::LinkResent {
+                share_name: hostile.to_owned(),
+                link: Secret("https://x.example/s/KEY".to_owned()),
+            },
+            MailMessage::ExpiryReminder {
+                share_name: hostile.to_owned(),
+                expires_at: at,
+            },
+        ]
+    }
+
+    #[test]
+    fn escaping_table() {
+        for (input, expected) in [
+            ("plain", "plain"),
+            ("<b>", "&lt;b&gt;"),
+            ("a & b", "a &amp; b"),
+            (r#""q""#, "&quot;q&quot;"),
+            ("it's", "it&#39;s"),
+            ("&amp;", "&amp;amp;"),
+        ] {
+            assert_eq!(escape_html(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn single_line_table() {
+        for (input, expected) in [
+            ("a\r\nb", "a b"),
+            ("\n\nx\n", "x"),
+            ("a\u{2028}b\u{0}c", "a b c"),
+            ("a\t \t b", "a b"),
+            ("ünï  cødé", "ünï cødé"),
+        ] {
+            assert_eq!(single_line(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn every_kind_escapes_user_text_and_keeps_subject_on_one_line() {
+        let hostile = "<script>alert(1)</script>\r\nBcc: eve@example.com";
+        for message in all_kinds(hostile) {
+            let rendered = DefaultRenderer.render(&mail(message.clone())).unwrap();
+            assert!(!rendered.html().contains("<script"), "{message:?}");
+            assert!(rendered.html().contains("&lt;script&gt;"), "{message:?}");
+            assert!(!rendered.subject().contains(['\r', '\n']), "{message:?}");
+            assert!(rendered.subject().starts_with("[Acme <Files>] "));
+            assert!(rendered.html().contains("Acme &lt;Files&gt;"));
+            assert!(
+                !rendered.html().contains("javascript:"),
+                "logo is not a web link"
+            );
+            assert!(rendered.text().contains("<script>alert(1)</script>"));
+            if matches!(
+                message,
+                MailMessage::Invitation { .. }
+                    | MailMessage::OneTimeCode { .. }
+                    | MailMessage::LinkResent { .. }
+            ) {
+                assert!(rendered.text().contains("KEY"), "{message:?}");
+                assert!(rendered.html().contains("KEY"), "{message:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn links_become_buttons_only_when_they_are_web_links() {
+        let mut m = mail(all_kinds("x").remove(0));
+        let rendered = DefaultRenderer.render(&m).unwrap();
+        assert!(
+            rendered
+                .html()
+                .contains(r#"href="https://x.example/s/KEY""#)
+        );
+        if let MailMessage::Invitation { link, .. } = &mut m.message {
+            *link = Secret("javascript:alert(1)".to_owned());
+        }
+        let rendered = DefaultRenderer.render(&m).unwrap();
+        assert!(!rendered.html().contains("href=\"javascript"));
+    }
+
+    #[test]
+    fn long_names_are_cut_in_subjects_only() {
+        let long = "n".repeat(500);
+        let rendered = DefaultRenderer
+            .render(&mail(MailMessage::ExpiryReminder {
+                share_name: long.clone(),
+                expires_at: datetime!(2030-01-02 03:04 UTC),
+            }))
+            .unwrap();
+        assert!(rendered.subject().chars().count() < 200);
+        assert!(rendered.text().contains(&long));
+    }
+
+    #[test]
+    fn debug_hides_the_parts() {
+        let rendered = DefaultRenderer
+            .render(&mail(all_kinds("x").remove(1)))
+            .unwrap();
+        let debug = format!("{rendered:?}");
+        assert!(!debug.contains("KEY"), "{debug}");
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        for message in all_kinds("x") {
+            let m = mail(message);
+            assert_eq!(
+                DefaultRenderer.render(&m).unwrap(),
+                DefaultRenderer.render(&m).unwrap()
+            );
+        }
+    }
+}

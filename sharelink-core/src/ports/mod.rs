@@ -1,0 +1,34 @@
+//! Ports: the traits through which core reaches storage, databases, mail and the embedder.
+//!
+//! Each method documents what MUST happen; the `conformance` feature turns every contract
+//! bullet into a test that adapters run.
+
+pub mod access_log;
+pub mod clock;
+pub mod directory;
+pub mod events;
+pub mod file_store;
+pub mod hasher;
+pub mod mailer;
+pub mod random;
+pub mod repository;
+
+pub use access_log::{AccessLog, LogEvent, LogKind, LogQuery, NewLogEvent, ShareStats};
+pub use clock::{Clock, SystemClock};
+pub use directory::{DirectoryError, PermissionDirectory, UserInfo};
+pub use events::{EventSink, NoEvents, ShareEvent};
+pub use file_store::{
+    BoxError, ByteRange, ByteStream, Entry, EntryKind, FileRead, FileStore, FileStoreError,
+    WriteOptions,
+};
+pub use hasher::{
+    Argon2idHasher, BlockingJob, BlockingRunner, InlineRunner, PasswordHasher, run_blocking,
+};
+pub use mailer::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
+pub use mailer::{Mail, MailError, MailMessage, Mailer, Secret, send_each};
+pub use random::{OsRandom, RandomSource, RandomSourceExt};
+pub use repository::{
+    AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RepoError, Reservation,
+    ShareCursor, SharePage, ShareQuery, ShareRepository, StoredRegistration, Template,
+    TemplateBody,
+};

@@ -1,0 +1,219 @@
+//! Use cases over the ports: managing shares (owners and admins) and visiting them.
+//!
+//! [`Sharelink`] holds every port as `Arc<dyn …>`. Its methods are the whole behaviour of
+//! the product; adapters (HTTP, CLI, jobs) only translate to and from them.
+
+mod manage;
+#[cfg(test)]
+mod tests;
+mod visit;
+
+pub use manage::*;
+pub use visit::*;
+
+use crate::ports::*;
+use crate::{
+    Denial, Email, FormError, KeyError, PasswordError, PathError, SettingsError, Share,
+    SiteSettings, UserId, truncate_ip,
+};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Every port the services use.
+#[derive(Debug, Clone)]
+pub struct Ports {
+    /// Shares and what hangs off them.
+    pub repo: Arc<dyn ShareRepository>,
+    /// The access log.
+    pub log: Arc<dyn AccessLog>,
+    /// Where files live.
+    pub files: Arc<dyn FileStore>,
+    /// Outgoing email.
+    pub mailer: Arc<dyn Mailer>,
+    /// The embedder's users and rights.
+    pub directory: Arc<dyn PermissionDirectory>,
+    /// Lifecycle and visitor events.
+    pub events: Arc<dyn EventSink>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness (a CSPRNG in production).
+    pub random: Arc<dyn RandomSource>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Where CPU-heavy work runs.
+    pub blocking: Arc<dyn BlockingRunner>,
+}
+
+/// Service configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Site policy.
+    pub site: SiteSettings,
+    /// The public address links start with, e.g. `https://files.example.com/s/`; a key
+    /// is appended to it.
+    pub link_base: String,
+    /// Folder of the file store where snapshot copies live (never shared itself).
+    pub snapshot_root: crate::SharePath,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            site: SiteSettings::default(),
+            link_base: "http://localhost:8080/s/".to_owned(),
+            snapshot_root: crate::SharePath::parse(".sharelink/snapshots").unwrap_or_default(),
+        }
+    }
+}
+
+/// The sharelink application: every use case.
+#[derive(Debug, Clone)]
+pub struct Sharelink {
+    ports: Ports,
+    config: Arc<Config>,
+}
+
+/// Errors of the use cases.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// A visitor was refused.
+    #[error(transparent)]
+    Denied(#[from] Denial),
+    /// Settings that cannot be accepted.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// A bad path.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// A bad form or answers.
+    #[error(transparent)]
+    Form(#[from] FormError),
+    /// A bad password.
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    /// A bad key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The acting user is unknown to the embedder.
+    #[error("unknown user")]
+    UnknownUser,
+    /// The acting user is disabled.
+    #[error("this account is disabled")]
+    UserDisabled,
+    /// The share does not exist or the actor may not see it (indistinguishable on purpose).
+    #[error("share not found")]
+    ShareNotFound,
+    /// A request that conflicts with the current state.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// An item named at creation does not exist in the file store.
+    #[error("`{0}` does not exist")]
+    NoSuchItem(String),
+    /// The file store failed.
+    #[error(transparent)]
+    Storage(#[from] FileStoreError),
+    /// The repository failed.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// The embedder's directory failed.
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    /// Mail could not be sent.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The blocking pool dropped a job.
+    #[error("background work was cancelled")]
+    Cancelled,
+}
+
+/// Result of the use cases.
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Letters and digits used for tokens (session ids, link codes).
+const TOKEN_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+impl Sharelink {
+    /// The application over `ports`, with `config`.
+    ///
+    /// # Errors
+    /// [`SettingsError::Site`] when the site settings contradict themselves.
+    pub fn new(ports: Ports, config: Config) -> Result<Self> {
+        config.site.check()?;
+        Ok(Self {
+            ports,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The ports (for adapters that need the same ones).
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    /// Site policy.
+    pub fn site(&self) -> &SiteSettings {
+        &self.config.site
+    }
+
+    /// Configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The public link of a share.
+    pub fn link(&self, share: &Share) -> String {
+        format!("{}{}", self.config.link_base, share.key.as_str())
+    }
+
+    fn token(&self, len: usize) -> String {
+        self.ports.random.string_from(TOKEN_ALPHABET, len)
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.ports.clock.now()
+    }
+
+    /// The address as the log should keep it (truncated when the site asks).
+    fn log_ip(&self, ip: Option<IpAddr>) -> Option<IpAddr> {
+        let p = self.config.site.log_privacy;
+        ip.map(|ip| {
+            if p.truncate_ip {
+                truncate_ip(ip, p.ipv4_prefix, p.ipv6_prefix)
+            } else {
+                ip
+            }
+        })
+    }
+
+    async fn hash(&self, password: crate::PlainPassword) -> Result<crate::PasswordHash> {
+        let hasher = Arc::clone(&self.ports.hasher);
+        run_blocking(self.ports.blocking.as_ref(), move || hasher.hash(&password))
+            .await
+            .ok_or(ServiceError::Cancelled)?
+            .map_err(ServiceError::from)
+    }
+
+    async fn verify(
+        &self,
+        password: crate::PlainPassword,
+        hash: crate::PasswordHash,
+    ) -> Result<bool> {
+        let hasher = Arc::clone(&self.ports.hasher);
+        run_blocking(self.ports.blocking.as_ref(), move || {
+            hasher.verify(&password, &hash)
+        })
+        .await
+        .ok_or(ServiceError::Cancelled)
+    }
+
+    async fn owner_email(&self, owner: &UserId) -> Option<Email> {
+        self.ports
+            .directory
+            .user(owner)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|u| u.email)
+    }
+}

@@ -1,0 +1,1241 @@
+//! Scenario tests of the use cases over the in-memory adapters (the seed scenarios).
+
+use super::*;
+use crate::memory::*;
+use crate::model::form::Answer;
+use crate::ports::{ByteStream, FileStore, InlineRunner, MailMessage, UserInfo, WriteOptions};
+use crate::*;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::executor::block_on;
+use std::sync::Arc;
+use time::Duration;
+use time::macros::datetime;
+
+const T0: time::OffsetDateTime = datetime!(2026-11-23 09:00 UTC);
+
+struct World {
+    app: Sharelink,
+    files: Arc<MemoryFileStore>,
+    mailer: Arc<MemoryMailer>,
+    dir: Arc<MemoryDirectory>,
+    clock: Arc<ManualClock>,
+    events: Arc<MemoryEvents>,
+}
+
+fn user(u: &str) -> UserId {
+    UserId::parse(u).unwrap()
+}
+
+fn path(p: &str) -> SharePath {
+    SharePath::parse(p).unwrap()
+}
+
+fn stream(data: &[u8]) -> ByteStream {
+    let chunks: Vec<Result<Bytes, crate::ports::FileStoreError>> = data
+        .chunks(7)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    Box::pin(futures::stream::iter(chunks))
+}
+
+async fn put(files: &MemoryFileStore, p: &str, data: &[u8]) {
+    files
+        .write(
+            &path(p),
+            stream(data),
+            WriteOptions {
+                overwrite: true,
+                max_bytes: None,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+fn world_with(site: SiteSettings) -> World {
+    let files = Arc::new(MemoryFileStore::new());
+    let mailer = Arc::new(MemoryMailer::new());
+    let dir = Arc::new(MemoryDirectory::new());
+    let clock = Arc::new(ManualClock::new(T0));
+    let events = Arc::new(MemoryEvents::new());
+    for (id, admin) in [("ana", false), ("bob", false), ("root", true)] {
+        dir.put_user(UserInfo {
+            id: user(id),
+            display_name: id.to_uppercase(),
+            email: Some(Email::parse(&format!("{id}@corp.example")).unwrap()),
+            is_admin: admin,
+            disabled: false,
+        });
+    }
+    dir.grant(&user("ana"), path("docs"), Rights::ALL);
+    dir.grant(
+        &user("bob"),
+        path("docs"),
+        Rights::of(&[
+            Capability::List,
+            Capability::Preview,
+            Capability::Download,
+            Capability::Share,
+        ]),
+    );
+    dir.grant(&user("root"), SharePath::root(), Rights::ALL);
+    block_on(async {
+        put(&files, "docs/reports/a.txt", b"alpha").await;
+        put(&files, "docs/reports/sub/b.pdf", b"%PDF-bravo").await;
+        put(&files, "docs/plan.pdf", b"plan").await;
+        put(&files, "docs/app.apk", b"apk").await;
+        files.create_folder(&path("docs/drop")).await.unwrap();
+    });
+    let ports = Ports {
+        repo: Arc::new(MemoryRepository::new()),
+        log: Arc::new(MemoryAccessLog::new()),
+        files: files.clone(),
+        mailer: mailer.clone(),
+        directory: dir.clone(),
+        events: events.clone(),
+        clock: clock.clone(),
+        random: Arc::new(SeededRandom::new(7)),
+        hasher: Arc::new(crate::ports::Argon2idHasher::new(Argon2Params::TESTING)),
+        blocking: Arc::new(InlineRunner),
+    };
+    let app = Sharelink::new(
+        ports,
+        Config {
+            site,
+            link_base: "https://x.test/s/".into(),
+            ..Config::default()
+        },
+    )
+    .unwrap();
+    World {
+        app,
+        files,
+        mailer,
+        dir,
+        clock,
+        events,
+    }
+}
+
+fn world() -> World {
+    world_with(SiteSettings::default())
+}
+
+fn client(browser: &str) -> Client {
+    Client {
+        ip: Some("192.0.2.10".parse().unwrap()),
+        user_agent: Some("test".into()),
+        browser: BrowserId::parse(browser).unwrap(),
+        device: Some(DeviceId::parse(&format!("dev-{browser}")).unwrap()),
+        user: None,
+    }
+}
+
+fn request(items: &[&str], f: impl FnOnce(&mut ShareSettings)) -> CreateShare {
+    let mut settings = ShareSettings::named("Test share");
+    f(&mut settings);
+    CreateShare {
+        items: items
+            .iter()
+            .map(|p| NewItem {
+                path: path(p),
+                alias: None,
+            })
+            .collect(),
+        settings,
+        password: None,
+        custom_key: None,
+    }
+}
+
+impl World {
+    fn create(&self, owner: &str, req: CreateShare) -> Created {
+        block_on(self.app.create_share(&user(owner), req)).unwrap()
+    }
+
+    fn open(&self, share: &Share, c: &Client) -> Result<Visit> {
+        block_on(self.app.open(OpenRequest {
+            key: share.key.as_str(),
+            client: c,
+            recipient_code: None,
+            access_code: None,
+            mode: RequestMode::Confirmed,
+        }))
+    }
+
+    fn session(&self, share: &Share, c: &Client) -> SessionId {
+        self.open(share, c).unwrap().session.unwrap().id
+    }
+
+    fn fetch(
+        &self,
+        share: &Share,
+        s: &SessionId,
+        c: &Client,
+        p: &str,
+        mode: RequestMode,
+    ) -> Result<Vec<u8>> {
+        let d = block_on(self.app.download(
+            share.key.as_str(),
+            s,
+            c,
+            &path(p),
+            None,
+            Action::Download,
+            mode,
+        ))?;
+        let bytes: Vec<u8> = block_on(d.read.stream.collect::<Vec<_>>())
+            .into_iter()
+            .flat_map(|c| c.unwrap().to_vec())
+            .collect();
+        block_on(self.app.finish(
+            d.ticket,
+            Outcome::Completed {
+                bytes: bytes.len() as u64,
+            },
+        ));
+        Ok(bytes)
+    }
+}
+
+fn denied(r: Result<impl std::fmt::Debug>) -> Denial {
+    match r {
+        Err(ServiceError::Denied(d)) => d,
+        other => panic!("expected a denial, got {other:?}"),
+    }
+}
+
+#[test]
+fn plain_share_lists_and_downloads_and_logs() {
+    let w = world();
+    let created = w.create("ana", request(&["docs/reports", "docs/plan.pdf"], |_| {}));
+    assert!(created.link.starts_with("https://x.test/s/"));
+    let share = created.share;
+    let c = client("b1");
+    let visit = w.open(&share, &c).unwrap();
+    let view = visit.view.unwrap();
+    assert_eq!(view.items.len(), 2);
+    let s = visit.session.unwrap().id;
+    let top = block_on(w.app.list(
+        share.key.as_str(),
+        &s,
+        &c,
+        &SharePath::root(),
+        RequestMode::Confirmed,
+    ))
+    .unwrap();
+    assert_eq!(
+        top.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        vec!["reports", "plan.pdf"]
+    );
+    let inner = block_on(w.app.list(
+        share.key.as_str(),
+        &s,
+        &c,
+        &path("reports"),
+        RequestMode::Confirmed,
+    ))
+    .unwrap();
+    assert_eq!(
+        inner.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
+        vec!["reports/a.txt", "reports/sub"]
+    );
+    assert_eq!(
+        w.fetch(&share, &s, &c, "reports/a.txt", RequestMode::Confirmed)
+            .unwrap(),
+        b"alpha"
+    );
+    assert_eq!(
+        denied(
+            w.fetch(&share, &s, &c, "elsewhere/plan.pdf", RequestMode::Confirmed)
+                .map(|_| ())
+        ),
+        Denial::OutsideShare
+    );
+    let stats = block_on(w.app.statistics(&user("ana"), share.id)).unwrap();
+    assert_eq!(
+        (stats.visits, stats.downloads, stats.bytes_downloaded),
+        (1, 1, 5)
+    );
+    let events: Vec<&'static str> = w
+        .events
+        .events()
+        .iter()
+        .map(|e| match e {
+            crate::ports::ShareEvent::Created { .. } => "created",
+            crate::ports::ShareEvent::Opened { .. } => "opened",
+            crate::ports::ShareEvent::Downloaded { .. } => "downloaded",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(events, vec!["created", "opened", "downloaded"]);
+}
+
+#[test]
+fn dynamic_share_sees_a_file_added_after_creation() {
+    let w = world();
+    let share = w.create("ana", request(&["docs/reports"], |_| {})).share;
+    block_on(put(&w.files, "docs/reports/new.txt", b"fresh"));
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    assert_eq!(
+        w.fetch(&share, &s, &c, "reports/new.txt", RequestMode::Confirmed)
+            .unwrap(),
+        b"fresh"
+    );
+}
+
+#[test]
+fn preview_only_refuses_download_and_upload_only_cannot_list() {
+    let w = world();
+    let preview = w
+        .create(
+            "ana",
+            request(&["docs/reports"], |s| {
+                s.allowed = AllowedActions::PreviewOnly
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&preview, &c);
+    assert_eq!(
+        denied(w.fetch(&preview, &s, &c, "reports/a.txt", RequestMode::Confirmed)),
+        Denial::ActionNotAllowed {
+            action: Action::Download
+        }
+    );
+    let p = block_on(w.app.download(
+        preview.key.as_str(),
+        &s,
+        &c,
+        &path("reports/a.txt"),
+        None,
+        Action::Preview,
+        RequestMode::Confirmed,
+    ));
+    assert!(p.is_ok());
+
+    let drop = w
+        .create(
+            "ana",
+            request(&["docs/drop"], |s| {
+                s.allowed = AllowedActions::Upload;
+                s.registration = Some(RegistrationForm::Default);
+                s.upload_rules.subfolder = UploaderFolder::ByIdentity;
+            }),
+        )
+        .share;
+    let v = w.open(&drop, &c).unwrap();
+    assert_eq!(v.gate.pending, Some(Denial::RegistrationRequired));
+    assert_eq!(v.gate.form.as_ref().unwrap().fields.len(), 3);
+    let s = v.session.unwrap().id;
+    let answers = [
+        Answer {
+            label: "Name".into(),
+            value: "Rita".into(),
+        },
+        Answer {
+            label: "Email".into(),
+            value: "rita@ext.example".into(),
+        },
+    ];
+    let inside = block_on(w.app.register(drop.key.as_str(), &s, &c, &answers)).unwrap();
+    assert!(inside.view.is_some());
+    assert_eq!(
+        denied(block_on(w.app.list(
+            drop.key.as_str(),
+            &s,
+            &c,
+            &SharePath::root(),
+            RequestMode::Confirmed
+        ))),
+        Denial::ActionNotAllowed {
+            action: Action::List
+        }
+    );
+    let up = |name: &str| {
+        block_on(w.app.upload(
+            drop.key.as_str(),
+            &s,
+            &c,
+            &path("drop"),
+            name,
+            Some(3),
+            stream(b"abc"),
+            RequestMode::Confirmed,
+        ))
+    };
+    assert_eq!(
+        up("in.txt").unwrap().path.as_str(),
+        "drop/Rita (rita@ext.example)/in.txt"
+    );
+    assert_eq!(
+        up("in.txt").unwrap().path.as_str(),
+        "drop/Rita (rita@ext.example)/in (1).txt"
+    );
+    assert_eq!(
+        denied(up("evil.apk")),
+        Denial::FileTypeRefused {
+            extension: "apk".into()
+        }
+    );
+    assert!(
+        block_on(
+            w.files
+                .stat(&path("docs/drop/Rita (rita@ext.example)/in (1).txt"))
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn one_time_link_counts_one_confirmed_download() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| {
+                s.use_limit = Some(UseLimit::ONE_TIME)
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    // a link-preview bot (unconfirmed) cannot spend it; HEAD does not count
+    assert_eq!(
+        denied(w.fetch(&share, &s, &c, "plan.pdf", RequestMode::Unconfirmed)),
+        Denial::ConfirmationRequired
+    );
+    assert!(
+        w.fetch(&share, &s, &c, "plan.pdf", RequestMode::Head)
+            .is_ok()
+    );
+    // a failed transfer is refunded
+    let d = block_on(w.app.download(
+        share.key.as_str(),
+        &s,
+        &c,
+        &path("plan.pdf"),
+        None,
+        Action::Download,
+        RequestMode::Confirmed,
+    ))
+    .unwrap();
+    block_on(w.app.finish(d.ticket, Outcome::Failed));
+    // range requests of the same download count once
+    let r1 = block_on(w.app.download(
+        share.key.as_str(),
+        &s,
+        &c,
+        &path("plan.pdf"),
+        Some(crate::ports::ByteRange { start: 0, end: 2 }),
+        Action::Download,
+        RequestMode::Confirmed,
+    ))
+    .unwrap();
+    let r2 = block_on(w.app.download(
+        share.key.as_str(),
+        &s,
+        &c,
+        &path("plan.pdf"),
+        Some(crate::ports::ByteRange { start: 2, end: 4 }),
+        Action::Download,
+        RequestMode::Confirmed,
+    ))
+    .unwrap();
+    block_on(w.app.finish(r1.ticket, Outcome::Completed { bytes: 2 }));
+    block_on(w.app.finish(r2.ticket, Outcome::Completed { bytes: 2 }));
+    // used: a second visitor is refused
+    let c2 = client("b2");
+    assert_eq!(denied(w.open(&share, &c2)), Denial::UsesExhausted);
+    assert_eq!(
+        block_on(w.app.get_share(&user("ana"), share.id))
+            .unwrap()
+            .state(T0),
+        ShareState::Exhausted
+    );
+}
+
+#[test]
+fn visit_limit_counts_sessions_once() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| {
+                s.use_limit = Some(UseLimit {
+                    max: 2,
+                    unit: UseUnit::Visit,
+                })
+            }),
+        )
+        .share;
+    let bot = block_on(w.app.open(OpenRequest {
+        key: share.key.as_str(),
+        client: &client("bot"),
+        recipient_code: None,
+        access_code: None,
+        mode: RequestMode::Unconfirmed,
+    }))
+    .unwrap();
+    assert!(bot.session.is_none());
+    assert_eq!(bot.gate.pending, Some(Denial::ConfirmationRequired));
+    let c1 = client("b1");
+    let s1 = w.session(&share, &c1);
+    for _ in 0..3 {
+        w.fetch(&share, &s1, &c1, "plan.pdf", RequestMode::Confirmed)
+            .unwrap();
+    }
+    w.session(&share, &client("b2"));
+    assert_eq!(denied(w.open(&share, &client("b3"))), Denial::UsesExhausted);
+    // sessions already open keep working
+    assert!(
+        w.fetch(&share, &s1, &c1, "plan.pdf", RequestMode::Confirmed)
+            .is_ok()
+    );
+}
+
+#[test]
+fn password_gate_with_attempt_limits_and_autofill() {
+    let w = world();
+    let mut req = request(&["docs/reports"], |s| s.password_autofill = true);
+    req.password = Some("correct horse".into());
+    let share = w.create("ana", req).share;
+    let c = client("b1");
+    let v = w.open(&share, &c).unwrap();
+    assert_eq!(v.gate.pending, Some(Denial::PasswordRequired));
+    assert!(v.view.is_none());
+    let s = v.session.unwrap().id;
+    assert_eq!(
+        denied(block_on(w.app.list(
+            share.key.as_str(),
+            &s,
+            &c,
+            &SharePath::root(),
+            RequestMode::Confirmed
+        ))),
+        Denial::PasswordRequired
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            denied(block_on(w.app.submit_password(
+                share.key.as_str(),
+                &s,
+                &c,
+                "wrong"
+            ))),
+            Denial::PasswordRequired
+        );
+    }
+    assert_eq!(
+        denied(block_on(w.app.submit_password(
+            share.key.as_str(),
+            &s,
+            &c,
+            "correct horse"
+        ))),
+        Denial::TooManyAttempts
+    );
+    // another client (another address) is not locked out by the first one
+    let mut other = client("b2");
+    other.ip = Some("198.51.100.9".parse().unwrap());
+    let s2 = w.open(&share, &other).unwrap().session.unwrap().id;
+    assert!(
+        block_on(
+            w.app
+                .submit_password(share.key.as_str(), &s2, &other, "correct horse")
+        )
+        .unwrap()
+        .view
+        .is_some()
+    );
+    // after the window the first client may try again
+    w.clock.advance(Duration::minutes(16));
+    assert!(
+        block_on(
+            w.app
+                .submit_password(share.key.as_str(), &s, &c, "correct horse")
+        )
+        .unwrap()
+        .view
+        .is_some()
+    );
+    // auto-fill: the code in the link skips the prompt
+    let mut third = client("b3");
+    third.ip = Some("203.0.113.5".parse().unwrap());
+    let v = block_on(w.app.open(OpenRequest {
+        key: share.key.as_str(),
+        client: &third,
+        recipient_code: None,
+        access_code: Some("correct horse"),
+        mode: RequestMode::Confirmed,
+    }))
+    .unwrap();
+    assert!(v.view.is_some());
+}
+
+#[test]
+fn required_password_is_generated_and_returned_once() {
+    let w = world_with(SiteSettings {
+        require_password: true,
+        password_min_len: 10,
+        ..SiteSettings::default()
+    });
+    let created = w.create("ana", request(&["docs/plan.pdf"], |_| {}));
+    let pw = created.generated_password.clone().unwrap();
+    assert!(pw.expose().len() >= 14);
+    assert!(
+        created
+            .share
+            .adjustments
+            .contains(&Adjustment::PasswordRequired)
+    );
+    assert!(created.share.password_hash.is_some());
+    let c = client("b1");
+    let s = w.session(&created.share, &c);
+    assert!(
+        block_on(
+            w.app
+                .submit_password(created.share.key.as_str(), &s, &c, pw.expose())
+        )
+        .unwrap()
+        .view
+        .is_some()
+    );
+    let mut short = request(&["docs/plan.pdf"], |_| {});
+    short.password = Some("short".into());
+    assert!(matches!(
+        block_on(w.app.create_share(&user("ana"), short)),
+        Err(ServiceError::Password(PasswordError::TooShort { min: 10 }))
+    ));
+}
+
+#[test]
+fn emailed_only_link_binds_one_browser_and_resends() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/reports"], |s| s.access = AccessControl::EmailedOnly),
+        )
+        .share;
+    let rita = Email::parse("rita@ext.example").unwrap();
+    let outcomes = block_on(w.app.share_by_email(
+        &user("ana"),
+        share.id,
+        vec![NewRecipientInput {
+            email: rita.clone(),
+            company: Some("Ext".into()),
+            note: None,
+        }],
+        Some("Here you go".into()),
+    ))
+    .unwrap();
+    assert!(outcomes[0].result.is_ok());
+    let code_of = |mail: &crate::ports::Mail| match &mail.message {
+        MailMessage::Invitation { link, .. } | MailMessage::LinkResent { link, .. } => {
+            link.0.rsplit_once("?r=").unwrap().1.to_owned()
+        }
+        other => panic!("{other:?}"),
+    };
+    let code = code_of(&w.mailer.sent_to(&rita)[0].0);
+    // without the code: refused
+    assert_eq!(
+        w.open(&share, &client("a")).unwrap().gate.pending,
+        Some(Denial::InvitationRequired)
+    );
+    let open = |b: &str, code: &str| {
+        block_on(w.app.open(OpenRequest {
+            key: share.key.as_str(),
+            client: &client(b),
+            recipient_code: Some(code),
+            access_code: None,
+            mode: RequestMode::Confirmed,
+        }))
+    };
+    assert!(open("a", &code).unwrap().view.is_some());
+    assert!(
+        open("a", &code).unwrap().view.is_some(),
+        "same browser again"
+    );
+    assert_eq!(denied(open("b", &code)), Denial::InvitationAlreadyUsed);
+    let sent = w.mailer.sent_to(&rita);
+    assert_eq!(sent.len(), 2);
+    let fresh = code_of(&sent[1].0);
+    assert_ne!(fresh, code);
+    assert!(open("b", &fresh).unwrap().view.is_some());
+}
+
+#[test]
+fn one_active_share_per_recipient_and_item() {
+    let w = world_with(SiteSettings {
+        one_active_share_per_recipient_item: true,
+        ..SiteSettings::default()
+    });
+    let a = w.create("ana", request(&["docs/reports"], |_| {})).share;
+    let b = w.create("ana", request(&["docs/reports"], |_| {})).share;
+    let rita = || {
+        vec![NewRecipientInput {
+            email: Email::parse("rita@ext.example").unwrap(),
+            company: None,
+            note: None,
+        }]
+    };
+    assert!(
+        block_on(w.app.share_by_email(&user("ana"), a.id, rita(), None)).unwrap()[0]
+            .result
+            .is_ok()
+    );
+    assert!(matches!(
+        block_on(w.app.share_by_email(&user("ana"), b.id, rita(), None)).unwrap()[0].result,
+        Err(ServiceError::Conflict(_))
+    ));
+    block_on(w.app.expire(&user("ana"), a.id)).unwrap();
+    assert!(
+        block_on(w.app.share_by_email(&user("ana"), b.id, rita(), None)).unwrap()[0]
+            .result
+            .is_ok()
+    );
+}
+
+#[test]
+fn verified_email_with_one_time_code() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/reports"], |s| {
+                s.access = AccessControl::VerifiedEmails(vec![
+                    EmailPattern::parse("*@ext.example").unwrap(),
+                ]);
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let v = w.open(&share, &c).unwrap();
+    assert_eq!(v.gate.pending, Some(Denial::EmailVerificationRequired));
+    let s = v.session.unwrap().id;
+    let eve = Email::parse("eve@evil.example").unwrap();
+    assert_eq!(
+        denied(block_on(w.app.request_code(
+            share.key.as_str(),
+            &s,
+            &c,
+            &eve
+        ))),
+        Denial::EmailNotAllowed
+    );
+    let rita = Email::parse("rita@ext.example").unwrap();
+    block_on(w.app.request_code(share.key.as_str(), &s, &c, &rita)).unwrap();
+    let code = match &w.mailer.sent_to(&rita)[0].0.message {
+        MailMessage::OneTimeCode { code, .. } => code.0.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(code.len(), 6);
+    assert_eq!(
+        denied(block_on(w.app.verify_code(
+            share.key.as_str(),
+            &s,
+            &c,
+            "000000x"
+        ))),
+        Denial::EmailVerificationRequired
+    );
+    let v = block_on(w.app.verify_code(share.key.as_str(), &s, &c, &code)).unwrap();
+    assert!(v.view.is_some());
+    // the gate is passed: the code cannot be used again
+    assert!(matches!(
+        block_on(w.app.verify_code(share.key.as_str(), &s, &c, &code)),
+        Err(ServiceError::Conflict(_))
+    ));
+}
+
+#[test]
+fn gates_in_order_registration_custom_form_and_clickwrap() {
+    let w = world();
+    let form = RegistrationForm::custom(vec![FormField {
+        label: "Project".into(),
+        description: None,
+        required: true,
+        kind: FieldKind::Dropdown {
+            options: vec!["A".into(), "B".into()],
+        },
+    }])
+    .unwrap();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/reports"], |s| {
+                s.registration = Some(form);
+                s.clickwrap = Some(Clickwrap {
+                    title: "NDA".into(),
+                    terms: "Keep it secret.".into(),
+                });
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let v = w.open(&share, &c).unwrap();
+    let s = v.session.unwrap().id;
+    // clickwrap cannot be accepted before registering
+    assert_eq!(
+        denied(block_on(w.app.accept_terms(share.key.as_str(), &s, &c))),
+        Denial::RegistrationRequired
+    );
+    let bad = [Answer {
+        label: "Project".into(),
+        value: "Z".into(),
+    }];
+    assert!(matches!(
+        block_on(w.app.register(share.key.as_str(), &s, &c, &bad)),
+        Err(ServiceError::Form(FormError::NotAnOption(_)))
+    ));
+    let good = [Answer {
+        label: "Project".into(),
+        value: "B".into(),
+    }];
+    let v = block_on(w.app.register(share.key.as_str(), &s, &c, &good)).unwrap();
+    assert_eq!(v.gate.pending, Some(Denial::ClickwrapRequired));
+    assert_eq!(v.gate.clickwrap.unwrap().title, "NDA");
+    assert!(
+        block_on(w.app.accept_terms(share.key.as_str(), &s, &c))
+            .unwrap()
+            .view
+            .is_some()
+    );
+    assert_eq!(
+        block_on(w.app.registrations(&user("ana"), share.id))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn revoke_answers_exactly_like_an_unknown_key() {
+    let w = world();
+    let share = w.create("ana", request(&["docs/reports"], |_| {})).share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    block_on(w.app.revoke(&user("ana"), share.id)).unwrap();
+    let unknown = block_on(w.app.open(OpenRequest {
+        key: "zzzzzzzzzzzzzzzzzzzzzzzzz",
+        client: &c,
+        recipient_code: None,
+        access_code: None,
+        mode: RequestMode::Confirmed,
+    }));
+    let revoked = w.open(&share, &c);
+    assert_eq!(
+        format!("{:?}", unknown.map(|_| ())),
+        format!("{:?}", revoked.map(|_| ()))
+    );
+    assert_eq!(
+        denied(block_on(w.app.list(
+            share.key.as_str(),
+            &s,
+            &c,
+            &SharePath::root(),
+            RequestMode::Confirmed
+        ))),
+        Denial::NotFound
+    );
+    assert!(matches!(
+        block_on(w.app.get_share(&user("ana"), share.id)),
+        Err(ServiceError::ShareNotFound)
+    ));
+    assert!(
+        block_on(w.app.ports().log.query(&crate::ports::LogQuery {
+            shares: Some(vec![share.id]),
+            limit: 10,
+            ..Default::default()
+        }))
+        .unwrap()
+        .is_empty()
+    );
+}
+
+#[test]
+fn expire_keeps_the_log_and_reactivation_restores_access() {
+    let w = world();
+    let share = w.create("ana", request(&["docs/plan.pdf"], |_| {})).share;
+    let c = client("b1");
+    w.session(&share, &c);
+    block_on(w.app.expire(&user("ana"), share.id)).unwrap();
+    assert_eq!(denied(w.open(&share, &c)), Denial::Expired);
+    assert!(
+        !block_on(w.app.access_log(
+            &user("ana"),
+            share.id,
+            crate::ports::LogQuery {
+                limit: 10,
+                ..Default::default()
+            }
+        ))
+        .unwrap()
+        .is_empty()
+    );
+    assert!(matches!(
+        block_on(
+            w.app
+                .reactivate(&user("ana"), share.id, Some(T0 - Duration::hours(1)))
+        ),
+        Err(ServiceError::Conflict(_))
+    ));
+    block_on(
+        w.app
+            .reactivate(&user("ana"), share.id, Some(T0 + Duration::days(3))),
+    )
+    .unwrap();
+    assert!(w.open(&share, &c).is_ok());
+    w.clock.advance(Duration::days(4));
+    assert_eq!(denied(w.open(&share, &c)), Denial::Expired);
+}
+
+#[test]
+fn creator_rights_bound_the_share_at_creation_and_at_every_access() {
+    let w = world();
+    // bob may only read: a full share is reduced to download, and recorded
+    let created = w.create(
+        "bob",
+        request(&["docs/reports"], |s| s.allowed = AllowedActions::Full),
+    );
+    assert_eq!(created.share.settings.allowed, AllowedActions::Download);
+    assert_eq!(created.share.requested.allowed, AllowedActions::Full);
+    assert!(
+        created
+            .share
+            .adjustments
+            .iter()
+            .any(|a| matches!(a, Adjustment::LevelReduced { .. }))
+    );
+    // no share right: refused
+    w.dir.grant(
+        &user("bob"),
+        path("docs/reports"),
+        Rights::of(&[Capability::List, Capability::Download]),
+    );
+    assert!(matches!(
+        block_on(
+            w.app
+                .create_share(&user("bob"), request(&["docs/reports"], |_| {}))
+        ),
+        Err(ServiceError::Settings(SettingsError::NoShareRight(_)))
+    ));
+    // ana's share loses its power when ana loses the download right or is disabled
+    let share = w.create("ana", request(&["docs/reports"], |_| {})).share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    w.dir.grant(
+        &user("ana"),
+        path("docs/reports"),
+        Rights::of(&[Capability::List, Capability::Share]),
+    );
+    assert_eq!(
+        denied(w.fetch(&share, &s, &c, "reports/a.txt", RequestMode::Confirmed)),
+        Denial::CreatorLacksRights
+    );
+    w.dir.grant(&user("ana"), path("docs/reports"), Rights::ALL);
+    assert!(
+        w.fetch(&share, &s, &c, "reports/a.txt", RequestMode::Confirmed)
+            .is_ok()
+    );
+    w.dir.set_disabled(&user("ana"), true);
+    assert_eq!(
+        denied(w.fetch(&share, &s, &c, "reports/a.txt", RequestMode::Confirmed)),
+        Denial::CreatorLacksRights
+    );
+}
+
+#[test]
+fn admins_see_all_users_see_their_own_and_revoke_all() {
+    let w = world();
+    w.create(
+        "ana",
+        request(&["docs/reports"], |s| s.name = "ana one".into()),
+    );
+    w.create(
+        "ana",
+        request(&["docs/plan.pdf"], |s| s.name = "ana two".into()),
+    );
+    let bobs = w
+        .create(
+            "bob",
+            request(&["docs/plan.pdf"], |s| s.name = "bob one".into()),
+        )
+        .share;
+    let names = |actor: &str, f: ListShares| -> Vec<String> {
+        block_on(w.app.list_shares(&user(actor), f))
+            .unwrap()
+            .shares
+            .into_iter()
+            .map(|s| s.settings.name)
+            .collect()
+    };
+    assert_eq!(
+        names("ana", ListShares::default()),
+        vec!["ana two", "ana one"]
+    );
+    assert_eq!(
+        names(
+            "bob",
+            ListShares {
+                owner: Some(user("ana")),
+                ..Default::default()
+            }
+        ),
+        vec!["bob one"]
+    );
+    assert_eq!(names("root", ListShares::default()).len(), 3);
+    assert_eq!(
+        names(
+            "root",
+            ListShares {
+                name_contains: Some("ONE".into()),
+                ..Default::default()
+            }
+        ),
+        vec!["bob one", "ana one"]
+    );
+    assert!(matches!(
+        block_on(w.app.get_share(&user("ana"), bobs.id)),
+        Err(ServiceError::ShareNotFound)
+    ));
+    assert_eq!(block_on(w.app.revoke_all(&user("ana"))).unwrap(), 2);
+    assert_eq!(names("root", ListShares::default()), vec!["bob one"]);
+}
+
+#[test]
+fn snapshot_keeps_serving_the_copy_and_revoke_deletes_it() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/reports"], |s| s.mode = ShareMode::Snapshot),
+        )
+        .share;
+    assert!(share.items[0].origin.is_some());
+    block_on(put(&w.files, "docs/reports/a.txt", b"CHANGED"));
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    assert_eq!(
+        w.fetch(&share, &s, &c, "reports/a.txt", RequestMode::Confirmed)
+            .unwrap(),
+        b"alpha"
+    );
+    let copy = share.items[0].path.clone();
+    block_on(w.app.revoke(&user("ana"), share.id)).unwrap();
+    assert!(block_on(w.files.stat(&copy)).is_err());
+}
+
+#[test]
+fn download_notification_and_expiry_reminder_emails() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| {
+                s.notify_on_download = true;
+                s.schedule.expires_at = Some(T0 + Duration::hours(12));
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    w.fetch(&share, &s, &c, "plan.pdf", RequestMode::Confirmed)
+        .unwrap();
+    let ana = Email::parse("ana@corp.example").unwrap();
+    assert!(w.mailer.sent_to(&ana).iter().any(|(m, _)| matches!(&m.message, MailMessage::DownloadNotification { paths, .. } if paths == &vec!["plan.pdf".to_owned()])));
+    assert_eq!(block_on(w.app.send_expiry_reminders()).unwrap(), 1);
+    assert_eq!(
+        block_on(w.app.send_expiry_reminders()).unwrap(),
+        0,
+        "once per expiry"
+    );
+}
+
+#[test]
+fn full_level_changes_files_but_not_the_shared_item_itself() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/reports"], |s| s.allowed = AllowedActions::Full),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    let k = share.key.as_str();
+    let m = RequestMode::Confirmed;
+    assert_eq!(
+        block_on(w.app.create_folder(k, &s, &c, &path("reports"), "new", m))
+            .unwrap()
+            .as_str(),
+        "reports/new"
+    );
+    assert_eq!(
+        block_on(w.app.rename(k, &s, &c, &path("reports/a.txt"), "z.txt", m))
+            .unwrap()
+            .as_str(),
+        "reports/z.txt"
+    );
+    assert_eq!(
+        block_on(w.app.move_or_copy(
+            k,
+            &s,
+            &c,
+            &path("reports/z.txt"),
+            &path("reports/new"),
+            false,
+            m
+        ))
+        .unwrap()
+        .as_str(),
+        "reports/new/z.txt"
+    );
+    assert_eq!(
+        block_on(w.app.move_or_copy(
+            k,
+            &s,
+            &c,
+            &path("reports/new/z.txt"),
+            &path("reports"),
+            true,
+            m
+        ))
+        .unwrap()
+        .as_str(),
+        "reports/z.txt"
+    );
+    block_on(w.app.delete(k, &s, &c, &path("reports/sub"), m)).unwrap();
+    assert_eq!(
+        denied(block_on(w.app.delete(k, &s, &c, &path("reports"), m))),
+        Denial::ActionNotAllowed {
+            action: Action::Delete
+        }
+    );
+    assert_eq!(
+        denied(block_on(w.app.rename(
+            k,
+            &s,
+            &c,
+            &path("reports/z.txt"),
+            "z.apk",
+            m
+        ))),
+        Denial::FileTypeRefused {
+            extension: "apk".into()
+        }
+    );
+    let names: Vec<String> = block_on(w.app.list(k, &s, &c, &path("reports"), m))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, vec!["new", "z.txt"]);
+}
+
+#[test]
+fn download_all_collects_files_and_skips_refused_types() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/reports", "docs/app.apk", "docs/plan.pdf"], |s| {
+                s.use_limit = Some(UseLimit {
+                    max: 1,
+                    unit: UseUnit::Download,
+                })
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    let b = block_on(
+        w.app
+            .download_all(share.key.as_str(), &s, &c, &[], RequestMode::Confirmed),
+    )
+    .unwrap();
+    let mut names: Vec<&str> = b.files.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        vec!["plan.pdf", "reports/a.txt", "reports/sub/b.pdf"]
+    );
+    block_on(w.app.finish(b.ticket, Outcome::Completed { bytes: 19 }));
+    assert_eq!(
+        denied(
+            block_on(
+                w.app
+                    .download_all(share.key.as_str(), &s, &c, &[], RequestMode::Confirmed)
+            )
+            .map(|_| ())
+        ),
+        Denial::UsesExhausted
+    );
+}
+
+#[test]
+fn quota_and_custom_keys() {
+    let w = world_with(SiteSettings {
+        shares_per_user_per_day: Some(2),
+        custom_keys: CustomKeyRules {
+            allowed: true,
+            min_len: 8,
+        },
+        ..SiteSettings::default()
+    });
+    let mut req = request(&["docs/plan.pdf"], |_| {});
+    req.custom_key = Some("Q3Figures2026x".into());
+    let s = w.create("ana", req.clone()).share;
+    assert_eq!(s.key.as_str(), "Q3Figures2026x");
+    req.custom_key = Some("q3figures2026X".into());
+    assert!(matches!(
+        block_on(w.app.create_share(&user("ana"), req.clone())),
+        Err(ServiceError::Conflict(_))
+    ));
+    req.custom_key = Some("password1".into());
+    assert!(matches!(
+        block_on(w.app.create_share(&user("ana"), req)),
+        Err(ServiceError::Key(KeyError::Guessable))
+    ));
+    w.create("ana", request(&["docs/plan.pdf"], |_| {}));
+    assert!(matches!(
+        block_on(
+            w.app
+                .create_share(&user("ana"), request(&["docs/plan.pdf"], |_| {}))
+        ),
+        Err(ServiceError::Settings(SettingsError::DailyQuota { max: 2 }))
+    ));
+    w.clock.advance(Duration::days(1));
+    assert!(
+        block_on(
+            w.app
+                .create_share(&user("ana"), request(&["docs/plan.pdf"], |_| {}))
+        )
+        .is_ok()
+    );
+    assert!(matches!(
+        block_on(
+            w.app
+                .create_share(&user("ana"), request(&["docs/missing"], |_| {}))
+        ),
+        Err(ServiceError::NoSuchItem(_))
+    ));
+}
+
+#[test]
+fn the_snapshot_area_is_never_shared_not_even_through_a_parent() {
+    let w = world();
+    w.dir.grant(&user("ana"), SharePath::root(), Rights::ALL);
+    block_on(put(&w.files, ".sharelink/snapshots/x/secret.txt", b"s"));
+    for p in [
+        ".sharelink",
+        ".sharelink/snapshots",
+        ".sharelink/snapshots/x/secret.txt",
+    ] {
+        let r = block_on(w.app.create_share(&user("ana"), request(&[p], |_| {})));
+        assert!(matches!(r, Err(ServiceError::NoSuchItem(_))), "{p}");
+    }
+}

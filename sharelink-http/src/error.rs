@@ -1,0 +1,134 @@
+//! The one error type of the HTTP layer, with a stable JSON body.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sharelink_core::Denial;
+use sharelink_core::ports::FileStoreError;
+use sharelink_core::service::ServiceError;
+
+/// An error answered to a client: a status, a stable machine-readable code and a message
+/// safe to show (internals are never revealed).
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code (`not_found`, `expired`, `password_required`, …).
+    pub code: &'static str,
+    /// Human-readable message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with a status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400 with a message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 401: no signed-in user.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in to use this API",
+        )
+    }
+
+    /// 403: the CSRF token is missing or wrong.
+    pub fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "the form expired; reload the page and try again",
+        )
+    }
+
+    /// The status of a denial.
+    pub fn denial_status(d: &Denial) -> StatusCode {
+        match d {
+            Denial::NotFound | Denial::OutsideShare => StatusCode::NOT_FOUND,
+            Denial::Expired | Denial::UsesExhausted => StatusCode::GONE,
+            Denial::NotYetActive { .. } => StatusCode::FORBIDDEN,
+            Denial::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Denial::ConfirmationRequired => StatusCode::CONFLICT,
+            Denial::PasswordRequired
+            | Denial::EmailVerificationRequired
+            | Denial::SignInRequired
+            | Denial::NoSession => StatusCode::UNAUTHORIZED,
+            Denial::UploadRuleBroken(_) | Denial::FileTypeRefused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            _ => StatusCode::FORBIDDEN,
+        }
+    }
+}
+
+impl From<Denial> for ApiError {
+    fn from(d: Denial) -> Self {
+        Self::new(Self::denial_status(&d), d.code(), d.to_string())
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        use StatusCode as S;
+        match e {
+            ServiceError::Denied(d) => d.into(),
+            ServiceError::ShareNotFound => {
+                Self::new(S::NOT_FOUND, "share_not_found", "share not found")
+            }
+            ServiceError::Settings(e) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "settings", e.to_string())
+            }
+            ServiceError::Path(e) => Self::new(S::BAD_REQUEST, "bad_path", e.to_string()),
+            ServiceError::Form(e) => Self::new(S::UNPROCESSABLE_ENTITY, "form", e.to_string()),
+            ServiceError::Password(e) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "password", e.to_string())
+            }
+            ServiceError::Key(e) => Self::new(S::UNPROCESSABLE_ENTITY, "key", e.to_string()),
+            ServiceError::UnknownUser => Self::new(S::FORBIDDEN, "unknown_user", "unknown user"),
+            ServiceError::UserDisabled => {
+                Self::new(S::FORBIDDEN, "user_disabled", "this account is disabled")
+            }
+            ServiceError::Conflict(m) => Self::new(S::CONFLICT, "conflict", m),
+            ServiceError::NoSuchItem(p) => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "no_such_item",
+                format!("`{p}` does not exist"),
+            ),
+            ServiceError::Storage(FileStoreError::AlreadyExists { .. }) => {
+                Self::new(S::CONFLICT, "already_exists", "that name is already taken")
+            }
+            ServiceError::Storage(FileStoreError::RangeNotSatisfiable { .. }) => Self::new(
+                S::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                "range not satisfiable",
+            ),
+            ServiceError::Storage(FileStoreError::IntoItself { .. }) => Self::new(
+                S::CONFLICT,
+                "into_itself",
+                "cannot move or copy a folder into itself",
+            ),
+            ServiceError::Storage(FileStoreError::NotFound { .. }) => {
+                Self::new(S::NOT_FOUND, "outside_share", "not found in this share")
+            }
+            ServiceError::Mail(_) => Self::new(S::BAD_GATEWAY, "mail", "mail could not be sent"),
+            _ => Self::new(S::INTERNAL_SERVER_ERROR, "internal", "something went wrong"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.code, "message": self.message });
+        (self.status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,694 @@
+//! The management JSON API under `/api`, for the embedder's own UI and for scripts.
+//! The acting user comes from the [`crate::Authenticator`]; without one every call is 401.
+//!
+//! Cross-site requests cannot send `application/json` bodies without a CORS preflight,
+//! which this router never grants, so JSON bodies are the CSRF protection here.
+
+use crate::{ApiError, AppState};
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sharelink_core::ports::{LogKind, LogQuery, ShareCursor, TemplateBody};
+use sharelink_core::service::{
+    CreateShare, ListShares, NewItem, NewRecipientInput, PasswordChange, Sharelink,
+};
+use sharelink_core::{
+    Adjustment, Email, Share, ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
+};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+/// The signed-in user of a management call.
+#[derive(Debug)]
+struct Actor(UserId);
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        state
+            .auth
+            .user(parts)
+            .await
+            .map(Actor)
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// The error body of every refusal.
+#[derive(Debug, Serialize, ToSchema)]
+struct ErrorBody {
+    /// Stable machine-readable code (`not_found`, `unauthenticated`, …).
+    error: String,
+    /// Human-readable message.
+    message: String,
+}
+
+/// The OpenAPI document of the management API (paths relative to where the router is
+/// mounted).
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sharelink management API", description = "Create and manage share links. \
+Every call needs the embedder's signed-in user (401 otherwise); owners see their own \
+shares, admins all."),
+    paths(create, read, update, list, revoke, revoke_all, expire, reactivate, add_items,
+        remove_items, share_by_email, recipients, registrations, access_log, statistics,
+        qr_svg, qr_png, templates, save_template, delete_template),
+    components(schemas(ErrorBody, ShareDto, ItemBody, CreateBody, UpdateBody, ReactivateBody,
+        RecipientBody, EmailBody, TemplateRequest)),
+    tags((name = "shares", description = "Share links"))
+)]
+struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The management routes.
+pub(crate) fn routes(form_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/shares", get(list).post(create))
+        .route("/shares/revoke-all", post(revoke_all))
+        .route("/shares/{id}", get(read).patch(update).delete(revoke))
+        .route("/shares/{id}/items", post(add_items))
+        .route("/shares/{id}/items/remove", post(remove_items))
+        .route("/shares/{id}/expire", post(expire))
+        .route("/shares/{id}/reactivate", post(reactivate))
+        .route("/shares/{id}/email", post(share_by_email))
+        .route("/shares/{id}/recipients", get(recipients))
+        .route("/shares/{id}/registrations", get(registrations))
+        .route("/shares/{id}/log", get(access_log))
+        .route("/shares/{id}/statistics", get(statistics))
+        .route("/shares/{id}/qr.svg", get(qr_svg))
+        .route("/shares/{id}/qr.png", get(qr_png))
+        .route("/templates", get(templates).post(save_template))
+        .route("/templates/{id}", axum::routing::delete(delete_template))
+        .layer(DefaultBodyLimit::max(form_limit))
+}
+
+/// A share as the management API shows it (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Share)]
+struct ShareDto<'a> {
+    /// Internal id (used in the management URLs).
+    #[schema(value_type = i64)]
+    id: ShareId,
+    /// The public URL key.
+    #[schema(value_type = String)]
+    key: &'a str,
+    /// The public link.
+    link: String,
+    /// The owner's user id.
+    #[schema(value_type = String)]
+    owner: &'a UserId,
+    /// Shared items (`path`, `kind`, `alias`).
+    #[schema(value_type = Vec<Object>)]
+    items: &'a [ShareItem],
+    /// Settings as the creator asked for them.
+    #[schema(value_type = Object)]
+    requested: &'a ShareSettings,
+    /// Settings in effect after site policy and the creator's rights.
+    #[schema(value_type = Object)]
+    effective: &'a ShareSettings,
+    /// How `effective` differs from `requested`, and why.
+    #[schema(value_type = Vec<Object>)]
+    adjustments: &'a [Adjustment],
+    /// `not_yet_active`, `active`, `expired` or `exhausted`.
+    #[schema(value_type = String)]
+    state: ShareState,
+    password_protected: bool,
+    uses: u32,
+    uploaded_bytes: u64,
+    device_bound: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+fn dto<'a>(app: &Sharelink, s: &'a Share) -> ShareDto<'a> {
+    ShareDto {
+        id: s.id,
+        key: s.key.as_str(),
+        link: app.link(s),
+        owner: &s.owner,
+        items: &s.items,
+        requested: &s.requested,
+        effective: &s.settings,
+        adjustments: &s.adjustments,
+        state: s.state(app.ports().clock.now()),
+        password_protected: s.password_hash.is_some(),
+        uses: s.uses,
+        uploaded_bytes: s.uploaded_bytes,
+        device_bound: s.bound_device.is_some(),
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    }
+}
+
+fn share_json(app: &Sharelink, s: &Share) -> Value {
+    serde_json::to_value(dto(app, s)).unwrap_or(Value::Null)
+}
+
+/// Settings given as a JSON object, laid over `base` (so a caller names only what it
+/// changes).
+fn merge_settings(base: &ShareSettings, patch: Option<Value>) -> Result<ShareSettings, ApiError> {
+    let mut value = serde_json::to_value(base).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let (Some(Value::Object(patch)), Value::Object(target)) = (patch, &mut value) {
+        for (k, v) in patch {
+            target.insert(k, v);
+        }
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("settings: {e}")))
+}
+
+/// An item to share.
+#[derive(Debug, Deserialize, ToSchema)]
+struct ItemBody {
+    path: String,
+    alias: Option<String>,
+}
+
+fn items(raw: Vec<ItemBody>) -> Result<Vec<NewItem>, ApiError> {
+    raw.into_iter()
+        .map(|i| {
+            Ok(NewItem {
+                path: SharePath::parse(&i.path)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
+                alias: i.alias,
+            })
+        })
+        .collect()
+}
+
+/// A new share: `settings` holds any settings fields to change from the defaults.
+#[derive(Debug, Deserialize, ToSchema)]
+struct CreateBody {
+    name: String,
+    items: Vec<ItemBody>,
+    #[serde(default)]
+    settings: Option<Value>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    custom_key: Option<String>,
+}
+
+/// Creates a share; the generated password is returned once.
+#[utoipa::path(post, path = "/api/shares", tag = "shares", request_body = CreateBody,
+    params(),
+    responses((status = 201, description = "Created", body = ShareDto), (status = 422, description = "Refused settings", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn create(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Json(body): Json<CreateBody>,
+) -> Result<Response, ApiError> {
+    let settings = merge_settings(&ShareSettings::named(&body.name), body.settings)?;
+    let created = st
+        .app
+        .create_share(
+            &actor,
+            CreateShare {
+                items: items(body.items)?,
+                settings,
+                password: body.password,
+                custom_key: body.custom_key,
+            },
+        )
+        .await?;
+    let mut out = share_json(&st.app, &created.share);
+    out["generated_password"] = json!(created.generated_password.as_ref().map(|p| p.expose()));
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// Reads a share: requested and effective settings, adjustments.
+#[utoipa::path(get, path = "/api/shares/{id}", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn read(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let share = st.app.get_share(&actor, ShareId(id)).await?;
+    Ok(Json(share_json(&st.app, &share)))
+}
+
+/// New settings (fields laid over the requested settings) and what to do with the password.
+#[derive(Debug, Deserialize, ToSchema)]
+struct UpdateBody {
+    #[serde(default)]
+    settings: Option<Value>,
+    /// `"keep"` (default), `"generate"`, or `{"set": "…"}`.
+    #[serde(default)]
+    password: Option<Value>,
+}
+
+/// Updates settings (re-applying site policy).
+#[utoipa::path(patch, path = "/api/shares/{id}", tag = "shares", request_body = UpdateBody,
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn update(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+    Json(body): Json<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let current = st.app.get_share(&actor, ShareId(id)).await?;
+    let settings = merge_settings(&current.requested, body.settings)?;
+    let password = match body.password {
+        None => PasswordChange::Keep,
+        Some(Value::String(s)) if s == "keep" => PasswordChange::Keep,
+        Some(Value::String(s)) if s == "generate" => PasswordChange::Generate,
+        Some(Value::Object(o)) => match o.get("set").and_then(Value::as_str) {
+            Some(p) => PasswordChange::Set(p.to_owned()),
+            None => return Err(ApiError::bad_request("password: expected {\"set\": \"…\"}")),
+        },
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "password: \"keep\", \"generate\" or {\"set\": \"…\"}",
+            ));
+        }
+    };
+    let (share, generated) = st
+        .app
+        .update_settings(&actor, ShareId(id), settings, password)
+        .await?;
+    let mut out = share_json(&st.app, &share);
+    out["generated_password"] = json!(generated.as_ref().map(|p| p.expose()));
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only this owner's shares (admins).
+    owner: Option<String>,
+    /// Name contains.
+    name: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    created_from: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    created_to: Option<OffsetDateTime>,
+    /// `not_yet_active`, `active`, `expired` or `exhausted`.
+    #[param(value_type = Option<String>)]
+    state: Option<ShareState>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+fn encode_cursor(c: &ShareCursor) -> String {
+    format!("{}.{}", c.created_at.unix_timestamp_nanos(), c.id.0)
+}
+
+fn decode_cursor(s: &str) -> Result<ShareCursor, ApiError> {
+    let bad = || ApiError::bad_request("bad cursor");
+    let (t, id) = s.split_once('.').ok_or_else(bad)?;
+    Ok(ShareCursor {
+        created_at: OffsetDateTime::from_unix_timestamp_nanos(t.parse().map_err(|_| bad())?)
+            .map_err(|_| bad())?,
+        id: ShareId(id.parse().map_err(|_| bad())?),
+    })
+}
+
+/// Lists shares (own; all for admins), newest first, with a cursor.
+#[utoipa::path(get, path = "/api/shares", tag = "shares", params(ListQuery),
+    params(),
+    responses((status = 200, description = "`{shares, next_cursor}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn list(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = st
+        .app
+        .list_shares(
+            &actor,
+            ListShares {
+                owner: q
+                    .owner
+                    .map(|o| UserId::parse(&o))
+                    .transpose()
+                    .map_err(|_| ApiError::bad_request("bad owner"))?,
+                name_contains: q.name,
+                created_from: q.created_from,
+                created_to: q.created_to,
+                state: q.state,
+                after: q.cursor.as_deref().map(decode_cursor).transpose()?,
+                limit: q.limit.map(|l| l.clamp(1, 1000)),
+            },
+        )
+        .await?;
+    let shares: Vec<Value> = page.shares.iter().map(|s| share_json(&st.app, s)).collect();
+    Ok(Json(json!({
+        "shares": shares,
+        "next_cursor": page.next.as_ref().map(encode_cursor),
+    })))
+}
+
+/// Revokes a share: deletes it and everything under it.
+#[utoipa::path(delete, path = "/api/shares/{id}", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 204, description = "Revoked"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn revoke(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    st.app.revoke(&actor, ShareId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes every share the caller can see.
+#[utoipa::path(post, path = "/api/shares/revoke-all", tag = "shares",
+    params(),
+    responses((status = 200, description = "`{revoked}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn revoke_all(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+) -> Result<Json<Value>, ApiError> {
+    let n = st.app.revoke_all(&actor).await?;
+    Ok(Json(json!({ "revoked": n })))
+}
+
+/// Expires a share now (keeps its log).
+#[utoipa::path(post, path = "/api/shares/{id}/expire", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn expire(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let share = st.app.expire(&actor, ShareId(id)).await?;
+    Ok(Json(share_json(&st.app, &share)))
+}
+
+/// The new expiry (none: the site default).
+#[derive(Debug, Deserialize, ToSchema)]
+struct ReactivateBody {
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+}
+
+/// Reactivates an expired share with a future expiry.
+#[utoipa::path(post, path = "/api/shares/{id}/reactivate", tag = "shares", request_body = ReactivateBody,
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn reactivate(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+    Json(body): Json<ReactivateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let share = st
+        .app
+        .reactivate(&actor, ShareId(id), body.expires_at)
+        .await?;
+    Ok(Json(share_json(&st.app, &share)))
+}
+
+/// Adds items.
+#[utoipa::path(post, path = "/api/shares/{id}/items", tag = "shares", request_body = Vec<ItemBody>,
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn add_items(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+    Json(body): Json<Vec<ItemBody>>,
+) -> Result<Json<Value>, ApiError> {
+    let share = st.app.add_items(&actor, ShareId(id), items(body)?).await?;
+    Ok(Json(share_json(&st.app, &share)))
+}
+
+/// Removes items (by store path).
+#[utoipa::path(post, path = "/api/shares/{id}/items/remove", tag = "shares", request_body = Vec<String>,
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn remove_items(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+    Json(body): Json<Vec<String>>,
+) -> Result<Json<Value>, ApiError> {
+    let paths = body
+        .iter()
+        .map(|p| SharePath::parse(p).map_err(|e| ApiError::bad_request(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let share = st.app.remove_items(&actor, ShareId(id), &paths).await?;
+    Ok(Json(share_json(&st.app, &share)))
+}
+
+/// A recipient.
+#[derive(Debug, Deserialize, ToSchema)]
+struct RecipientBody {
+    email: String,
+    company: Option<String>,
+    note: Option<String>,
+}
+
+/// Recipients and an optional message.
+#[derive(Debug, Deserialize, ToSchema)]
+struct EmailBody {
+    recipients: Vec<RecipientBody>,
+    message: Option<String>,
+}
+
+fn recipient_json(r: &sharelink_core::Recipient) -> Value {
+    json!({
+        "id": r.id,
+        "email": r.email,
+        "company": r.company,
+        "note": r.note,
+        "sent_at": r.sent_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+        "bound": r.bound_browser.is_some(),
+    })
+}
+
+/// Sends the share by email; one outcome per recipient.
+#[utoipa::path(post, path = "/api/shares/{id}/email", tag = "shares", request_body = EmailBody,
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "`{outcomes: [{email, ok, recipient | error}]}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn share_by_email(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+    Json(body): Json<EmailBody>,
+) -> Result<Json<Value>, ApiError> {
+    let mut inputs = Vec::new();
+    let mut outcomes = Vec::new();
+    for r in body.recipients {
+        match Email::parse(r.email.trim()) {
+            Ok(email) => inputs.push(NewRecipientInput {
+                email,
+                company: r.company,
+                note: r.note,
+            }),
+            Err(e) => outcomes.push(json!({
+                "email": r.email, "ok": false, "error": "bad_email", "message": e.to_string(),
+            })),
+        }
+    }
+    for o in st
+        .app
+        .share_by_email(&actor, ShareId(id), inputs, body.message)
+        .await?
+    {
+        outcomes.push(match o.result {
+            Ok(r) => json!({ "email": o.email, "ok": true, "recipient": recipient_json(&r) }),
+            Err(e) => {
+                let e = ApiError::from(e);
+                json!({ "email": o.email, "ok": false, "error": e.code, "message": e.message })
+            }
+        });
+    }
+    Ok(Json(json!({ "outcomes": outcomes })))
+}
+
+/// Lists the recipients.
+#[utoipa::path(get, path = "/api/shares/{id}/recipients", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "`{recipients}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn recipients(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let list = st.app.recipients(&actor, ShareId(id)).await?;
+    Ok(Json(json!({
+        "recipients": list.iter().map(recipient_json).collect::<Vec<_>>()
+    })))
+}
+
+/// Lists the registrations.
+#[utoipa::path(get, path = "/api/shares/{id}/registrations", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "`{registrations}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn registrations(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let list = st.app.registrations(&actor, ShareId(id)).await?;
+    let out: Vec<Value> = list
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "registration": r.registration,
+                "at": r.at.format(&time::format_description::well_known::Rfc3339).ok(),
+                "ip": r.ip,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "registrations": out })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct LogParams {
+    /// Only events of this kind (`visit`, `download`, `denied`, …).
+    #[param(value_type = Option<String>)]
+    kind: Option<LogKind>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    from: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    to: Option<OffsetDateTime>,
+    before_id: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// Reads the access log, newest first.
+#[utoipa::path(get, path = "/api/shares/{id}/log", tag = "shares", params(LogParams),
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "`{events, next_before_id}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn access_log(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+    Query(q): Query<LogParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let events = st
+        .app
+        .access_log(
+            &actor,
+            ShareId(id),
+            LogQuery {
+                shares: None,
+                kinds: q.kind.map(|k| vec![k]),
+                from: q.from,
+                to: q.to,
+                before_id: q.before_id,
+                limit,
+            },
+        )
+        .await?;
+    let next = (events.len() as u32 == limit)
+        .then(|| events.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(json!({ "events": events, "next_before_id": next })))
+}
+
+/// Statistics: visits, unique visitors, downloads, bytes.
+#[utoipa::path(get, path = "/api/shares/{id}/statistics", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "Statistics", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn statistics(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let stats = st.app.statistics(&actor, ShareId(id)).await?;
+    Ok(Json(json!(stats)))
+}
+
+/// Lists the caller's form and clickwrap templates.
+#[utoipa::path(get, path = "/api/templates", tag = "shares",
+    params(),
+    responses((status = 200, description = "`{templates}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn templates(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+) -> Result<Json<Value>, ApiError> {
+    let list = st.app.templates(&actor).await?;
+    Ok(Json(json!({ "templates": list })))
+}
+
+/// A named form or clickwrap template.
+#[derive(Debug, Deserialize, ToSchema)]
+struct TemplateRequest {
+    name: String,
+    #[schema(value_type = Object)]
+    body: TemplateBody,
+}
+
+/// Saves a form or clickwrap template.
+#[utoipa::path(post, path = "/api/templates", tag = "shares", request_body = TemplateRequest,
+    params(),
+    responses((status = 201, description = "The template", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn save_template(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Json(body): Json<TemplateRequest>,
+) -> Result<Response, ApiError> {
+    let t = st.app.save_template(&actor, &body.name, body.body).await?;
+    Ok((StatusCode::CREATED, Json(json!(t))).into_response())
+}
+
+/// Deletes a template.
+#[utoipa::path(delete, path = "/api/templates/{id}", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn delete_template(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    if st.app.delete_template(&actor, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such template",
+        ))
+    }
+}
+
+/// The link as an SVG QR code.
+#[utoipa::path(get, path = "/api/shares/{id}/qr.svg", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "SVG", content_type = "image/svg+xml"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn qr_svg(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let share = st.app.get_share(&actor, ShareId(id)).await?;
+    let svg = crate::qr::svg(&st.app.link(&share))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// The link as a PNG QR code.
+#[utoipa::path(get, path = "/api/shares/{id}/qr.png", tag = "shares",
+    params(("id" = i64, Path, description = "Share id"),),
+    responses((status = 200, description = "PNG", content_type = "image/png"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+async fn qr_png(
+    State(st): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let share = st.app.get_share(&actor, ShareId(id)).await?;
+    let png = crate::qr::png(&st.app.link(&share))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response())
+}

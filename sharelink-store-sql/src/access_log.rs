@@ -1,0 +1,190 @@
+//! [`AccessLog`] over SQL: events in `sl_log_events`, indexed by share and time.
+
+use crate::SqlStore;
+use crate::codec::{big, from_json, instant, nanos, parse, to_json, unsigned};
+use crate::entity::log_event;
+use crate::error::{DbError, corrupt};
+use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use sharelink_core::ports::{
+    AccessLog, LogEvent, LogKind, LogQuery, NewLogEvent, RepoError, ShareStats,
+};
+use sharelink_core::{Email, RegistrationId, ShareId};
+use time::OffsetDateTime;
+
+type Result<T> = std::result::Result<T, RepoError>;
+
+fn event_from(m: log_event::Model) -> Result<LogEvent> {
+    Ok(LogEvent {
+        id: m.id,
+        event: NewLogEvent {
+            share_id: ShareId(m.share_id),
+            at: instant(m.at)?,
+            kind: LogKind::parse(&m.kind)
+                .ok_or_else(|| corrupt(format!("unknown log kind `{}`", m.kind)))?,
+            paths: from_json(&m.paths)?,
+            bytes: m.bytes.map(unsigned).transpose()?,
+            ip: m.ip.as_deref().map(|i| parse(i, str::parse)).transpose()?,
+            user_agent: m.user_agent,
+            visitor: m.visitor,
+            email: m
+                .email
+                .as_deref()
+                .map(|e| parse(e, Email::parse))
+                .transpose()?,
+            registration: m.registration.map(RegistrationId),
+            detail: m.detail,
+        },
+    })
+}
+
+/// The integer type a `CAST` names on each backend.
+fn integer_type(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::MySql => "SIGNED",
+        DbBackend::Postgres => "BIGINT",
+        _ => "INTEGER",
+    }
+}
+
+/// `SUM(CASE WHEN kind IN (kinds) THEN value ELSE 0 END)` as a plain integer on every
+/// backend (PostgreSQL sums to `numeric` and MySQL to `DECIMAL` otherwise).
+fn sum_of(backend: DbBackend, kinds: &[LogKind], value: &str) -> Expr {
+    let kinds = kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Expr::cust(format!(
+        "CAST(COALESCE(SUM(CASE WHEN kind IN ({kinds}) THEN {value} ELSE 0 END), 0) AS {})",
+        integer_type(backend)
+    ))
+}
+
+#[async_trait]
+impl AccessLog for SqlStore {
+    async fn append(&self, e: &NewLogEvent) -> Result<i64> {
+        let row = log_event::ActiveModel {
+            id: NotSet,
+            share_id: Set(e.share_id.0),
+            at: Set(nanos(e.at)?),
+            kind: Set(e.kind.as_str().to_owned()),
+            paths: Set(to_json(&e.paths)?),
+            bytes: Set(e.bytes.map(big).transpose()?),
+            ip: Set(e.ip.map(|i| i.to_string())),
+            user_agent: Set(e.user_agent.clone()),
+            visitor: Set(e.visitor.clone()),
+            email: Set(e.email.as_ref().map(|m| m.as_str().to_owned())),
+            registration: Set(e.registration.map(|r| r.0)),
+            detail: Set(e.detail.clone()),
+        };
+        Ok(log_event::Entity::insert(row)
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?
+            .last_insert_id)
+    }
+
+    async fn query(&self, q: &LogQuery) -> Result<Vec<LogEvent>> {
+        use log_event::Column as L;
+        let mut select = log_event::Entity::find();
+        if let Some(shares) = &q.shares {
+            if shares.is_empty() {
+                return Ok(Vec::new());
+            }
+            select = select.filter(L::ShareId.is_in(shares.iter().map(|s| s.0)));
+        }
+        if let Some(kinds) = &q.kinds {
+            if kinds.is_empty() {
+                return Ok(Vec::new());
+            }
+            select = select.filter(L::Kind.is_in(kinds.iter().map(|k| k.as_str())));
+        }
+        if let Some(from) = q.from {
+            select = select.filter(L::At.gte(nanos(from)?));
+        }
+        if let Some(to) = q.to {
+            select = select.filter(L::At.lt(nanos(to)?));
+        }
+        if let Some(before) = q.before_id {
+            select = select.filter(L::Id.lt(before));
+        }
+        select
+            .order_by_desc(L::Id)
+            .limit(u64::from(q.limit.clamp(1, 1000)))
+            .all(self.connection())
+            .await
+            .map_err(DbError)?
+            .into_iter()
+            .map(event_from)
+            .collect()
+    }
+
+    async fn statistics(&self, share: ShareId) -> Result<ShareStats> {
+        use LogKind::*;
+        let b = self.backend();
+        let select = Query::select()
+            .expr_as(sum_of(b, &[Visit], "1"), "visits")
+            .expr_as(
+                Expr::cust(format!(
+                    "CAST(COUNT(DISTINCT visitor) AS {})",
+                    integer_type(b)
+                )),
+                "unique_visitors",
+            )
+            .expr_as(sum_of(b, &[Download, DownloadAll], "1"), "downloads")
+            .expr_as(
+                sum_of(b, &[Download, DownloadAll], "COALESCE(bytes, 0)"),
+                "bytes_downloaded",
+            )
+            .expr_as(sum_of(b, &[Upload], "1"), "uploads")
+            .expr_as(sum_of(b, &[Upload], "COALESCE(bytes, 0)"), "bytes_uploaded")
+            .expr_as(sum_of(b, &[Denied], "1"), "denials")
+            .from(log_event::Entity)
+            .and_where(log_event::Column::ShareId.eq(share.0))
+            .to_owned();
+        let Some(row) = self
+            .connection()
+            .query_one(&select)
+            .await
+            .map_err(DbError)?
+        else {
+            return Ok(ShareStats::default());
+        };
+        let get = |name: &str| -> Result<u64> {
+            let n: i64 = row.try_get("", name).map_err(DbError)?;
+            unsigned(n)
+        };
+        Ok(ShareStats {
+            visits: get("visits")?,
+            unique_visitors: get("unique_visitors")?,
+            downloads: get("downloads")?,
+            bytes_downloaded: get("bytes_downloaded")?,
+            uploads: get("uploads")?,
+            bytes_uploaded: get("bytes_uploaded")?,
+            denials: get("denials")?,
+        })
+    }
+
+    async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64> {
+        Ok(log_event::Entity::delete_many()
+            .filter(log_event::Column::At.lt(nanos(cutoff)?))
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?
+            .rows_affected)
+    }
+
+    async fn delete_share(&self, share: ShareId) -> Result<u64> {
+        Ok(log_event::Entity::delete_many()
+            .filter(log_event::Column::ShareId.eq(share.0))
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?
+            .rows_affected)
+    }
+}

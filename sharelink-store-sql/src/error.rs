@@ -1,0 +1,140 @@
+//! Errors: [`Error`] for connecting and migrating, and the mapping of database errors
+//! into the ports' [`RepoError`].
+
+use sea_orm::{DbErr, SqlErr};
+use sharelink_core::ports::RepoError;
+
+/// The name this store gives itself in [`RepoError`]s.
+pub const STORE: &str = "sql";
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database URL could not be understood.
+    #[error("bad database URL: {reason}")]
+    BadUrl {
+        /// What is wrong with it (the URL itself is not repeated: it may hold a password).
+        reason: String,
+    },
+    /// The URL names a database this build does not support (unknown scheme, or the
+    /// cargo feature of that backend is off).
+    #[error("unsupported database `{scheme}`: {hint}")]
+    UnsupportedScheme {
+        /// The URL's scheme.
+        scheme: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// The database server could not be reached, or refused the connection.
+    #[error("the database is unreachable")]
+    Unreachable {
+        /// The driver's error.
+        #[source]
+        source: DbErr,
+    },
+    /// Creating or upgrading the schema failed.
+    #[error("the database migration failed")]
+    Migration {
+        /// The driver's error.
+        #[source]
+        source: DbErr,
+    },
+}
+
+/// A database error met by a port method. It exists so that `?` turns sea-orm's errors
+/// into [`RepoError`] (both are foreign types, so `From` cannot join them directly).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct DbError(#[from] pub(crate) DbErr);
+
+impl From<DbError> for RepoError {
+    fn from(DbError(err): DbError) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(what)) => {
+                return RepoError::Conflict(constraint_name(&what));
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => return RepoError::NotFound("share"),
+            _ => {}
+        }
+        match err {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable {
+                store: STORE,
+                source: Box::new(err),
+            },
+            DbErr::TryIntoErr { .. } | DbErr::Type(_) | DbErr::Json(_) => RepoError::Corrupt {
+                store: STORE,
+                reason: err.to_string(),
+            },
+            other => RepoError::Backend {
+                store: STORE,
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+/// Keeps only the constraint or index name out of a driver message, so that values
+/// (which may be secrets such as link codes) never reach the error.
+fn constraint_name(message: &str) -> String {
+    for word in message.split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '`') {
+        if word.starts_with("ux_") || word.starts_with("sl_") {
+            return word.trim_end_matches([',', '.', ':']).to_owned();
+        }
+    }
+    "unique constraint".to_owned()
+}
+
+/// Stored data that does not fit the domain.
+pub(crate) fn corrupt(reason: impl std::fmt::Display) -> RepoError {
+    RepoError::Corrupt {
+        store: STORE,
+        reason: reason.to_string(),
+    }
+}
+
+/// A value the schema cannot hold (an instant or size out of range).
+pub(crate) fn out_of_range(what: &str) -> RepoError {
+    RepoError::Backend {
+        store: STORE,
+        source: format!("{what} is out of the range this store can hold").into(),
+    }
+}
+
+/// Whether an error is a transient conflict between transactions that a retry resolves:
+/// a deadlock or serialization failure (SQLSTATE `40001`, `40P01`; MySQL reports its
+/// deadlocks as `40001`), or SQLite's busy snapshot.
+pub(crate) fn is_transient(err: &RepoError) -> bool {
+    let RepoError::Backend { source, .. } = err else {
+        return false;
+    };
+    let Some(db) = source.downcast_ref::<DbErr>() else {
+        return false;
+    };
+    let (DbErr::Exec(runtime) | DbErr::Query(runtime) | DbErr::Conn(runtime)) = db else {
+        return false;
+    };
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    if let sea_orm::RuntimeErr::SqlxError(e) = runtime {
+        let code = e.as_database_error().and_then(|d| d.code());
+        return matches!(code.as_deref(), Some("40001" | "40P01" | "5" | "517"));
+    }
+    let _ = runtime;
+    false
+}
+
+/// Runs a transactional operation again (up to four more times) when it lost a deadlock
+/// or serialization conflict; its transaction was rolled back, so nothing was applied.
+pub(crate) async fn retry_transient<T, F, Fut>(mut op: F) -> Result<T, RepoError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RepoError>>,
+{
+    let mut retries = 0;
+    loop {
+        match op().await {
+            Err(e) if retries < 4 && is_transient(&e) => retries += 1,
+            other => return other,
+        }
+    }
+}
