@@ -45,7 +45,7 @@
 //! | `POST /s/{key}/open` | open with confirmation (when opening counts a use) |
 //! | `POST /s/{key}/password`, `/email`, `/code`, `/register`, `/terms` | the gates |
 //! | `GET`/`HEAD`/`POST /s/{key}/dl/{*path}` | download (Range, ETag, conditional requests); `POST` confirms a counted download |
-//! | `GET`/`POST /s/{key}/preview/{*path}` | preview: inline only for safe types |
+//! | `GET`/`POST /s/{key}/preview/{*path}` | preview: inline only for safe types; when the share asks for a watermark, images are sent as a marked PNG and other files have no preview |
 //! | `GET`/`POST /s/{key}/zip` (`p=` paths) | download all as a streamed ZIP64 archive |
 //! | `POST /s/{key}/upload` (multipart) | upload, streamed to storage |
 //! | `POST /s/{key}/mkdir`, `/rename`, `/move`, `/delete` | changes (full level) |
@@ -92,6 +92,7 @@ mod html;
 mod manage;
 mod qr;
 mod visitor;
+mod watermark;
 mod zip;
 
 pub use error::ApiError;

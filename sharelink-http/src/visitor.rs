@@ -11,7 +11,7 @@ use crate::download::{
     parse_range,
 };
 use crate::html::{self, csrf_field, esc, url_path, url_query};
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, watermark};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -1084,6 +1084,15 @@ async fn serve_file(
         Err(_) => return download_fail(ctx, key, &path, action, Denial::NoSession.into()),
     };
     let app = &st.app;
+    if action == Action::Preview {
+        match app.preview_watermark(key, &sid, &ctx.client).await {
+            Ok(Some(text)) => {
+                return serve_watermarked(st, ctx, key, &sid, &path, mode, text).await;
+            }
+            Ok(None) => {}
+            Err(e) => return download_fail(ctx, key, &path, action, e),
+        }
+    }
     let mut ranges = header_str(headers, header::RANGE).and_then(parse_range);
     let inm = header_str(headers, header::IF_NONE_MATCH);
     let ims = header_str(headers, header::IF_MODIFIED_SINCE).and_then(parse_http_date);
@@ -1264,6 +1273,109 @@ async fn serve_file(
     };
     res.body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// A preview of a share that asks for a watermark: an image is decoded, marked and sent
+/// as PNG (never its original bytes, never a range of them); other files have no preview,
+/// since nothing could be drawn on them.
+async fn serve_watermarked(
+    st: &AppState,
+    ctx: &Ctx,
+    key: &str,
+    sid: &sharelink_core::SessionId,
+    path: &SharePath,
+    mode: RequestMode,
+    text: String,
+) -> Response {
+    use futures::StreamExt;
+    use sharelink_core::service::Outcome;
+    let name = path.file_name().unwrap_or("preview").to_owned();
+    if !watermark::supports(media_type(&name).0) {
+        return fail(
+            ctx,
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "preview_unavailable",
+                "this share shows watermarked previews of images only; download the file instead if the share allows it",
+            ),
+        );
+    }
+    let app = &st.app;
+    let dl = match app
+        .download(key, sid, &ctx.client, path, None, Action::Preview, mode)
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return download_fail(ctx, key, path, Action::Preview, e),
+    };
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "preview_too_large",
+            "this picture is too large for a watermarked preview",
+        )
+    };
+    if dl.read.entry.size > watermark::MAX_SOURCE_BYTES {
+        app.finish(dl.ticket, Outcome::Failed).await;
+        return fail(ctx, too_large());
+    }
+    let headers = [
+        (header::CONTENT_TYPE, "image/png".to_owned()),
+        (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        (
+            header::CONTENT_DISPOSITION,
+            disposition("inline", &format!("{name}.png")),
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "sandbox; default-src 'none'; frame-ancestors 'none'".to_owned(),
+        ),
+    ];
+    if mode == RequestMode::Head {
+        app.finish(dl.ticket, Outcome::Failed).await;
+        return (StatusCode::OK, headers).into_response();
+    }
+    let mut source = Vec::with_capacity(usize::try_from(dl.read.entry.size).unwrap_or(0));
+    let mut stream = dl.read.stream;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(b) if (source.len() + b.len()) as u64 <= watermark::MAX_SOURCE_BYTES => {
+                source.extend_from_slice(&b);
+            }
+            Ok(_) => {
+                app.finish(dl.ticket, Outcome::Failed).await;
+                return fail(ctx, too_large());
+            }
+            Err(e) => {
+                app.finish(dl.ticket, Outcome::Failed).await;
+                return download_fail(ctx, key, path, Action::Preview, e.into());
+            }
+        }
+    }
+    // Decoding and encoding are CPU work: off the async threads.
+    match tokio::task::spawn_blocking(move || watermark::apply(&source, &text)).await {
+        Ok(Ok(png)) => {
+            app.finish(
+                dl.ticket,
+                Outcome::Completed {
+                    bytes: png.len() as u64,
+                },
+            )
+            .await;
+            (StatusCode::OK, headers, png).into_response()
+        }
+        _ => {
+            app.finish(dl.ticket, Outcome::Failed).await;
+            fail(
+                ctx,
+                ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "preview_unavailable",
+                    "this picture could not be read, so it has no preview",
+                ),
+            )
+        }
+    }
 }
 
 /// Most parts of one multipart/byteranges answer.

@@ -7,7 +7,7 @@
 //! CPU-bound and runs on the blocking pool (see the caller).
 
 use font8x8::{BASIC_FONTS, LATIN_FONTS, UnicodeFonts};
-use image::{ImageFormat, ImageReader, Limits, Rgba, RgbaImage};
+use image::{ImageError, ImageFormat, ImageReader, Limits, Rgba, RgbaImage};
 use std::io::Cursor;
 
 /// The largest image file a watermarked preview reads.
@@ -27,26 +27,19 @@ pub(crate) fn supports(media: &str) -> bool {
     )
 }
 
-/// Why a picture could not be watermarked.
-#[derive(Debug)]
-pub(crate) struct Unreadable(pub(crate) String);
-
 /// Decodes `bytes`, draws `text` over it and encodes the result as PNG.
-pub(crate) fn apply(bytes: &[u8], text: &str) -> Result<Vec<u8>, Unreadable> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| Unreadable(e.to_string()))?;
+pub(crate) fn apply(bytes: &[u8], text: &str) -> Result<Vec<u8>, ImageError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
-    let picture = reader.decode().map_err(|e| Unreadable(e.to_string()))?;
+    let picture = reader.decode()?;
     let mut rgba = picture.into_rgba8();
     stamp(&mut rgba, text);
     let mut out = Vec::new();
-    rgba.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
-        .map_err(|e| Unreadable(e.to_string()))?;
+    rgba.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)?;
     Ok(out)
 }
 

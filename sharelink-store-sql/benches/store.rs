@@ -208,7 +208,8 @@ async fn bench(label: &str, url: &str, n: u64, quick: bool) {
     }
     for (tasks, per_task) in [(1, seq), (16, par)] {
         let r = Arc::clone(&repo);
-        let mut f = measure(tasks, per_task, 3, move |x| {
+        // A seed of its own per round: dedup keys must not repeat across rounds.
+        let mut f = measure(tasks, per_task, 3 + tasks as u64 * 100_003, move |x| {
             let r = Arc::clone(&r);
             async move {
                 let id = ShareId(first + (x % n) as i64);

@@ -499,6 +499,43 @@ impl Sharelink {
         }
     }
 
+    /// The share's watermark filled in for this visitor, if the share has one.
+    fn watermark_text(
+        &self,
+        share: &Share,
+        session: &VisitorSession,
+        client: &Client,
+    ) -> Option<String> {
+        share.settings.watermark.as_ref().map(|w| {
+            w.render(&WatermarkVars {
+                email: session.verified_email.as_ref().map(|e| e.to_string()),
+                name: None,
+                ip: client.ip.map(|i| i.to_string()),
+                time: self
+                    .now()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .ok(),
+            })
+        })
+    }
+
+    /// The text to draw over this visitor's previews, when the share asks for a watermark
+    /// (`None` otherwise). A front end that serves previews must draw it on every preview
+    /// it serves, or refuse the preview when it cannot.
+    ///
+    /// # Errors
+    /// [`Denial::NotFound`] for an unknown key, [`Denial::NoSession`] without a session of
+    /// this share and browser, or a repository error.
+    pub async fn preview_watermark(
+        &self,
+        key: &str,
+        session: &SessionId,
+        client: &Client,
+    ) -> Result<Option<String>> {
+        let (share, session) = self.context(key, session, client).await?;
+        Ok(self.watermark_text(&share, &session, client))
+    }
+
     async fn view(
         &self,
         share: &Share,
@@ -514,17 +551,7 @@ impl Sharelink {
             CreatorRights::Active(r) => share.settings.allowed.rights().intersect(r),
             CreatorRights::Disabled => Rights::NONE,
         };
-        let watermark = share.settings.watermark.as_ref().map(|w| {
-            w.render(&WatermarkVars {
-                email: session.verified_email.as_ref().map(|e| e.to_string()),
-                name: None,
-                ip: client.ip.map(|i| i.to_string()),
-                time: self
-                    .now()
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .ok(),
-            })
-        });
+        let watermark = self.watermark_text(share, session, client);
         Ok(ShareView {
             name: share.settings.name.clone(),
             description: share.settings.description.clone(),

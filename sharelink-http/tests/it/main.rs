@@ -1924,3 +1924,70 @@ async fn folder_uploads_keep_their_folders_where_folders_may_be_made() {
         );
     }
 }
+
+#[tokio::test]
+async fn watermarked_previews_are_drawn_on_images_and_refused_for_other_files() {
+    let w = world().await;
+    let picture = image::RgbaImage::from_pixel(320, 240, image::Rgba([10, 20, 30, 255]));
+    let mut png = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    put(&w.files, "docs/pics/photo.png", &png).await;
+    put(&w.files, "docs/pics/notes.txt", b"secret notes").await;
+    let share = w
+        .share(&["docs/pics"], |s| {
+            s.allowed = AllowedActions::PreviewOnly;
+            s.watermark = Some(Watermark {
+                text: "seen by {ip}".into(),
+            });
+        })
+        .await;
+    let mut b = Browser::default();
+    b.get(&w.router, &format!("/s/{}", share.key)).await;
+    let url = format!("/s/{}/preview/pics/photo.png", share.key);
+    let res = b.get(&w.router, &url).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.header("content-type"), "image/png");
+    assert_ne!(res.body.as_ref(), png.as_slice());
+    let marked = image::load_from_memory(&res.body).unwrap().into_rgba8();
+    assert_eq!(marked.dimensions(), (320, 240));
+    let changed = marked.pixels().filter(|p| p.0 != [10, 20, 30, 255]).count();
+    assert!(changed > 1000, "only {changed} pixels carry the mark");
+
+    // A range request gets the marked picture too, never a slice of the original.
+    let ranged = b
+        .send(
+            &w.router,
+            Request::get(&url)
+                .header(header::RANGE, "bytes=0-99")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(ranged.status, StatusCode::OK);
+    assert_eq!(ranged.header("content-type"), "image/png");
+    assert!(image::load_from_memory(&ranged.body).is_ok());
+
+    // Nothing can be drawn on a text file, so it has no preview at all.
+    let text = b
+        .get(
+            &w.router,
+            &format!("/s/{}/preview/pics/notes.txt", share.key),
+        )
+        .await;
+    assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(!text.text().contains("secret notes"));
+
+    // Without a watermark the original bytes are previewed as they are.
+    let plain = w.share(&["docs/pics"], |_| {}).await;
+    let mut b = Browser::default();
+    b.get(&w.router, &format!("/s/{}", plain.key)).await;
+    let res = b
+        .get(
+            &w.router,
+            &format!("/s/{}/preview/pics/photo.png", plain.key),
+        )
+        .await;
+    assert_eq!(res.body.as_ref(), png.as_slice());
+}
