@@ -19,6 +19,8 @@ use std::sync::Arc;
 use time::macros::datetime;
 use tower::ServiceExt;
 
+mod hostile;
+
 // ----- world -----------------------------------------------------------------------------
 
 #[derive(Debug)]

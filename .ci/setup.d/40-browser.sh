@@ -1,0 +1,21 @@
+# Headless Chromium and ChromeDriver (Debian packages) for the real-browser tests.
+# ChromeDriver listens on 127.0.0.1:9515; the tests start Chromium through it.
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+webdriver_port="${WEBDRIVER_PORT:-9515}"
+if ! curl -sf "http://127.0.0.1:$webdriver_port/status" >/dev/null 2>&1; then
+  setsid nohup chromedriver --port="$webdriver_port" --allowed-ips=127.0.0.1 \
+    >/tmp/chromedriver.log 2>&1 </dev/null &
+  for _ in $(seq 1 40); do
+    curl -sf "http://127.0.0.1:$webdriver_port/status" >/dev/null 2>&1 && break
+    sleep 0.25
+  done
+  if ! curl -sf "http://127.0.0.1:$webdriver_port/status" >/dev/null 2>&1; then
+    echo "chromedriver did not start; its log:" >&2
+    cat /tmp/chromedriver.log >&2 || true
+    return 1 2>/dev/null || exit 1
+  fi
+fi
+export SHARELINK_TEST_WEBDRIVER="${SHARELINK_TEST_WEBDRIVER:-http://127.0.0.1:$webdriver_port}"
+export SHARELINK_TEST_CHROMIUM="${SHARELINK_TEST_CHROMIUM:-$(command -v chromium)}"
