@@ -957,6 +957,25 @@ impl ShareRepository for SqlStore {
         Ok(u32::try_from(hits.unwrap_or(0)).unwrap_or(u32::MAX))
     }
 
+    async fn release_attempt(
+        &self,
+        key: &AttemptKey,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<()> {
+        use attempt::Column as A;
+        let start = window_start(now, window)?;
+        attempt::Entity::update_many()
+            .col_expr(A::Hits, Expr::col(A::Hits).sub(1))
+            .filter(attempt_filter(key))
+            .filter(A::WindowStart.gte(start))
+            .filter(A::Hits.gt(0))
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?;
+        Ok(())
+    }
+
     async fn clear_attempts(&self, key: &AttemptKey) -> Result<()> {
         attempt::Entity::delete_many()
             .filter(attempt_filter(key))

@@ -1015,6 +1015,62 @@ pub async fn attempt_counters((repo, _): Stores) {
     assert_eq!(repo.attempts(&all, now, window).await.expect("attempts"), 1);
 }
 
+/// Released attempts: concurrent releases each take back one hit, never below zero, and
+/// only within the window the hits were counted in.
+pub async fn attempt_release((repo, _): Stores) {
+    let s = insert(repo.as_ref(), "attrel001", "ana", "release", T0).await;
+    let window = Duration::minutes(15);
+    let key = AttemptKey {
+        share_id: s.id,
+        scope: "password",
+        client: None,
+    };
+    let other = AttemptKey {
+        share_id: s.id,
+        scope: "code",
+        client: None,
+    };
+    let now = datetime!(2026-03-01 12:01 UTC);
+    // Releasing a counter that does not exist is harmless.
+    repo.release_attempt(&key, now, window)
+        .await
+        .expect("release");
+    assert_eq!(repo.attempts(&key, now, window).await.expect("attempts"), 0);
+    for _ in 0..6 {
+        repo.hit_attempt(&key, now, window).await.expect("hit");
+    }
+    repo.hit_attempt(&other, now, window).await.expect("hit");
+    join_all((0..4).map(|_| {
+        let repo = Arc::clone(&repo);
+        let k = key.clone();
+        async move {
+            repo.release_attempt(&k, now, window)
+                .await
+                .expect("release")
+        }
+    }))
+    .await;
+    assert_eq!(repo.attempts(&key, now, window).await.expect("attempts"), 2);
+    assert_eq!(
+        repo.attempts(&other, now, window).await.expect("attempts"),
+        1
+    );
+    for _ in 0..5 {
+        repo.release_attempt(&key, now, window)
+            .await
+            .expect("release");
+    }
+    assert_eq!(repo.attempts(&key, now, window).await.expect("attempts"), 0);
+    assert_eq!(repo.hit_attempt(&key, now, window).await.expect("hit"), 1);
+    // A release in a later window leaves nothing negative behind and does not touch the
+    // new window's count.
+    let later = now + Duration::minutes(20);
+    repo.release_attempt(&key, later, window)
+        .await
+        .expect("release");
+    assert_eq!(repo.hit_attempt(&key, later, window).await.expect("hit"), 1);
+}
+
 /// Templates are stored per owner, listed, and deleted only by their owner.
 pub async fn templates((repo, _): Stores) {
     let form = TemplateBody::Form {
@@ -1274,7 +1330,7 @@ macro_rules! repository_conformance {
             concurrent_reservations_max_1, concurrent_reservations_max_10,
             uploaded_bytes_respect_max, device_binding_first_wins, reminder_once, recipients,
             active_recipient_shares, registrations, sessions, one_time_codes, attempt_counters,
-            templates, log_append_and_query, log_pagination, log_statistics, log_purge_and_delete
+            attempt_release, templates, log_append_and_query, log_pagination, log_statistics, log_purge_and_delete
         );
     };
     (@cases $run:expr, $make:expr; $($case:ident),* $(,)?) => {

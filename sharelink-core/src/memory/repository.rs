@@ -455,6 +455,21 @@ impl ShareRepository for MemoryRepository {
         Ok(entry.1)
     }
 
+    async fn release_attempt(
+        &self,
+        key: &AttemptKey,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<(), RepoError> {
+        let start = window_start(now, window);
+        if let Some(entry) = self.lock().attempts.get_mut(key)
+            && entry.0 == start
+        {
+            entry.1 = entry.1.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn attempts(
         &self,
         key: &AttemptKey,

@@ -500,6 +500,21 @@ pub trait ShareRepository: Send + Sync + Debug + 'static {
         window: Duration,
     ) -> Result<u32, RepoError>;
 
+    /// Takes back one attempt counted in the current window: callers count an attempt
+    /// *before* evaluating it (so that concurrent guesses can never evaluate more than the
+    /// limit) and release it when it turns out to be a success. MUST be one atomic
+    /// statement; MUST never take the count below zero; does nothing when the counter is
+    /// missing or its window has passed.
+    ///
+    /// # Errors
+    /// A store error.
+    async fn release_attempt(
+        &self,
+        key: &AttemptKey,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<(), RepoError>;
+
     /// Resets a counter.
     ///
     /// # Errors

@@ -829,65 +829,61 @@ impl Sharelink {
         }
     }
 
-    async fn too_many(&self, share: &Share, scope: &'static str, client: &Client) -> Result<bool> {
-        let limits = self.config.site.attempts;
-        let now = self.now();
-        let per_client = AttemptKey {
-            share_id: share.id,
-            scope,
-            client: Some(client_key(client)),
-        };
-        let per_share = AttemptKey {
-            share_id: share.id,
-            scope,
-            client: None,
-        };
-        Ok(self
-            .ports
-            .repo
-            .attempts(&per_client, now, limits.window)
-            .await?
-            >= limits.per_client
-            || self
-                .ports
-                .repo
-                .attempts(&per_share, now, limits.window)
-                .await?
-                >= limits.per_share)
+    /// The two counters of an attempt: this client's on the share, and the share's.
+    fn attempt_keys(share: &Share, scope: &'static str, client: &Client) -> [AttemptKey; 2] {
+        [
+            AttemptKey {
+                share_id: share.id,
+                scope,
+                client: Some(client_key(client)),
+            },
+            AttemptKey {
+                share_id: share.id,
+                scope,
+                client: None,
+            },
+        ]
     }
 
-    async fn failed_attempt(
+    /// Counts one attempt *before* it is evaluated, so that concurrent guesses can never
+    /// evaluate more than the limits allow (each count is one atomic statement of the
+    /// store). `false` when a limit is passed: the attempt must then be refused unevaluated.
+    async fn spend_attempt(
+        &self,
+        share: &Share,
+        scope: &'static str,
+        client: &Client,
+    ) -> Result<bool> {
+        let limits = self.config.site.attempts;
+        let now = self.now();
+        let [mine, all] = Self::attempt_keys(share, scope, client);
+        let repo = &self.ports.repo;
+        if repo.hit_attempt(&mine, now, limits.window).await? > limits.per_client {
+            return Ok(false);
+        }
+        if repo.hit_attempt(&all, now, limits.window).await? > limits.per_share {
+            // Refused unevaluated because of others: it does not count against this client.
+            repo.release_attempt(&mine, now, limits.window).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Takes back an attempt that succeeded: a success never counts against the share's
+    /// limit, and it resets the client's own counter.
+    async fn attempt_succeeded(
         &self,
         share: &Share,
         scope: &'static str,
         client: &Client,
     ) -> Result<()> {
         let limits = self.config.site.attempts;
-        let now = self.now();
+        let [mine, all] = Self::attempt_keys(share, scope, client);
         self.ports
             .repo
-            .hit_attempt(
-                &AttemptKey {
-                    share_id: share.id,
-                    scope,
-                    client: Some(client_key(client)),
-                },
-                now,
-                limits.window,
-            )
+            .release_attempt(&all, self.now(), limits.window)
             .await?;
-        self.ports
-            .repo
-            .hit_attempt(
-                &AttemptKey {
-                    share_id: share.id,
-                    scope,
-                    client: None,
-                },
-                now,
-                limits.window,
-            )
-            .await?;
+        self.ports.repo.clear_attempts(&mine).await?;
         Ok(())
     }
 
@@ -898,7 +894,7 @@ impl Sharelink {
         client: &Client,
         password: &str,
     ) -> Result<()> {
-        if self.too_many(share, "password", client).await? {
+        if !self.spend_attempt(share, "password", client).await? {
             self.log(
                 share,
                 session,
@@ -916,7 +912,6 @@ impl Sharelink {
             _ => false,
         };
         if !ok {
-            self.failed_attempt(share, "password", client).await?;
             self.log(
                 share,
                 session,
@@ -931,14 +926,7 @@ impl Sharelink {
         }
         session.password_passed = true;
         self.ports.repo.update_session(session).await?;
-        self.ports
-            .repo
-            .clear_attempts(&AttemptKey {
-                share_id: share.id,
-                scope: "password",
-                client: Some(client_key(client)),
-            })
-            .await?;
+        self.attempt_succeeded(share, "password", client).await?;
         self.log(
             share,
             session,
@@ -1002,10 +990,9 @@ impl Sharelink {
             .await;
             return Err(Denial::EmailNotAllowed.into());
         }
-        if self.too_many(&share, "code-send", client).await? {
+        if !self.spend_attempt(&share, "code-send", client).await? {
             return Err(Denial::TooManyAttempts.into());
         }
-        self.failed_attempt(&share, "code-send", client).await?;
         let policy = self.config.site.one_time_codes;
         let code = self
             .ports
@@ -1050,7 +1037,7 @@ impl Sharelink {
         let (share, mut session) = self.context(key, session, client).await?;
         self.expect_gate(&share, &session, &Denial::EmailVerificationRequired)
             .await?;
-        if self.too_many(&share, "code", client).await? {
+        if !self.spend_attempt(&share, "code", client).await? {
             return Err(Denial::TooManyAttempts.into());
         }
         match self
@@ -1062,6 +1049,7 @@ impl Sharelink {
             CodeCheck::Valid(email) => {
                 session.verified_email = Some(email);
                 self.ports.repo.update_session(&session).await?;
+                self.attempt_succeeded(&share, "code", client).await?;
                 self.log(
                     &share,
                     &session,
@@ -1076,7 +1064,6 @@ impl Sharelink {
                     .await
             }
             _ => {
-                self.failed_attempt(&share, "code", client).await?;
                 self.log(
                     &share,
                     &session,

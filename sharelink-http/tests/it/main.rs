@@ -8,8 +8,8 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use sharelink_core::memory::*;
 use sharelink_core::ports::{
-    Argon2idHasher, ByteStream, FileStore, InlineRunner, MailMessage, NoEvents, UserInfo,
-    WriteOptions,
+    Argon2idHasher, ByteStream, FileStore, InlineRunner, MailMessage, NoEvents, PasswordHasher,
+    UserInfo, WriteOptions,
 };
 use sharelink_core::service::{Config, CreateShare, NewItem, Ports, Sharelink};
 use sharelink_core::*;
@@ -19,6 +19,7 @@ use std::sync::Arc;
 use time::macros::datetime;
 use tower::ServiceExt;
 
+mod brute;
 mod hostile;
 
 // ----- world -----------------------------------------------------------------------------
@@ -76,6 +77,10 @@ async fn world() -> World {
 }
 
 async fn world_with(http: HttpConfig) -> World {
+    world_custom(http, Arc::new(Argon2idHasher::new(Argon2Params::TESTING))).await
+}
+
+async fn world_custom(http: HttpConfig, hasher: Arc<dyn PasswordHasher>) -> World {
     let files = Arc::new(MemoryFileStore::new());
     let mailer = Arc::new(MemoryMailer::new());
     let dir = Arc::new(MemoryDirectory::new());
@@ -105,7 +110,7 @@ async fn world_with(http: HttpConfig) -> World {
         events: Arc::new(NoEvents),
         clock: Arc::new(ManualClock::new(datetime!(2026-11-23 09:00 UTC))),
         random: Arc::new(SeededRandom::new(7)),
-        hasher: Arc::new(Argon2idHasher::new(Argon2Params::TESTING)),
+        hasher,
         blocking: Arc::new(InlineRunner),
     };
     let app = Sharelink::new(
