@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sharelink_core::Denial;
-use sharelink_core::ports::FileStoreError;
+use sharelink_core::ports::{FileStoreError, RepoError};
 use sharelink_core::service::ServiceError;
 
 /// An error answered to a client: a status, a stable machine-readable code and a message
@@ -48,6 +48,16 @@ impl ApiError {
             StatusCode::FORBIDDEN,
             "csrf",
             "the form expired; reload the page and try again",
+        )
+    }
+
+    /// 503: the database or the file store cannot be reached right now; nothing was
+    /// changed, and the request may be retried.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is temporarily unavailable; please try again in a moment",
         )
     }
 
@@ -121,6 +131,8 @@ impl From<ServiceError> for ApiError {
                 Self::new(S::NOT_FOUND, "outside_share", "not found in this share")
             }
             ServiceError::Mail(_) => Self::new(S::BAD_GATEWAY, "mail", "mail could not be sent"),
+            ServiceError::Repo(RepoError::Unavailable { .. })
+            | ServiceError::Storage(FileStoreError::Unreachable { .. }) => Self::unavailable(),
             _ => Self::new(S::INTERNAL_SERVER_ERROR, "internal", "something went wrong"),
         }
     }
@@ -129,6 +141,13 @@ impl From<ServiceError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.code, "message": self.message });
-        (self.status, axum::Json(body)).into_response()
+        let mut res = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
+        res
     }
 }

@@ -87,6 +87,7 @@ fn fail(ctx: &Ctx, err: ApiError) -> Response {
         "csrf" => "Form expired",
         "outside_share" => "Not found",
         "ip_not_allowed" => "Not available from your network",
+        "unavailable" => "Temporarily unavailable",
         _ => "Cannot continue",
     };
     html::message(err.status, title, &err.message)

@@ -57,6 +57,12 @@ impl From<DbError> for RepoError {
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => return RepoError::NotFound("share"),
             _ => {}
         }
+        if is_connection_loss(&err) {
+            return RepoError::Unavailable {
+                store: STORE,
+                source: Box::new(err),
+            };
+        }
         match err {
             DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable {
                 store: STORE,
@@ -72,6 +78,25 @@ impl From<DbError> for RepoError {
             },
         }
     }
+}
+
+/// Whether a statement failed because the database went away (the connection broke, the
+/// pool could not open a new one, or timed out waiting): the request may be retried once
+/// the server is back, and the pool reconnects by itself.
+fn is_connection_loss(err: &DbErr) -> bool {
+    let (DbErr::Exec(runtime) | DbErr::Query(runtime) | DbErr::Conn(runtime)) = err else {
+        return matches!(err, DbErr::ConnectionAcquire(_));
+    };
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    if let sea_orm::RuntimeErr::SqlxError(e) = runtime {
+        use sea_orm::sqlx::Error as X;
+        return matches!(
+            &**e,
+            X::Io(_) | X::Tls(_) | X::PoolTimedOut | X::PoolClosed | X::WorkerCrashed
+        ) || matches!(&**e, X::Protocol(m) if m.contains("closed") || m.contains("EOF"));
+    }
+    let _ = runtime;
+    false
 }
 
 /// Keeps only the constraint or index name out of a driver message, so that values
