@@ -172,22 +172,39 @@ pub(crate) fn media_type(name: &str) -> (&'static str, bool) {
     }
 }
 
-/// A download's body: passes the bytes through and settles the use — completed when the
-/// stream ends, refunded when it fails or is dropped before the end.
+/// A download's body: passes the bytes through and settles the use — completed once every
+/// byte was handed over, refunded when the stream fails or is dropped before that.
+///
+/// "Every byte" is the declared `Content-Length` when there is one: the server stops
+/// polling a body once it has that many bytes and drops it without asking for the end of
+/// the stream, so waiting for the end would refund every complete download.
 pub(crate) struct SettledBody {
     inner: ByteStream,
     settle: Option<(Sharelink, UseTicket)>,
     sent: u64,
+    length: Option<u64>,
 }
 
 impl SettledBody {
-    /// Wraps `inner`; the ticket is settled exactly once.
-    pub(crate) fn new(inner: ByteStream, app: Sharelink, ticket: UseTicket) -> Self {
-        Self {
+    /// Wraps `inner`, whose total is `length` bytes when known; the ticket is settled
+    /// exactly once.
+    pub(crate) fn new(
+        inner: ByteStream,
+        app: Sharelink,
+        ticket: UseTicket,
+        length: Option<u64>,
+    ) -> Self {
+        let mut body = Self {
             inner,
             settle: Some((app, ticket)),
             sent: 0,
+            length,
+        };
+        if length == Some(0) {
+            // Nothing to hand over: a server may never poll an empty body.
+            body.settle(Outcome::Completed { bytes: 0 });
         }
+        body
     }
 
     fn settle(&mut self, outcome: Outcome) {
@@ -212,6 +229,10 @@ impl Stream for SettledBody {
         match this.inner.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(b))) => {
                 this.sent += b.len() as u64;
+                if this.length.is_some_and(|l| this.sent >= l) {
+                    let bytes = this.sent;
+                    this.settle(Outcome::Completed { bytes });
+                }
                 Poll::Ready(Some(Ok(b)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -220,7 +241,11 @@ impl Stream for SettledBody {
             }
             Poll::Ready(None) => {
                 let bytes = this.sent;
-                this.settle(Outcome::Completed { bytes });
+                let outcome = match this.length {
+                    Some(l) if bytes < l => Outcome::Failed,
+                    _ => Outcome::Completed { bytes },
+                };
+                this.settle(outcome);
                 Poll::Ready(None)
             }
             Poll::Pending => Poll::Pending,

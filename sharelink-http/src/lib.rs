@@ -97,6 +97,24 @@ mod zip;
 
 pub use error::ApiError;
 
+/// Internals exposed for fuzzing and property tests only; not part of the stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::zip::archive_in_memory;
+
+    /// The byte ranges a `Range` header asks of a file of `size` bytes (half-open), or
+    /// `None` when the header is absent from consideration (malformed, not bytes).
+    pub fn range_header(header: &str, size: u64) -> Option<Vec<Option<(u64, u64)>>> {
+        crate::download::parse_range(header)
+            .map(|specs| specs.into_iter().map(|s| s.resolve(size)).collect())
+    }
+
+    /// The `Content-Disposition` value for a file name.
+    pub fn content_disposition(kind: &str, name: &str) -> String {
+        crate::download::disposition(kind, name)
+    }
+}
+
 use axum::Router;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};

@@ -1270,7 +1270,12 @@ async fn serve_file(
             .await;
         Body::empty()
     } else {
-        Body::from_stream(SettledBody::new(dl.read.stream, app.clone(), dl.ticket))
+        Body::from_stream(SettledBody::new(
+            dl.read.stream,
+            app.clone(),
+            dl.ticket,
+            Some(served.len()),
+        ))
     };
     res.body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
@@ -1486,7 +1491,7 @@ async fn serve_ranges(
         Body::empty()
     } else {
         let all: ByteStream = Box::pin(futures::stream::iter(bodies).flatten());
-        Body::from_stream(SettledBody::new(all, app.clone(), ticket))
+        Body::from_stream(SettledBody::new(all, app.clone(), ticket, Some(length)))
     };
     res.body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())

@@ -139,28 +139,113 @@ pub(crate) fn stream(app: Sharelink, bundle: Bundle) -> ByteStream {
     }))
 }
 
+/// The ZIP64 layout of an archive being written: where each entry starts and what the
+/// central directory will say of it. It produces the bytes around the file contents; the
+/// contents themselves pass through untouched.
+#[derive(Default)]
+pub(crate) struct Layout {
+    offset: u64,
+    central: Vec<CentralEntry>,
+    open: Option<(String, u64, u16, u16)>,
+}
+
+impl Layout {
+    /// Counts bytes handed to the client (file contents included).
+    pub(crate) fn advance(&mut self, n: u64) {
+        self.offset += n;
+    }
+
+    /// The local header of a file named `name`; its contents follow.
+    pub(crate) fn begin_file(&mut self, name: String, modified: OffsetDateTime) -> Bytes {
+        let (time, date) = dos_time(modified);
+        let header = local_header(&name, time, date);
+        self.open = Some((name, self.offset, time, date));
+        self.offset += header.len() as u64;
+        header
+    }
+
+    /// The data descriptor closing the open file (its contents' CRC-32 and size).
+    pub(crate) fn end_file(&mut self, crc: u32, size: u64) -> Bytes {
+        let d = descriptor(crc, size);
+        if let Some((name, offset, dos_time, dos_date)) = self.open.take() {
+            self.central.push(CentralEntry {
+                name,
+                crc,
+                size,
+                offset,
+                dos_time,
+                dos_date,
+                folder: false,
+            });
+        }
+        self.offset += d.len() as u64;
+        d
+    }
+
+    /// An empty folder entry (`name/`).
+    pub(crate) fn folder(&mut self, folder: &str) -> Bytes {
+        let name = format!("{folder}/");
+        let (time, date) = dos_time(OffsetDateTime::UNIX_EPOCH);
+        let mut b = BytesMut::new();
+        b.put(local_header(&name, time, date));
+        b.put(descriptor(0, 0));
+        self.central.push(CentralEntry {
+            name,
+            crc: 0,
+            size: 0,
+            offset: self.offset,
+            dos_time: time,
+            dos_date: date,
+            folder: true,
+        });
+        self.offset += b.len() as u64;
+        b.freeze()
+    }
+
+    /// The central directory and the end records; returns them and the archive's size.
+    pub(crate) fn finish(self) -> (Bytes, u64) {
+        let cd = central_directory(&self.central, self.offset);
+        let total = self.offset + cd.len() as u64;
+        (cd, total)
+    }
+}
+
+/// A whole archive in memory, for tests and fuzzing (the server streams instead).
+#[doc(hidden)]
+pub fn archive_in_memory(files: &[(&str, &[u8])], folders: &[&str]) -> Vec<u8> {
+    let mut layout = Layout::default();
+    let mut out = Vec::new();
+    for (name, data) in files {
+        let header = layout.begin_file((*name).to_owned(), OffsetDateTime::UNIX_EPOCH);
+        out.extend_from_slice(&header);
+        out.extend_from_slice(data);
+        layout.advance(data.len() as u64);
+        out.extend_from_slice(&layout.end_file(crc32fast::hash(data), data.len() as u64));
+    }
+    for folder in folders {
+        out.extend_from_slice(&layout.folder(folder));
+    }
+    out.extend_from_slice(&layout.finish().0);
+    out
+}
+
 async fn write(
     app: &Sharelink,
     files: Vec<sharelink_core::service::BundleFile>,
     folders: Vec<sharelink_core::SharePath>,
     tx: &mpsc::Sender<Result<Bytes, FileStoreError>>,
 ) -> Outcome {
-    let mut offset: u64 = 0;
-    let mut central = Vec::with_capacity(files.len() + folders.len());
+    let mut layout = Layout::default();
     macro_rules! send {
         ($bytes:expr) => {{
             let b: Bytes = $bytes;
-            offset += b.len() as u64;
             if tx.send(Ok(b)).await.is_err() {
                 return Outcome::Failed;
             }
         }};
     }
     for f in files {
-        let name = f.name.to_string();
-        let (time, date) = dos_time(f.modified);
-        let start = offset;
-        send!(local_header(&name, time, date));
+        send!(layout.begin_file(f.name.to_string(), f.modified));
         let mut read = match app.ports().files.read(&f.storage, None).await {
             Ok(r) => r.stream,
             Err(e) => {
@@ -175,6 +260,7 @@ async fn write(
                 Ok(b) => {
                     crc.update(&b);
                     size += b.len() as u64;
+                    layout.advance(b.len() as u64);
                     send!(b);
                 }
                 Err(e) => {
@@ -183,35 +269,12 @@ async fn write(
                 }
             }
         }
-        let crc = crc.finalize();
-        send!(descriptor(crc, size));
-        central.push(CentralEntry {
-            name,
-            crc,
-            size,
-            offset: start,
-            dos_time: time,
-            dos_date: date,
-            folder: false,
-        });
+        send!(layout.end_file(crc.finalize(), size));
     }
     for folder in folders {
-        let name = format!("{folder}/");
-        let start = offset;
-        let (time, date) = dos_time(OffsetDateTime::UNIX_EPOCH);
-        send!(local_header(&name, time, date));
-        send!(descriptor(0, 0));
-        central.push(CentralEntry {
-            name,
-            crc: 0,
-            size: 0,
-            offset: start,
-            dos_time: time,
-            dos_date: date,
-            folder: true,
-        });
+        send!(layout.folder(folder.as_str()));
     }
-    let cd_offset = offset;
-    send!(central_directory(&central, cd_offset));
-    Outcome::Completed { bytes: offset }
+    let (cd, total) = layout.finish();
+    send!(cd);
+    Outcome::Completed { bytes: total }
 }

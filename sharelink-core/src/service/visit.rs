@@ -1296,8 +1296,9 @@ impl Sharelink {
             Action::Download
         };
         let (share, session) = self.context(key, session, client).await?;
-        // The use a download spends is named by session, file and version, so the range
-        // requests of one download count once.
+        // The use a ranged download spends is named by session, file and version, so the
+        // range requests of one download count once. A request for the whole file is a
+        // download of its own: it always counts (a one-time link serves it once).
         let version = match share.storage_path(path) {
             Some(storage) => self
                 .ports
@@ -1308,12 +1309,14 @@ impl Sharelink {
                 .and_then(|e| e.etag),
             None => None,
         };
-        let dedup = format!(
-            "dl:{}:{}:{}",
-            session.id.as_str(),
-            path,
-            version.as_deref().unwrap_or("")
-        );
+        let dedup = range.map(|_| {
+            format!(
+                "dl:{}:{}:{}",
+                session.id.as_str(),
+                path,
+                version.as_deref().unwrap_or("")
+            )
+        });
         let grant = self
             .authorize(
                 &share,
@@ -1324,7 +1327,7 @@ impl Sharelink {
                 None,
                 None,
                 mode,
-                Some(&dedup),
+                dedup.as_deref(),
             )
             .await?;
         let Some(Resolved::Item { storage, .. }) = &grant.target else {
@@ -1336,7 +1339,7 @@ impl Sharelink {
             }
             other => other?,
         };
-        let reserved = self.reserve(&share, &grant, Some(&dedup)).await?;
+        let reserved = self.reserve(&share, &grant, dedup.as_deref()).await?;
         let kind = if action == Action::Preview {
             LogKind::Preview
         } else {
@@ -1350,7 +1353,7 @@ impl Sharelink {
                 client: client.clone(),
                 kind,
                 paths: vec![path.to_string()],
-                dedup: Some(dedup),
+                dedup,
                 reserved,
             },
         })

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use time::macros::datetime;
 use tower::ServiceExt;
 
+mod archive;
 mod brute;
 mod hostile;
 
@@ -781,7 +782,9 @@ async fn download_with_range_etag_and_head() {
     assert_eq!(range.header("content-range"), "bytes 1-3/5");
     assert_eq!(range.header("content-length"), "3");
     settle().await;
-    assert_eq!(w.uses(&share).await, 1, "ranges of one download count once");
+    // A complete download was one use; a ranged download after it is another, and all
+    // of its ranges together count once.
+    assert_eq!(w.uses(&share).await, 2, "a ranged download counts");
 
     let suffix = b
         .send(
@@ -820,7 +823,11 @@ async fn download_with_range_etag_and_head() {
     );
     assert!(text.ends_with(&format!("--{boundary}--\r\n")));
     settle().await;
-    assert_eq!(w.uses(&share).await, 1, "still one use");
+    assert_eq!(
+        w.uses(&share).await,
+        2,
+        "the ranges of one download count once"
+    );
 
     let unsatisfiable = b
         .send(
@@ -1997,4 +2004,43 @@ async fn watermarked_previews_are_drawn_on_images_and_refused_for_other_files() 
         )
         .await;
     assert_eq!(res.body.as_ref(), png.as_slice());
+}
+
+#[tokio::test]
+async fn real_socket_one_time_download_spends_its_use_once() {
+    let w = world().await;
+    let share = w
+        .share(&["docs/reports"], |s| {
+            s.use_limit = Some(UseLimit {
+                max: 1,
+                unit: UseUnit::Download,
+            });
+        })
+        .await;
+    let (addr, server) = serve(w.router.clone()).await;
+    let mut r = Remote::new(addr);
+    let (status, _) = r
+        .send(r.client.get(format!("{}/s/{}", r.base, share.key)))
+        .await;
+    assert_eq!(status, 200);
+    // The whole file over a real connection: the server stops reading the body at its
+    // Content-Length, and the use must count all the same.
+    let (status, body) = r
+        .form(&format!("/s/{}/dl/reports/a.txt", share.key), &[])
+        .await;
+    assert_eq!((status, body.as_str()), (200, "alpha"));
+    let mut uses = 0;
+    for _ in 0..50 {
+        uses = w.uses(&share).await;
+        if uses == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(uses, 1, "the completed download was not counted");
+    let (status, _) = r
+        .form(&format!("/s/{}/dl/reports/a.txt", share.key), &[])
+        .await;
+    assert_eq!(status, 410, "a one-time link served twice");
+    server.abort();
 }
