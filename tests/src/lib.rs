@@ -1,3 +1,980 @@
 //! Cross-crate end-to-end tests of sharelink (HTTP + SQL + storage + mail together).
 //!
-//! The end-to-end suites land once the adapters exist.
+//! This library holds the wiring the end-to-end suites in `tests/` share: a [`Stack`] is
+//! the whole product over real adapters — a SQL database (a fresh SQLite file, or a fresh
+//! PostgreSQL database), a file store (a real S3-compatible server below a random prefix,
+//! or a local folder), a mailer (a real SMTP server, or an outbox folder) and the axum
+//! router served on a loopback socket — driven by [`Visitor`]s, reqwest clients with a
+//! cookie jar.
+//!
+//! # Suites
+//! Every scenario runs on SQLite and, when configured, on PostgreSQL
+//! ([`on_every_backend!`]):
+//! - `tests/visits.rs` — a live share shows a file added after creation; preview-only
+//!   refuses downloads; a drop box takes uploads but lists nothing; a one-time link
+//!   refuses a second download; download and visit limits stop at their maximum; an
+//!   expired share answers 410 until reactivated; a snapshot keeps serving its copy; the
+//!   download-all ZIP passes `unzip -t` (or `python3 -m zipfile -t`) and Python's reader.
+//! - `tests/gates.rs` — password; emailed-only links bound to one browser, with the fresh
+//!   link read back from MailDev; verified email with the one-time code read back from
+//!   MailDev; a custom registration form; clickwrap.
+//! - `tests/management.rs` — a revoked key answers exactly like an unknown one; revoke
+//!   all; admins see every share and users their own; the download notification mail.
+//!
+//! # Environment
+//! | variable | what it names | unset |
+//! |---|---|---|
+//! | `SHARELINK_TEST_POSTGRES_URL` | a PostgreSQL server (an admin URL; each test creates and drops its own database) | PostgreSQL cases print a notice and pass |
+//! | `SHARELINK_TEST_S3_ENDPOINT`, `SHARELINK_TEST_S3_BUCKET`, `AWS_*` | an S3-compatible server (moto) | files live in a local folder (a notice says so) |
+//! | `SHARELINK_TEST_SMTP`, `SHARELINK_TEST_SMTP_API` | MailDev (SMTP and its JSON API) | mail goes to an outbox folder; tests that read mail print a notice and pass |
+//!
+//! A variable that is set while its server is down fails the test: a configured server
+//! must be up. `.ci/setup.d/*.sh` starts every server and sets every variable.
+//!
+//! ```no_run
+//! use sharelink_tests::{Backend, Stack};
+//!
+//! # async fn example() {
+//! let stack = Stack::start(Backend::Sqlite).await;
+//! let share = stack.share("ana", &["docs/reports"], |_| {}).await;
+//! let mut visitor = stack.visitor();
+//! let page = visitor.get(&format!("/s/{}", share.key)).await;
+//! assert_eq!(page.status, 200);
+//! # }
+//! ```
+
+use axum::serve::ListenerExt;
+use bytes::Bytes;
+use sharelink_core::memory::{ManualClock, MemoryDirectory};
+use sharelink_core::ports::{
+    Argon2idHasher, ByteStream, FileStore, Mailer, NoEvents, OsRandom, UserInfo, WriteOptions,
+};
+use sharelink_core::service::{Config, CreateShare, NewItem, Ports, Sharelink};
+use sharelink_core::{
+    Argon2Params, Email, Rights, Share, SharePath, ShareSettings, SiteSettings, UserId,
+};
+use sharelink_http::{AppState, Authenticator, HttpConfig, TokioBlockingRunner};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Runs an async scenario once per SQL backend: `sqlite` always, `postgres` when
+/// `SHARELINK_TEST_POSTGRES_URL` is set. For each `name`, the calling test file must hold
+/// `async fn name(backend: Backend)`; the macro adds the tests `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::Backend::Postgres.configured() {
+                        super::$name($crate::Backend::Postgres).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+// ----- environment --------------------------------------------------------------------------
+
+/// A SQL backend the stack can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in a temporary folder (always available).
+    Sqlite,
+    /// A fresh database on the server `SHARELINK_TEST_POSTGRES_URL` names.
+    Postgres,
+}
+
+/// The variable naming the PostgreSQL server.
+pub const POSTGRES_VAR: &str = "SHARELINK_TEST_POSTGRES_URL";
+/// The variable naming the S3-compatible endpoint.
+pub const S3_ENDPOINT_VAR: &str = "SHARELINK_TEST_S3_ENDPOINT";
+/// The variable naming the S3 bucket.
+pub const S3_BUCKET_VAR: &str = "SHARELINK_TEST_S3_BUCKET";
+/// The variable naming the SMTP server.
+pub const SMTP_VAR: &str = "SHARELINK_TEST_SMTP";
+/// The variable naming MailDev's JSON API.
+pub const SMTP_API_VAR: &str = "SHARELINK_TEST_SMTP_API";
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Backend {
+    /// Whether this backend can run here; prints a notice when it cannot.
+    pub fn configured(self) -> bool {
+        match self {
+            Backend::Sqlite => true,
+            Backend::Postgres => {
+                let set = var(POSTGRES_VAR).is_some();
+                if !set {
+                    eprintln!("notice: {POSTGRES_VAR} is not set; skipping this PostgreSQL case");
+                }
+                set
+            }
+        }
+    }
+}
+
+/// Whether a real SMTP server is configured; prints a notice when it is not (tests that
+/// read mail back then return early).
+pub fn smtp_configured() -> bool {
+    let set = var(SMTP_VAR).is_some();
+    if !set {
+        eprintln!(
+            "notice: {SMTP_VAR} is not set; skipping this test, which reads mail back \
+             (run .ci/setup.d/30-smtp.sh)"
+        );
+    }
+    set
+}
+
+/// Eight random bytes as hex, for names no other test uses.
+pub fn random_tag() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("random bytes");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Panics unless something listens at `url`'s host and port (`default_port` when the
+/// URL names none).
+fn require_reachable(variable: &str, url: &str, default_port: u16) {
+    let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("{variable}={url}: {e}"));
+    let address = parsed
+        .socket_addrs(|| Some(default_port))
+        .unwrap_or_else(|e| panic!("{variable}={url} does not resolve: {e}"))
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{variable}={url} has no address"));
+    if let Err(e) = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(3)) {
+        panic!("{variable}={url} is set but the server is unreachable: {e}");
+    }
+}
+
+// ----- databases -----------------------------------------------------------------------------
+
+/// A database used by one test, removed when dropped (a PostgreSQL database is dropped
+/// with `WITH (FORCE)`, so connections still open do not keep it).
+pub struct TestDatabase {
+    url: String,
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl fmt::Debug for TestDatabase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestDatabase")
+            .field("database", &self.postgres.as_ref().map(|(_, name)| name))
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestDatabase {
+    /// A fresh, empty database on `backend`.
+    ///
+    /// # Panics
+    /// When the backend is configured but its server cannot be reached.
+    pub async fn fresh(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary folder");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("e2e.db").display());
+                Self {
+                    url,
+                    postgres: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                use sea_orm::ConnectionTrait;
+                let admin_url = var(POSTGRES_VAR)
+                    .unwrap_or_else(|| panic!("{POSTGRES_VAR} must be set for PostgreSQL"));
+                require_reachable(POSTGRES_VAR, &admin_url, 5432);
+                let name = format!("sl_e2e_{}", random_tag());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("{POSTGRES_VAR} is set but the server is unreachable: {e}")
+                    });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create a test database: {e}"));
+                let _ = admin.close().await;
+                Self {
+                    url: with_database(&admin_url, &name),
+                    postgres: Some((admin_url, name)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    /// The database's URL, for `sharelink_store_sql::connect`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // A thread of its own: this may run inside (or while unwinding out of) a runtime.
+        let _ = std::thread::spawn(move || {
+            use sea_orm::ConnectionTrait;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                let Ok(admin) = sea_orm::Database::connect(&admin_url).await else {
+                    return;
+                };
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                if let Err(e) = admin.execute_unprepared(&sql).await {
+                    eprintln!("notice: could not drop test database {name}: {e}");
+                }
+                let _ = admin.close().await;
+            });
+        })
+        .join();
+    }
+}
+
+/// `url` with its database (the last path segment) replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+// ----- files and mail ------------------------------------------------------------------------
+
+/// The file store of one test: the S3-compatible server below a random prefix when
+/// `SHARELINK_TEST_S3_ENDPOINT` is set, else a local folder (with a notice). The second
+/// value keeps the local folder alive.
+///
+/// # Panics
+/// When the S3 server is configured but unreachable.
+pub fn file_store() -> (Arc<dyn FileStore>, Option<tempfile::TempDir>) {
+    use sharelink_storage::ObjectFileStore;
+    match var(S3_ENDPOINT_VAR) {
+        Some(endpoint) => {
+            let bucket = var(S3_BUCKET_VAR)
+                .unwrap_or_else(|| panic!("{S3_ENDPOINT_VAR} is set, so {S3_BUCKET_VAR} must be"));
+            require_reachable(S3_ENDPOINT_VAR, &endpoint, 80);
+            let allow_http = endpoint.starts_with("http://");
+            let store = ObjectFileStore::from_url_with_options(
+                &format!("s3://{bucket}/e2e-{}", random_tag()),
+                [
+                    ("endpoint", endpoint.clone()),
+                    ("allow_http", allow_http.to_string()),
+                ],
+            )
+            .expect("an S3 file store");
+            (Arc::new(store), None)
+        }
+        None => {
+            eprintln!(
+                "notice: {S3_ENDPOINT_VAR} is not set; files live in a local folder \
+                 (run .ci/setup.d/20-s3.sh for S3)"
+            );
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let store = ObjectFileStore::local(dir.path()).expect("a local file store");
+            (Arc::new(store), Some(dir))
+        }
+    }
+}
+
+/// One message read back from MailDev.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    /// The subject.
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+}
+
+impl ReceivedMail {
+    /// The first link in the text that starts with `prefix`.
+    pub fn link_starting_with(&self, prefix: &str) -> Option<String> {
+        let start = self.text.find(prefix)?;
+        let rest = &self.text[start..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        Some(rest[..end].to_owned())
+    }
+
+    /// The first run of exactly `digits` ASCII digits in the text (a one-time code).
+    pub fn code(&self, digits: usize) -> Option<String> {
+        self.text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|run| run.len() == digits)
+            .map(str::to_owned)
+    }
+}
+
+/// MailDev's JSON API: messages are found by recipient, never by clearing the mailbox
+/// (other tests share it).
+#[derive(Debug, Clone)]
+pub struct MailDev {
+    api: String,
+    client: reqwest::Client,
+}
+
+impl MailDev {
+    /// The API `SHARELINK_TEST_SMTP_API` names.
+    ///
+    /// # Panics
+    /// When the API is not named or does not answer.
+    pub async fn from_env() -> Self {
+        let api = var(SMTP_API_VAR)
+            .unwrap_or_else(|| panic!("{SMTP_VAR} is set, so {SMTP_API_VAR} must be"))
+            .trim_end_matches('/')
+            .to_owned();
+        let client = reqwest::Client::new();
+        let health = client
+            .get(format!("{api}/api/healthz"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{SMTP_API_VAR}={api} is set but unreachable: {e}"));
+        assert!(health.status().is_success(), "MailDev health: {health:?}");
+        Self { api, client }
+    }
+
+    /// Every message addressed to `to`, oldest first.
+    pub async fn received_by(&self, to: &Email) -> Vec<ReceivedMail> {
+        let url = format!("{}/api/email", self.api);
+        let list: serde_json::Value = self
+            .client
+            .get(&url)
+            .query(&[("to.address", to.as_str())])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("MailDev API {url} unreachable: {e}"))
+            .json()
+            .await
+            .expect("MailDev answers JSON");
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| ReceivedMail {
+                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                text: m["text"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+
+    /// Waits (up to ten seconds) until `to` has received at least `count` messages and
+    /// returns them all.
+    ///
+    /// # Panics
+    /// When fewer arrive in time.
+    pub async fn wait_for(&self, to: &Email, count: usize) -> Vec<ReceivedMail> {
+        for _ in 0..100 {
+            let got = self.received_by(to).await;
+            if got.len() >= count {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let got = self.received_by(to).await;
+        assert!(
+            got.len() >= count,
+            "{to} received {} message(s), expected {count}: {got:?}",
+            got.len()
+        );
+        got
+    }
+}
+
+fn mailer(sender: Email) -> (Arc<dyn Mailer>, Option<tempfile::TempDir>) {
+    match var(SMTP_VAR) {
+        Some(url) => {
+            require_reachable(SMTP_VAR, &url, 25);
+            let config =
+                sharelink_mail::SmtpConfig::from_url(&url, sender).expect("an SMTP configuration");
+            let smtp = sharelink_mail::SmtpMailer::new(config).expect("an SMTP mailer");
+            (Arc::new(smtp), None)
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let outbox =
+                sharelink_mail::OutboxMailer::new(dir.path(), sender).expect("an outbox mailer");
+            (Arc::new(outbox), Some(dir))
+        }
+    }
+}
+
+// ----- the stack -----------------------------------------------------------------------------
+
+/// The embedder's authentication, for the tests: the user named by the `x-user` header.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeaderAuth;
+
+#[async_trait::async_trait]
+impl Authenticator for HeaderAuth {
+    async fn user(&self, parts: &axum::http::request::Parts) -> Option<UserId> {
+        UserId::parse(parts.headers.get("x-user")?.to_str().ok()?).ok()
+    }
+}
+
+/// The whole product over real adapters, served on a loopback socket under `/share`.
+///
+/// Users of the embedding application: `ana` (all rights on `docs`), `bob` (all rights
+/// on `team`) and `root` (an admin). Files: `docs/reports/a.txt` (`alpha`),
+/// `docs/reports/b.txt` (`bravo`), `docs/plan.pdf` (`plan`), the empty folder
+/// `docs/drop`, and `team/notes.txt` (`notes`). Time is a manual clock starting at the
+/// real current time.
+pub struct Stack {
+    /// The application (for setup and checks that need no HTTP).
+    pub app: Sharelink,
+    /// `http://127.0.0.1:port/share`: routes are below it.
+    pub base: String,
+    /// The file store.
+    pub files: Arc<dyn FileStore>,
+    /// The clock the application reads.
+    pub clock: Arc<ManualClock>,
+    /// MailDev, when a real SMTP server is configured.
+    pub mail: Option<MailDev>,
+    tag: String,
+    server: tokio::task::JoinHandle<()>,
+    _folders: Vec<tempfile::TempDir>,
+    _database: TestDatabase,
+}
+
+impl fmt::Debug for Stack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stack")
+            .field("base", &self.base)
+            .field("database", &self._database)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Stack {
+    /// The stack on `backend` with the default site settings.
+    pub async fn start(backend: Backend) -> Self {
+        Self::with_site(backend, SiteSettings::default()).await
+    }
+
+    /// The stack on `backend` with `site` settings.
+    ///
+    /// # Panics
+    /// When a configured server is unreachable, or the wiring fails.
+    pub async fn with_site(backend: Backend, site: SiteSettings) -> Self {
+        let tag = random_tag();
+        let database = TestDatabase::fresh(backend).await;
+        let store = sharelink_store_sql::connect(database.url())
+            .await
+            .unwrap_or_else(|e| panic!("connect to {backend:?}: {e}"));
+        let (repo, log) = store.ports();
+        let (files, files_dir) = file_store();
+        let sender = Email::parse("noreply@sharelink.test").expect("an address");
+        let (mailer, outbox_dir) = mailer(sender);
+        let mail = match var(SMTP_VAR) {
+            Some(_) => Some(MailDev::from_env().await),
+            None => None,
+        };
+
+        let directory = Arc::new(MemoryDirectory::new());
+        for (name, admin, folder) in [("ana", false, "docs"), ("bob", false, "team")] {
+            directory.put_user(UserInfo {
+                id: user(name),
+                display_name: name.to_owned(),
+                email: Some(email_for(&tag, name)),
+                is_admin: admin,
+                disabled: false,
+            });
+            directory.grant(&user(name), path(folder), Rights::ALL);
+        }
+        directory.put_user(UserInfo {
+            id: user("root"),
+            display_name: "Root".to_owned(),
+            email: Some(email_for(&tag, "root")),
+            is_admin: true,
+            disabled: false,
+        });
+
+        for (p, data) in [
+            ("docs/reports/a.txt", &b"alpha"[..]),
+            ("docs/reports/b.txt", b"bravo"),
+            ("docs/plan.pdf", b"plan"),
+            ("team/notes.txt", b"notes"),
+        ] {
+            put_file(files.as_ref(), p, data).await;
+        }
+        files
+            .create_folder(&path("docs/drop"))
+            .await
+            .expect("create docs/drop");
+
+        let start = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .expect("a whole second");
+        let clock = Arc::new(ManualClock::new(start));
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr: SocketAddr = listener.local_addr().expect("its address");
+        let base = format!("http://{addr}/share");
+
+        let ports = Ports {
+            repo,
+            log,
+            files: files.clone(),
+            mailer,
+            directory,
+            events: Arc::new(NoEvents),
+            clock: clock.clone(),
+            random: Arc::new(OsRandom),
+            hasher: Arc::new(Argon2idHasher::new(Argon2Params::TESTING)),
+            blocking: Arc::new(TokioBlockingRunner),
+        };
+        let app = Sharelink::new(
+            ports,
+            Config {
+                site,
+                link_base: format!("{base}/s/"),
+                ..Config::default()
+            },
+        )
+        .expect("the application");
+        let state = AppState::new(
+            app.clone(),
+            Arc::new(HeaderAuth),
+            HttpConfig {
+                secure_cookies: false,
+                ..HttpConfig::default()
+            },
+        );
+        let router = axum::Router::new().nest("/share", sharelink_http::router(state));
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let server = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("the server runs");
+        });
+
+        Self {
+            app,
+            base,
+            files,
+            clock,
+            mail,
+            tag,
+            server,
+            _folders: files_dir.into_iter().chain(outbox_dir).collect(),
+            _database: database,
+        }
+    }
+
+    /// An address unique to this test run: `{local}.{tag}@sharelink.test`. The users'
+    /// own addresses are `email("ana")`, `email("bob")` and `email("root")`.
+    pub fn email(&self, local: &str) -> Email {
+        email_for(&self.tag, local)
+    }
+
+    /// Writes a file into the store (as the embedding application would).
+    pub async fn put(&self, p: &str, data: &[u8]) {
+        put_file(self.files.as_ref(), p, data).await;
+    }
+
+    /// Creates a share of `items` owned by `owner`, with settings changed by `f`.
+    ///
+    /// # Panics
+    /// When creation is refused.
+    pub async fn share(
+        &self,
+        owner: &str,
+        items: &[&str],
+        f: impl FnOnce(&mut ShareSettings),
+    ) -> Share {
+        self.share_with_password(owner, items, None, f).await
+    }
+
+    /// As [`share`](Self::share), protected by `password` when given.
+    ///
+    /// # Panics
+    /// When creation is refused.
+    pub async fn share_with_password(
+        &self,
+        owner: &str,
+        items: &[&str],
+        password: Option<&str>,
+        f: impl FnOnce(&mut ShareSettings),
+    ) -> Share {
+        let mut settings = ShareSettings::named("End-to-end share");
+        f(&mut settings);
+        self.app
+            .create_share(
+                &user(owner),
+                CreateShare {
+                    items: items
+                        .iter()
+                        .map(|p| NewItem {
+                            path: path(p),
+                            alias: None,
+                        })
+                        .collect(),
+                    settings,
+                    password: password.map(str::to_owned),
+                    custom_key: None,
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("create a share of {items:?}: {e}"))
+            .share
+    }
+
+    /// The application's current time (the manual clock).
+    pub fn clock_now(&self) -> OffsetDateTime {
+        use sharelink_core::ports::Clock;
+        self.clock.now()
+    }
+
+    /// The uses a share has spent, as its owner sees them.
+    pub async fn uses(&self, share: &Share) -> u32 {
+        self.app
+            .get_share(&share.owner, share.id)
+            .await
+            .expect("the share")
+            .uses
+    }
+
+    /// Waits (up to five seconds) until `share` has spent `count` uses: a download's use
+    /// is settled once its body has been sent.
+    ///
+    /// # Panics
+    /// When it does not happen in time.
+    pub async fn wait_for_uses(&self, share: &Share, count: u32) {
+        for _ in 0..50 {
+            if self.uses(share).await == count {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(self.uses(share).await, count, "uses of the share");
+    }
+
+    /// A new browser (no cookies) asking for JSON.
+    pub fn visitor(&self) -> Visitor {
+        Visitor::new(&self.base, true)
+    }
+
+    /// A new browser (no cookies) asking for HTML pages.
+    pub fn html_visitor(&self) -> Visitor {
+        Visitor::new(&self.base, false)
+    }
+
+    /// Calls the management API (`path` below `/share/api`) as `user` (or anonymously).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut req = reqwest::Client::new()
+            .request(method, format!("{}/api{path}", self.base))
+            .header("accept", "application/json");
+        if let Some(u) = user {
+            req = req.header("x-user", u);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Reply::from(req.send().await.expect("the server answers")).await
+    }
+}
+
+fn user(name: &str) -> UserId {
+    UserId::parse(name).expect("a user id")
+}
+
+fn path(p: &str) -> SharePath {
+    SharePath::parse(p).expect("a path")
+}
+
+fn email_for(tag: &str, local: &str) -> Email {
+    Email::parse(&format!("{local}.{tag}@sharelink.test")).expect("an address")
+}
+
+async fn put_file(files: &dyn FileStore, p: &str, data: &[u8]) {
+    let body: ByteStream = Box::pin(futures::stream::iter([Ok(Bytes::copy_from_slice(data))]));
+    files
+        .write(
+            &path(p),
+            body,
+            WriteOptions {
+                overwrite: true,
+                max_bytes: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("write {p}: {e}"));
+}
+
+// ----- visitors ------------------------------------------------------------------------------
+
+/// An answer from the server.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    async fn from(res: reqwest::Response) -> Self {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.bytes().await.expect("a whole body");
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Panics
+    /// When it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// A header as text (empty when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// A browser: a reqwest client that keeps cookies, never follows redirects, and sends
+/// the CSRF token with every form.
+#[derive(Debug)]
+pub struct Visitor {
+    client: reqwest::Client,
+    base: String,
+    json: bool,
+    cookies: HashMap<String, String>,
+}
+
+impl Visitor {
+    fn new(base: &str, json: bool) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            base: base.to_owned(),
+            json,
+            cookies: HashMap::new(),
+        }
+    }
+
+    /// Sets a cookie, as a visitor who forges one would.
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// The CSRF token of this browser (empty before its first request).
+    pub fn csrf(&self) -> String {
+        self.cookies.get("sl_csrf").cloned().unwrap_or_default()
+    }
+
+    /// Sends a request with this browser's cookies and keeps the cookies it sets.
+    pub async fn send(&mut self, mut req: reqwest::RequestBuilder) -> Reply {
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.header("cookie", cookie);
+        }
+        if self.json {
+            req = req.header("accept", "application/json");
+        }
+        let res = req.send().await.expect("the server answers");
+        for c in res.headers().get_all("set-cookie") {
+            let c = c.to_str().expect("an ASCII cookie");
+            let pair = c.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                self.cookies
+                    .insert(k.trim().to_owned(), v.trim().to_owned());
+            }
+        }
+        Reply::from(res).await
+    }
+
+    /// `GET` of `path` below the mount point (e.g. `/s/{key}`).
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    /// `GET` of an absolute URL (a link from an email).
+    pub async fn get_url(&mut self, url: &str) -> Reply {
+        let req = self.client.get(url);
+        self.send(req).await
+    }
+
+    /// `HEAD` of `path` below the mount point.
+    pub async fn head(&mut self, path: &str) -> Reply {
+        let req = self.client.head(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    /// `POST` of a form to `path`, with the CSRF token added.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let csrf = self.csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let body = all
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(req).await
+    }
+
+    /// Uploads one file named `name` into `folder` of share `key` (multipart, with the
+    /// CSRF token).
+    pub async fn upload(&mut self, key: &str, folder: &str, name: &str, data: &[u8]) -> Reply {
+        let boundary = format!("e2e{}", random_tag());
+        let csrf = self.csrf();
+        let mut body = Vec::new();
+        for (field, value) in [("csrf", csrf.as_str()), ("folder", folder)] {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n\
+                     {value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+                 filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = self
+            .client
+            .post(format!("{}/s/{key}/upload", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        self.send(req).await
+    }
+}
+
+/// Percent-encodes a form value.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_replace_the_path() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+
+    #[test]
+    fn form_values_are_percent_encoded() {
+        assert_eq!(encode("a b&c=d"), "a%20b%26c%3Dd");
+        assert_eq!(encode("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn codes_and_links_are_found_in_mail_text() {
+        let mail = ReceivedMail {
+            subject: String::new(),
+            text: "Open 2026 http://h/s/abc?r=x\n\n    123456\n".to_owned(),
+        };
+        assert_eq!(mail.code(6).as_deref(), Some("123456"));
+        assert_eq!(
+            mail.link_starting_with("http://h/s/").as_deref(),
+            Some("http://h/s/abc?r=x")
+        );
+    }
+}
