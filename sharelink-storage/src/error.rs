@@ -126,7 +126,10 @@ fn is_unreachable(e: &(dyn std::error::Error + 'static)) -> bool {
         #[cfg(any(feature = "s3", feature = "gcp", feature = "azure"))]
         if let Some(http) = err.downcast_ref::<object_store::client::HttpError>() {
             use object_store::client::HttpErrorKind as K;
-            if matches!(http.kind(), K::Connect | K::Timeout | K::Interrupted) {
+            if matches!(
+                http.kind(),
+                K::Connect | K::Request | K::Timeout | K::Interrupted
+            ) {
                 return true;
             }
         }

@@ -255,6 +255,16 @@ impl Drop for TestDatabase {
     }
 }
 
+/// `url` with its `host:port` replaced by `authority` (user and password kept).
+fn with_authority(url: &str, authority: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| start + i);
+    let host_start = url[start..end].rfind('@').map_or(start, |i| start + i + 1);
+    format!("{}{authority}{}", &url[..host_start], &url[end..])
+}
+
 /// `url` with its database (the last path segment) replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
@@ -281,9 +291,16 @@ fn with_database(url: &str, name: &str) -> String {
 /// # Panics
 /// When the S3 server is configured but unreachable.
 pub fn file_store() -> (Arc<dyn FileStore>, Option<tempfile::TempDir>) {
+    file_store_at(None)
+}
+
+/// As [`file_store`], reaching the S3 server at `endpoint` instead of the configured one
+/// (a [`Cutter`] in front of it) when given.
+fn file_store_at(endpoint: Option<String>) -> (Arc<dyn FileStore>, Option<tempfile::TempDir>) {
     use sharelink_storage::ObjectFileStore;
     match var(S3_ENDPOINT_VAR) {
-        Some(endpoint) => {
+        Some(configured) => {
+            let endpoint = endpoint.unwrap_or(configured);
             let bucket = var(S3_BUCKET_VAR)
                 .unwrap_or_else(|| panic!("{S3_ENDPOINT_VAR} is set, so {S3_BUCKET_VAR} must be"));
             require_reachable(S3_ENDPOINT_VAR, &endpoint, 80);
@@ -492,13 +509,37 @@ impl Stack {
     /// # Panics
     /// When a configured server is unreachable, or the wiring fails.
     pub async fn with_site(backend: Backend, site: SiteSettings) -> Self {
+        Self::build(backend, site, &Faults::default()).await
+    }
+
+    /// The stack on `backend`, reaching its database and/or file store through the
+    /// [`Cutter`]s in `faults`, so a test can make them go away and come back.
+    ///
+    /// # Panics
+    /// As [`Stack::with_site`].
+    pub async fn with_faults(backend: Backend, faults: &Faults) -> Self {
+        Self::build(backend, SiteSettings::default(), faults).await
+    }
+
+    async fn build(backend: Backend, site: SiteSettings, faults: &Faults) -> Self {
         let tag = random_tag();
         let database = TestDatabase::fresh(backend).await;
-        let store = sharelink_store_sql::connect(database.url())
+        let database_url = match &faults.database {
+            Some(cut) => with_authority(database.url(), &cut.address().to_string()),
+            None => database.url().to_owned(),
+        };
+        let store = sharelink_store_sql::StoreConfig::new(&database_url)
+            .connect_timeout(Duration::from_secs(2))
+            .connect()
             .await
             .unwrap_or_else(|e| panic!("connect to {backend:?}: {e}"));
         let (repo, log) = store.ports();
-        let (files, files_dir) = file_store();
+        let (files, files_dir) = file_store_at(
+            faults
+                .storage
+                .as_ref()
+                .map(|c| format!("http://{}", c.address())),
+        );
         let sender = Email::parse("noreply@sharelink.test").expect("an address");
         let (mailer, outbox_dir) = mailer(sender);
         let mail = match var(SMTP_VAR) {
@@ -799,8 +840,9 @@ impl Reply {
 }
 
 /// A browser: a reqwest client that keeps cookies, never follows redirects, and sends
-/// the CSRF token with every form.
-#[derive(Debug)]
+/// the CSRF token with every form. A clone is the same browser (same cookies) at that
+/// moment, for requests made side by side.
+#[derive(Debug, Clone)]
 pub struct Visitor {
     client: reqwest::Client,
     base: String,
@@ -929,6 +971,183 @@ impl Visitor {
     }
 }
 
+// ----- faults --------------------------------------------------------------------------------
+
+/// Which servers a [`Stack`] reaches through a [`Cutter`].
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// In front of the database server.
+    pub database: Option<Cutter>,
+    /// In front of the S3-compatible server.
+    pub storage: Option<Cutter>,
+}
+
+/// A TCP proxy on loopback in front of a real server, which a test can cut (every open
+/// connection is dropped and new ones are closed at once, as when the server goes away)
+/// and restore. The server itself keeps running for every other test.
+#[derive(Debug)]
+pub struct Cutter {
+    address: SocketAddr,
+    inner: Arc<CutterState>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug)]
+struct CutterState {
+    open: std::sync::atomic::AtomicBool,
+    /// Bytes still allowed upstream before the cutter cuts by itself (`u64::MAX`: no
+    /// limit).
+    budget: std::sync::atomic::AtomicU64,
+    links: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl CutterState {
+    fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().expect("links").drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Counts `n` bytes going upstream; `true` when the budget is spent.
+    fn spend(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        let mut spent = false;
+        let _ = self
+            .budget
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                if left == u64::MAX {
+                    return None;
+                }
+                let rest = left.saturating_sub(n as u64);
+                spent = rest == 0;
+                Some(rest)
+            });
+        spent
+    }
+}
+
+/// Forwards one connection, counting the bytes that go upstream.
+async fn forward(
+    inbound: tokio::net::TcpStream,
+    target: SocketAddr,
+    state: Arc<CutterState>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let outbound = tokio::net::TcpStream::connect(target).await?;
+    let (mut from_client, mut to_client) = inbound.into_split();
+    let (mut from_server, mut to_server) = outbound.into_split();
+    let up = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = from_client.read(&mut buf).await?;
+            if n == 0 {
+                return to_server.shutdown().await;
+            }
+            if state.spend(n) {
+                state.cut();
+                return Ok(());
+            }
+            to_server.write_all(&buf[..n]).await?;
+        }
+    };
+    let down = tokio::io::copy(&mut from_server, &mut to_client);
+    let (a, b) = tokio::join!(up, down);
+    a.and(b.map(|_| ()))
+}
+
+impl Cutter {
+    /// A proxy to the host and port of `url` (`default_port` when it names none).
+    ///
+    /// # Panics
+    /// When the URL has no address, or no loopback port is free.
+    pub async fn to_url(url: &str, default_port: u16) -> Self {
+        let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        let target = parsed
+            .socket_addrs(|| Some(default_port))
+            .ok()
+            .and_then(|a| a.into_iter().next())
+            .unwrap_or_else(|| panic!("{url} has no address"));
+        Self::to(target).await
+    }
+
+    /// A proxy to `target`.
+    ///
+    /// # Panics
+    /// When no loopback port is free.
+    pub async fn to(target: SocketAddr) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        let inner = Arc::new(CutterState {
+            open: std::sync::atomic::AtomicBool::new(true),
+            budget: std::sync::atomic::AtomicU64::new(u64::MAX),
+            links: std::sync::Mutex::new(Vec::new()),
+        });
+        let accept = {
+            let state = inner.clone();
+            tokio::spawn(async move {
+                while let Ok((inbound, _)) = listener.accept().await {
+                    if !state.open.load(Ordering::SeqCst) {
+                        drop(inbound);
+                        continue;
+                    }
+                    let link = tokio::spawn({
+                        let state = state.clone();
+                        async move {
+                            let _ = forward(inbound, target, state).await;
+                        }
+                    });
+                    state.links.lock().expect("links").push(link);
+                }
+            })
+        };
+        Self {
+            address,
+            inner,
+            accept,
+        }
+    }
+
+    /// Where clients connect.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The server "goes away": open connections are dropped, new ones closed at once.
+    pub fn cut(&self) {
+        self.inner.cut();
+    }
+
+    /// Cuts by itself once `bytes` more have gone upstream (mid-request, say).
+    pub fn cut_after(&self, bytes: u64) {
+        self.inner
+            .budget
+            .store(bytes.max(1), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the cutter is cut now.
+    pub fn is_cut(&self) -> bool {
+        !self.inner.open.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The server is back (and any byte budget is lifted).
+    pub fn restore(&self) {
+        use std::sync::atomic::Ordering;
+        self.inner.budget.store(u64::MAX, Ordering::SeqCst);
+        self.inner.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Cutter {
+    fn drop(&mut self) {
+        self.inner.cut();
+        self.accept.abort();
+    }
+}
+
 /// Percent-encodes a form value.
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -957,6 +1176,18 @@ mod tests {
             "postgres://u@h:5432/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+
+    #[test]
+    fn authorities_are_replaced() {
+        assert_eq!(
+            with_authority("postgres://u:p@h:5432/db?x=1", "127.0.0.1:9"),
+            "postgres://u:p@127.0.0.1:9/db?x=1"
+        );
+        assert_eq!(
+            with_authority("postgres://h/db", "127.0.0.1:9"),
+            "postgres://127.0.0.1:9/db"
+        );
     }
 
     #[test]

@@ -1,0 +1,227 @@
+//! The demo server: sharelink over SQLite, a local folder and an outbox folder, with two
+//! built-in users, a sign-in form and a small management page.
+//!
+//! [`DemoConfig`] says where things live; [`build`] wires every port into a
+//! [`Sharelink`] and returns the whole axum application (the demo's pages at `/`, the
+//! sharelink router nested at `/share`); [`serve`] runs it with `TCP_NODELAY` and the
+//! client address known, as the `sharelink-http` docs ask.
+
+pub mod pages;
+pub mod users;
+
+use axum::Router;
+use bytes::Bytes;
+use sharelink_core::ports::{
+    AccessLog, Argon2idHasher, ByteStream, FileStore, FileStoreError, Mailer, NoEvents, OsRandom,
+    ShareRepository, SystemClock, WriteOptions,
+};
+use sharelink_core::service::{Config, Ports, Sharelink};
+use sharelink_core::{Email, SharePath};
+use sharelink_http::{AppState, HttpConfig, TokioBlockingRunner};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use users::DemoUsers;
+
+/// Any error of the demo's setup.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where the demo keeps its data and how it is reached.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// Folder for the embedded defaults (`sharelink.db`, `files/`, `outbox/`).
+    pub data_dir: PathBuf,
+    /// Database URL (default: SQLite at `<data_dir>/sharelink.db`); `postgres://…` for
+    /// PostgreSQL.
+    pub database: Option<String>,
+    /// Storage URL (default: the local folder `<data_dir>/files`); `s3://…` for S3.
+    pub storage: Option<String>,
+    /// SMTP URL (default: `.eml` files in `<data_dir>/outbox`).
+    pub smtp: Option<String>,
+    /// The address browsers use to reach the server, e.g. `http://127.0.0.1:8080`
+    /// (links are built from it).
+    pub public_url: String,
+}
+
+impl DemoConfig {
+    /// The embedded defaults under `data_dir`, reached at `public_url`.
+    pub fn new(data_dir: impl Into<PathBuf>, public_url: impl Into<String>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database: None,
+            storage: None,
+            smtp: None,
+            public_url: public_url.into(),
+        }
+    }
+}
+
+/// The built demo: the axum application and the pieces tests may want to look at.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    /// The whole application (demo pages at `/`, sharelink at `/share`).
+    pub router: Router,
+    /// The sharelink application.
+    pub sharelink: Sharelink,
+    /// The built-in users and their sessions.
+    pub users: DemoUsers,
+}
+
+/// The sample files written into an empty store on first start.
+pub const SAMPLE_FILES: &[(&str, &str)] = &[
+    (
+        "projects/apollo/plan.txt",
+        "Apollo plan\n1. Design\n2. Build\n3. Launch\n",
+    ),
+    (
+        "projects/apollo/budget.csv",
+        "item,cost\nservers,1200\nlicences,300\n",
+    ),
+    (
+        "projects/zephyr/notes.md",
+        "# Zephyr\nKick-off on Monday. Bring ideas.\n",
+    ),
+    ("reports/2026-q3.txt", "Q3 2026: revenue +12%, costs -3%.\n"),
+    ("reports/summary.csv", "quarter,revenue\nQ2,100\nQ3,112\n"),
+    ("hr/salaries.csv", "name,salary\n(confidential)\n"),
+    (
+        "README.txt",
+        "Sample files of the sharelink demo. Sign in as alice or admin.\n",
+    ),
+];
+
+/// Builds the demo: opens (or creates) the database, the file store (seeding the sample
+/// tree when it is empty) and the mailer, and returns the application.
+///
+/// # Errors
+/// When a folder cannot be created or a backend cannot be opened.
+pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let data_dir = std::fs::canonicalize(&config.data_dir)?;
+    let (repo, log) = database(config, &data_dir).await?;
+    let files = storage(config, &data_dir)?;
+    seed(files.as_ref()).await?;
+    let mailer = mailer(config, &data_dir)?;
+    let users = DemoUsers::default();
+    let base = config.public_url.trim_end_matches('/');
+    let ports = Ports {
+        repo,
+        log,
+        files,
+        mailer,
+        directory: Arc::new(users.clone()),
+        events: Arc::new(NoEvents),
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandom),
+        hasher: Arc::new(Argon2idHasher::default()),
+        blocking: Arc::new(TokioBlockingRunner),
+    };
+    let site = sharelink_core::SiteSettings {
+        // Let the page show custom keys (off by default).
+        custom_keys: sharelink_core::CustomKeyRules {
+            allowed: true,
+            min_len: 8,
+        },
+        notification_sender: Email::parse("noreply@demo.example").ok(),
+        ..Default::default()
+    };
+    let sharelink = Sharelink::new(
+        ports,
+        Config {
+            site,
+            link_base: format!("{base}/share/s/"),
+            ..Config::default()
+        },
+    )?;
+    let secure_cookies = base.starts_with("https://");
+    let http = HttpConfig {
+        secure_cookies,
+        ..HttpConfig::default()
+    };
+    let state = AppState::new(sharelink.clone(), Arc::new(users.clone()), http);
+    let router = pages::routes(pages::PageState {
+        sharelink: sharelink.clone(),
+        users: users.clone(),
+        secure_cookies,
+    })
+    .nest("/share", sharelink_http::router(state));
+    Ok(Demo {
+        router,
+        sharelink,
+        users,
+    })
+}
+
+async fn database(
+    config: &DemoConfig,
+    data_dir: &Path,
+) -> Result<(Arc<dyn ShareRepository>, Arc<dyn AccessLog>), BoxError> {
+    let url = match &config.database {
+        Some(url) => url.clone(),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("sharelink.db").display()
+        ),
+    };
+    Ok(sharelink_store_sql::connect(&url).await?.ports())
+}
+
+fn storage(config: &DemoConfig, data_dir: &Path) -> Result<Arc<dyn FileStore>, BoxError> {
+    let url = match &config.storage {
+        Some(url) => url.clone(),
+        None => {
+            let dir = data_dir.join("files");
+            std::fs::create_dir_all(&dir)?;
+            format!("file://{}", dir.display())
+        }
+    };
+    Ok(Arc::new(sharelink_storage::ObjectFileStore::from_url(
+        &url,
+    )?))
+}
+
+fn mailer(config: &DemoConfig, data_dir: &Path) -> Result<Arc<dyn Mailer>, BoxError> {
+    let sender = Email::parse("noreply@demo.example")?;
+    Ok(match &config.smtp {
+        Some(url) => Arc::new(sharelink_mail::SmtpMailer::new(
+            sharelink_mail::SmtpConfig::from_url(url, sender)?,
+        )?),
+        None => Arc::new(sharelink_mail::OutboxMailer::new(
+            data_dir.join("outbox"),
+            sender,
+        )?),
+    })
+}
+
+/// Writes [`SAMPLE_FILES`] when the store is empty.
+async fn seed(files: &dyn FileStore) -> Result<(), BoxError> {
+    if !files.list(&SharePath::root()).await?.is_empty() {
+        return Ok(());
+    }
+    for (path, text) in SAMPLE_FILES {
+        let body: ByteStream = Box::pin(futures::stream::iter([Ok::<_, FileStoreError>(
+            Bytes::from_static(text.as_bytes()),
+        )]));
+        files
+            .write(&SharePath::parse(path)?, body, WriteOptions::default())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Serves `app` on `listener` with `TCP_NODELAY` on every connection and the client
+/// address available to the router, until the process ends.
+///
+/// # Errors
+/// When accepting connections fails.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

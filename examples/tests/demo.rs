@@ -1,0 +1,466 @@
+//! The demo server over a real socket: sign-in, the file listing, shares created through
+//! the management API the page uses, and anonymous visitors downloading.
+
+use serde_json::{Value, json};
+use sharelink_examples::demo::{self, DemoConfig};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// A running demo on a random loopback port, over a temporary data folder.
+struct Running {
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    data: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn start() -> Running {
+    let data = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = demo::build(&DemoConfig::new(data.path(), format!("http://{addr}")))
+        .await
+        .unwrap();
+    let server = tokio::spawn(demo::serve(listener, app.router));
+    Running { addr, server, data }
+}
+
+/// A browser: a reqwest client that keeps cookies and does not follow redirects.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+/// A response, read.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let enc = |s: &str| {
+                s.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            };
+            format!("{}={}", enc(k), enc(v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Browser {
+    fn new(running: &Running) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: format!("http://{}", running.addr),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let res = req.header("cookie", cookie).send().await.unwrap();
+        for c in res.headers().get_all("set-cookie") {
+            let pair = c.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.insert(k.to_owned(), v.to_owned());
+        }
+        Answer {
+            status: res.status().as_u16(),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let req = self.client.get(self.url(path));
+        self.send(req).await
+    }
+
+    async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(fields));
+        self.send(req).await
+    }
+
+    /// A management call as the page's script makes it (JSON in, JSON out).
+    async fn api(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("accept", "application/json");
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        self.send(req).await
+    }
+
+    async fn sign_in(running: &Running, user: &str) -> Self {
+        let mut b = Self::new(running);
+        let res = b
+            .form("/login", &[("user", user), ("password", user)])
+            .await;
+        assert_eq!(res.status, 303, "{}", res.body);
+        assert!(b.cookies.contains_key("demo_session"));
+        b
+    }
+}
+
+/// The body the page's script sends for a new share of `paths` (see `app.js`): name,
+/// items and only the settings that differ from the defaults.
+fn new_share(name: &str, paths: &[&str], settings: Value) -> Value {
+    json!({
+        "name": name,
+        "items": paths.iter().map(|p| json!({"path": p, "alias": null})).collect::<Vec<_>>(),
+        "settings": settings,
+        "password": null,
+        "custom_key": null,
+    })
+}
+
+#[tokio::test]
+async fn sign_in_page_and_wrong_password() {
+    let demo = start().await;
+    let mut b = Browser::new(&demo);
+    let page = b.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("action=\"/login\"") && page.body.contains("Demo only"));
+    let wrong = b
+        .form("/login", &[("user", "alice"), ("password", "nope")])
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(!b.cookies.contains_key("demo_session"));
+    let api = b.api(reqwest::Method::GET, "/share/api/shares", None).await;
+    assert_eq!(api.status, 401);
+    assert_eq!(b.get("/demo/files").await.status, 401);
+}
+
+#[tokio::test]
+async fn alice_browses_only_what_she_may_see() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let page = alice.get("/").await;
+    assert!(page.body.contains("<script src=\"/app.js\">") && page.body.contains("alice"));
+    let js = alice.get("/app.js").await;
+    assert_eq!(js.status, 200);
+    assert!(js.body.contains("/share/api"));
+    let root = alice.get("/demo/files?path=").await.json();
+    let names: Vec<(&str, bool)> = root["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap(),
+                e["can_share"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("projects", true), ("reports", false)]);
+    let reports = alice.get("/demo/files?path=reports").await.json();
+    assert_eq!(reports["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(alice.get("/demo/files?path=hr").await.status, 404);
+    assert_eq!(alice.get("/demo/files?path=../x").await.status, 400);
+}
+
+#[tokio::test]
+async fn alice_shares_a_project_and_an_anonymous_visitor_downloads_it() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let created = alice
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share(
+                "Apollo",
+                &["projects/apollo"],
+                json!({"description": "The plan", "allowed": "download"}),
+            )),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let share = created.json();
+    let link = share["link"].as_str().unwrap().to_owned();
+    assert!(link.starts_with(&format!("http://{}/share/s/", demo.addr)));
+
+    let mut visitor = Browser::new(&demo);
+    let page = visitor.get(&link).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("The plan"));
+    let file = visitor.get(&format!("{link}/dl/apollo/plan.txt")).await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert_eq!(file.body, "Apollo plan\n1. Design\n2. Build\n3. Launch\n");
+
+    // The owner sees the visit in the log and the statistics.
+    let id = share["id"].as_i64().unwrap();
+    let stats = alice
+        .api(
+            reqwest::Method::GET,
+            &format!("/share/api/shares/{id}/statistics"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(stats["visits"], 1, "{stats}");
+    let log = alice
+        .api(
+            reqwest::Method::GET,
+            &format!("/share/api/shares/{id}/log"),
+            None,
+        )
+        .await
+        .json();
+    let kinds: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"visit"), "{kinds:?}");
+
+    // Expired: the visitor is refused.
+    let expired = alice
+        .api(
+            reqwest::Method::POST,
+            &format!("/share/api/shares/{id}/expire"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(expired.status, 200, "{}", expired.body);
+    assert_eq!(expired.json()["state"], "expired");
+    let refused = visitor.get(&format!("{link}/dl/apollo/plan.txt")).await;
+    assert_ne!(refused.status, 200);
+}
+
+#[tokio::test]
+async fn a_generated_password_is_returned_once_and_opens_the_share() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let created = alice
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share(
+                "Zephyr notes",
+                &["projects/zephyr/notes.md"],
+                json!({"password": true}),
+            )),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let share = created.json();
+    let password = share["generated_password"].as_str().unwrap().to_owned();
+    let key = share["key"].as_str().unwrap().to_owned();
+
+    let mut visitor = Browser::new(&demo);
+    let gate = visitor.get(&format!("/share/s/{key}")).await;
+    assert_eq!(gate.status, 401);
+    assert!(gate.body.contains("name=\"password\""), "{}", gate.body);
+    let denied = visitor.get(&format!("/share/s/{key}/dl/notes.md")).await;
+    assert_ne!(denied.status, 200);
+    let csrf = visitor.cookies.get("sl_csrf").cloned().unwrap();
+    let passed = visitor
+        .form(
+            &format!("/share/s/{key}/password"),
+            &[("csrf", &csrf), ("password", &password)],
+        )
+        .await;
+    assert!(passed.status < 400, "{}: {}", passed.status, passed.body);
+    let file = visitor.get(&format!("/share/s/{key}/dl/notes.md")).await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert!(file.body.starts_with("# Zephyr"));
+
+    // Listing never shows the password again.
+    let list = alice
+        .api(reqwest::Method::GET, "/share/api/shares", None)
+        .await;
+    assert!(!list.body.contains(&password));
+}
+
+#[tokio::test]
+async fn alice_cannot_share_reports() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    for path in ["reports", "reports/2026-q3.txt", "hr"] {
+        let refused = alice
+            .api(
+                reqwest::Method::POST,
+                "/share/api/shares",
+                Some(new_share("Nope", &[path], json!({}))),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{path}: {}", refused.body);
+        assert!(refused.body.contains("may not share"), "{}", refused.body);
+    }
+    let list = alice
+        .api(reqwest::Method::GET, "/share/api/shares", None)
+        .await
+        .json();
+    assert_eq!(list["shares"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn admin_sees_alices_share_and_alice_sees_only_hers() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let mut admin = Browser::sign_in(&demo, "admin").await;
+    let mine = alice
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share(
+                "Budget",
+                &["projects/apollo/budget.csv"],
+                json!({"use_limit": {"max": 2, "unit": "download"}}),
+            )),
+        )
+        .await;
+    assert_eq!(mine.status, 201, "{}", mine.body);
+    let theirs = admin
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share("Salaries", &["hr/salaries.csv"], json!({}))),
+        )
+        .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+
+    let all = admin
+        .api(reqwest::Method::GET, "/share/api/shares", None)
+        .await
+        .json();
+    let owners: Vec<(&str, &str)> = all["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["owner"].as_str().unwrap(),
+                s["effective"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(owners.contains(&("alice", "Budget")), "{owners:?}");
+    assert!(owners.contains(&("admin", "Salaries")), "{owners:?}");
+    let searched = admin
+        .api(
+            reqwest::Method::GET,
+            "/share/api/shares?owner=alice&name=Bud",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(searched["shares"].as_array().unwrap().len(), 1);
+
+    let hers = alice
+        .api(reqwest::Method::GET, "/share/api/shares", None)
+        .await
+        .json();
+    let names: Vec<&str> = hers["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["effective"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Budget"]);
+
+    // Admin edits alice's share as the page does (settings laid over the requested ones),
+    // then revokes it.
+    let id = mine.json()["id"].as_i64().unwrap();
+    let edited = admin
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/share/api/shares/{id}"),
+            Some(json!({"settings": {"description": "Checked"}, "password": "keep"})),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    assert_eq!(edited.json()["effective"]["description"], "Checked");
+    let revoked = admin
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/share/api/shares/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 204);
+    let hers = alice
+        .api(reqwest::Method::GET, "/share/api/shares", None)
+        .await
+        .json();
+    assert_eq!(hers["shares"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn emailing_a_link_writes_to_the_outbox() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let created = alice
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share(
+                "Plan",
+                &["projects/apollo/plan.txt"],
+                json!({"access": {"kind": "emailed_only"}}),
+            )),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+    let sent = alice
+        .api(
+            reqwest::Method::POST,
+            &format!("/share/api/shares/{id}/email"),
+            Some(json!({"recipients": [{"email": "bob@example.com"}], "message": null})),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.json()["outcomes"][0]["ok"], true, "{}", sent.body);
+    let outbox: Vec<_> = std::fs::read_dir(demo.data.path().join("outbox"))
+        .unwrap()
+        .collect();
+    assert_eq!(outbox.len(), 1);
+}
