@@ -226,12 +226,10 @@ async fn download_notification_mail_reaches_the_owner(backend: Backend) {
     let mut visitor = stack.visitor();
     assert_eq!(visitor.get(&format!("/s/{key}")).await.status, 200);
     assert!(mail.received_by(&stack.email("ana")).await.is_empty());
-    // A ZIP of one file: see the report in `visits.rs` on single-file downloads, whose
-    // completion is never recorded over a real socket.
-    let zip = visitor
-        .post_form(&format!("/s/{key}/zip"), &[("p", "reports/a.txt")])
+    let file = visitor
+        .post_form(&format!("/s/{key}/dl/reports/a.txt"), &[])
         .await;
-    assert_eq!(zip.status, 200, "{}", zip.text());
+    assert_eq!(file.status, 200, "{}", file.text());
 
     let owner = stack.email("ana");
     let notice = &mail.wait_for(&owner, 1).await[0];
