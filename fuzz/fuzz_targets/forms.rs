@@ -1,0 +1,155 @@
+//! Form and multipart handling through the real router: arbitrary bodies posted to the
+//! upload, password, registration and folder routes (with a valid session and CSRF
+//! token, so the parsers are reached) never panic, never answer 500, and never write
+//! outside the shared folder.
+#![no_main]
+use axum::body::Body;
+use axum::http::{Request, header};
+use http_body_util::BodyExt;
+use libfuzzer_sys::fuzz_target;
+use sharelink_core::memory::{
+    ManualClock, MemoryAccessLog, MemoryDirectory, MemoryFileStore, MemoryMailer,
+    MemoryRepository, SeededRandom,
+};
+use sharelink_core::ports::{Argon2idHasher, FileStore, InlineRunner, NoEvents, UserInfo};
+use sharelink_core::service::{Config, CreateShare, NewItem, Ports, Sharelink};
+use sharelink_core::{AllowedActions, Argon2Params, Rights, SharePath, ShareSettings, UserId};
+use sharelink_http::{Anonymous, AppState, HttpConfig};
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+
+struct World {
+    rt: tokio::runtime::Runtime,
+    router: axum::Router,
+    files: Arc<MemoryFileStore>,
+    key: String,
+    cookie: String,
+    csrf: String,
+}
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let files = Arc::new(MemoryFileStore::new());
+            files
+                .create_folder(&SharePath::parse("docs/drop").unwrap())
+                .await
+                .unwrap();
+            let owner = UserId::parse("ana").unwrap();
+            let dir = Arc::new(MemoryDirectory::new());
+            dir.put_user(UserInfo {
+                id: owner.clone(),
+                display_name: "Ana".into(),
+                email: None,
+                is_admin: false,
+                disabled: false,
+            });
+            dir.grant(&owner, SharePath::parse("docs").unwrap(), Rights::ALL);
+            let ports = Ports {
+                repo: Arc::new(MemoryRepository::new()),
+                log: Arc::new(MemoryAccessLog::new()),
+                files: files.clone(),
+                mailer: Arc::new(MemoryMailer::new()),
+                directory: dir,
+                events: Arc::new(NoEvents),
+                clock: Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000))),
+                random: Arc::new(SeededRandom::new(1)),
+                hasher: Arc::new(Argon2idHasher::new(Argon2Params::TESTING)),
+                blocking: Arc::new(InlineRunner),
+            };
+            let app = Sharelink::new(ports, Config::default()).unwrap();
+            let mut settings = ShareSettings::named("fuzz");
+            settings.allowed = AllowedActions::Full;
+            let share = app
+                .create_share(
+                    &owner,
+                    CreateShare {
+                        items: vec![NewItem {
+                            path: SharePath::parse("docs/drop").unwrap(),
+                            alias: None,
+                        }],
+                        settings,
+                        password: None,
+                        custom_key: None,
+                    },
+                )
+                .await
+                .unwrap()
+                .share;
+            let state = AppState::new(
+                app,
+                Arc::new(Anonymous),
+                HttpConfig {
+                    secure_cookies: false,
+                    ..HttpConfig::default()
+                },
+            );
+            let router = sharelink_http::router(state);
+            let key = share.key.to_string();
+            let res = router
+                .clone()
+                .oneshot(Request::get(format!("/s/{key}")).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let mut cookies = Vec::new();
+            let mut csrf = String::new();
+            for c in res.headers().get_all(header::SET_COOKIE) {
+                let pair = c.to_str().unwrap().split(';').next().unwrap().to_owned();
+                if let Some(v) = pair.strip_prefix("sl_csrf=") {
+                    csrf = v.to_owned();
+                }
+                cookies.push(pair);
+            }
+            World {
+                router,
+                files,
+                key,
+                cookie: cookies.join("; "),
+                csrf,
+                rt: tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime"),
+            }
+        })
+    })
+}
+
+fuzz_target!(|input: (u8, &[u8])| {
+    let (route, body) = input;
+    let w = world();
+    let (path, content_type, body) = match route % 5 {
+        0 => (
+            "upload",
+            "multipart/form-data; boundary=B".to_owned(),
+            [format!("--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n", w.csrf).as_bytes(), body].concat(),
+        ),
+        1 => ("upload", String::from_utf8_lossy(&body[..body.len().min(60)]).into_owned(), body.to_vec()),
+        2 => ("password", "application/x-www-form-urlencoded".to_owned(), [format!("csrf={}&", w.csrf).as_bytes(), body].concat()),
+        3 => ("register", "application/x-www-form-urlencoded".to_owned(), [format!("csrf={}&", w.csrf).as_bytes(), body].concat()),
+        _ => ("mkdir", "application/x-www-form-urlencoded".to_owned(), [format!("csrf={}&", w.csrf).as_bytes(), body].concat()),
+    };
+    let Ok(req) = Request::post(format!("/s/{}/{path}", w.key))
+        .header(header::COOKIE, &w.cookie)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+    else {
+        return;
+    };
+    w.rt.block_on(async {
+        let res = w.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let _ = res.into_body().collect().await;
+        assert!(!status.is_server_error(), "{path}: {status}");
+        // Nothing appears outside the shared folder.
+        let top = w.files.list(&SharePath::root()).await.unwrap();
+        assert!(top.iter().all(|e| e.path.as_str() == "docs"), "{top:?}");
+        let docs = w.files.list(&SharePath::parse("docs").unwrap()).await.unwrap();
+        assert!(docs.iter().all(|e| e.path.as_str() == "docs/drop"), "{docs:?}");
+    });
+});
