@@ -246,3 +246,99 @@ async fn header_injection_in_file_names_is_neutralised() {
         );
     }
 }
+
+/// Script payloads that must arrive as text wherever a content author can write.
+const XSS: &[&str] = &[
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "\"><svg onload=alert(3)>",
+    "'><iframe src=javascript:alert(4)>",
+    "</textarea><script>alert(5)</script>",
+    "<a href=\"javascript:alert(6)\">x</a>",
+];
+
+/// No payload survives as markup: its `<` always arrives escaped.
+fn assert_inert(page: &str, what: &str) {
+    for p in XSS {
+        assert!(!page.contains(p), "{what}: `{p}` arrived as markup");
+    }
+    // Escaped text may still spell `onerror=alert` (harmless once `<` and quotes are
+    // escaped); what must never appear is a tag or an attribute breaking out of a value.
+    for needle in [
+        "<script>alert",
+        "<img src=x",
+        "<svg",
+        "<iframe",
+        "\"><svg",
+        "'><iframe",
+        "href=\"javascript",
+    ] {
+        assert!(!page.contains(needle), "{what}: `{needle}` in {page}");
+    }
+}
+
+#[tokio::test]
+async fn script_in_folder_names_form_labels_and_clickwrap_text_is_inert() {
+    let w = world().await;
+    for (i, p) in XSS.iter().enumerate() {
+        if SharePath::segment(p).is_ok() {
+            put(&w.files, &format!("docs/reports/{p}/f{i}.txt"), b"x").await;
+        }
+    }
+    let fields = XSS
+        .iter()
+        .enumerate()
+        .map(|(i, p)| FormField {
+            label: format!("{p} {i}"),
+            description: Some((*p).to_owned()),
+            required: false,
+            kind: if i % 2 == 0 {
+                FieldKind::ShortAnswer
+            } else {
+                FieldKind::Dropdown {
+                    options: vec![(*p).to_owned(), format!("{p}!")],
+                }
+            },
+        })
+        .collect();
+    let share = w
+        .share(&["docs/reports"], |s| {
+            s.name = XSS[0].into();
+            s.registration = Some(RegistrationForm::custom(fields).unwrap());
+            s.clickwrap = Some(Clickwrap {
+                title: XSS[1].into(),
+                terms: XSS.join("\n"),
+            });
+        })
+        .await;
+    let mut b = Browser::default();
+    let url = format!("/s/{}", share.key);
+    let form = b.get(&w.router, &url).await;
+    assert!(form.text().contains("&lt;script&gt;"), "{}", form.text());
+    assert_inert(&form.text(), "registration form");
+    let csrf = b.csrf();
+    let registered = b
+        .post_form(&w.router, &format!("{url}/register"), &[("csrf", &csrf)])
+        .await;
+    assert!(
+        registered.status.is_redirection() || registered.status.is_success(),
+        "{}: {}",
+        registered.status,
+        registered.text()
+    );
+    let terms = b.get(&w.router, &url).await;
+    assert!(terms.text().contains("I accept"), "{}", terms.text());
+    assert_inert(&terms.text(), "clickwrap");
+    let accepted = b
+        .post_form(&w.router, &format!("{url}/terms"), &[("csrf", &csrf)])
+        .await;
+    assert!(accepted.status.is_redirection(), "{}", accepted.text());
+    let listing = b.get(&w.router, &format!("{url}?p=reports")).await;
+    assert_eq!(listing.status, StatusCode::OK);
+    assert!(
+        listing.text().contains("&lt;img src=x"),
+        "{}",
+        listing.text()
+    );
+    assert_inert(&listing.text(), "folder listing");
+}
