@@ -982,28 +982,33 @@ pub struct Faults {
     pub storage: Option<Cutter>,
 }
 
-/// A TCP proxy on loopback in front of a real server, which a test can cut (every open
-/// connection is dropped and new ones are closed at once, as when the server goes away)
-/// and restore. The server itself keeps running for every other test.
+/// A TCP proxy on loopback in front of a real server, which a test can cut (open
+/// connections are dropped and the port stops listening, so new connections are refused,
+/// as when the server goes away) and restore. The server itself keeps running for every
+/// other test.
 #[derive(Debug)]
 pub struct Cutter {
     address: SocketAddr,
     inner: Arc<CutterState>,
-    accept: tokio::task::JoinHandle<()>,
 }
 
 #[derive(Debug)]
 struct CutterState {
+    target: SocketAddr,
     open: std::sync::atomic::AtomicBool,
     /// Bytes still allowed upstream before the cutter cuts by itself (`u64::MAX`: no
     /// limit).
     budget: std::sync::atomic::AtomicU64,
     links: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    accept: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl CutterState {
     fn cut(&self) {
         self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        if let Some(accept) = self.accept.lock().expect("accept").take() {
+            accept.abort();
+        }
         for link in self.links.lock().expect("links").drain(..) {
             link.abort();
         }
@@ -1024,6 +1029,23 @@ impl CutterState {
                 Some(rest)
             });
         spent
+    }
+
+    /// Accepts and forwards connections on `listener` until cut.
+    fn listen(self: &Arc<Self>, listener: tokio::net::TcpListener) {
+        let state = self.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let link = tokio::spawn({
+                    let state = state.clone();
+                    async move {
+                        let _ = forward(inbound, state.target, state).await;
+                    }
+                });
+                state.links.lock().expect("links").push(link);
+            }
+        });
+        *self.accept.lock().expect("accept") = Some(task);
     }
 }
 
@@ -1076,39 +1098,19 @@ impl Cutter {
     /// # Panics
     /// When no loopback port is free.
     pub async fn to(target: SocketAddr) -> Self {
-        use std::sync::atomic::Ordering;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
         let address = listener.local_addr().expect("its address");
         let inner = Arc::new(CutterState {
+            target,
             open: std::sync::atomic::AtomicBool::new(true),
             budget: std::sync::atomic::AtomicU64::new(u64::MAX),
             links: std::sync::Mutex::new(Vec::new()),
+            accept: std::sync::Mutex::new(None),
         });
-        let accept = {
-            let state = inner.clone();
-            tokio::spawn(async move {
-                while let Ok((inbound, _)) = listener.accept().await {
-                    if !state.open.load(Ordering::SeqCst) {
-                        drop(inbound);
-                        continue;
-                    }
-                    let link = tokio::spawn({
-                        let state = state.clone();
-                        async move {
-                            let _ = forward(inbound, target, state).await;
-                        }
-                    });
-                    state.links.lock().expect("links").push(link);
-                }
-            })
-        };
-        Self {
-            address,
-            inner,
-            accept,
-        }
+        inner.listen(listener);
+        Self { address, inner }
     }
 
     /// Where clients connect.
@@ -1116,7 +1118,7 @@ impl Cutter {
         self.address
     }
 
-    /// The server "goes away": open connections are dropped, new ones closed at once.
+    /// The server "goes away": open connections are dropped and new ones refused.
     pub fn cut(&self) {
         self.inner.cut();
     }
@@ -1133,18 +1135,33 @@ impl Cutter {
         !self.inner.open.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// The server is back (and any byte budget is lifted).
-    pub fn restore(&self) {
+    /// The server is back (on the same address; any byte budget is lifted).
+    ///
+    /// # Panics
+    /// When the address cannot be listened on again.
+    pub async fn restore(&self) {
         use std::sync::atomic::Ordering;
         self.inner.budget.store(u64::MAX, Ordering::SeqCst);
-        self.inner.open.store(true, Ordering::SeqCst);
+        if self.inner.open.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // The aborted accept loop drops its listener asynchronously: retry briefly.
+        for attempt in 0..50 {
+            match tokio::net::TcpListener::bind(self.address).await {
+                Ok(listener) => {
+                    self.inner.listen(listener);
+                    return;
+                }
+                Err(e) if attempt == 49 => panic!("cannot listen on {} again: {e}", self.address),
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
     }
 }
 
 impl Drop for Cutter {
     fn drop(&mut self) {
         self.inner.cut();
-        self.accept.abort();
     }
 }
 

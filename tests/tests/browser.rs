@@ -118,14 +118,34 @@ async fn visit(c: &Client, link: &str) -> Result<(), String> {
         .await
         .map_err(e("password field"))?;
     field.send_keys("wrong guess").await.map_err(e("type"))?;
+    // Mark this document, so the check below reads the answer, not the form (a loaded
+    // machine may still show the old page right after the click).
+    c.execute("window.slOldPage = true; return true;", vec![])
+        .await
+        .map_err(e("mark the page"))?;
     c.find(Locator::Css("button[type=submit]"))
         .await
         .map_err(e("submit"))?
         .click()
         .await
         .map_err(e("click"))?;
+    let mut replaced = false;
+    for _ in 0..100 {
+        let old = c
+            .execute("return window.slOldPage === true;", vec![])
+            .await
+            .unwrap_or(serde_json::Value::Bool(true));
+        if old == serde_json::Value::Bool(false) {
+            replaced = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !replaced {
+        return Err("the wrong password's answer never loaded".into());
+    }
     let text = body_text().await?;
-    if !text.to_lowercase().contains("password") {
+    if !text.to_lowercase().contains("password") || text.contains("reports/") {
         return Err(format!("a wrong password was not refused: {text}"));
     }
     c.goto(link).await.map_err(e("reopen link"))?;
@@ -146,7 +166,7 @@ async fn visit(c: &Client, link: &str) -> Result<(), String> {
 
     // 2. The share page: the hostile description is shown as text, no script ran.
     c.wait()
-        .at_most(Duration::from_secs(10))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::LinkText("reports/"))
         .await
         .map_err(e("share page"))?;
@@ -165,7 +185,7 @@ async fn visit(c: &Client, link: &str) -> Result<(), String> {
         .await
         .map_err(e("open folder"))?;
     c.wait()
-        .at_most(Duration::from_secs(10))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::LinkText("a.txt"))
         .await
         .map_err(e("folder listing"))?;

@@ -47,7 +47,7 @@ async fn the_database_goes_away_and_comes_back() {
     assert_eq!(api.status, 503, "{}", api.text());
 
     // Back: the pool reconnects by itself, within a few attempts.
-    cut.restore();
+    cut.restore().await;
     let mut status = 0;
     for _ in 0..50 {
         status = visitor.get(&page).await.status;
@@ -103,7 +103,7 @@ async fn storage_failing_during_an_upload_leaves_nothing() {
         reply.status,
         reply.text()
     );
-    cut.restore();
+    cut.restore().await;
     // Nothing of it is visible: not the file, not a part of it.
     let listing = stack
         .files
@@ -155,7 +155,7 @@ async fn a_download_failing_before_its_first_byte_spends_no_use() {
     cut.cut();
     let failed = visitor.post_form(&file, &[]).await;
     assert_eq!(failed.status, 503, "{}", failed.text());
-    cut.restore();
+    cut.restore().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         stack.uses(&share).await,
