@@ -34,7 +34,7 @@ fn world() -> &'static World {
             .enable_all()
             .build()
             .expect("runtime");
-        rt.block_on(async {
+        let (router, files, key, cookie, csrf) = rt.block_on(async {
             let files = Arc::new(MemoryFileStore::new());
             files
                 .create_folder(&SharePath::parse("docs/drop").unwrap())
@@ -105,18 +105,16 @@ fn world() -> &'static World {
                 }
                 cookies.push(pair);
             }
-            World {
-                router,
-                files,
-                key,
-                cookie: cookies.join("; "),
-                csrf,
-                rt: tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime"),
-            }
-        })
+            (router, files, key, cookies.join("; "), csrf)
+        });
+        World {
+            rt,
+            router,
+            files,
+            key,
+            cookie,
+            csrf,
+        }
     })
 }
 

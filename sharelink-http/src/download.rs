@@ -175,32 +175,27 @@ pub(crate) fn media_type(name: &str) -> (&'static str, bool) {
 /// A download's body: passes the bytes through and settles the use — completed once every
 /// byte was handed over, refunded when the stream fails or is dropped before that.
 ///
-/// "Every byte" is the declared `Content-Length` when there is one: the server stops
-/// polling a body once it has that many bytes and drops it without asking for the end of
-/// the stream, so waiting for the end would refund every complete download.
+/// "Every byte" is the declared `Content-Length`: the server stops polling a body once it
+/// has that many bytes and drops it without asking for the end of the stream, so waiting
+/// for the end would refund every complete download.
 pub(crate) struct SettledBody {
     inner: ByteStream,
     settle: Option<(Sharelink, UseTicket)>,
     sent: u64,
-    length: Option<u64>,
+    length: u64,
 }
 
 impl SettledBody {
-    /// Wraps `inner`, whose total is `length` bytes when known; the ticket is settled
-    /// exactly once.
-    pub(crate) fn new(
-        inner: ByteStream,
-        app: Sharelink,
-        ticket: UseTicket,
-        length: Option<u64>,
-    ) -> Self {
+    /// Wraps `inner`, whose total is `length` bytes (its `Content-Length`); the ticket is
+    /// settled exactly once.
+    pub(crate) fn new(inner: ByteStream, app: Sharelink, ticket: UseTicket, length: u64) -> Self {
         let mut body = Self {
             inner,
             settle: Some((app, ticket)),
             sent: 0,
             length,
         };
-        if length == Some(0) {
+        if length == 0 {
             // Nothing to hand over: a server may never poll an empty body.
             body.settle(Outcome::Completed { bytes: 0 });
         }
@@ -229,7 +224,7 @@ impl Stream for SettledBody {
         match this.inner.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(b))) => {
                 this.sent += b.len() as u64;
-                if this.length.is_some_and(|l| this.sent >= l) {
+                if this.sent >= this.length {
                     let bytes = this.sent;
                     this.settle(Outcome::Completed { bytes });
                 }
@@ -241,9 +236,10 @@ impl Stream for SettledBody {
             }
             Poll::Ready(None) => {
                 let bytes = this.sent;
-                let outcome = match this.length {
-                    Some(l) if bytes < l => Outcome::Failed,
-                    _ => Outcome::Completed { bytes },
+                let outcome = if bytes < this.length {
+                    Outcome::Failed
+                } else {
+                    Outcome::Completed { bytes }
                 };
                 this.settle(outcome);
                 Poll::Ready(None)

@@ -7,8 +7,13 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::fmt::Write as _;
 use time::OffsetDateTime;
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn esc(text: &str) -> String {
+/// Escapes text for HTML element content and quoted attribute values (`&`, `<`, `>`, `"`
+/// and `'`), for embedders who render their own pages around the router.
+///
+/// ```
+/// assert_eq!(sharelink_http::escape_html("<a href='x'>"), "&lt;a href=&#39;x&#39;&gt;");
+/// ```
+pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

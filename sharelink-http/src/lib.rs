@@ -96,6 +96,7 @@ mod watermark;
 mod zip;
 
 pub use error::ApiError;
+pub use html::esc as escape_html;
 
 /// Internals exposed for fuzzing and property tests only; not part of the stable API.
 #[doc(hidden)]

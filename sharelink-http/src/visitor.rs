@@ -1085,15 +1085,6 @@ async fn serve_file(
         Err(_) => return download_fail(ctx, key, &path, action, Denial::NoSession.into()),
     };
     let app = &st.app;
-    if action == Action::Preview {
-        match app.preview_watermark(key, &sid, &ctx.client).await {
-            Ok(Some(text)) => {
-                return serve_watermarked(st, ctx, key, &sid, &path, mode, text).await;
-            }
-            Ok(None) => {}
-            Err(e) => return download_fail(ctx, key, &path, action, e),
-        }
-    }
     let mut ranges = header_str(headers, header::RANGE).and_then(parse_range);
     let inm = header_str(headers, header::IF_NONE_MATCH);
     let ims = header_str(headers, header::IF_MODIFIED_SINCE).and_then(parse_http_date);
@@ -1126,6 +1117,10 @@ async fn serve_file(
         drop(probe.read.stream);
         app.finish(probe.ticket, sharelink_core::service::Outcome::Failed)
             .await;
+        if let Some(text) = probe.watermark {
+            // A watermarked preview is a new picture: no validators or ranges apply.
+            return serve_watermarked(st, ctx, key, &sid, &path, mode, None, text).await;
+        }
         let tag = entry.etag.as_deref().map(etag);
         let modified = http_date(entry.modified);
         let not_modified = match (inm, &tag) {
@@ -1220,6 +1215,17 @@ async fn serve_file(
         Ok(d) => d,
         Err(e) => return download_fail(ctx, key, &path, action, e),
     };
+    if let Some(text) = dl.watermark.clone() {
+        // The whole picture is needed to mark it; a range of it is read again in full.
+        let whole = if range.is_none() {
+            Some(dl)
+        } else {
+            app.finish(dl.ticket, sharelink_core::service::Outcome::Failed)
+                .await;
+            None
+        };
+        return serve_watermarked(st, ctx, key, &sid, &path, mode, whole, text).await;
+    }
     let entry = &dl.read.entry;
     let served = dl.read.range;
     let name = path.file_name().unwrap_or("download").to_owned();
@@ -1274,7 +1280,7 @@ async fn serve_file(
             dl.read.stream,
             app.clone(),
             dl.ticket,
-            Some(served.len()),
+            served.len(),
         ))
     };
     res.body(body)
@@ -1283,7 +1289,9 @@ async fn serve_file(
 
 /// A preview of a share that asks for a watermark: an image is decoded, marked and sent
 /// as PNG (never its original bytes, never a range of them); other files have no preview,
-/// since nothing could be drawn on them.
+/// since nothing could be drawn on them. `whole` is the preview already opened for the
+/// whole file, if any (else it is opened here).
+#[allow(clippy::too_many_arguments)]
 async fn serve_watermarked(
     st: &AppState,
     ctx: &Ctx,
@@ -1291,12 +1299,17 @@ async fn serve_watermarked(
     sid: &sharelink_core::SessionId,
     path: &SharePath,
     mode: RequestMode,
+    whole: Option<sharelink_core::service::Download>,
     text: String,
 ) -> Response {
     use futures::StreamExt;
     use sharelink_core::service::Outcome;
     let name = path.file_name().unwrap_or("preview").to_owned();
+    let app = &st.app;
     if !watermark::supports(media_type(&name).0) {
+        if let Some(dl) = whole {
+            app.finish(dl.ticket, Outcome::Failed).await;
+        }
         return fail(
             ctx,
             ApiError::new(
@@ -1306,13 +1319,15 @@ async fn serve_watermarked(
             ),
         );
     }
-    let app = &st.app;
-    let dl = match app
-        .download(key, sid, &ctx.client, path, None, Action::Preview, mode)
-        .await
-    {
-        Ok(d) => d,
-        Err(e) => return download_fail(ctx, key, path, Action::Preview, e),
+    let dl = match whole {
+        Some(dl) => dl,
+        None => match app
+            .download(key, sid, &ctx.client, path, None, Action::Preview, mode)
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => return download_fail(ctx, key, path, Action::Preview, e),
+        },
     };
     let too_large = || {
         ApiError::new(
@@ -1491,7 +1506,7 @@ async fn serve_ranges(
         Body::empty()
     } else {
         let all: ByteStream = Box::pin(futures::stream::iter(bodies).flatten());
-        Body::from_stream(SettledBody::new(all, app.clone(), ticket, Some(length)))
+        Body::from_stream(SettledBody::new(all, app.clone(), ticket, length))
     };
     res.body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())

@@ -80,22 +80,32 @@ impl From<DbError> for RepoError {
     }
 }
 
+/// The driver's error inside a statement or connection failure, if sqlx reported it.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match err {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
 /// Whether a statement failed because the database went away (the connection broke, the
 /// pool could not open a new one, or timed out waiting): the request may be retried once
 /// the server is back, and the pool reconnects by itself.
 fn is_connection_loss(err: &DbErr) -> bool {
-    let (DbErr::Exec(runtime) | DbErr::Query(runtime) | DbErr::Conn(runtime)) = err else {
-        return matches!(err, DbErr::ConnectionAcquire(_));
-    };
+    if matches!(err, DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
     #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-    if let sea_orm::RuntimeErr::SqlxError(e) = runtime {
+    if let Some(e) = sqlx_error(err) {
         use sea_orm::sqlx::Error as X;
         return matches!(
-            &**e,
+            e,
             X::Io(_) | X::Tls(_) | X::PoolTimedOut | X::PoolClosed | X::WorkerCrashed
-        ) || matches!(&**e, X::Protocol(m) if m.contains("closed") || m.contains("EOF"));
+        ) || matches!(e, X::Protocol(m) if m.contains("closed") || m.contains("EOF"));
     }
-    let _ = runtime;
     false
 }
 
@@ -136,15 +146,12 @@ pub(crate) fn is_transient(err: &RepoError) -> bool {
     let Some(db) = source.downcast_ref::<DbErr>() else {
         return false;
     };
-    let (DbErr::Exec(runtime) | DbErr::Query(runtime) | DbErr::Conn(runtime)) = db else {
-        return false;
-    };
     #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-    if let sea_orm::RuntimeErr::SqlxError(e) = runtime {
+    if let Some(e) = sqlx_error(db) {
         let code = e.as_database_error().and_then(|d| d.code());
         return matches!(code.as_deref(), Some("40001" | "40P01" | "5" | "517"));
     }
-    let _ = runtime;
+    let _ = db;
     false
 }
 

@@ -840,9 +840,8 @@ impl Reply {
 }
 
 /// A browser: a reqwest client that keeps cookies, never follows redirects, and sends
-/// the CSRF token with every form. A clone is the same browser (same cookies) at that
-/// moment, for requests made side by side.
-#[derive(Debug, Clone)]
+/// the CSRF token with every form.
+#[derive(Debug)]
 pub struct Visitor {
     client: reqwest::Client,
     base: String,

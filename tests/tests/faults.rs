@@ -61,25 +61,26 @@ async fn the_database_goes_away_and_comes_back() {
     assert_eq!(fresh.get(&page).await.status, 200);
 }
 
-/// The file store's URL names the real S3 server, or the test is skipped.
-fn s3_endpoint() -> Option<String> {
-    let endpoint = var(S3_ENDPOINT_VAR);
-    if endpoint.is_none() {
+/// A stack on SQLite whose S3 server is reached through a cutter (returned with it), or
+/// `None` (with a notice) when no S3 server is configured.
+async fn stack_with_cuttable_storage() -> Option<(Stack, Faults)> {
+    let Some(endpoint) = var(S3_ENDPOINT_VAR) else {
         eprintln!("notice: {S3_ENDPOINT_VAR} is not set; skipping this storage fault test");
-    }
-    endpoint
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn storage_failing_during_an_upload_leaves_nothing() {
-    let Some(endpoint) = s3_endpoint() else {
-        return;
+        return None;
     };
     let faults = Faults {
         database: None,
         storage: Some(Cutter::to_url(&endpoint, 80).await),
     };
     let stack = Stack::with_faults(Backend::Sqlite, &faults).await;
+    Some((stack, faults))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_failing_during_an_upload_leaves_nothing() {
+    let Some((stack, faults)) = stack_with_cuttable_storage().await else {
+        return;
+    };
     let share = stack
         .share("ana", &["docs/drop"], |s| {
             s.allowed = sharelink_core::AllowedActions::Upload;
@@ -131,14 +132,9 @@ async fn storage_failing_during_an_upload_leaves_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_download_failing_before_its_first_byte_spends_no_use() {
-    let Some(endpoint) = s3_endpoint() else {
+    let Some((stack, faults)) = stack_with_cuttable_storage().await else {
         return;
     };
-    let faults = Faults {
-        database: None,
-        storage: Some(Cutter::to_url(&endpoint, 80).await),
-    };
-    let stack = Stack::with_faults(Backend::Sqlite, &faults).await;
     let share = stack
         .share("ana", &["docs/reports"], |s| {
             s.use_limit = Some(UseLimit {

@@ -61,21 +61,8 @@ fn signed_in(state: &PageState, headers: &HeaderMap) -> Option<UserId> {
     state.users.session_user(cookie(headers, SESSION_COOKIE)?)
 }
 
-/// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML (the router's own escaping).
+pub use sharelink_http::escape_html as escape;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;\
 padding:1em;color:#222}header{display:flex;justify-content:space-between;align-items:center;\

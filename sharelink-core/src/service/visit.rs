@@ -143,6 +143,10 @@ pub struct Download {
     pub read: FileRead,
     /// The use to settle.
     pub ticket: UseTicket,
+    /// For a preview of a share that asks for a watermark: the text, filled in for this
+    /// visitor. A front end must draw it on the preview it serves, or refuse the preview
+    /// when it cannot (never hand out the original bytes).
+    pub watermark: Option<String>,
 }
 
 /// One file of a download-all.
@@ -517,23 +521,6 @@ impl Sharelink {
                     .ok(),
             })
         })
-    }
-
-    /// The text to draw over this visitor's previews, when the share asks for a watermark
-    /// (`None` otherwise). A front end that serves previews must draw it on every preview
-    /// it serves, or refuse the preview when it cannot.
-    ///
-    /// # Errors
-    /// [`Denial::NotFound`] for an unknown key, [`Denial::NoSession`] without a session of
-    /// this share and browser, or a repository error.
-    pub async fn preview_watermark(
-        &self,
-        key: &str,
-        session: &SessionId,
-        client: &Client,
-    ) -> Result<Option<String>> {
-        let (share, session) = self.context(key, session, client).await?;
-        Ok(self.watermark_text(&share, &session, client))
     }
 
     async fn view(
@@ -1345,8 +1332,14 @@ impl Sharelink {
         } else {
             LogKind::Download
         };
+        let watermark = if action == Action::Preview {
+            self.watermark_text(&share, &session, client)
+        } else {
+            None
+        };
         Ok(Download {
             read,
+            watermark,
             ticket: UseTicket {
                 share,
                 session,
