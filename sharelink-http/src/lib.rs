@@ -198,13 +198,27 @@ impl AppState {
     }
 }
 
-/// Runs argon2 and other CPU-heavy work on tokio's blocking pool.
+/// Runs argon2 and other CPU-heavy work on tokio's blocking pool, at most cores − 1 jobs
+/// at once process-wide (one on a 1- or 2-core machine): a crowd of password guessers
+/// then queues for its hashes instead of taking every core from the async runtime and
+/// the downloads it serves.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TokioBlockingRunner;
+
+/// The permits of [`TokioBlockingRunner`]: cores − 1, at least 1.
+fn cpu_jobs() -> &'static tokio::sync::Semaphore {
+    static JOBS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    JOBS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    })
+}
 
 #[async_trait::async_trait]
 impl BlockingRunner for TokioBlockingRunner {
     async fn run(&self, job: BlockingJob) {
+        // The semaphore is never closed; were it, the job would run unqueued.
+        let _permit = cpu_jobs().acquire().await.ok();
         // A panicking job leaves its result slot empty, which core reports as cancelled.
         let _ = tokio::task::spawn_blocking(job).await;
     }

@@ -229,6 +229,54 @@ pub fn archive_in_memory(files: &[(&str, &[u8])], folders: &[&str]) -> Vec<u8> {
     out
 }
 
+/// Files opened ahead of the one being written, so the opens (a blocking call each)
+/// overlap; each holds at most one prefetched chunk.
+const OPEN_AHEAD: usize = 8;
+/// Pieces smaller than this (headers, descriptors, small files) are gathered into one
+/// buffer before they are handed over, so a folder of small files is not sent a few
+/// hundred bytes at a time.
+const GATHER: usize = 64 * 1024;
+
+/// Hands bytes to the response, gathering small pieces.
+struct Sender<'a> {
+    tx: &'a mpsc::Sender<Result<Bytes, FileStoreError>>,
+    pending: BytesMut,
+}
+
+impl Sender<'_> {
+    /// `false` once the client is gone.
+    async fn send(&mut self, bytes: Bytes) -> bool {
+        if self.pending.len() + bytes.len() < GATHER {
+            self.pending.extend_from_slice(&bytes);
+            return true;
+        }
+        if !self.flush().await {
+            return false;
+        }
+        if bytes.len() < GATHER {
+            self.pending.extend_from_slice(&bytes);
+            return true;
+        }
+        self.tx.send(Ok(bytes)).await.is_ok()
+    }
+
+    /// Hands over what was gathered; `false` once the client is gone.
+    async fn flush(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        let out = self.pending.split().freeze();
+        self.tx.send(Ok(out)).await.is_ok()
+    }
+
+    /// Ends the archive with an error, after what was gathered.
+    async fn fail(&mut self, e: FileStoreError) {
+        if self.flush().await {
+            let _ = self.tx.send(Err(e)).await;
+        }
+    }
+}
+
 async fn write(
     app: &Sharelink,
     files: Vec<sharelink_core::service::BundleFile>,
@@ -236,20 +284,34 @@ async fn write(
     tx: &mpsc::Sender<Result<Bytes, FileStoreError>>,
 ) -> Outcome {
     let mut layout = Layout::default();
+    let mut out = Sender {
+        tx,
+        pending: BytesMut::new(),
+    };
     macro_rules! send {
         ($bytes:expr) => {{
             let b: Bytes = $bytes;
-            if tx.send(Ok(b)).await.is_err() {
+            if !out.send(b).await {
                 return Outcome::Failed;
             }
         }};
     }
-    for f in files {
+    let store = app.ports().files.clone();
+    let mut opened = futures::stream::iter(files)
+        .map(|f| {
+            let store = store.clone();
+            async move {
+                let read = store.read(&f.storage, None).await;
+                (f, read)
+            }
+        })
+        .buffered(OPEN_AHEAD);
+    while let Some((f, read)) = opened.next().await {
         send!(layout.begin_file(f.name.to_string(), f.modified));
-        let mut read = match app.ports().files.read(&f.storage, None).await {
+        let mut read = match read {
             Ok(r) => r.stream,
             Err(e) => {
-                let _ = tx.send(Err(e)).await;
+                out.fail(e).await;
                 return Outcome::Failed;
             }
         };
@@ -264,7 +326,7 @@ async fn write(
                     send!(b);
                 }
                 Err(e) => {
-                    let _ = tx.send(Err(e)).await;
+                    out.fail(e).await;
                     return Outcome::Failed;
                 }
             }
@@ -276,5 +338,8 @@ async fn write(
     }
     let (cd, total) = layout.finish();
     send!(cd);
+    if !out.flush().await {
+        return Outcome::Failed;
+    }
     Outcome::Completed { bytes: total }
 }

@@ -25,6 +25,23 @@ where
     }
 }
 
+/// The entity tag `object_store`'s local backend gives a file (inode, modification time in
+/// microseconds and size, in hex), so the fast read path and `head` agree.
+pub(crate) fn etag(meta: &std::fs::Metadata) -> String {
+    let size = meta.len();
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::SystemTime::UNIX_EPOCH).ok())
+        .unwrap_or_default()
+        .as_micros();
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let inode = 0u64;
+    format!("\"{inode:x}-{mtime:x}-{size:x}\"")
+}
+
 struct Cursor {
     file: Option<File>,
     position: u64,

@@ -325,6 +325,75 @@ impl ObjectFileStore {
         Some(path.segments().fold(root.clone(), |dir, s| dir.join(s)))
     }
 
+    /// The local backend's read: opens the file, reads its metadata and, when the served
+    /// range fits in one chunk, its bytes, all in one blocking call (the general path
+    /// takes three: `head`, `get`, then the first chunk). `None` when the path is not a
+    /// plain file: the general path then gives the precise answer (folder, missing).
+    async fn read_local(
+        &self,
+        path: &SharePath,
+        file: PathBuf,
+        range: Option<ByteRange>,
+    ) -> Result<Option<FileRead>, FileStoreError> {
+        let opened = local::blocking(move || {
+            let mut handle = match std::fs::File::open(&file) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let meta = handle.metadata()?;
+            if !meta.is_file() {
+                return Ok(None);
+            }
+            let small = served_range(meta.len(), range)
+                .ok()
+                .filter(|r| r.end - r.start <= LOCAL_READ_CHUNK as u64 && r.end > r.start);
+            let bytes = match small {
+                Some(r) => {
+                    use std::io::{Read, Seek, SeekFrom};
+                    // At most one chunk, so it fits in usize.
+                    let mut buffer = vec![0; (r.end - r.start) as usize];
+                    handle.seek(SeekFrom::Start(r.start))?;
+                    handle.read_exact(&mut buffer)?;
+                    Some(Bytes::from(buffer))
+                }
+                None => None,
+            };
+            Ok(Some((handle, meta, bytes)))
+        })
+        .await
+        .map_err(|e| map_io(self.name(), path, e))?;
+        let Some((handle, meta, bytes)) = opened else {
+            return Ok(None);
+        };
+        let entry = Entry {
+            path: path.clone(),
+            kind: EntryKind::File,
+            size: meta.len(),
+            modified: meta
+                .modified()
+                .map(OffsetDateTime::from)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            etag: Some(local::etag(&meta)),
+        };
+        let served = served_range(meta.len(), range)?;
+        let backend = self.name();
+        let stream_path = path.clone();
+        let stream: ByteStream = match bytes {
+            Some(b) => Box::pin(futures::stream::once(async move { Ok(b) })),
+            None if served.is_empty() => Box::pin(futures::stream::empty()),
+            None => Box::pin(
+                local::file_stream(handle, served.start..served.end, LOCAL_READ_CHUNK)
+                    .map_err(move |e| map_io(backend, &stream_path, e)),
+            ),
+        };
+        Ok(Some(FileRead {
+            entry,
+            range: served,
+            stream,
+        }))
+    }
+
     fn file_entry(&self, path: SharePath, meta: &ObjectMeta) -> Entry {
         Entry {
             path,
@@ -881,6 +950,12 @@ impl FileStore for ObjectFileStore {
         range: Option<ByteRange>,
     ) -> Result<FileRead, FileStoreError> {
         let location = self.location(path)?;
+        if let Some(file) = self.local_path(path)
+            && !self.reserved_on_disk(path)
+            && let Some(read) = self.read_local(path, file, range).await?
+        {
+            return Ok(read);
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;

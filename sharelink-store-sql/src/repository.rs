@@ -1,6 +1,11 @@
 //! [`ShareRepository`] over SQL. Every rule that must hold under concurrency (use counts,
 //! upload quota, device and browser binding, reminders, one-time codes, attempt counters)
 //! is decided by one conditional statement, never by reading then writing.
+//!
+//! Lookups by a unique key use `.all(…)` and take the first row rather than `.one(…)`:
+//! `.one` adds `LIMIT ?`, and SQLite re-prepares a statement whose LIMIT is a bound
+//! parameter on every execution (its query planner looks at the bound value), which cost
+//! more than the query itself on the download path.
 
 use crate::SqlStore;
 use crate::codec::{
@@ -309,9 +314,11 @@ impl SqlStore {
             return Ok(CodeCheck::Expired);
         }
         let Some(pending) = code::Entity::find_by_id(session.as_str())
-            .one(db)
+            .all(db)
             .await
             .map_err(DbError)?
+            .into_iter()
+            .next()
         else {
             return Ok(CodeCheck::Missing);
         };
@@ -348,9 +355,11 @@ impl SqlStore {
             .select_only()
             .column(C::AttemptsLeft)
             .into_tuple()
-            .one(&txn)
+            .all(&txn)
             .await
-            .map_err(DbError)?;
+            .map_err(DbError)?
+            .into_iter()
+            .next();
         txn.commit().await.map_err(DbError)?;
         Ok(match left {
             Some(left) => CodeCheck::Wrong {
@@ -404,9 +413,11 @@ impl SqlStore {
             .column(A::Hits)
             .filter(attempt_filter(key))
             .into_tuple()
-            .one(&txn)
+            .all(&txn)
             .await
-            .map_err(DbError)?;
+            .map_err(DbError)?
+            .into_iter()
+            .next();
         txn.commit().await.map_err(DbError)?;
         Ok(u32::try_from(hits.unwrap_or(0)).unwrap_or(u32::MAX))
     }
@@ -491,9 +502,11 @@ impl ShareRepository for SqlStore {
 
     async fn get_share(&self, id: ShareId) -> Result<Option<Share>> {
         share::Entity::find_by_id(id.0)
-            .one(self.connection())
+            .all(self.connection())
             .await
             .map_err(DbError)?
+            .into_iter()
+            .next()
             .map(share_from)
             .transpose()
     }
@@ -501,9 +514,11 @@ impl ShareRepository for SqlStore {
     async fn find_by_key(&self, key: &UrlKey) -> Result<Option<Share>> {
         share::Entity::find()
             .filter(share::Column::KeyFolded.eq(key.folded()))
-            .one(self.connection())
+            .all(self.connection())
             .await
             .map_err(DbError)?
+            .into_iter()
+            .next()
             .map(share_from)
             .transpose()
     }
@@ -671,9 +686,11 @@ impl ShareRepository for SqlStore {
             .select_only()
             .column(S::BoundDevice)
             .into_tuple()
-            .one(self.connection())
+            .all(self.connection())
             .await
-            .map_err(DbError)?;
+            .map_err(DbError)?
+            .into_iter()
+            .next();
         match bound {
             None => Err(RepoError::NotFound("share")),
             Some(b) => Ok(b.as_deref() == Some(device.as_str())),
@@ -738,9 +755,11 @@ impl ShareRepository for SqlStore {
         recipient::Entity::find()
             .filter(recipient::Column::ShareId.eq(share.0))
             .filter(recipient::Column::LinkCode.eq(code))
-            .one(self.connection())
+            .all(self.connection())
             .await
             .map_err(DbError)?
+            .into_iter()
+            .next()
             .map(recipient_from)
             .transpose()
     }
@@ -759,9 +778,11 @@ impl ShareRepository for SqlStore {
             .await
             .map_err(DbError)?;
         recipient::Entity::find_by_id(id.0)
-            .one(self.connection())
+            .all(self.connection())
             .await
             .map_err(DbError)?
+            .into_iter()
+            .next()
             .map(recipient_from)
             .transpose()?
             .ok_or(RepoError::NotFound("recipient"))
@@ -878,9 +899,11 @@ impl ShareRepository for SqlStore {
 
     async fn get_session(&self, id: &SessionId) -> Result<Option<VisitorSession>> {
         session::Entity::find_by_id(id.as_str())
-            .one(self.connection())
+            .all(self.connection())
             .await
             .map_err(DbError)?
+            .into_iter()
+            .next()
             .map(|m| from_json(&m.data))
             .transpose()
     }
@@ -951,9 +974,11 @@ impl ShareRepository for SqlStore {
             .filter(attempt_filter(key))
             .filter(attempt::Column::WindowStart.gte(start))
             .into_tuple()
-            .one(self.connection())
+            .all(self.connection())
             .await
-            .map_err(DbError)?;
+            .map_err(DbError)?
+            .into_iter()
+            .next();
         Ok(u32::try_from(hits.unwrap_or(0)).unwrap_or(u32::MAX))
     }
 

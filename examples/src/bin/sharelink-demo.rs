@@ -14,12 +14,14 @@
 //!   --database URL     e.g. postgres://user:pass@localhost/sharelink (default: SQLite)
 //!   --storage URL      e.g. s3://bucket/prefix?region=eu-west-3 (default: local folder)
 //!   --smtp URL         e.g. smtp://user:pass@smtp.example.com:587?tls=starttls (default: outbox)
+//!   --attempt-limit N  failed password/code attempts per client and per share in 15 minutes
+//!                      (default 5 per client, 100 per share)
 //! ```
 
 use sharelink_examples::demo::{self, BoxError, DemoConfig};
 
 const USAGE: &str = "usage: sharelink-demo [--listen ADDR] [--public-url URL] [--data DIR] \
-[--database URL] [--storage URL] [--smtp URL]";
+[--database URL] [--storage URL] [--smtp URL] [--attempt-limit N]";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -52,6 +54,13 @@ async fn run() -> Result<(), BoxError> {
             "--database" => config.database = Some(value),
             "--storage" => config.storage = Some(value),
             "--smtp" => config.smtp = Some(value),
+            "--attempt-limit" => {
+                config.attempt_limit = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--attempt-limit needs a positive number\n{USAGE}"))?,
+                )
+            }
             _ => return Err(format!("unknown option {flag}\n{USAGE}").into()),
         }
     }

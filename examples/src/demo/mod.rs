@@ -41,6 +41,10 @@ pub struct DemoConfig {
     /// The address browsers use to reach the server, e.g. `http://127.0.0.1:8080`
     /// (links are built from it).
     pub public_url: String,
+    /// Failed password or code attempts allowed per client and per share within the
+    /// counting window (default: the site defaults, 5 and 100 per 15 minutes). The
+    /// benchmarks raise it so that every guess is checked.
+    pub attempt_limit: Option<u32>,
 }
 
 impl DemoConfig {
@@ -52,6 +56,7 @@ impl DemoConfig {
             storage: None,
             smtp: None,
             public_url: public_url.into(),
+            attempt_limit: None,
         }
     }
 }
@@ -116,7 +121,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
         hasher: Arc::new(Argon2idHasher::default()),
         blocking: Arc::new(TokioBlockingRunner),
     };
-    let site = sharelink_core::SiteSettings {
+    let mut site = sharelink_core::SiteSettings {
         // Let the page show custom keys (off by default).
         custom_keys: sharelink_core::CustomKeyRules {
             allowed: true,
@@ -125,6 +130,10 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
         notification_sender: Email::parse("noreply@demo.example").ok(),
         ..Default::default()
     };
+    if let Some(limit) = config.attempt_limit {
+        site.attempts.per_client = limit;
+        site.attempts.per_share = limit;
+    }
     let sharelink = Sharelink::new(
         ports,
         Config {

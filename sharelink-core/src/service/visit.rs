@@ -1285,8 +1285,9 @@ impl Sharelink {
         let (share, session) = self.context(key, session, client).await?;
         // The use a ranged download spends is named by session, file and version, so the
         // range requests of one download count once. A request for the whole file is a
-        // download of its own: it always counts (a one-time link serves it once).
-        let version = match share.storage_path(path) {
+        // download of its own: it always counts (a one-time link serves it once), so it
+        // needs no version.
+        let version = match share.storage_path(path).filter(|_| range.is_some()) {
             Some(storage) => self
                 .ports
                 .files

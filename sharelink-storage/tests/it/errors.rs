@@ -166,3 +166,60 @@ fn a_configured_s3_server_is_reachable() {
         assert!(matches!(listed, Ok(ref l) if l.is_empty()), "{listed:?}");
     });
 }
+
+/// The local backend's one-call read agrees with `stat` (etag, size, time) and with the
+/// general path's answers for ranges, folders and missing files.
+#[test]
+fn local_fast_read_agrees_with_stat() {
+    run(async {
+        use futures::TryStreamExt;
+        use sharelink_core::ports::file_store::{ByteRange, EntryKind};
+        let temp = TempStore::new();
+        let store = ObjectFileStore::local(temp.dir()).expect("a local store");
+        let small = b"0123456789".repeat(400);
+        std::fs::create_dir_all(temp.dir().join("docs")).expect("a folder");
+        std::fs::write(temp.dir().join("docs/small.bin"), &small).expect("a file");
+        let large: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(temp.dir().join("docs/large.bin"), &large).expect("a file");
+        for (name, data) in [
+            ("docs/small.bin", &small[..]),
+            ("docs/large.bin", &large[..]),
+        ] {
+            let stat = store.stat(&p(name)).await.expect("stat");
+            let read = store.read(&p(name), None).await.expect("read");
+            assert_eq!(read.entry, stat, "{name}");
+            assert_eq!(read.entry.kind, EntryKind::File);
+            let bytes: Vec<Bytes> = read.stream.try_collect().await.expect("the bytes");
+            assert_eq!(bytes.concat(), data, "{name}");
+            let range = ByteRange {
+                start: 5,
+                end: data.len() as u64 - 3,
+            };
+            let read = store
+                .read(&p(name), Some(range))
+                .await
+                .expect("ranged read");
+            assert_eq!(read.range, range);
+            let bytes: Vec<Bytes> = read.stream.try_collect().await.expect("the bytes");
+            assert_eq!(bytes.concat(), &data[5..data.len() - 3], "{name}");
+        }
+        let beyond = ByteRange {
+            start: 10_000,
+            end: 10_001,
+        };
+        assert!(
+            store
+                .read(&p("docs/small.bin"), Some(beyond))
+                .await
+                .is_err()
+        );
+        assert!(matches!(
+            store.read(&p("docs"), None).await,
+            Err(FileStoreError::WrongKind { .. })
+        ));
+        assert!(matches!(
+            store.read(&p("docs/none.bin"), None).await,
+            Err(FileStoreError::NotFound { .. })
+        ));
+    });
+}
