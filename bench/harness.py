@@ -733,7 +733,7 @@ def bench_million(res: Results, demo: str, count: int, samples: int) -> None:
         )
         psql(
             f"INSERT INTO {table} (key_text, key_folded, created_at, updated_at, {cols}) "
-            f"SELECT 'bench' || g, 'bench' || g, t.created_at - g * 1000000, t.updated_at, "
+            f"SELECT 'bench' || g, 'bench' || g, t.created_at - g::bigint * 1000000, t.updated_at, "
             + ", ".join(f"t.{c}" for c in cols.split(","))
             + f" FROM {table} t, generate_series(1, {count - 1}) g WHERE t.id = {template['id']}"
         )
