@@ -726,6 +726,35 @@ async fn tokio_blocking_runner_runs_jobs_off_the_async_threads() {
     assert_ne!(here, there);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_blocking_runner_leaves_a_core_to_the_runtime() {
+    use sharelink_core::ports::{BlockingRunner, run_blocking};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let jobs = (0..12).map(|_| {
+        let (running, most) = (running.clone(), most.clone());
+        async move {
+            run_blocking(
+                &sharelink_http::TokioBlockingRunner as &dyn BlockingRunner,
+                move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                },
+            )
+            .await
+            .unwrap();
+        }
+    });
+    futures::future::join_all(jobs).await;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores.saturating_sub(1).max(1);
+    let seen = most.load(Ordering::SeqCst);
+    assert!(seen >= 1 && seen <= cap, "{seen} jobs at once, cap {cap}");
+}
+
 // ----- downloads -------------------------------------------------------------------------------
 
 #[tokio::test]
