@@ -752,7 +752,7 @@ async fn tokio_blocking_runner_leaves_a_core_to_the_runtime() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cap = cores.saturating_sub(1).max(1);
     let seen = most.load(Ordering::SeqCst);
-    assert!(seen >= 1 && seen <= cap, "{seen} jobs at once, cap {cap}");
+    assert!((1..=cap).contains(&seen), "{seen} jobs at once, cap {cap}");
 }
 
 // ----- downloads -------------------------------------------------------------------------------
