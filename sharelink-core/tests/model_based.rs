@@ -2,12 +2,12 @@
 //! download, revoke, expire, reactivate, advance the clock) against the services over the
 //! in-memory adapters, checked step by step against a small reference model.
 
-use bytes::Bytes;
 use futures::executor::block_on;
 use proptest::prelude::*;
 use sharelink_core::memory::*;
 use sharelink_core::ports::*;
 use sharelink_core::service::*;
+use sharelink_core::testing::fixtures::{LINK_BASE, Person, corp_email, people, put_file};
 use sharelink_core::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -111,47 +111,22 @@ fn client(b: usize) -> service::Client {
 }
 
 fn setup() -> Real {
-    let files = Arc::new(MemoryFileStore::new());
-    let data: ByteStream = Box::pin(futures::stream::iter(vec![Ok::<_, FileStoreError>(
-        Bytes::from_static(b"payload"),
-    )]));
-    block_on(files.write(
-        &SharePath::parse("docs/f.txt").expect("valid"),
-        data,
-        WriteOptions::default(),
-    ))
-    .expect("write");
-    let dir = Arc::new(MemoryDirectory::new());
-    let owner = UserId::parse("owner").expect("valid");
-    dir.put_user(UserInfo {
-        id: owner.clone(),
-        display_name: "Owner".into(),
-        email: None,
-        is_admin: false,
-        disabled: false,
-    });
-    dir.grant(
-        &owner,
-        SharePath::parse("docs").expect("valid"),
-        Rights::ALL,
+    let mem = InMemory::new(T0);
+    block_on(put_file(mem.files.as_ref(), "docs/f.txt", b"payload"));
+    people(
+        &mem.directory,
+        &[Person {
+            id: "owner",
+            admin: false,
+            rights: &[("docs", Rights::ALL)],
+        }],
+        corp_email,
     );
-    let clock = Arc::new(ManualClock::new(T0));
-    let ports = Ports {
-        repo: Arc::new(MemoryRepository::new()),
-        log: Arc::new(MemoryAccessLog::new()),
-        files,
-        mailer: Arc::new(MemoryMailer::new()),
-        directory: dir,
-        events: Arc::new(NoEvents),
-        clock: clock.clone(),
-        random: Arc::new(SeededRandom::new(11)),
-        hasher: Arc::new(Argon2idHasher::new(Argon2Params::TESTING)),
-        blocking: Arc::new(InlineRunner),
-    };
-    let app = Sharelink::new(ports, Config::default()).expect("valid config");
+    let ports = mem.ports().with_random(Arc::new(SeededRandom::new(11)));
+    let app = Sharelink::new(ports, Config::new(LINK_BASE)).expect("valid config");
     Real {
         app,
-        clock,
+        clock: mem.clock,
         shares: Vec::new(),
         sessions: HashMap::new(),
     }
@@ -271,9 +246,12 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 };
                 let pw = if correct { PASSWORD } else { "wrong" };
                 let got = denial(block_on(r.app.submit_password(
-                    s.key.as_str(),
-                    sid,
-                    &client(browser),
+                    &VisitRequest::new(
+                        s.key.as_str(),
+                        sid,
+                        &client(browser),
+                        RequestMode::Confirmed,
+                    ),
                     pw,
                 )));
                 prop_assert_eq!(&got, &expected);
@@ -322,13 +300,10 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 };
                 let path = SharePath::parse("f.txt").expect("valid");
                 let got = block_on(r.app.download(
-                    s.key.as_str(),
-                    sid,
-                    &client(browser),
+                    &VisitRequest::new(s.key.as_str(), sid, &client(browser), mode),
                     &path,
                     None,
                     Action::Download,
-                    mode,
                 ));
                 match got {
                     Ok(d) => {

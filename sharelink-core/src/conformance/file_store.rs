@@ -15,8 +15,9 @@
 //! ```
 
 use crate::SharePath;
+use crate::ports::BoxError;
 use crate::ports::file_store::{
-    BoxError, ByteRange, ByteStream, Entry, EntryKind, FileStore, FileStoreError, WriteOptions,
+    ByteRange, ByteStream, Entry, EntryKind, FileStore, FileStoreError, WriteOptions,
 };
 use bytes::Bytes;
 use futures::StreamExt;

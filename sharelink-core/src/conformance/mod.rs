@@ -4,6 +4,11 @@
 //! Like `object_store`'s `integration` module, these are compiled only with the
 //! `conformance` feature, and every adapter crate runs them from its own tests.
 
+pub mod access_log;
 pub mod file_store;
 pub mod mailer;
+pub mod recipients;
 pub mod repository;
+pub mod shares;
+pub mod templates;
+pub mod visitors;

@@ -11,3 +11,4 @@ pub mod rights;
 pub mod session;
 pub mod settings;
 pub mod share;
+pub mod token;

@@ -35,7 +35,7 @@ impl Capability {
         Capability::Share,
     ];
 
-    fn bit(self) -> u8 {
+    const fn bit(self) -> u8 {
         1 << (self as u8)
     }
 }
@@ -52,8 +52,14 @@ impl Rights {
     pub const ALL: Rights = Rights(0x7f);
 
     /// The set of the given capabilities.
-    pub fn of(caps: &[Capability]) -> Self {
-        Self(caps.iter().fold(0, |acc, c| acc | c.bit()))
+    pub const fn of(caps: &[Capability]) -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < caps.len() {
+            bits |= caps[i].bit();
+            i += 1;
+        }
+        Self(bits)
     }
 
     /// Whether `cap` is in the set.

@@ -4,13 +4,13 @@
 //! route, page and API of every adapter asks it, so there is no side door around a gate.
 
 mod effective;
+mod gate;
 
 pub use effective::{Effective, PolicyInput, apply_policy, check_daily_quota};
+pub use gate::{Attempt, Gate};
 
 use crate::model::share::{Resolved, UploadViolation};
-use crate::{
-    AccessControl, Action, Capability, Rights, Share, SharePath, SiteSettings, VisitorSession,
-};
+use crate::{Action, Capability, Rights, Share, SharePath, SiteSettings, VisitorSession};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -60,6 +60,13 @@ pub struct AccessRequest<'a> {
     pub destination: Option<&'a SharePath>,
     /// The upload, for [`Action::Upload`].
     pub upload: Option<&'a UploadInfo>,
+    /// The new name, for [`Action::Rename`] (one segment).
+    pub rename_to: Option<&'a SharePath>,
+    /// Whether the use this request would spend is already counted (the session's
+    /// counted visit, or an earlier range of the same download): it is then one of the
+    /// uses spent rather than one more, so an exhausted limit does not refuse it. Ask the
+    /// store with `ShareStore::is_counted`.
+    pub already_counted: bool,
     /// How the request was made.
     pub mode: RequestMode,
     /// Now.
@@ -83,6 +90,22 @@ pub struct Grant {
     pub bind_device: bool,
     /// What the visitor may do here: the share's level within the creator's rights.
     pub rights: Rights,
+    /// For a download-all: the file extensions the archive must leave out (refused
+    /// types on a public share); empty otherwise. See [`Grant::serves`].
+    pub refused_extensions: Vec<String>,
+}
+
+impl Grant {
+    /// Whether a file met inside the target (a download-all walks folders) may be
+    /// served: its type is not refused.
+    pub fn serves(&self, file: &SharePath) -> bool {
+        file.extension().is_none_or(|e| {
+            !self
+                .refused_extensions
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&e))
+        })
+    }
 }
 
 /// Why access is refused. Revoked and unknown keys both give [`Denial::NotFound`].
@@ -198,28 +221,22 @@ impl Denial {
         }
     }
 
-    /// Whether the denial is a gate the visitor can pass (as opposed to a final refusal).
+    /// Whether the denial is a step the visitor can take (a passable [`Gate`], a
+    /// confirmation, or opening the link again), as opposed to a final refusal.
     pub fn is_gate(&self) -> bool {
-        matches!(
-            self,
-            Denial::InvitationRequired
-                | Denial::EmailVerificationRequired
-                | Denial::SignInRequired
-                | Denial::PasswordRequired
-                | Denial::RegistrationRequired
-                | Denial::ClickwrapRequired
-                | Denial::ConfirmationRequired
-                | Denial::NoSession
-        )
+        matches!(self, Denial::ConfirmationRequired | Denial::NoSession) || Gate::of(self).is_some()
     }
 }
 
 /// Decides whether a visitor may do something with a share.
 ///
-/// Order: existence, schedule, use limit, IP allow-list, then the gates in order (access
-/// control, device binding, password, registration, clickwrap), then the action against
-/// the level, the path against the items, the creator's current rights, refused file
-/// types, upload rules, and finally whether a counted action was explicitly requested.
+/// Order: existence, schedule, use limit (a use already counted for this request is not
+/// one more), IP allow-list, then the gates in [`Gate::ORDER`] (access control, device
+/// binding, password, registration, clickwrap), then the action against the level, the
+/// path against the items, the creator's current rights, refused file types (of the file
+/// served, the file uploaded, a file's new name; a download-all's grant names the types
+/// its archive leaves out), upload rules, and finally whether a counted action was
+/// explicitly requested.
 ///
 /// # Errors
 /// The first [`Denial`] that applies.
@@ -234,8 +251,10 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
     if let Some(starts_at) = s.schedule.starts_at.filter(|st| req.now < *st) {
         return Err(Denial::NotYetActive { starts_at });
     }
+    // A use already counted for this request is one of the uses spent, not one more.
+    let spent = share.uses.saturating_sub(u32::from(req.already_counted));
     if s.use_limit
-        .is_some_and(|l| l.exhausted_for(share.uses, req.action))
+        .is_some_and(|l| l.exhausted_for(spent, req.action))
     {
         return Err(Denial::UsesExhausted);
     }
@@ -243,43 +262,12 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
         return Err(Denial::IpNotAllowed);
     }
 
-    match &s.access {
-        AccessControl::Anyone => {}
-        AccessControl::EmailedOnly => {
-            if session.recipient.is_none() {
-                return Err(Denial::InvitationRequired);
-            }
-        }
-        AccessControl::VerifiedEmails(patterns) => match &session.verified_email {
-            None => return Err(Denial::EmailVerificationRequired),
-            Some(e) if !patterns.iter().any(|p| p.matches(e)) => {
-                return Err(Denial::EmailNotAllowed);
-            }
-            Some(_) => {}
-        },
-        AccessControl::Organization => {
-            if session.org_user.is_none() {
-                return Err(Denial::SignInRequired);
-            }
+    for gate in Gate::ORDER {
+        if gate.applies(share, req.site) {
+            gate.check(share, session)?;
         }
     }
-    let mut bind_device = false;
-    if s.device_binding && req.site.device_binding {
-        match (&share.bound_device, &session.device) {
-            (Some(bound), Some(device)) if bound == device => {}
-            (None, Some(_)) => bind_device = true,
-            _ => return Err(Denial::DeviceMismatch),
-        }
-    }
-    if s.password && !session.password_passed {
-        return Err(Denial::PasswordRequired);
-    }
-    if s.registration.is_some() && session.registration.is_none() {
-        return Err(Denial::RegistrationRequired);
-    }
-    if s.clickwrap.is_some() && !session.clickwrap_accepted {
-        return Err(Denial::ClickwrapRequired);
-    }
+    let bind_device = Gate::Device.applies(share, req.site) && share.bound_device.is_none();
 
     let creator_rights = match req.creator {
         CreatorRights::Disabled => return Err(Denial::CreatorLacksRights),
@@ -291,7 +279,17 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
 
     let Some(cap) = req.action.capability() else {
         // Opening the link: the gates above are all it takes.
-        return finish(None, None, counts_use, bind_device, rights, req.mode);
+        return finish(
+            Grant {
+                target: None,
+                destination: None,
+                counts_use,
+                bind_device,
+                rights,
+                refused_extensions: Vec::new(),
+            },
+            req.mode,
+        );
     };
 
     let upload_to_inbox = req.action == Action::Upload && s.inbox.is_some();
@@ -346,13 +344,14 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
     if s.access.is_public()
         && matches!(
             req.action,
-            Action::Download | Action::Preview | Action::Upload
+            Action::Download | Action::Preview | Action::Upload | Action::Rename
         )
     {
         let ext = match (req.action, req.upload) {
             (Action::Upload, Some(u)) => SharePath::segment(&u.file_name)
                 .ok()
                 .and_then(|p| p.extension()),
+            (Action::Rename, _) => req.rename_to.and_then(SharePath::extension),
             _ => match &target {
                 Resolved::Item { storage, .. } => storage.extension(),
                 Resolved::Top => None,
@@ -376,34 +375,29 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
     {
         return Err(Denial::CreatorLacksRights);
     }
+    let refused_extensions = if req.action == Action::DownloadAll && s.access.is_public() {
+        req.site.refused_extensions.clone()
+    } else {
+        Vec::new()
+    };
     finish(
-        Some(target),
-        destination,
-        counts_use,
-        bind_device,
-        rights,
+        Grant {
+            target: Some(target),
+            destination,
+            counts_use,
+            bind_device,
+            rights,
+            refused_extensions,
+        },
         req.mode,
     )
 }
 
-fn finish(
-    target: Option<Resolved>,
-    destination: Option<Resolved>,
-    counts_use: bool,
-    bind_device: bool,
-    rights: Rights,
-    mode: RequestMode,
-) -> Result<Grant, Denial> {
-    if counts_use && mode == RequestMode::Unconfirmed {
+fn finish(grant: Grant, mode: RequestMode) -> Result<Grant, Denial> {
+    if grant.counts_use && mode == RequestMode::Unconfirmed {
         return Err(Denial::ConfirmationRequired);
     }
-    Ok(Grant {
-        target,
-        destination,
-        counts_use,
-        bind_device,
-        rights,
-    })
+    Ok(grant)
 }
 
 #[cfg(test)]

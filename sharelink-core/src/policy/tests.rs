@@ -57,6 +57,7 @@ fn session() -> VisitorSession {
     s
 }
 
+#[derive(Clone)]
 struct Case {
     share: Option<Share>,
     session: VisitorSession,
@@ -64,6 +65,8 @@ struct Case {
     path: &'static str,
     dest: Option<&'static str>,
     upload: Option<UploadInfo>,
+    rename_to: Option<&'static str>,
+    already_counted: bool,
     mode: RequestMode,
     creator: CreatorRights,
     site: SiteSettings,
@@ -78,6 +81,8 @@ impl Case {
             path,
             dest: None,
             upload: None,
+            rename_to: None,
+            already_counted: false,
             mode: RequestMode::Confirmed,
             creator: CreatorRights::Active(Rights::ALL),
             site: SiteSettings::default(),
@@ -94,6 +99,7 @@ impl Case {
     fn run(&self) -> Result<Grant, Denial> {
         let p = path(self.path);
         let d = self.dest.map(path);
+        let r = self.rename_to.map(path);
         decide(&AccessRequest {
             share: self.share.as_ref(),
             session: &self.session,
@@ -101,6 +107,8 @@ impl Case {
             path: Some(&p),
             destination: d.as_ref(),
             upload: self.upload.as_ref(),
+            rename_to: r.as_ref(),
+            already_counted: self.already_counted,
             mode: self.mode,
             now: NOW,
             creator: self.creator,
@@ -634,4 +642,105 @@ fn effective_settings_table() {
 fn client_ip_is_an_ipaddr() {
     let ip: IpAddr = "::1".parse().unwrap();
     assert!(ip.is_loopback());
+}
+
+#[test]
+fn a_use_already_counted_is_not_one_more() {
+    let one_time = |s: &mut Share| {
+        s.settings.use_limit = Some(UseLimit::ONE_TIME);
+        s.uses = 1;
+    };
+    assert_eq!(
+        denial(Case::new(Action::Download, "plan.pdf").share(one_time)),
+        Denial::UsesExhausted
+    );
+    let counted = Case {
+        already_counted: true,
+        ..Case::new(Action::Download, "plan.pdf").share(one_time)
+    };
+    assert!(counted.run().unwrap().counts_use);
+    // Only one use is "already counted": a limit overrun by two is still exhausted.
+    let over = Case {
+        already_counted: true,
+        ..Case::new(Action::Download, "plan.pdf").share(|s| {
+            s.settings.use_limit = Some(UseLimit::ONE_TIME);
+            s.uses = 2;
+        })
+    };
+    assert_eq!(denial(over), Denial::UsesExhausted);
+}
+
+#[test]
+fn renaming_to_a_refused_type_is_refused_on_public_shares() {
+    let full = |s: &mut Share| s.settings.allowed = AllowedActions::Full;
+    let rename = |to: &'static str| Case {
+        rename_to: Some(to),
+        ..Case::new(Action::Rename, "Reports/a.txt").share(full)
+    };
+    assert_eq!(
+        denial(rename("a.APK")),
+        Denial::FileTypeRefused {
+            extension: "apk".into()
+        }
+    );
+    assert!(rename("a.pdf").run().is_ok());
+    let org = Case {
+        rename_to: Some("a.apk"),
+        ..Case::new(Action::Rename, "Reports/a.txt")
+            .share(full)
+            .share(|s| s.settings.access = AccessControl::Organization)
+            .session(|s| s.org_user = Some(UserId::parse("m").unwrap()))
+    };
+    assert!(org.run().is_ok(), "organization shares may hold any type");
+}
+
+#[test]
+fn a_download_all_grant_leaves_refused_types_out() {
+    let grant = Case::new(Action::DownloadAll, "Reports").run().unwrap();
+    assert!(grant.serves(&path("docs/reports/a.txt")));
+    assert!(!grant.serves(&path("docs/reports/b.Apk")));
+    assert!(grant.serves(&path("docs/reports/README")));
+    let org = Case::new(Action::DownloadAll, "Reports")
+        .share(|s| s.settings.access = AccessControl::Organization)
+        .session(|s| s.org_user = Some(UserId::parse("m").unwrap()))
+        .run()
+        .unwrap();
+    assert!(org.serves(&path("docs/reports/b.apk")));
+}
+
+#[test]
+fn gates_are_met_in_their_order() {
+    // A share with every passable gate but one access control: each pending gate comes in
+    // `Gate::ORDER`, and passing it reveals the next.
+    let mut c = Case::new(Action::Visit, "").share(|s| {
+        s.settings.password = true;
+        s.settings.registration = Some(RegistrationForm::Default);
+        s.settings.clickwrap = Some(Clickwrap {
+            title: "Terms".into(),
+            terms: "Be nice".into(),
+        });
+    });
+    assert_eq!(denial(c.clone()), Gate::Password.pending());
+    c.session.password_passed = true;
+    assert_eq!(denial(c.clone()), Gate::Registration.pending());
+    c.session.registration = Some(RegistrationId(1));
+    assert_eq!(denial(c.clone()), Gate::Clickwrap.pending());
+    c.session.clickwrap_accepted = true;
+    assert!(c.run().is_ok());
+}
+
+proptest! {
+    /// Whatever the scenario, a denial that `Gate::of` names is the first gate of
+    /// `Gate::ORDER` the session has not passed.
+    #[test]
+    fn a_pending_gate_is_the_first_unpassed_one(s in access_scenario()) {
+        if let Err(d) = decide(&s.request())
+            && let Some(gate) = Gate::of(&d)
+        {
+            let first = Gate::ORDER
+                .into_iter()
+                .find(|g| g.applies(&s.share, &s.site) && g.check(&s.share, &s.session).is_err());
+            prop_assert_eq!(first, Some(gate));
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The file-store port: where shared files live (local disk, memory, S3, …).
 
 use crate::SharePath;
+use crate::ports::BoxError;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_core::Stream;
@@ -10,9 +11,6 @@ use time::OffsetDateTime;
 
 /// A stream of file bytes. Errors in the middle of a stream end the read or write.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, FileStoreError>> + Send>>;
-
-/// Source error of an adapter, kept for diagnostics.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Whether an entry is a file or a folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

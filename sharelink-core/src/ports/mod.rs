@@ -4,6 +4,7 @@
 //! bullet into a test that adapters run.
 
 pub mod access_log;
+pub mod blocking;
 pub mod clock;
 pub mod directory;
 pub mod events;
@@ -11,24 +12,29 @@ pub mod file_store;
 pub mod hasher;
 pub mod mailer;
 pub mod random;
+pub mod recipients;
 pub mod repository;
+pub mod shares;
+pub mod templates;
+pub mod visitors;
 
 pub use access_log::{AccessLog, LogEvent, LogKind, LogQuery, NewLogEvent, ShareStats};
+pub use blocking::{BlockingJob, BlockingRunner, InlineRunner, run_blocking};
 pub use clock::{Clock, SystemClock};
 pub use directory::{DirectoryError, PermissionDirectory, UserInfo};
 pub use events::{EventSink, NoEvents, ShareEvent};
 pub use file_store::{
-    BoxError, ByteRange, ByteStream, Entry, EntryKind, FileRead, FileStore, FileStoreError,
-    WriteOptions,
+    ByteRange, ByteStream, Entry, EntryKind, FileRead, FileStore, FileStoreError, WriteOptions,
 };
-pub use hasher::{
-    Argon2idHasher, BlockingJob, BlockingRunner, InlineRunner, PasswordHasher, run_blocking,
-};
+pub use hasher::{Argon2idHasher, PasswordHasher};
 pub use mailer::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
 pub use mailer::{Mail, MailError, MailMessage, Mailer, Secret, send_each};
 pub use random::{OsRandom, RandomSource, RandomSourceExt};
 pub use repository::{
-    AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RepoError, Reservation,
-    ShareCursor, SharePage, ShareQuery, ShareRepository, StoredRegistration, Template,
-    TemplateBody,
+    AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RecipientStore, RepoError,
+    Reservation, ShareCursor, SharePage, ShareQuery, ShareRepository, ShareStore,
+    StoredRegistration, Template, TemplateBody, TemplateStore, VisitorStore,
 };
+
+/// Source error of an adapter, kept for diagnostics.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

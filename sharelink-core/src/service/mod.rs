@@ -44,6 +44,70 @@ pub struct Ports {
     pub blocking: Arc<dyn BlockingRunner>,
 }
 
+impl Ports {
+    /// The ports an application must bring — where shares, the log, files, mail and users
+    /// live — with safe defaults for the rest: no event sink, the system clock, the OS
+    /// CSPRNG, argon2id with OWASP's parameters, and jobs run inline.
+    ///
+    /// An async server should pass a blocking runner that moves CPU work off the runtime
+    /// (`sharelink_http::TokioBlockingRunner`) with [`Ports::with_blocking`].
+    pub fn new(
+        repo: Arc<dyn ShareRepository>,
+        log: Arc<dyn AccessLog>,
+        files: Arc<dyn FileStore>,
+        mailer: Arc<dyn Mailer>,
+        directory: Arc<dyn PermissionDirectory>,
+    ) -> Self {
+        Self {
+            repo,
+            log,
+            files,
+            mailer,
+            directory,
+            events: Arc::new(NoEvents),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            hasher: Arc::new(Argon2idHasher::default()),
+            blocking: Arc::new(InlineRunner),
+        }
+    }
+
+    /// With another event sink.
+    #[must_use]
+    pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// With another clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// With another source of randomness.
+    #[must_use]
+    pub fn with_random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// With another password hasher.
+    #[must_use]
+    pub fn with_hasher(mut self, hasher: Arc<dyn PasswordHasher>) -> Self {
+        self.hasher = hasher;
+        self
+    }
+
+    /// With another blocking runner.
+    #[must_use]
+    pub fn with_blocking(mut self, blocking: Arc<dyn BlockingRunner>) -> Self {
+        self.blocking = blocking;
+        self
+    }
+}
+
 /// Service configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -56,13 +120,22 @@ pub struct Config {
     pub snapshot_root: crate::SharePath,
 }
 
-impl Default for Config {
-    fn default() -> Self {
+impl Config {
+    /// Default site policy, links under `link_base` (e.g. `https://files.example.com/s/`;
+    /// a key is appended to it), snapshot copies under `.sharelink/snapshots`.
+    pub fn new(link_base: impl Into<String>) -> Self {
         Self {
             site: SiteSettings::default(),
-            link_base: "http://localhost:8080/s/".to_owned(),
+            link_base: link_base.into(),
             snapshot_root: crate::SharePath::parse(".sharelink/snapshots").unwrap_or_default(),
         }
+    }
+
+    /// With this site policy.
+    #[must_use]
+    pub fn with_site(mut self, site: SiteSettings) -> Self {
+        self.site = site;
+        self
     }
 }
 
@@ -130,9 +203,6 @@ pub enum ServiceError {
 /// Result of the use cases.
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
-/// Letters and digits used for tokens (session ids, link codes).
-const TOKEN_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
 impl Sharelink {
     /// The application over `ports`, with `config`.
     ///
@@ -167,7 +237,9 @@ impl Sharelink {
     }
 
     fn token(&self, len: usize) -> String {
-        self.ports.random.string_from(TOKEN_ALPHABET, len)
+        self.ports
+            .random
+            .string_from(crate::model::token::TOKEN_ALPHABET, len)
     }
 
     fn now(&self) -> time::OffsetDateTime {

@@ -3,16 +3,13 @@
 use super::*;
 use crate::memory::*;
 use crate::model::form::Answer;
-use crate::ports::{ByteStream, FileStore, InlineRunner, MailMessage, UserInfo, WriteOptions};
+use crate::ports::{FileStore, MailMessage};
+use crate::testing::fixtures::{self, T0, client, path, put_file, share_request as request, user};
 use crate::*;
-use bytes::Bytes;
 use futures::StreamExt;
 use futures::executor::block_on;
 use std::sync::Arc;
 use time::Duration;
-use time::macros::datetime;
-
-const T0: time::OffsetDateTime = datetime!(2026-11-23 09:00 UTC);
 
 struct World {
     app: Sharelink,
@@ -23,130 +20,20 @@ struct World {
     events: Arc<MemoryEvents>,
 }
 
-fn user(u: &str) -> UserId {
-    UserId::parse(u).unwrap()
-}
-
-fn path(p: &str) -> SharePath {
-    SharePath::parse(p).unwrap()
-}
-
-fn stream(data: &[u8]) -> ByteStream {
-    let chunks: Vec<Result<Bytes, crate::ports::FileStoreError>> = data
-        .chunks(7)
-        .map(|c| Ok(Bytes::copy_from_slice(c)))
-        .collect();
-    Box::pin(futures::stream::iter(chunks))
-}
-
-async fn put(files: &MemoryFileStore, p: &str, data: &[u8]) {
-    files
-        .write(
-            &path(p),
-            stream(data),
-            WriteOptions {
-                overwrite: true,
-                max_bytes: None,
-            },
-        )
-        .await
-        .unwrap();
-}
-
 fn world_with(site: SiteSettings) -> World {
-    let files = Arc::new(MemoryFileStore::new());
-    let mailer = Arc::new(MemoryMailer::new());
-    let dir = Arc::new(MemoryDirectory::new());
-    let clock = Arc::new(ManualClock::new(T0));
-    let events = Arc::new(MemoryEvents::new());
-    for (id, admin) in [("ana", false), ("bob", false), ("root", true)] {
-        dir.put_user(UserInfo {
-            id: user(id),
-            display_name: id.to_uppercase(),
-            email: Some(Email::parse(&format!("{id}@corp.example")).unwrap()),
-            is_admin: admin,
-            disabled: false,
-        });
-    }
-    dir.grant(&user("ana"), path("docs"), Rights::ALL);
-    dir.grant(
-        &user("bob"),
-        path("docs"),
-        Rights::of(&[
-            Capability::List,
-            Capability::Preview,
-            Capability::Download,
-            Capability::Share,
-        ]),
-    );
-    dir.grant(&user("root"), SharePath::root(), Rights::ALL);
-    block_on(async {
-        put(&files, "docs/reports/a.txt", b"alpha").await;
-        put(&files, "docs/reports/sub/b.pdf", b"%PDF-bravo").await;
-        put(&files, "docs/plan.pdf", b"plan").await;
-        put(&files, "docs/app.apk", b"apk").await;
-        files.create_folder(&path("docs/drop")).await.unwrap();
-    });
-    let ports = Ports {
-        repo: Arc::new(MemoryRepository::new()),
-        log: Arc::new(MemoryAccessLog::new()),
-        files: files.clone(),
-        mailer: mailer.clone(),
-        directory: dir.clone(),
-        events: events.clone(),
-        clock: clock.clone(),
-        random: Arc::new(SeededRandom::new(7)),
-        hasher: Arc::new(crate::ports::Argon2idHasher::new(Argon2Params::TESTING)),
-        blocking: Arc::new(InlineRunner),
-    };
-    let app = Sharelink::new(
-        ports,
-        Config {
-            site,
-            link_base: "https://x.test/s/".into(),
-            ..Config::default()
-        },
-    )
-    .unwrap();
+    let base = fixtures::World::with_site(site);
     World {
-        app,
-        files,
-        mailer,
-        dir,
-        clock,
-        events,
+        app: base.app,
+        files: base.mem.files,
+        mailer: base.mem.mailer,
+        dir: base.mem.directory,
+        clock: base.mem.clock,
+        events: base.mem.events,
     }
 }
 
 fn world() -> World {
     world_with(SiteSettings::default())
-}
-
-fn client(browser: &str) -> Client {
-    Client {
-        ip: Some("192.0.2.10".parse().unwrap()),
-        user_agent: Some("test".into()),
-        browser: BrowserId::parse(browser).unwrap(),
-        device: Some(DeviceId::parse(&format!("dev-{browser}")).unwrap()),
-        user: None,
-    }
-}
-
-fn request(items: &[&str], f: impl FnOnce(&mut ShareSettings)) -> CreateShare {
-    let mut settings = ShareSettings::named("Test share");
-    f(&mut settings);
-    CreateShare {
-        items: items
-            .iter()
-            .map(|p| NewItem {
-                path: path(p),
-                alias: None,
-            })
-            .collect(),
-        settings,
-        password: None,
-        custom_key: None,
-    }
 }
 
 impl World {
@@ -177,13 +64,10 @@ impl World {
         mode: RequestMode,
     ) -> Result<Vec<u8>> {
         let d = block_on(self.app.download(
-            share.key.as_str(),
-            s,
-            c,
+            &VisitRequest::new(share.key.as_str(), s, c, mode),
             &path(p),
             None,
             Action::Download,
-            mode,
         ))?;
         let bytes: Vec<u8> = block_on(d.read.stream.collect::<Vec<_>>())
             .into_iter()
@@ -218,11 +102,8 @@ fn plain_share_lists_and_downloads_and_logs() {
     assert_eq!(view.items.len(), 2);
     let s = visit.session.unwrap().id;
     let top = block_on(w.app.list(
-        share.key.as_str(),
-        &s,
-        &c,
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
         &SharePath::root(),
-        RequestMode::Confirmed,
     ))
     .unwrap();
     assert_eq!(
@@ -230,16 +111,13 @@ fn plain_share_lists_and_downloads_and_logs() {
         vec!["reports", "plan.pdf"]
     );
     let inner = block_on(w.app.list(
-        share.key.as_str(),
-        &s,
-        &c,
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
         &path("reports"),
-        RequestMode::Confirmed,
     ))
     .unwrap();
     assert_eq!(
         inner.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
-        vec!["reports/a.txt", "reports/sub"]
+        vec!["reports/a.txt", "reports/page.html", "reports/sub"]
     );
     assert_eq!(
         w.fetch(&share, &s, &c, "reports/a.txt", RequestMode::Confirmed)
@@ -276,7 +154,7 @@ fn plain_share_lists_and_downloads_and_logs() {
 fn dynamic_share_sees_a_file_added_after_creation() {
     let w = world();
     let share = w.create("ana", request(&["docs/reports"], |_| {})).share;
-    block_on(put(&w.files, "docs/reports/new.txt", b"fresh"));
+    block_on(put_file(w.files.as_ref(), "docs/reports/new.txt", b"fresh"));
     let c = client("b1");
     let s = w.session(&share, &c);
     assert_eq!(
@@ -306,13 +184,10 @@ fn preview_only_refuses_download_and_upload_only_cannot_list() {
         }
     );
     let p = block_on(w.app.download(
-        preview.key.as_str(),
-        &s,
-        &c,
+        &VisitRequest::new(preview.key.as_str(), &s, &c, RequestMode::Confirmed),
         &path("reports/a.txt"),
         None,
         Action::Preview,
-        RequestMode::Confirmed,
     ));
     assert!(p.is_ok());
 
@@ -340,15 +215,16 @@ fn preview_only_refuses_download_and_upload_only_cannot_list() {
             value: "rita@ext.example".into(),
         },
     ];
-    let inside = block_on(w.app.register(drop.key.as_str(), &s, &c, &answers)).unwrap();
+    let inside = block_on(w.app.register(
+        &VisitRequest::new(drop.key.as_str(), &s, &c, RequestMode::Confirmed),
+        &answers,
+    ))
+    .unwrap();
     assert!(inside.view.is_some());
     assert_eq!(
         denied(block_on(w.app.list(
-            drop.key.as_str(),
-            &s,
-            &c,
-            &SharePath::root(),
-            RequestMode::Confirmed
+            &VisitRequest::new(drop.key.as_str(), &s, &c, RequestMode::Confirmed),
+            &SharePath::root()
         ))),
         Denial::ActionNotAllowed {
             action: Action::List
@@ -356,14 +232,11 @@ fn preview_only_refuses_download_and_upload_only_cannot_list() {
     );
     let up = |name: &str| {
         block_on(w.app.upload(
-            drop.key.as_str(),
-            &s,
-            &c,
+            &VisitRequest::new(drop.key.as_str(), &s, &c, RequestMode::Confirmed),
             &path("drop"),
             name,
             Some(3),
-            stream(b"abc"),
-            RequestMode::Confirmed,
+            fixtures::chunks(b"abc", 7),
         ))
     };
     assert_eq!(
@@ -413,35 +286,26 @@ fn one_time_link_counts_one_confirmed_download() {
     );
     // a failed transfer is refunded
     let d = block_on(w.app.download(
-        share.key.as_str(),
-        &s,
-        &c,
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
         &path("plan.pdf"),
         None,
         Action::Download,
-        RequestMode::Confirmed,
     ))
     .unwrap();
     block_on(w.app.finish(d.ticket, Outcome::Failed));
     // range requests of the same download count once
     let r1 = block_on(w.app.download(
-        share.key.as_str(),
-        &s,
-        &c,
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
         &path("plan.pdf"),
         Some(crate::ports::ByteRange { start: 0, end: 2 }),
         Action::Download,
-        RequestMode::Confirmed,
     ))
     .unwrap();
     let r2 = block_on(w.app.download(
-        share.key.as_str(),
-        &s,
-        &c,
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
         &path("plan.pdf"),
         Some(crate::ports::ByteRange { start: 2, end: 4 }),
         Action::Download,
-        RequestMode::Confirmed,
     ))
     .unwrap();
     block_on(w.app.finish(r1.ticket, Outcome::Completed { bytes: 2 }));
@@ -509,20 +373,15 @@ fn password_gate_with_attempt_limits_and_autofill() {
     let s = v.session.unwrap().id;
     assert_eq!(
         denied(block_on(w.app.list(
-            share.key.as_str(),
-            &s,
-            &c,
-            &SharePath::root(),
-            RequestMode::Confirmed
+            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+            &SharePath::root()
         ))),
         Denial::PasswordRequired
     );
     for _ in 0..5 {
         assert_eq!(
             denied(block_on(w.app.submit_password(
-                share.key.as_str(),
-                &s,
-                &c,
+                &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
                 "wrong"
             ))),
             Denial::PasswordRequired
@@ -530,9 +389,7 @@ fn password_gate_with_attempt_limits_and_autofill() {
     }
     assert_eq!(
         denied(block_on(w.app.submit_password(
-            share.key.as_str(),
-            &s,
-            &c,
+            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
             "correct horse"
         ))),
         Denial::TooManyAttempts
@@ -542,10 +399,10 @@ fn password_gate_with_attempt_limits_and_autofill() {
     other.ip = Some("198.51.100.9".parse().unwrap());
     let s2 = w.open(&share, &other).unwrap().session.unwrap().id;
     assert!(
-        block_on(
-            w.app
-                .submit_password(share.key.as_str(), &s2, &other, "correct horse")
-        )
+        block_on(w.app.submit_password(
+            &VisitRequest::new(share.key.as_str(), &s2, &other, RequestMode::Confirmed),
+            "correct horse"
+        ))
         .unwrap()
         .view
         .is_some()
@@ -553,10 +410,10 @@ fn password_gate_with_attempt_limits_and_autofill() {
     // after the window the first client may try again
     w.clock.advance(Duration::minutes(16));
     assert!(
-        block_on(
-            w.app
-                .submit_password(share.key.as_str(), &s, &c, "correct horse")
-        )
+        block_on(w.app.submit_password(
+            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+            "correct horse"
+        ))
         .unwrap()
         .view
         .is_some()
@@ -595,10 +452,10 @@ fn required_password_is_generated_and_returned_once() {
     let c = client("b1");
     let s = w.session(&created.share, &c);
     assert!(
-        block_on(
-            w.app
-                .submit_password(created.share.key.as_str(), &s, &c, pw.expose())
-        )
+        block_on(w.app.submit_password(
+            &VisitRequest::new(created.share.key.as_str(), &s, &c, RequestMode::Confirmed),
+            pw.expose()
+        ))
         .unwrap()
         .view
         .is_some()
@@ -719,15 +576,17 @@ fn verified_email_with_one_time_code() {
     let eve = Email::parse("eve@evil.example").unwrap();
     assert_eq!(
         denied(block_on(w.app.request_code(
-            share.key.as_str(),
-            &s,
-            &c,
+            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
             &eve
         ))),
         Denial::EmailNotAllowed
     );
     let rita = Email::parse("rita@ext.example").unwrap();
-    block_on(w.app.request_code(share.key.as_str(), &s, &c, &rita)).unwrap();
+    block_on(w.app.request_code(
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+        &rita,
+    ))
+    .unwrap();
     let code = match &w.mailer.sent_to(&rita)[0].0.message {
         MailMessage::OneTimeCode { code, .. } => code.0.clone(),
         other => panic!("{other:?}"),
@@ -735,18 +594,23 @@ fn verified_email_with_one_time_code() {
     assert_eq!(code.len(), 6);
     assert_eq!(
         denied(block_on(w.app.verify_code(
-            share.key.as_str(),
-            &s,
-            &c,
+            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
             "000000x"
         ))),
         Denial::EmailVerificationRequired
     );
-    let v = block_on(w.app.verify_code(share.key.as_str(), &s, &c, &code)).unwrap();
+    let v = block_on(w.app.verify_code(
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+        &code,
+    ))
+    .unwrap();
     assert!(v.view.is_some());
     // the gate is passed: the code cannot be used again
     assert!(matches!(
-        block_on(w.app.verify_code(share.key.as_str(), &s, &c, &code)),
+        block_on(w.app.verify_code(
+            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+            &code
+        )),
         Err(ServiceError::Conflict(_))
     ));
 }
@@ -780,7 +644,12 @@ fn gates_in_order_registration_custom_form_and_clickwrap() {
     let s = v.session.unwrap().id;
     // clickwrap cannot be accepted before registering
     assert_eq!(
-        denied(block_on(w.app.accept_terms(share.key.as_str(), &s, &c))),
+        denied(block_on(w.app.accept_terms(&VisitRequest::new(
+            share.key.as_str(),
+            &s,
+            &c,
+            RequestMode::Confirmed
+        )))),
         Denial::RegistrationRequired
     );
     let bad = [Answer {
@@ -788,21 +657,33 @@ fn gates_in_order_registration_custom_form_and_clickwrap() {
         value: "Z".into(),
     }];
     assert!(matches!(
-        block_on(w.app.register(share.key.as_str(), &s, &c, &bad)),
+        block_on(w.app.register(
+            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+            &bad
+        )),
         Err(ServiceError::Form(FormError::NotAnOption(_)))
     ));
     let good = [Answer {
         label: "Project".into(),
         value: "B".into(),
     }];
-    let v = block_on(w.app.register(share.key.as_str(), &s, &c, &good)).unwrap();
+    let v = block_on(w.app.register(
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+        &good,
+    ))
+    .unwrap();
     assert_eq!(v.gate.pending, Some(Denial::ClickwrapRequired));
     assert_eq!(v.gate.clickwrap.unwrap().title, "NDA");
     assert!(
-        block_on(w.app.accept_terms(share.key.as_str(), &s, &c))
-            .unwrap()
-            .view
-            .is_some()
+        block_on(w.app.accept_terms(&VisitRequest::new(
+            share.key.as_str(),
+            &s,
+            &c,
+            RequestMode::Confirmed
+        )))
+        .unwrap()
+        .view
+        .is_some()
     );
     assert_eq!(
         block_on(w.app.registrations(&user("ana"), share.id))
@@ -833,11 +714,8 @@ fn revoke_answers_exactly_like_an_unknown_key() {
     );
     assert_eq!(
         denied(block_on(w.app.list(
-            share.key.as_str(),
-            &s,
-            &c,
-            &SharePath::root(),
-            RequestMode::Confirmed
+            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+            &SharePath::root()
         ))),
         Denial::NotFound
     );
@@ -1016,7 +894,7 @@ fn snapshot_keeps_serving_the_copy_and_revoke_deletes_it() {
         )
         .share;
     assert!(share.items[0].origin.is_some());
-    block_on(put(&w.files, "docs/reports/a.txt", b"CHANGED"));
+    block_on(put_file(w.files.as_ref(), "docs/reports/a.txt", b"CHANGED"));
     let c = client("b1");
     let s = w.session(&share, &c);
     assert_eq!(
@@ -1069,26 +947,30 @@ fn full_level_changes_files_but_not_the_shared_item_itself() {
     let k = share.key.as_str();
     let m = RequestMode::Confirmed;
     assert_eq!(
-        block_on(w.app.create_folder(k, &s, &c, &path("reports"), "new", m))
-            .unwrap()
-            .as_str(),
+        block_on(
+            w.app
+                .create_folder(&VisitRequest::new(k, &s, &c, m), &path("reports"), "new")
+        )
+        .unwrap()
+        .as_str(),
         "reports/new"
     );
     assert_eq!(
-        block_on(w.app.rename(k, &s, &c, &path("reports/a.txt"), "z.txt", m))
-            .unwrap()
-            .as_str(),
+        block_on(w.app.rename(
+            &VisitRequest::new(k, &s, &c, m),
+            &path("reports/a.txt"),
+            "z.txt"
+        ))
+        .unwrap()
+        .as_str(),
         "reports/z.txt"
     );
     assert_eq!(
         block_on(w.app.move_or_copy(
-            k,
-            &s,
-            &c,
+            &VisitRequest::new(k, &s, &c, m),
             &path("reports/z.txt"),
             &path("reports/new"),
-            false,
-            m
+            false
         ))
         .unwrap()
         .as_str(),
@@ -1096,44 +978,48 @@ fn full_level_changes_files_but_not_the_shared_item_itself() {
     );
     assert_eq!(
         block_on(w.app.move_or_copy(
-            k,
-            &s,
-            &c,
+            &VisitRequest::new(k, &s, &c, m),
             &path("reports/new/z.txt"),
             &path("reports"),
-            true,
-            m
+            true
         ))
         .unwrap()
         .as_str(),
         "reports/z.txt"
     );
-    block_on(w.app.delete(k, &s, &c, &path("reports/sub"), m)).unwrap();
+    block_on(
+        w.app
+            .delete(&VisitRequest::new(k, &s, &c, m), &path("reports/sub")),
+    )
+    .unwrap();
     assert_eq!(
-        denied(block_on(w.app.delete(k, &s, &c, &path("reports"), m))),
+        denied(block_on(
+            w.app
+                .delete(&VisitRequest::new(k, &s, &c, m), &path("reports"))
+        )),
         Denial::ActionNotAllowed {
             action: Action::Delete
         }
     );
     assert_eq!(
         denied(block_on(w.app.rename(
-            k,
-            &s,
-            &c,
+            &VisitRequest::new(k, &s, &c, m),
             &path("reports/z.txt"),
-            "z.apk",
-            m
+            "z.apk"
         ))),
         Denial::FileTypeRefused {
             extension: "apk".into()
         }
     );
-    let names: Vec<String> = block_on(w.app.list(k, &s, &c, &path("reports"), m))
-        .unwrap()
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
-    assert_eq!(names, vec!["new", "z.txt"]);
+    let names: Vec<String> = block_on(
+        w.app
+            .list(&VisitRequest::new(k, &s, &c, m), &path("reports")),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|e| e.name)
+    .collect();
+    assert_eq!(names, vec!["new", "page.html", "z.txt"]);
 }
 
 #[test]
@@ -1152,24 +1038,29 @@ fn download_all_collects_files_and_skips_refused_types() {
         .share;
     let c = client("b1");
     let s = w.session(&share, &c);
-    let b = block_on(
-        w.app
-            .download_all(share.key.as_str(), &s, &c, &[], RequestMode::Confirmed),
-    )
+    let b = block_on(w.app.download_all(
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+        &[],
+    ))
     .unwrap();
     let mut names: Vec<&str> = b.files.iter().map(|f| f.name.as_str()).collect();
     names.sort_unstable();
     assert_eq!(
         names,
-        vec!["plan.pdf", "reports/a.txt", "reports/sub/b.pdf"]
+        vec![
+            "plan.pdf",
+            "reports/a.txt",
+            "reports/page.html",
+            "reports/sub/b.pdf"
+        ]
     );
     block_on(w.app.finish(b.ticket, Outcome::Completed { bytes: 19 }));
     assert_eq!(
         denied(
-            block_on(
-                w.app
-                    .download_all(share.key.as_str(), &s, &c, &[], RequestMode::Confirmed)
-            )
+            block_on(w.app.download_all(
+                &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+                &[]
+            ))
             .map(|_| ())
         ),
         Denial::UsesExhausted
@@ -1229,7 +1120,11 @@ fn quota_and_custom_keys() {
 fn the_snapshot_area_is_never_shared_not_even_through_a_parent() {
     let w = world();
     w.dir.grant(&user("ana"), SharePath::root(), Rights::ALL);
-    block_on(put(&w.files, ".sharelink/snapshots/x/secret.txt", b"s"));
+    block_on(put_file(
+        w.files.as_ref(),
+        ".sharelink/snapshots/x/secret.txt",
+        b"s",
+    ));
     for p in [
         ".sharelink",
         ".sharelink/snapshots",

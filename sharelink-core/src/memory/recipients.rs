@@ -1,0 +1,105 @@
+//! The in-memory RecipientStore.
+
+use super::repository::MemoryRepository;
+use crate::ports::repository::*;
+use crate::*;
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+#[async_trait]
+impl RecipientStore for MemoryRepository {
+    async fn add_recipient(&self, new: NewRecipient) -> Result<Recipient, RepoError> {
+        let mut st = self.lock();
+        if !st.shares.contains_key(&new.share_id) {
+            return Err(RepoError::NotFound("share"));
+        }
+        let id = RecipientId(st.id());
+        let r = Recipient {
+            id,
+            share_id: new.share_id,
+            email: new.email,
+            company: new.company,
+            note: new.note,
+            sent_at: new.sent_at,
+            link_code: new.link_code,
+            bound_browser: None,
+        };
+        st.recipients.insert(id, r.clone());
+        Ok(r)
+    }
+
+    async fn list_recipients(&self, share: ShareId) -> Result<Vec<Recipient>, RepoError> {
+        Ok(self
+            .lock()
+            .recipients
+            .values()
+            .filter(|r| r.share_id == share)
+            .cloned()
+            .collect())
+    }
+
+    async fn find_recipient(
+        &self,
+        share: ShareId,
+        code: &str,
+    ) -> Result<Option<Recipient>, RepoError> {
+        Ok(self
+            .lock()
+            .recipients
+            .values()
+            .find(|r| r.share_id == share && r.link_code == code)
+            .cloned())
+    }
+
+    async fn bind_recipient_browser(
+        &self,
+        id: RecipientId,
+        browser: &BrowserId,
+    ) -> Result<Recipient, RepoError> {
+        let mut st = self.lock();
+        let r = st
+            .recipients
+            .get_mut(&id)
+            .ok_or(RepoError::NotFound("recipient"))?;
+        r.bound_browser.get_or_insert_with(|| browser.clone());
+        Ok(r.clone())
+    }
+
+    async fn replace_link_code(
+        &self,
+        id: RecipientId,
+        code: &str,
+        sent_at: OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        let mut st = self.lock();
+        let r = st
+            .recipients
+            .get_mut(&id)
+            .ok_or(RepoError::NotFound("recipient"))?;
+        r.link_code = code.to_owned();
+        r.sent_at = Some(sent_at);
+        r.bound_browser = None;
+        Ok(())
+    }
+
+    async fn active_recipient_shares(
+        &self,
+        email: &Email,
+        path: &SharePath,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ShareId>, RepoError> {
+        let st = self.lock();
+        let mut ids: Vec<ShareId> = st
+            .recipients
+            .values()
+            .filter(|r| &r.email == email)
+            .filter_map(|r| st.shares.get(&r.share_id))
+            .filter(|s| s.state(now) == crate::ShareState::Active)
+            .filter(|s| s.items.iter().any(|i| i.rights_path() == path))
+            .map(|s| s.id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+}

@@ -1,0 +1,183 @@
+//! The gates a visitor passes, in order, before a share opens; and what a brute-force
+//! counter counts.
+//!
+//! Adding a gate means adding a variant here (its place in [`Gate::ORDER`], the denial it
+//! answers while pending, whether a session has passed it, and its log name); `decide`,
+//! the visitor use cases and the log all take the gate from this one list.
+
+use crate::{AccessControl, Denial, Share, SiteSettings, VisitorSession};
+use serde::{Deserialize, Serialize};
+
+/// A step between a visitor and a share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Gate {
+    /// Emailed-only shares: the visitor came through a recipient's link.
+    Invitation,
+    /// Verified-email shares: the visitor proved an address with a one-time code.
+    EmailVerification,
+    /// Organization shares: the visitor is signed in to the embedding app.
+    SignIn,
+    /// Device binding: the share is bound to the first device that opens it (not
+    /// passable: another device is refused for good).
+    Device,
+    /// Password-protected shares: the visitor entered the password.
+    Password,
+    /// Shares with a registration form: the visitor registered.
+    Registration,
+    /// Shares with terms: the visitor accepted them.
+    Clickwrap,
+}
+
+impl Gate {
+    /// Every gate, in the order a visitor meets them.
+    pub const ORDER: [Gate; 7] = [
+        Gate::Invitation,
+        Gate::EmailVerification,
+        Gate::SignIn,
+        Gate::Device,
+        Gate::Password,
+        Gate::Registration,
+        Gate::Clickwrap,
+    ];
+
+    /// Whether the share (under the site's policy) has this gate.
+    pub fn applies(self, share: &Share, site: &SiteSettings) -> bool {
+        let s = &share.settings;
+        match self {
+            Gate::Invitation => s.access == AccessControl::EmailedOnly,
+            Gate::EmailVerification => matches!(s.access, AccessControl::VerifiedEmails(_)),
+            Gate::SignIn => s.access == AccessControl::Organization,
+            Gate::Device => s.device_binding && site.device_binding,
+            Gate::Password => s.password,
+            Gate::Registration => s.registration.is_some(),
+            Gate::Clickwrap => s.clickwrap.is_some(),
+        }
+    }
+
+    /// Checks a gate the share has: `Ok` when the session is through it, or the denial
+    /// the visitor gets (the gate's own [`Gate::pending`], or a final refusal such as
+    /// [`Denial::EmailNotAllowed`] or [`Denial::DeviceMismatch`]).
+    ///
+    /// # Errors
+    /// The denial, as above.
+    pub fn check(self, share: &Share, session: &VisitorSession) -> Result<(), Denial> {
+        let passed = match self {
+            Gate::Invitation => session.recipient.is_some(),
+            Gate::EmailVerification => match (&share.settings.access, &session.verified_email) {
+                (AccessControl::VerifiedEmails(patterns), Some(e)) => {
+                    if !patterns.iter().any(|p| p.matches(e)) {
+                        return Err(Denial::EmailNotAllowed);
+                    }
+                    true
+                }
+                _ => false,
+            },
+            Gate::SignIn => session.org_user.is_some(),
+            Gate::Device => match (&share.bound_device, &session.device) {
+                (Some(bound), Some(device)) => bound == device,
+                (None, Some(_)) => true,
+                (_, None) => false,
+            },
+            Gate::Password => session.password_passed,
+            Gate::Registration => session.registration.is_some(),
+            Gate::Clickwrap => session.clickwrap_accepted,
+        };
+        if passed { Ok(()) } else { Err(self.pending()) }
+    }
+
+    /// The denial a visitor gets while this gate is ahead of them.
+    pub fn pending(self) -> Denial {
+        match self {
+            Gate::Invitation => Denial::InvitationRequired,
+            Gate::EmailVerification => Denial::EmailVerificationRequired,
+            Gate::SignIn => Denial::SignInRequired,
+            Gate::Device => Denial::DeviceMismatch,
+            Gate::Password => Denial::PasswordRequired,
+            Gate::Registration => Denial::RegistrationRequired,
+            Gate::Clickwrap => Denial::ClickwrapRequired,
+        }
+    }
+
+    /// The passable gate a denial asks the visitor to pass, if it is one.
+    pub fn of(denial: &Denial) -> Option<Gate> {
+        Gate::ORDER
+            .into_iter()
+            .find(|g| g.passable() && &g.pending() == denial)
+    }
+
+    /// Whether a visitor can do something to pass the gate (every gate but the device).
+    pub fn passable(self) -> bool {
+        self != Gate::Device
+    }
+
+    /// The gate's name in the access log's `detail` (`"password"`, `"email"`, …).
+    pub fn log_name(self) -> &'static str {
+        match self {
+            Gate::Invitation => "invitation",
+            Gate::EmailVerification => "email",
+            Gate::SignIn => "sign_in",
+            Gate::Device => "device",
+            Gate::Password => "password",
+            Gate::Registration => "registration",
+            Gate::Clickwrap => "clickwrap",
+        }
+    }
+}
+
+/// What a brute-force counter counts: guesses at a gate's secret, or requests that cost
+/// the site something (a code sent by mail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Attempt {
+    /// A password guess.
+    Password,
+    /// A one-time code guess.
+    Code,
+    /// A request for a one-time code to be mailed.
+    CodeSend,
+}
+
+impl Attempt {
+    /// The scope stored with the counter (stable: stores key their counters by it).
+    pub fn scope(self) -> &'static str {
+        match self {
+            Attempt::Password => "password",
+            Attempt::Code => "code",
+            Attempt::CodeSend => "code-send",
+        }
+    }
+
+    /// The gate the attempt is made at.
+    pub fn gate(self) -> Gate {
+        match self {
+            Attempt::Password => Gate::Password,
+            Attempt::Code | Attempt::CodeSend => Gate::EmailVerification,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_passable_gate_is_found_from_its_denial() {
+        for g in Gate::ORDER {
+            assert_eq!(Gate::of(&g.pending()), g.passable().then_some(g));
+        }
+        assert_eq!(Gate::of(&Denial::Expired), None);
+        assert_eq!(Gate::of(&Denial::ConfirmationRequired), None);
+    }
+
+    #[test]
+    fn log_names_and_scopes_are_distinct() {
+        let names: std::collections::HashSet<_> =
+            Gate::ORDER.iter().map(|g| g.log_name()).collect();
+        assert_eq!(names.len(), Gate::ORDER.len());
+        let scopes = [Attempt::Password, Attempt::Code, Attempt::CodeSend].map(Attempt::scope);
+        assert_eq!(scopes, ["password", "code", "code-send"]);
+        assert_eq!(Attempt::CodeSend.gate(), Gate::EmailVerification);
+    }
+}

@@ -1,0 +1,506 @@
+//! Listing, downloads, download-all and uploads, and settling the use a transfer spends.
+
+use super::{
+    Bundle, BundleFile, Download, Entry, Intent, Listed, MAX_BUNDLE_FILES, Outcome, UseTicket,
+    VisitRequest,
+};
+use crate::model::share::Resolved;
+use crate::policy::{Grant, UploadInfo};
+use crate::ports::access_log::LogKind;
+use crate::ports::events::ShareEvent;
+use crate::ports::mailer::{Mail, MailMessage};
+use crate::ports::{
+    ByteRange, ByteStream, Entry as FileEntry, EntryKind, FileStoreError, WriteOptions,
+};
+use crate::service::{Result, ServiceError, Sharelink};
+use crate::{Action, Denial, Email, ItemKind, Share, SharePath, UploadViolation, VisitorSession};
+
+impl Sharelink {
+    /// Lists a folder (or, at the top, the share's items).
+    ///
+    /// # Errors
+    /// A [`Denial`], or a storage error.
+    pub async fn list(&self, req: &VisitRequest<'_>, path: &SharePath) -> Result<Vec<Listed>> {
+        let scene = self.scene(req).await?;
+        let grant = self
+            .authorize(&scene, &Intent::new(Action::List, path))
+            .await?;
+        let listed = self
+            .counted(
+                &scene.share,
+                &grant,
+                self.list_target(&scene.share, &grant, path),
+            )
+            .await?;
+        self.log(&scene, Entry::new(LogKind::List).path(path)).await;
+        Ok(listed)
+    }
+
+    async fn list_target(
+        &self,
+        share: &Share,
+        grant: &Grant,
+        path: &SharePath,
+    ) -> Result<Vec<Listed>> {
+        match &grant.target {
+            Some(Resolved::Item { storage, .. }) => {
+                let entries = match self.ports.files.list(storage).await {
+                    Err(FileStoreError::NotFound { .. }) => return Err(Denial::OutsideShare.into()),
+                    other => other?,
+                };
+                let mut out = Vec::with_capacity(entries.len());
+                for e in entries {
+                    let Some(name) = e.path.file_name() else {
+                        continue;
+                    };
+                    out.push(Listed {
+                        name: name.to_owned(),
+                        path: path.join(&SharePath::segment(name)?)?,
+                        kind: e.kind,
+                        size: e.size,
+                        modified: e.modified,
+                    });
+                }
+                Ok(out)
+            }
+            _ => {
+                let mut out = Vec::with_capacity(share.items.len());
+                for item in &share.items {
+                    let name = item.display_name().to_owned();
+                    let (size, modified) = match self.ports.files.stat(&item.path).await {
+                        Ok(e) => (e.size, e.modified),
+                        Err(FileStoreError::NotFound { .. }) => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    out.push(Listed {
+                        path: SharePath::segment(&name)?,
+                        name,
+                        kind: match item.kind {
+                            ItemKind::File => EntryKind::File,
+                            ItemKind::Folder => EntryKind::Folder,
+                        },
+                        size,
+                        modified,
+                    });
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Opens a file for download (or preview, with [`Action::Preview`]), optionally a byte
+    /// range. A counted download reserves a use now; the range requests of one download
+    /// (same session, file and version) count once. Settle the ticket with
+    /// [`Sharelink::finish`]: a completed transfer is logged (and notified), a failed one
+    /// refunded. `HEAD` requests never count.
+    ///
+    /// # Errors
+    /// A [`Denial`], or a storage error.
+    pub async fn download(
+        &self,
+        req: &VisitRequest<'_>,
+        path: &SharePath,
+        range: Option<ByteRange>,
+        action: Action,
+    ) -> Result<Download> {
+        let action = if action == Action::Preview {
+            Action::Preview
+        } else {
+            Action::Download
+        };
+        let scene = self.scene(req).await?;
+        // The use a ranged download spends is named by session, file and version, so the
+        // range requests of one download count once. A request for the whole file is a
+        // download of its own: it always counts (a one-time link serves it once), so it
+        // needs no version.
+        let version = match scene.share.storage_path(path).filter(|_| range.is_some()) {
+            Some(storage) => self
+                .ports
+                .files
+                .stat(&storage)
+                .await
+                .ok()
+                .and_then(|e| e.etag),
+            None => None,
+        };
+        let dedup = range.map(|_| {
+            format!(
+                "dl:{}:{}:{}",
+                scene.session.id.as_str(),
+                path,
+                version.as_deref().unwrap_or("")
+            )
+        });
+        let intent = Intent {
+            dedup: dedup.as_deref(),
+            ..Intent::new(action, path)
+        };
+        let grant = self.authorize(&scene, &intent).await?;
+        let Some(Resolved::Item { storage, .. }) = &grant.target else {
+            return Err(Denial::OutsideShare.into());
+        };
+        let read = match self.ports.files.read(storage, range).await {
+            Err(FileStoreError::NotFound { .. }) | Err(FileStoreError::WrongKind { .. }) => {
+                return Err(Denial::OutsideShare.into());
+            }
+            other => other?,
+        };
+        let reserved = self.reserve(&scene.share, &grant, dedup.as_deref()).await?;
+        let (kind, watermark) = if action == Action::Preview {
+            (
+                LogKind::Preview,
+                self.watermark_text(&scene.share, &scene.session, req.client),
+            )
+        } else {
+            (LogKind::Download, None)
+        };
+        Ok(Download {
+            read,
+            watermark,
+            ticket: UseTicket {
+                share: scene.share,
+                session: scene.session,
+                client: req.client.clone(),
+                kind,
+                paths: vec![path.to_string()],
+                dedup,
+                reserved,
+            },
+        })
+    }
+
+    /// Collects the files of a download-all (the given paths, or every item), leaving out
+    /// what the grant does not serve (refused types), and reserves one use for the archive.
+    ///
+    /// # Errors
+    /// A [`Denial`] for any path, or a storage error.
+    pub async fn download_all(
+        &self,
+        req: &VisitRequest<'_>,
+        paths: &[SharePath],
+    ) -> Result<Bundle> {
+        let scene = self.scene(req).await?;
+        let roots: Vec<SharePath> = if paths.is_empty() {
+            scene
+                .share
+                .items
+                .iter()
+                .filter_map(|i| SharePath::segment(i.display_name()).ok())
+                .collect()
+        } else {
+            paths.to_vec()
+        };
+        let mut files = Vec::new();
+        let mut folders = Vec::new();
+        let mut counted = None;
+        for root in &roots {
+            let grant = self
+                .authorize(&scene, &Intent::new(Action::DownloadAll, root))
+                .await?;
+            if let Some(Resolved::Item { storage, .. }) = &grant.target {
+                self.collect(&grant, storage, root, &mut files, &mut folders)
+                    .await?;
+            }
+            counted.get_or_insert(grant);
+        }
+        let reserved = match &counted {
+            Some(g) => self.reserve(&scene.share, g, None).await?,
+            None => false,
+        };
+        Ok(Bundle {
+            files,
+            folders,
+            ticket: UseTicket {
+                share: scene.share,
+                session: scene.session,
+                client: req.client.clone(),
+                kind: LogKind::DownloadAll,
+                paths: roots.iter().map(ToString::to_string).collect(),
+                dedup: None,
+                reserved,
+            },
+        })
+    }
+
+    async fn collect(
+        &self,
+        grant: &Grant,
+        storage: &SharePath,
+        name: &SharePath,
+        files: &mut Vec<BundleFile>,
+        folders: &mut Vec<SharePath>,
+    ) -> Result<()> {
+        let mut stack = vec![(storage.clone(), name.clone())];
+        while let Some((dir, visitor)) = stack.pop() {
+            let entry = self.ports.files.stat(&dir).await?;
+            if entry.kind == EntryKind::File {
+                if grant.serves(&dir) {
+                    files.push(BundleFile {
+                        name: visitor,
+                        storage: dir,
+                        size: entry.size,
+                        modified: entry.modified,
+                    });
+                }
+                continue;
+            }
+            let children = self.ports.files.list(&dir).await?;
+            if children.is_empty() {
+                folders.push(visitor.clone());
+            }
+            for child in children.into_iter().rev() {
+                let Some(n) = child.path.file_name() else {
+                    continue;
+                };
+                let v = visitor.join(&SharePath::segment(n)?)?;
+                match child.kind {
+                    EntryKind::Folder => stack.push((child.path, v)),
+                    EntryKind::File if grant.serves(&child.path) => files.push(BundleFile {
+                        name: v,
+                        storage: child.path,
+                        size: child.size,
+                        modified: child.modified,
+                    }),
+                    EntryKind::File => {}
+                }
+            }
+            if files.len() > MAX_BUNDLE_FILES {
+                return Err(ServiceError::Conflict(format!(
+                    "too many files for one archive (at most {MAX_BUNDLE_FILES})"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles a use: a completed transfer is logged, published and (if the share asks)
+    /// notified to the owner; a failed one is refunded.
+    pub async fn finish(&self, ticket: UseTicket, outcome: Outcome) {
+        let UseTicket {
+            share,
+            session,
+            client,
+            kind,
+            paths,
+            dedup,
+            reserved,
+        } = ticket;
+        match outcome {
+            Outcome::Failed => self.refund(&share, reserved, dedup.as_deref()).await,
+            Outcome::Completed { bytes } => {
+                let entry = Entry::new(kind).paths(paths.clone()).bytes(bytes);
+                self.log_for(&share, &session, &client, entry).await;
+                if kind == LogKind::Preview {
+                    return;
+                }
+                let now = self.now();
+                self.ports
+                    .events
+                    .publish(&ShareEvent::Downloaded {
+                        share: share.id,
+                        paths: paths.clone(),
+                        at: now,
+                    })
+                    .await;
+                if share.settings.notify_on_download
+                    && let Some(to) = self.owner_email(&share.owner).await
+                {
+                    let mail = Mail {
+                        to,
+                        to_name: None,
+                        branding: self.config.site.branding.clone(),
+                        message: MailMessage::DownloadNotification {
+                            share_name: share.settings.name.clone(),
+                            visitor: session.verified_email.as_ref().map(ToString::to_string),
+                            paths,
+                            at: now,
+                            ip: self.log_ip(client.ip),
+                        },
+                    };
+                    // Best effort: the download happened whether or not the owner hears.
+                    let _ = self.ports.mailer.send(&mail).await;
+                }
+            }
+        }
+    }
+
+    /// Uploads a file into a folder of the share (or its inbox), in the uploader's own
+    /// subfolder when the rules ask, under a name that does not collide. The size and the
+    /// share's upload space are enforced while streaming; a failed upload leaves nothing.
+    ///
+    /// # Errors
+    /// A [`Denial`] (including broken upload rules), or a storage error.
+    pub async fn upload(
+        &self,
+        req: &VisitRequest<'_>,
+        folder: &SharePath,
+        file_name: &str,
+        size: Option<u64>,
+        data: ByteStream,
+    ) -> Result<Listed> {
+        let scene = self.scene(req).await?;
+        let info = UploadInfo {
+            file_name: file_name.to_owned(),
+            size,
+        };
+        let intent = Intent {
+            upload: Some(&info),
+            ..Intent::new(Action::Upload, folder)
+        };
+        let grant = self.authorize(&scene, &intent).await?;
+        let Some(Resolved::Item { storage, .. }) = &grant.target else {
+            return Err(Denial::OutsideShare.into());
+        };
+        let share = &scene.share;
+        match self.ports.files.stat(storage).await {
+            Ok(e) if e.kind == EntryKind::Folder => {}
+            Err(FileStoreError::NotFound { .. })
+                if share.settings.inbox.as_ref() == Some(storage) =>
+            {
+                self.ports.files.create_folder(storage).await?;
+            }
+            Ok(_) | Err(FileStoreError::NotFound { .. }) => return Err(Denial::OutsideShare.into()),
+            Err(e) => return Err(e.into()),
+        }
+        let mut dir = storage.clone();
+        let rules = &share.settings.upload_rules;
+        let identity = self.identity(share, &scene.session).await?;
+        if let Some(sub) = rules.uploader_folder(
+            identity.0.as_deref(),
+            identity.1.as_ref(),
+            scene.session.created_at,
+        ) {
+            dir = dir.join(&sub)?;
+        }
+        let name = SharePath::segment(file_name)
+            .map_err(|_| Denial::UploadRuleBroken(UploadViolation::BadName))?;
+        let remaining = rules
+            .max_share_bytes
+            .map(|m| m.saturating_sub(share.uploaded_bytes));
+        let max_bytes = match (rules.max_file_bytes, remaining) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let too_large = |e: ServiceError| match e {
+            ServiceError::Storage(FileStoreError::TooLarge { .. }) => {
+                let violation = match rules.max_file_bytes {
+                    Some(m) if max_bytes == Some(m) => UploadViolation::FileTooLarge { max: m },
+                    _ => UploadViolation::ShareFull {
+                        max: rules.max_share_bytes.unwrap_or(0),
+                    },
+                };
+                Denial::UploadRuleBroken(violation).into()
+            }
+            other => other,
+        };
+        let store = async {
+            let entry = self
+                .write_unique(&dir, &name, data, max_bytes)
+                .await
+                .map_err(too_large)?;
+            if !self
+                .ports
+                .repo
+                .add_uploaded_bytes(share.id, entry.size, rules.max_share_bytes)
+                .await?
+            {
+                // Best effort: the file is not visible to anyone before this point.
+                let _ = self.ports.files.delete(&entry.path).await;
+                return Err(Denial::UploadRuleBroken(UploadViolation::ShareFull {
+                    max: rules.max_share_bytes.unwrap_or(0),
+                })
+                .into());
+            }
+            Ok(entry)
+        };
+        let entry = self.counted(share, &grant, store).await?;
+        let visitor_path = share.visitor_path(&entry.path)?;
+        self.log(
+            &scene,
+            Entry::new(LogKind::Upload)
+                .path(&visitor_path)
+                .bytes(entry.size),
+        )
+        .await;
+        self.ports
+            .events
+            .publish(&ShareEvent::Uploaded {
+                share: share.id,
+                path: visitor_path.to_string(),
+                bytes: entry.size,
+                at: self.now(),
+            })
+            .await;
+        Ok(Listed {
+            name: entry.path.file_name().unwrap_or_default().to_owned(),
+            path: visitor_path,
+            kind: EntryKind::File,
+            size: entry.size,
+            modified: entry.modified,
+        })
+    }
+
+    async fn identity(
+        &self,
+        share: &Share,
+        session: &VisitorSession,
+    ) -> Result<(Option<String>, Option<Email>)> {
+        let mut name = None;
+        let mut email = session.verified_email.clone();
+        if let Some(id) = session.registration
+            && let Some(r) = self
+                .ports
+                .repo
+                .list_registrations(share.id)
+                .await?
+                .into_iter()
+                .find(|r| r.id == id)
+        {
+            name = r.registration.name;
+            email = email.or(r.registration.email);
+        }
+        Ok((name, email))
+    }
+
+    /// Writes under `dir/name`, or `dir/name (n).ext` when taken.
+    async fn write_unique(
+        &self,
+        dir: &SharePath,
+        name: &SharePath,
+        data: ByteStream,
+        max_bytes: Option<u64>,
+    ) -> Result<FileEntry> {
+        let file = name.as_str();
+        let (stem, ext) = match name.extension() {
+            Some(_) => file.rsplit_once('.').map_or((file, ""), |(s, e)| (s, e)),
+            None => (file, ""),
+        };
+        let mut candidate = dir.join(name)?;
+        for n in 1..=1000 {
+            match self.ports.files.stat(&candidate).await {
+                Err(FileStoreError::NotFound { .. }) => break,
+                Ok(_) => {
+                    let next = if ext.is_empty() {
+                        format!("{stem} ({n})")
+                    } else {
+                        format!("{stem} ({n}).{ext}")
+                    };
+                    candidate = dir.join(&SharePath::segment(&next)?)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self
+            .ports
+            .files
+            .write(
+                &candidate,
+                data,
+                WriteOptions {
+                    overwrite: false,
+                    max_bytes,
+                },
+            )
+            .await?)
+    }
+}

@@ -1,0 +1,452 @@
+//! Opening a link and passing its gates: emailed-only links, one-time codes, passwords,
+//! registration, clickwrap.
+
+use super::{Client, Entry, OpenRequest, Scene, Visit, VisitRequest};
+use crate::model::form::Answer;
+use crate::policy::{Attempt, Gate, RequestMode};
+use crate::ports::RandomSourceExt;
+use crate::ports::access_log::LogKind;
+use crate::ports::events::ShareEvent;
+use crate::ports::mailer::{Mail, MailMessage, Secret};
+use crate::ports::repository::{AttemptKey, CodeCheck, OneTimeCode};
+use crate::service::{Result, ServiceError, Sharelink};
+use crate::{
+    AccessControl, Action, Binding, Denial, Email, PlainPassword, SessionId, Share, SharePath,
+    VisitorSession,
+};
+
+const ONE_TIME_CODE_DIGITS: &[u8] = b"0123456789";
+
+impl Sharelink {
+    /// Opens a link: checks the key (unknown and revoked keys answer the same), binds an
+    /// emailed recipient's link to this browser (or refuses a second browser and emails
+    /// the recipient a fresh link), starts a session, tries an auto-filled access code,
+    /// and reports the next gate or the share's view.
+    ///
+    /// # Errors
+    /// A [`Denial`] for final refusals (not found, expired, exhausted, IP, invitation
+    /// already used, device), or a port error.
+    pub async fn open(&self, req: OpenRequest<'_>) -> Result<Visit> {
+        let share = self.share_by_key(req.key).await?;
+        let now = self.now();
+        let mut session = VisitorSession::new(
+            SessionId::parse(&self.token(43)).map_err(|_| ServiceError::Cancelled)?,
+            share.id,
+            req.client.browser.clone(),
+            now,
+        );
+        session.device = req.client.device.clone();
+        session.client_ip = req.client.ip;
+        session.user_agent = req.client.user_agent.clone();
+        if let Some(user) = &req.client.user
+            && self
+                .ports
+                .directory
+                .user(user)
+                .await?
+                .is_some_and(|u| !u.disabled)
+        {
+            session.org_user = Some(user.clone());
+        }
+        if let Some(code) = req.recipient_code
+            && let Some(recipient) = self.ports.repo.find_recipient(share.id, code).await?
+        {
+            let binding = match recipient.binding_for(&req.client.browser) {
+                Binding::BindNow => {
+                    let after = self
+                        .ports
+                        .repo
+                        .bind_recipient_browser(recipient.id, &req.client.browser)
+                        .await?;
+                    after.binding_for(&req.client.browser)
+                }
+                other => other,
+            };
+            if binding == Binding::OtherBrowser {
+                self.resend_link(&share, &recipient.email, recipient.id)
+                    .await?;
+                let denial = Denial::InvitationAlreadyUsed;
+                self.log_for(&share, &session, req.client, Entry::denied(&denial))
+                    .await;
+                return Err(denial.into());
+            }
+            session.recipient = Some(recipient.id);
+        }
+        // An unconfirmed fetch of a link whose opening counts stores nothing.
+        let root = SharePath::root();
+        let probe = self
+            .decide_for(
+                &share,
+                &session,
+                &super::Intent::new(Action::Visit, &root),
+                req.mode,
+                false,
+            )
+            .await?;
+        if probe == Err(Denial::ConfirmationRequired) {
+            return Ok(Visit {
+                session: None,
+                gate: Self::gate_info(&share, Some(Denial::ConfirmationRequired)),
+                view: None,
+            });
+        }
+        if let Err(d) = &probe
+            && !d.is_gate()
+        {
+            self.log_for(&share, &session, req.client, Entry::denied(d))
+                .await;
+            return Err(d.clone().into());
+        }
+        self.ports.repo.insert_session(&session).await?;
+        self.log_for(&share, &session, req.client, Entry::new(LogKind::Visit))
+            .await;
+        self.ports
+            .events
+            .publish(&ShareEvent::Opened {
+                share: share.id,
+                at: now,
+            })
+            .await;
+        if let (Some(code), true) = (req.access_code, share.settings.password_autofill)
+            && probe == Err(Gate::Password.pending())
+        {
+            let mut scene = Scene {
+                share,
+                session,
+                client: req.client,
+                mode: req.mode,
+            };
+            // A wrong auto-filled code just leaves the password prompt.
+            match self.check_password(&mut scene, code).await {
+                Ok(()) | Err(ServiceError::Denied(_)) => {}
+                Err(e) => return Err(e),
+            }
+            return self
+                .standing(&scene.share, scene.session, req.client, req.mode)
+                .await;
+        }
+        self.standing(&share, session, req.client, req.mode).await
+    }
+
+    async fn resend_link(
+        &self,
+        share: &Share,
+        email: &Email,
+        recipient: crate::RecipientId,
+    ) -> Result<()> {
+        let code = self.token(32);
+        self.ports
+            .repo
+            .replace_link_code(recipient, &code, self.now())
+            .await?;
+        let mail = Mail {
+            to: email.clone(),
+            to_name: None,
+            branding: self.config.site.branding.clone(),
+            message: MailMessage::LinkResent {
+                share_name: share.settings.name.clone(),
+                link: Secret(format!("{}?r={code}", self.link(share))),
+            },
+        };
+        self.ports.mailer.send(&mail).await?;
+        Ok(())
+    }
+
+    /// Where an existing session stands (the next gate, or the share's view).
+    ///
+    /// # Errors
+    /// A final [`Denial`], `NoSession`, or a port error.
+    pub async fn resume(&self, req: &VisitRequest<'_>) -> Result<Visit> {
+        let scene = self.scene(req).await?;
+        self.standing(&scene.share, scene.session, req.client, req.mode)
+            .await
+    }
+
+    /// The scene of a request whose next gate must be `gate` (gates are passed in order).
+    async fn at_gate<'a>(&self, req: &VisitRequest<'a>, gate: Gate) -> Result<Scene<'a>> {
+        let scene = self.scene(req).await?;
+        let root = SharePath::root();
+        let pending = self
+            .decide_for(
+                &scene.share,
+                &scene.session,
+                &super::Intent::new(Action::Visit, &root),
+                RequestMode::Head,
+                false,
+            )
+            .await?;
+        match pending {
+            Err(d) if d == gate.pending() => Ok(scene),
+            Err(d) => Err(d.into()),
+            Ok(_) => Err(ServiceError::Conflict("this step is already done".into())),
+        }
+    }
+
+    /// Where the session stands after passing a gate (a gate is passed on purpose: the
+    /// request counts as confirmed).
+    async fn passed(&self, scene: Scene<'_>, gate: Gate) -> Result<Visit> {
+        self.log(
+            &scene,
+            Entry::new(LogKind::GatePassed).detail(gate.log_name()),
+        )
+        .await;
+        self.standing(
+            &scene.share,
+            scene.session,
+            scene.client,
+            RequestMode::Confirmed,
+        )
+        .await
+    }
+
+    /// The two counters of an attempt: this client's on the share, and the share's.
+    fn attempt_keys(share: &Share, attempt: Attempt, client: &Client) -> [AttemptKey; 2] {
+        [
+            AttemptKey {
+                share_id: share.id,
+                scope: attempt.scope(),
+                client: Some(client_key(client)),
+            },
+            AttemptKey {
+                share_id: share.id,
+                scope: attempt.scope(),
+                client: None,
+            },
+        ]
+    }
+
+    /// Counts one attempt *before* it is evaluated, so that concurrent guesses can never
+    /// evaluate more than the limits allow (each count is one atomic statement of the
+    /// store). `false` when a limit is passed: the attempt must then be refused unevaluated.
+    async fn spend_attempt(
+        &self,
+        share: &Share,
+        attempt: Attempt,
+        client: &Client,
+    ) -> Result<bool> {
+        let limits = self.config.site.attempts;
+        let now = self.now();
+        let [mine, all] = Self::attempt_keys(share, attempt, client);
+        let repo = &self.ports.repo;
+        if repo.hit_attempt(&mine, now, limits.window).await? > limits.per_client {
+            return Ok(false);
+        }
+        if repo.hit_attempt(&all, now, limits.window).await? > limits.per_share {
+            // Refused unevaluated because of others: it does not count against this client.
+            repo.release_attempt(&mine, now, limits.window).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Takes back an attempt that succeeded: a success never counts against the share's
+    /// limit, and it resets the client's own counter.
+    async fn attempt_succeeded(
+        &self,
+        share: &Share,
+        attempt: Attempt,
+        client: &Client,
+    ) -> Result<()> {
+        let limits = self.config.site.attempts;
+        let [mine, all] = Self::attempt_keys(share, attempt, client);
+        self.ports
+            .repo
+            .release_attempt(&all, self.now(), limits.window)
+            .await?;
+        self.ports.repo.clear_attempts(&mine).await?;
+        Ok(())
+    }
+
+    async fn check_password(&self, scene: &mut Scene<'_>, password: &str) -> Result<()> {
+        let gate = Gate::Password;
+        if !self
+            .spend_attempt(&scene.share, Attempt::Password, scene.client)
+            .await?
+        {
+            let detail = format!("{}: too many attempts", gate.log_name());
+            self.log(scene, Entry::new(LogKind::GateFailed).detail(detail))
+                .await;
+            return Err(Denial::TooManyAttempts.into());
+        }
+        let ok = match (&scene.share.password_hash, PlainPassword::attempt(password)) {
+            (Some(hash), Ok(p)) => self.verify(p, hash.clone()).await?,
+            _ => false,
+        };
+        if !ok {
+            self.log(
+                scene,
+                Entry::new(LogKind::GateFailed).detail(gate.log_name()),
+            )
+            .await;
+            return Err(gate.pending().into());
+        }
+        scene.session.password_passed = true;
+        self.ports.repo.update_session(&scene.session).await?;
+        self.attempt_succeeded(&scene.share, Attempt::Password, scene.client)
+            .await?;
+        self.log(
+            scene,
+            Entry::new(LogKind::GatePassed).detail(gate.log_name()),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Checks the share's password (attempts limited per client and per share).
+    ///
+    /// # Errors
+    /// `PasswordRequired` (wrong), `TooManyAttempts`, or another pending gate.
+    pub async fn submit_password(&self, req: &VisitRequest<'_>, password: &str) -> Result<Visit> {
+        let mut scene = self.at_gate(req, Gate::Password).await?;
+        self.check_password(&mut scene, password).await?;
+        self.standing(
+            &scene.share,
+            scene.session,
+            req.client,
+            RequestMode::Confirmed,
+        )
+        .await
+    }
+
+    /// Sends a one-time code to an address that matches the share's patterns.
+    ///
+    /// # Errors
+    /// `EmailNotAllowed`, `TooManyAttempts`, another pending gate, mail errors.
+    pub async fn request_code(&self, req: &VisitRequest<'_>, email: &Email) -> Result<()> {
+        let scene = self.at_gate(req, Gate::EmailVerification).await?;
+        let share = &scene.share;
+        let AccessControl::VerifiedEmails(patterns) = &share.settings.access else {
+            return Err(Gate::EmailVerification.pending().into());
+        };
+        if !patterns.iter().any(|p| p.matches(email)) {
+            self.log(
+                &scene,
+                Entry::new(LogKind::GateFailed).detail("email not allowed"),
+            )
+            .await;
+            return Err(Denial::EmailNotAllowed.into());
+        }
+        if !self
+            .spend_attempt(share, Attempt::CodeSend, req.client)
+            .await?
+        {
+            return Err(Denial::TooManyAttempts.into());
+        }
+        let policy = self.config.site.one_time_codes;
+        let code = self
+            .ports
+            .random
+            .string_from(ONE_TIME_CODE_DIGITS, usize::from(policy.digits));
+        self.ports
+            .repo
+            .put_code(&OneTimeCode {
+                share_id: share.id,
+                session_id: scene.session.id.clone(),
+                email: email.clone(),
+                code: code.clone(),
+                expires_at: self.now() + policy.ttl,
+                attempts_left: policy.max_attempts,
+            })
+            .await?;
+        let mail = Mail {
+            to: email.clone(),
+            to_name: None,
+            branding: self.config.site.branding.clone(),
+            message: MailMessage::OneTimeCode {
+                share_name: share.settings.name.clone(),
+                code: Secret(code),
+                valid_minutes: u32::try_from(policy.ttl.whole_minutes()).unwrap_or(u32::MAX),
+            },
+        };
+        self.ports.mailer.send(&mail).await?;
+        Ok(())
+    }
+
+    /// Checks a one-time code; on success the session's email is verified.
+    ///
+    /// # Errors
+    /// `EmailVerificationRequired` (wrong, expired or missing code), `TooManyAttempts`.
+    pub async fn verify_code(&self, req: &VisitRequest<'_>, code: &str) -> Result<Visit> {
+        let gate = Gate::EmailVerification;
+        let mut scene = self.at_gate(req, gate).await?;
+        if !self
+            .spend_attempt(&scene.share, Attempt::Code, req.client)
+            .await?
+        {
+            return Err(Denial::TooManyAttempts.into());
+        }
+        match self
+            .ports
+            .repo
+            .check_code(&scene.session.id, code.trim(), self.now())
+            .await?
+        {
+            CodeCheck::Valid(email) => {
+                scene.session.verified_email = Some(email);
+                self.ports.repo.update_session(&scene.session).await?;
+                self.attempt_succeeded(&scene.share, Attempt::Code, req.client)
+                    .await?;
+                self.passed(scene, gate).await
+            }
+            _ => {
+                self.log(
+                    &scene,
+                    Entry::new(LogKind::GateFailed).detail(Attempt::Code.scope()),
+                )
+                .await;
+                Err(gate.pending().into())
+            }
+        }
+    }
+
+    /// Submits the registration form.
+    ///
+    /// # Errors
+    /// A form error naming the field, or another pending gate.
+    pub async fn register(&self, req: &VisitRequest<'_>, answers: &[Answer]) -> Result<Visit> {
+        let gate = Gate::Registration;
+        let mut scene = self.at_gate(req, gate).await?;
+        let form = scene
+            .share
+            .settings
+            .registration
+            .as_ref()
+            .ok_or(gate.pending())?;
+        let registration = form.validate(answers)?;
+        let id = self
+            .ports
+            .repo
+            .add_registration(
+                scene.share.id,
+                &registration,
+                self.now(),
+                self.log_ip(req.client.ip),
+            )
+            .await?;
+        scene.session.registration = Some(id);
+        if scene.session.verified_email.is_none() {
+            // Registered identity is used for upload folders and the log, not for access.
+            scene.session.user_agent = req.client.user_agent.clone();
+        }
+        self.ports.repo.update_session(&scene.session).await?;
+        self.passed(scene, gate).await
+    }
+
+    /// Accepts the share's terms.
+    ///
+    /// # Errors
+    /// Another pending gate.
+    pub async fn accept_terms(&self, req: &VisitRequest<'_>) -> Result<Visit> {
+        let gate = Gate::Clickwrap;
+        let mut scene = self.at_gate(req, gate).await?;
+        scene.session.clickwrap_accepted = true;
+        self.ports.repo.update_session(&scene.session).await?;
+        self.passed(scene, gate).await
+    }
+}
+
+fn client_key(client: &Client) -> String {
+    client
+        .ip
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}

@@ -1,0 +1,694 @@
+//! Visitor use cases: open a link, pass each gate, then list, preview, download,
+//! download all, upload, and (at the full level) change files — each with use
+//! accounting, an access-log event and an event-sink event.
+//!
+//! - this file: the request and answer types, and what every use case shares (finding
+//!   the share and session, asking [`decide`], counting the visit, the log entry);
+//! - [`gates`]: opening a link and passing its gates;
+//! - [`files`]: listing, downloads, download-all, uploads, and settling a use;
+//! - [`changes`]: new folder, rename, move, copy, delete.
+
+mod changes;
+mod files;
+mod gates;
+
+use super::{Result, ServiceError, Sharelink};
+use crate::model::share::{FieldsView, Resolved};
+use crate::policy::{AccessRequest, CreatorRights, Gate, Grant, RequestMode, UploadInfo, decide};
+use crate::ports::access_log::{LogKind, NewLogEvent};
+use crate::ports::repository::Reservation;
+use crate::ports::{EntryKind, FileRead};
+use crate::{
+    Action, AllowedActions, BrowserId, Clickwrap, Denial, DeviceId, ItemKind, Rights, SessionId,
+    Share, SharePath, UserId, VisitorSession, WatermarkVars,
+};
+use serde::Serialize;
+use std::future::Future;
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// Who is visiting, as the HTTP layer sees them.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// Client address (after trusted proxies).
+    pub ip: Option<IpAddr>,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// The browser's id (a long-lived random cookie).
+    pub browser: BrowserId,
+    /// The device's id, for device binding.
+    pub device: Option<DeviceId>,
+    /// The signed-in user of the embedding app, if any.
+    pub user: Option<UserId>,
+}
+
+/// A request of a visitor inside a share (after opening the link): every visitor use
+/// case but [`Sharelink::open`] takes one.
+#[derive(Debug, Clone, Copy)]
+pub struct VisitRequest<'a> {
+    /// The key from the URL.
+    pub key: &'a str,
+    /// The visitor's session (from its cookie).
+    pub session: &'a SessionId,
+    /// The visitor.
+    pub client: &'a Client,
+    /// How the request was made.
+    pub mode: RequestMode,
+}
+
+impl<'a> VisitRequest<'a> {
+    /// A request for `key` by `client` in `session`, made as `mode` says.
+    pub fn new(
+        key: &'a str,
+        session: &'a SessionId,
+        client: &'a Client,
+        mode: RequestMode,
+    ) -> Self {
+        Self {
+            key,
+            session,
+            client,
+            mode,
+        }
+    }
+}
+
+/// Opening a link.
+#[derive(Debug, Clone)]
+pub struct OpenRequest<'a> {
+    /// The key from the URL.
+    pub key: &'a str,
+    /// The visitor.
+    pub client: &'a Client,
+    /// A recipient's link code (`?r=`), for emailed-only shares.
+    pub recipient_code: Option<&'a str>,
+    /// An auto-filled access code (`?code=`), tried as the password.
+    pub access_code: Option<&'a str>,
+    /// How the request was made.
+    pub mode: RequestMode,
+}
+
+/// What a visitor may see before passing the gates: only what the next gate needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GateInfo {
+    /// The next gate (a denial the visitor can resolve), or `None` when inside.
+    pub pending: Option<Denial>,
+    /// The registration form's fields, when registration is pending.
+    pub form: Option<FieldsView>,
+    /// The terms, when clickwrap is pending.
+    pub clickwrap: Option<Clickwrap>,
+}
+
+/// The visitor's view of a share once inside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShareView {
+    /// Name.
+    pub name: String,
+    /// Public description.
+    pub description: Option<String>,
+    /// The level.
+    pub allowed: AllowedActions,
+    /// What the visitor may do now (the level within the creator's rights).
+    pub rights: Rights,
+    /// Expiry.
+    pub expires_at: Option<OffsetDateTime>,
+    /// The top-level items (display name and kind).
+    pub items: Vec<(String, ItemKind)>,
+    /// Whether uploads go to an inbox.
+    pub has_inbox: bool,
+    /// The watermark text for image previews, filled in for this visitor.
+    pub watermark: Option<String>,
+}
+
+/// A visitor session and where it stands.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    /// The session (store its id in a cookie); `None` when nothing was stored (an
+    /// unconfirmed fetch of a link whose opening counts).
+    pub session: Option<VisitorSession>,
+    /// The next gate, if any.
+    pub gate: GateInfo,
+    /// The share, once every gate is passed.
+    pub view: Option<ShareView>,
+}
+
+/// One entry of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listed {
+    /// Name shown.
+    pub name: String,
+    /// Visitor path (for links).
+    pub path: SharePath,
+    /// File or folder.
+    pub kind: EntryKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modified.
+    pub modified: OffsetDateTime,
+}
+
+/// A use being spent: settle it with [`Sharelink::finish`] when the transfer ends.
+#[derive(Debug, Clone)]
+pub struct UseTicket {
+    share: Share,
+    session: VisitorSession,
+    client: Client,
+    kind: LogKind,
+    paths: Vec<String>,
+    dedup: Option<String>,
+    reserved: bool,
+}
+
+/// How a transfer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every byte was sent.
+    Completed {
+        /// Bytes sent.
+        bytes: u64,
+    },
+    /// The transfer failed or the client went away: the use is refunded.
+    Failed,
+}
+
+/// An open download.
+#[derive(Debug)]
+pub struct Download {
+    /// The bytes and metadata.
+    pub read: FileRead,
+    /// The use to settle.
+    pub ticket: UseTicket,
+    /// For a preview of a share that asks for a watermark: the text, filled in for this
+    /// visitor. A front end must draw it on the preview it serves, or refuse the preview
+    /// when it cannot (never hand out the original bytes).
+    pub watermark: Option<String>,
+}
+
+/// One file of a download-all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleFile {
+    /// Path inside the archive (the visitor path).
+    pub name: SharePath,
+    /// Path in the file store.
+    pub storage: SharePath,
+    /// Size.
+    pub size: u64,
+    /// Modified.
+    pub modified: OffsetDateTime,
+}
+
+/// What a download-all serves.
+#[derive(Debug)]
+pub struct Bundle {
+    /// The files, in archive order.
+    pub files: Vec<BundleFile>,
+    /// Empty folders to keep in the archive.
+    pub folders: Vec<SharePath>,
+    /// The use to settle.
+    pub ticket: UseTicket,
+}
+
+/// Most files one download-all may hold.
+pub const MAX_BUNDLE_FILES: usize = 100_000;
+
+/// A visitor request resolved: the share, the session, and who asks how.
+#[derive(Debug, Clone)]
+struct Scene<'a> {
+    share: Share,
+    session: VisitorSession,
+    client: &'a Client,
+    mode: RequestMode,
+}
+
+/// What a visitor asks to do, for [`decide`].
+#[derive(Debug, Clone, Copy)]
+struct Intent<'a> {
+    action: Action,
+    path: &'a SharePath,
+    destination: Option<&'a SharePath>,
+    upload: Option<&'a UploadInfo>,
+    rename_to: Option<&'a SharePath>,
+    /// The use this action would spend, when it may already be counted (a later range
+    /// of one download).
+    dedup: Option<&'a str>,
+}
+
+impl<'a> Intent<'a> {
+    fn new(action: Action, path: &'a SharePath) -> Self {
+        Self {
+            action,
+            path,
+            destination: None,
+            upload: None,
+            rename_to: None,
+            dedup: None,
+        }
+    }
+}
+
+/// An access-log entry about to be written for a scene.
+#[derive(Debug, Clone)]
+struct Entry {
+    kind: LogKind,
+    paths: Vec<String>,
+    bytes: Option<u64>,
+    detail: Option<String>,
+}
+
+impl Entry {
+    fn new(kind: LogKind) -> Self {
+        Self {
+            kind,
+            paths: Vec::new(),
+            bytes: None,
+            detail: None,
+        }
+    }
+
+    /// A refusal, logged under the denial's code.
+    fn denied(denial: &Denial) -> Self {
+        Self::new(LogKind::Denied).detail(denial.code())
+    }
+
+    fn path(mut self, path: impl ToString) -> Self {
+        self.paths.push(path.to_string());
+        self
+    }
+
+    fn paths(mut self, paths: Vec<String>) -> Self {
+        self.paths = paths;
+        self
+    }
+
+    fn bytes(mut self, bytes: u64) -> Self {
+        self.bytes = Some(bytes);
+        self
+    }
+
+    fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// The dedup key of a session's visit: a visit counts once per session.
+fn visit_key(session: &SessionId) -> String {
+    format!("visit:{}", session.as_str())
+}
+
+impl Sharelink {
+    async fn share_by_key(&self, key: &str) -> Result<Share> {
+        let Ok(key) = crate::UrlKey::parse(key) else {
+            return Err(Denial::NotFound.into());
+        };
+        self.ports
+            .repo
+            .find_by_key(&key)
+            .await?
+            .ok_or_else(|| Denial::NotFound.into())
+    }
+
+    /// The share and session of a request (the session must belong to the share and to
+    /// the browser).
+    async fn scene<'a>(&self, req: &VisitRequest<'a>) -> Result<Scene<'a>> {
+        let share = self.share_by_key(req.key).await?;
+        let session = self
+            .ports
+            .repo
+            .get_session(req.session)
+            .await?
+            .filter(|s| s.share_id == share.id && s.browser == req.client.browser)
+            .ok_or(Denial::NoSession)?;
+        Ok(Scene {
+            share,
+            session,
+            client: req.client,
+            mode: req.mode,
+        })
+    }
+
+    async fn creator_rights(&self, share: &Share, paths: &[SharePath]) -> Result<CreatorRights> {
+        match self.ports.directory.user(&share.owner).await? {
+            Some(u) if !u.disabled => {}
+            _ => return Ok(CreatorRights::Disabled),
+        }
+        let mut rights = Rights::ALL;
+        for p in paths {
+            rights = rights.intersect(self.ports.directory.rights(&share.owner, p).await?);
+        }
+        Ok(CreatorRights::Active(rights))
+    }
+
+    /// The paths whose creator rights govern an intent (mirrors the targeting of `decide`).
+    fn governing_paths(share: &Share, intent: &Intent<'_>) -> Vec<SharePath> {
+        let rights_path = |r: Resolved| -> Vec<SharePath> {
+            match r {
+                Resolved::Top => share
+                    .items
+                    .iter()
+                    .map(|i| i.rights_path().clone())
+                    .collect(),
+                Resolved::Item { index, rel, .. } => share.items[index]
+                    .rights_path()
+                    .join(&rel)
+                    .map(|p| vec![p])
+                    .unwrap_or_default(),
+            }
+        };
+        let mut out = Vec::new();
+        if intent.action == Action::Upload
+            && let Some(inbox) = &share.settings.inbox
+        {
+            out.push(inbox.clone());
+            return out;
+        }
+        if let Some(r) = share.resolve(intent.path) {
+            out.extend(rights_path(r));
+        }
+        if let Some(d) = intent.destination.and_then(|d| share.resolve(d)) {
+            out.extend(rights_path(d));
+        }
+        out
+    }
+
+    /// Asks [`decide`] about an intent on a share, with the creator's current rights.
+    async fn decide_for(
+        &self,
+        share: &Share,
+        session: &VisitorSession,
+        intent: &Intent<'_>,
+        mode: RequestMode,
+        already_counted: bool,
+    ) -> Result<std::result::Result<Grant, Denial>> {
+        let creator = self
+            .creator_rights(share, &Self::governing_paths(share, intent))
+            .await?;
+        Ok(decide(&AccessRequest {
+            share: Some(share),
+            session,
+            action: intent.action,
+            path: Some(intent.path),
+            destination: intent.destination,
+            upload: intent.upload,
+            rename_to: intent.rename_to,
+            already_counted,
+            mode,
+            now: self.now(),
+            creator,
+            site: &self.config.site,
+        }))
+    }
+
+    /// Whether a use is counted under any of `keys` (asked only when a decision found
+    /// the limit exhausted, so the common path costs no query).
+    async fn counted_under(&self, share: &Share, keys: &[&str]) -> Result<bool> {
+        for key in keys {
+            if self.ports.repo.is_counted(share.id, key).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Decides opening the share for a session: a session whose visit is already counted
+    /// (or that holds the use `dedup` names) is not refused by an exhausted limit.
+    async fn decide_visit(
+        &self,
+        share: &Share,
+        session: &VisitorSession,
+        mode: RequestMode,
+        dedup: Option<&str>,
+    ) -> Result<(std::result::Result<Grant, Denial>, bool)> {
+        let root = SharePath::root();
+        let visit = Intent::new(Action::Visit, &root);
+        let outcome = self.decide_for(share, session, &visit, mode, false).await?;
+        if outcome != Err(Denial::UsesExhausted) {
+            return Ok((outcome, false));
+        }
+        let key = visit_key(&session.id);
+        let keys: Vec<&str> = std::iter::once(key.as_str()).chain(dedup).collect();
+        if !self.counted_under(share, &keys).await? {
+            return Ok((outcome, false));
+        }
+        Ok((
+            self.decide_for(share, session, &visit, mode, true).await?,
+            true,
+        ))
+    }
+
+    /// Counts the visit of a session once (dedup by session) and binds the device.
+    async fn admit(&self, share: &Share, session: &VisitorSession, grant: &Grant) -> Result<()> {
+        if grant.counts_use {
+            let max = share.settings.use_limit.map_or(u32::MAX, |l| l.max);
+            let dedup = visit_key(&session.id);
+            if self
+                .ports
+                .repo
+                .reserve_use(share.id, max, Some(&dedup))
+                .await?
+                == Reservation::Exhausted
+            {
+                return Err(Denial::UsesExhausted.into());
+            }
+        }
+        if grant.bind_device {
+            let device = session.device.as_ref().ok_or(Denial::DeviceMismatch)?;
+            if !self.ports.repo.bind_device(share.id, device).await? {
+                return Err(Denial::DeviceMismatch.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks every gate and counts the visit; then decides the intent. Denials that are
+    /// not gates are logged.
+    async fn authorize(&self, scene: &Scene<'_>, intent: &Intent<'_>) -> Result<Grant> {
+        match self.authorize_quietly(scene, intent).await? {
+            Ok(grant) => Ok(grant),
+            Err(denial) => {
+                if !denial.is_gate() {
+                    self.log(scene, Entry::denied(&denial).path(intent.path))
+                        .await;
+                }
+                Err(denial.into())
+            }
+        }
+    }
+
+    async fn authorize_quietly(
+        &self,
+        scene: &Scene<'_>,
+        intent: &Intent<'_>,
+    ) -> Result<std::result::Result<Grant, Denial>> {
+        let (share, session) = (&scene.share, &scene.session);
+        let visit_mode = if scene.mode == RequestMode::Head {
+            RequestMode::Confirmed
+        } else {
+            scene.mode
+        };
+        let (visit, counted) = self
+            .decide_visit(share, session, visit_mode, intent.dedup)
+            .await?;
+        let grant = match visit {
+            Ok(grant) => grant,
+            Err(d) => return Ok(Err(d)),
+        };
+        match self.admit(share, session, &grant).await {
+            Ok(()) => {}
+            Err(ServiceError::Denied(d)) => return Ok(Err(d)),
+            Err(e) => return Err(e),
+        }
+        let outcome = self
+            .decide_for(share, session, intent, scene.mode, counted)
+            .await?;
+        if !counted
+            && outcome == Err(Denial::UsesExhausted)
+            && let Some(key) = intent.dedup
+            && self.counted_under(share, &[key]).await?
+        {
+            return self
+                .decide_for(share, session, intent, scene.mode, true)
+                .await;
+        }
+        Ok(outcome)
+    }
+
+    /// Reserves the use a granted action spends; `Ok(false)` when it spends none (not
+    /// counted, or already counted under `dedup`).
+    async fn reserve(&self, share: &Share, grant: &Grant, dedup: Option<&str>) -> Result<bool> {
+        if !grant.counts_use {
+            return Ok(false);
+        }
+        let max = share.settings.use_limit.map_or(u32::MAX, |l| l.max);
+        match self.ports.repo.reserve_use(share.id, max, dedup).await? {
+            Reservation::Reserved => Ok(true),
+            Reservation::AlreadyCounted => Ok(false),
+            Reservation::Exhausted => Err(Denial::UsesExhausted.into()),
+        }
+    }
+
+    async fn refund(&self, share: &Share, reserved: bool, dedup: Option<&str>) {
+        if reserved {
+            // Best effort: a failed refund leaves one use spent, never one too many.
+            let _ = self.ports.repo.refund_use(share.id, dedup).await;
+        }
+    }
+
+    /// Runs a counted operation: reserves its use, runs it, and gives the use back when
+    /// it fails.
+    async fn counted<T, F>(&self, share: &Share, grant: &Grant, run: F) -> Result<T>
+    where
+        F: Future<Output = Result<T>>,
+    {
+        let reserved = self.reserve(share, grant, None).await?;
+        let out = run.await;
+        if out.is_err() {
+            self.refund(share, reserved, None).await;
+        }
+        out
+    }
+
+    /// Writes an access-log entry for a scene.
+    async fn log(&self, scene: &Scene<'_>, entry: Entry) {
+        self.log_for(&scene.share, &scene.session, scene.client, entry)
+            .await;
+    }
+
+    async fn log_for(
+        &self,
+        share: &Share,
+        session: &VisitorSession,
+        client: &Client,
+        entry: Entry,
+    ) {
+        let event = NewLogEvent {
+            share_id: share.id,
+            at: self.now(),
+            kind: entry.kind,
+            paths: entry.paths,
+            bytes: entry.bytes,
+            ip: self.log_ip(client.ip),
+            user_agent: client.user_agent.clone(),
+            visitor: Some(visitor_tag(&session.id)),
+            email: session.verified_email.clone(),
+            registration: session.registration,
+            detail: entry.detail,
+        };
+        // The log is best effort for a visitor: a failing log must not fail a download.
+        let _ = self.ports.log.append(&event).await;
+    }
+
+    fn gate_info(share: &Share, pending: Option<Denial>) -> GateInfo {
+        let gate = pending.as_ref().and_then(Gate::of);
+        let form = match gate {
+            Some(Gate::Registration) => share.settings.registration.as_ref().map(FieldsView::of),
+            _ => None,
+        };
+        let clickwrap = match gate {
+            Some(Gate::Clickwrap) => share.settings.clickwrap.clone(),
+            _ => None,
+        };
+        GateInfo {
+            pending,
+            form,
+            clickwrap,
+        }
+    }
+
+    /// The share's watermark filled in for this visitor, if the share has one.
+    fn watermark_text(
+        &self,
+        share: &Share,
+        session: &VisitorSession,
+        client: &Client,
+    ) -> Option<String> {
+        share.settings.watermark.as_ref().map(|w| {
+            w.render(&WatermarkVars {
+                email: session.verified_email.as_ref().map(|e| e.to_string()),
+                name: None,
+                ip: client.ip.map(|i| i.to_string()),
+                time: self
+                    .now()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .ok(),
+            })
+        })
+    }
+
+    async fn view(
+        &self,
+        share: &Share,
+        session: &VisitorSession,
+        client: &Client,
+    ) -> Result<ShareView> {
+        let paths: Vec<SharePath> = share
+            .items
+            .iter()
+            .map(|i| i.rights_path().clone())
+            .collect();
+        let rights = match self.creator_rights(share, &paths).await? {
+            CreatorRights::Active(r) => share.settings.allowed.rights().intersect(r),
+            CreatorRights::Disabled => Rights::NONE,
+        };
+        let watermark = self.watermark_text(share, session, client);
+        Ok(ShareView {
+            name: share.settings.name.clone(),
+            description: share.settings.description.clone(),
+            allowed: share.settings.allowed,
+            rights,
+            expires_at: share.settings.schedule.expires_at,
+            items: share
+                .items
+                .iter()
+                .map(|i| (i.display_name().to_owned(), i.kind))
+                .collect(),
+            has_inbox: share.settings.inbox.is_some(),
+            watermark,
+        })
+    }
+
+    /// Where a session stands: the next gate, or the share's view (counting the visit).
+    async fn standing(
+        &self,
+        share: &Share,
+        session: VisitorSession,
+        client: &Client,
+        mode: RequestMode,
+    ) -> Result<Visit> {
+        let (grant, _) = self.decide_visit(share, &session, mode, None).await?;
+        match grant {
+            Ok(grant) => {
+                self.admit(share, &session, &grant).await?;
+                let view = self.view(share, &session, client).await?;
+                Ok(Visit {
+                    session: Some(session),
+                    gate: Self::gate_info(share, None),
+                    view: Some(view),
+                })
+            }
+            Err(d) if d.is_gate() => Ok(Visit {
+                session: Some(session),
+                gate: Self::gate_info(share, Some(d)),
+                view: None,
+            }),
+            Err(d) => {
+                self.log_for(share, &session, client, Entry::denied(&d))
+                    .await;
+                Err(d.into())
+            }
+        }
+    }
+}
+
+/// A non-secret tag of a session for the log (unique visitors), derived so the session
+/// token itself never reaches the log.
+fn visitor_tag(id: &SessionId) -> String {
+    // FNV-1a: not a secret-keeping hash, only a stable, short, non-reversible-enough tag
+    // of a random token (the token carries ≥ 250 bits, the tag 64).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.as_str().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
