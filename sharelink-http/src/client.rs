@@ -6,6 +6,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use sharelink_core::model::token::{TOKEN_ALPHABET, constant_time_eq};
 use sharelink_core::ports::RandomSourceExt;
 use sharelink_core::service::Client;
 use sharelink_core::{BrowserId, DeviceId, SessionId};
@@ -14,7 +15,6 @@ use std::net::{IpAddr, SocketAddr};
 
 const BROWSER_COOKIE: &str = "sl_b";
 const CSRF_COOKIE: &str = "sl_csrf";
-const TOKEN_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// The request context of a visitor route.
 #[derive(Debug)]
@@ -90,11 +90,7 @@ fn random_token(state: &AppState, len: usize) -> String {
 
 /// Compares secrets in time independent of where they differ.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 impl FromRequestParts<AppState> for Ctx {

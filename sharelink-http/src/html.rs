@@ -7,26 +7,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::fmt::Write as _;
 use time::OffsetDateTime;
 
-/// Escapes text for HTML element content and quoted attribute values (`&`, `<`, `>`, `"`
-/// and `'`), for embedders who render their own pages around the router.
-///
-/// ```
-/// assert_eq!(sharelink_http::escape_html("<a href='x'>"), "&lt;a href=&#39;x&#39;&gt;");
-/// ```
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML (core's escaper: one escaper for pages and mail).
+pub(crate) use sharelink_core::ports::mailer::escape_html as esc;
 
 /// Characters kept as they are in a path segment of a URL.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC

@@ -96,7 +96,7 @@ mod watermark;
 mod zip;
 
 pub use error::ApiError;
-pub use html::esc as escape_html;
+pub use sharelink_core::ports::mailer::escape_html;
 
 /// Internals exposed for fuzzing and property tests only; not part of the stable API.
 #[doc(hidden)]
@@ -225,8 +225,12 @@ impl BlockingRunner for TokioBlockingRunner {
 }
 
 /// The sharelink router: visitor routes under `/s/{key}` and the management API under
-/// `/api`. Nest it wherever you like (`app.nest("/share", router(state))`).
-pub fn router(state: AppState) -> Router {
+/// `/api`. Nest it wherever you like (`app.nest("/share", router(state))`); it carries
+/// its own state, so it fits a router whose state is still pending (`Router<S>`).
+pub fn router<S>(state: AppState) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     let form_limit = state.config.max_form_bytes;
     Router::new()
         .merge(visitor::routes(form_limit, state.config.max_upload_bytes))

@@ -22,7 +22,9 @@ use axum::{Form, Json};
 use bytes::Bytes;
 use sharelink_core::policy::RequestMode;
 use sharelink_core::ports::{ByteRange, ByteStream, EntryKind, FileStoreError};
-use sharelink_core::service::{GateInfo, Listed, OpenRequest, ServiceError, ShareView, Visit};
+use sharelink_core::service::{
+    GateInfo, Listed, OpenRequest, ServiceError, ShareView, Visit, VisitRequest,
+};
 use sharelink_core::{Action, Answer, Capability, Denial, FieldKind, SharePath};
 use tokio::sync::mpsc;
 
@@ -155,7 +157,11 @@ async fn show(
         } else {
             RequestMode::Confirmed
         };
-        match st.app.resume(&key, &sid, &ctx.client, mode).await {
+        match st
+            .app
+            .resume(&VisitRequest::new(&key, &sid, &ctx.client, mode))
+            .await
+        {
             Ok(visit) => {
                 return render_visit(&st, &mut ctx, &key, visit, &path, mode, None).await;
             }
@@ -262,7 +268,11 @@ async fn render_visit(
             // The listing is fetched in the page's own mode: a cookie-less fetch of a share
             // whose every operation counts gets the page without the listing.
             let entries = if view.rights.has(Capability::List) {
-                match st.app.list(key, &sid, &ctx.client, path, mode).await {
+                match st
+                    .app
+                    .list(&VisitRequest::new(key, &sid, &ctx.client, mode), path)
+                    .await
+                {
                     Ok(e) => Some(e),
                     Err(ServiceError::Denied(Denial::ConfirmationRequired)) if !ctx.json => {
                         return ctx.apply(confirm_open_page(ctx, key, None, None));
@@ -539,7 +549,12 @@ async fn back_to_gate(
     };
     match st
         .app
-        .resume(key, &sid, &ctx.client, RequestMode::Confirmed)
+        .resume(&VisitRequest::new(
+            key,
+            &sid,
+            &ctx.client,
+            RequestMode::Confirmed,
+        ))
         .await
     {
         Ok(visit) => {
@@ -597,9 +612,7 @@ gate_handler!(
     |st, ctx, key, sid, fields| st
         .app
         .submit_password(
-            &key,
-            &sid,
-            &ctx.client,
+            &VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed),
             field(&fields, "password").unwrap_or_default()
         )
         .await
@@ -614,7 +627,10 @@ gate_handler!(
     ) {
         Ok(email) => st
             .app
-            .request_code(&key, &sid, &ctx.client, &email)
+            .request_code(
+                &VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed),
+                &email
+            )
             .await
             .map(|()| None),
         Err(_) => Err(ServiceError::Denied(Denial::EmailNotAllowed)),
@@ -627,9 +643,7 @@ gate_handler!(
     |st, ctx, key, sid, fields| st
         .app
         .verify_code(
-            &key,
-            &sid,
-            &ctx.client,
+            &VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed),
             field(&fields, "code").unwrap_or_default().trim()
         )
         .await
@@ -650,7 +664,10 @@ gate_handler!(
             })
             .collect();
         st.app
-            .register(&key, &sid, &ctx.client, &answers)
+            .register(
+                &VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed),
+                &answers,
+            )
             .await
             .map(Some)
     },
@@ -661,7 +678,15 @@ gate_handler!(
     accept_terms,
     |st, ctx, key, sid, fields| {
         let _ = &fields;
-        st.app.accept_terms(&key, &sid, &ctx.client).await.map(Some)
+        st.app
+            .accept_terms(&VisitRequest::new(
+                &key,
+                &sid,
+                &ctx.client,
+                RequestMode::Confirmed,
+            ))
+            .await
+            .map(Some)
     },
     None
 );
@@ -873,11 +898,13 @@ async fn embed(State(st): State<AppState>, Path(key): Path<String>, ctx: Ctx) ->
             let entries = if view.rights.has(Capability::List) {
                 st.app
                     .list(
-                        &key,
-                        &session.id,
-                        &ctx.client,
+                        &VisitRequest::new(
+                            &key,
+                            &session.id,
+                            &ctx.client,
+                            RequestMode::Unconfirmed,
+                        ),
                         &SharePath::root(),
-                        RequestMode::Unconfirmed,
                     )
                     .await
                     .ok()
@@ -1100,13 +1127,10 @@ async fn serve_file(
         // A HEAD-mode open reads metadata without spending a use.
         let probe = match app
             .download(
-                key,
-                &sid,
-                &ctx.client,
+                &VisitRequest::new(key, &sid, &ctx.client, RequestMode::Head),
                 &path,
                 None,
                 action,
-                RequestMode::Head,
             )
             .await
         {
@@ -1209,7 +1233,12 @@ async fn serve_file(
         _ => None,
     };
     let dl = match app
-        .download(key, &sid, &ctx.client, &path, range, action, mode)
+        .download(
+            &VisitRequest::new(key, &sid, &ctx.client, mode),
+            &path,
+            range,
+            action,
+        )
         .await
     {
         Ok(d) => d,
@@ -1322,7 +1351,12 @@ async fn serve_watermarked(
     let dl = match whole {
         Some(dl) => dl,
         None => match app
-            .download(key, sid, &ctx.client, path, None, Action::Preview, mode)
+            .download(
+                &VisitRequest::new(key, sid, &ctx.client, mode),
+                path,
+                None,
+                Action::Preview,
+            )
             .await
         {
             Ok(d) => d,
@@ -1433,16 +1467,13 @@ async fn serve_ranges(
     for (start, end) in parts {
         let dl = match app
             .download(
-                key,
-                sid,
-                &ctx.client,
+                &VisitRequest::new(key, sid, &ctx.client, mode),
                 path,
                 Some(ByteRange {
                     start: *start,
                     end: *end,
                 }),
                 action,
-                mode,
             )
             .await
         {
@@ -1558,7 +1589,7 @@ async fn serve_zip(
     }
     let bundle = match st
         .app
-        .download_all(key, &sid, &ctx.client, &paths, mode)
+        .download_all(&VisitRequest::new(key, &sid, &ctx.client, mode), &paths)
         .await
     {
         Ok(b) => b,
@@ -1702,7 +1733,12 @@ async fn upload(
                         keep_folders = Some(
                             match st
                                 .app
-                                .resume(&key, &sid, &ctx.client, RequestMode::Head)
+                                .resume(&VisitRequest::new(
+                                    &key,
+                                    &sid,
+                                    &ctx.client,
+                                    RequestMode::Head,
+                                ))
                                 .await
                             {
                                 Ok(Visit { view: Some(v), .. }) => {
@@ -1717,12 +1753,14 @@ async fn upload(
                             target = match st
                                 .app
                                 .create_folder(
-                                    &key,
-                                    &sid,
-                                    &ctx.client,
+                                    &VisitRequest::new(
+                                        &key,
+                                        &sid,
+                                        &ctx.client,
+                                        RequestMode::Confirmed,
+                                    ),
                                     &target,
                                     dir,
-                                    RequestMode::Confirmed,
                                 )
                                 .await
                             {
@@ -1769,19 +1807,9 @@ async fn upload(
                         }
                     }
                 };
-                let (result, body_error) = tokio::join!(
-                    st.app.upload(
-                        &key,
-                        &sid,
-                        &ctx.client,
-                        &target,
-                        &name,
-                        None,
-                        stream,
-                        RequestMode::Confirmed,
-                    ),
-                    pump
-                );
+                let req = VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed);
+                let (result, body_error) =
+                    tokio::join!(st.app.upload(&req, &target, &name, None, stream), pump);
                 match (result, body_error) {
                     (Ok(l), None) => uploaded.push(l),
                     (_, Some(why)) => return fail(&ctx, why),
@@ -1839,12 +1867,9 @@ change_handler!(mkdir, |st, ctx, key, sid, fields| {
     let made = st
         .app
         .create_folder(
-            &key,
-            &sid,
-            &ctx.client,
+            &VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed),
             &parent,
             field(&fields, "name").unwrap_or_default().trim(),
-            RequestMode::Confirmed,
         )
         .await?;
     Ok((made, parent))
@@ -1855,12 +1880,9 @@ change_handler!(rename, |st, ctx, key, sid, fields| {
     let renamed = st
         .app
         .rename(
-            &key,
-            &sid,
-            &ctx.client,
+            &VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed),
             &path,
             field(&fields, "name").unwrap_or_default().trim(),
-            RequestMode::Confirmed,
         )
         .await?;
     Ok((renamed, path.parent().unwrap_or_default()))
@@ -1873,13 +1895,10 @@ change_handler!(move_or_copy, |st, ctx, key, sid, fields| {
     let moved = st
         .app
         .move_or_copy(
-            &key,
-            &sid,
-            &ctx.client,
+            &VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed),
             &path,
             &into,
             copy,
-            RequestMode::Confirmed,
         )
         .await?;
     Ok((moved, path.parent().unwrap_or_default()))
@@ -1888,7 +1907,10 @@ change_handler!(move_or_copy, |st, ctx, key, sid, fields| {
 change_handler!(delete, |st, ctx, key, sid, fields| {
     let path = parse_path(field(&fields, "path"))?;
     st.app
-        .delete(&key, &sid, &ctx.client, &path, RequestMode::Confirmed)
+        .delete(
+            &VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed),
+            &path,
+        )
         .await?;
     let parent = path.parent().unwrap_or_default();
     Ok((path, parent))

@@ -12,7 +12,7 @@
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use sharelink_core::conformance::repository::{T0, new_share};
-use sharelink_core::ports::{Reservation, ShareRepository};
+use sharelink_core::ports::{Reservation, ShareStore};
 use sharelink_core::{ShareId, UrlKey};
 use sharelink_store_sql::{SqlStore, StoreConfig};
 use std::sync::Arc;

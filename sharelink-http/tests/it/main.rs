@@ -7,16 +7,13 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use sharelink_core::memory::*;
-use sharelink_core::ports::{
-    Argon2idHasher, ByteStream, FileStore, InlineRunner, MailMessage, NoEvents, PasswordHasher,
-    UserInfo, WriteOptions,
-};
-use sharelink_core::service::{Config, CreateShare, NewItem, Ports, Sharelink};
+use sharelink_core::ports::{Argon2idHasher, FileStore, MailMessage, PasswordHasher};
+use sharelink_core::service::{Config, CreateShare, NewItem, Sharelink};
+use sharelink_core::testing::fixtures::{self, path, put_file, user};
 use sharelink_core::*;
 use sharelink_http::{AppState, Authenticator, HttpConfig};
 use std::collections::HashMap;
 use std::sync::Arc;
-use time::macros::datetime;
 use tower::ServiceExt;
 
 mod archive;
@@ -42,31 +39,8 @@ struct World {
     mailer: Arc<MemoryMailer>,
 }
 
-fn user(u: &str) -> UserId {
-    UserId::parse(u).unwrap()
-}
-
-fn path(p: &str) -> SharePath {
-    SharePath::parse(p).unwrap()
-}
-
-fn bytes_stream(data: &[u8]) -> ByteStream {
-    let chunk = Bytes::copy_from_slice(data);
-    Box::pin(futures::stream::iter(vec![Ok(chunk)]))
-}
-
 async fn put(files: &MemoryFileStore, p: &str, data: &[u8]) {
-    files
-        .write(
-            &path(p),
-            bytes_stream(data),
-            WriteOptions {
-                overwrite: true,
-                max_bytes: None,
-            },
-        )
-        .await
-        .unwrap();
+    put_file(files, p, data).await;
 }
 
 async fn world() -> World {
@@ -82,52 +56,15 @@ async fn world_with(http: HttpConfig) -> World {
 }
 
 async fn world_custom(http: HttpConfig, hasher: Arc<dyn PasswordHasher>) -> World {
-    let files = Arc::new(MemoryFileStore::new());
-    let mailer = Arc::new(MemoryMailer::new());
-    let dir = Arc::new(MemoryDirectory::new());
-    dir.put_user(UserInfo {
-        id: user("ana"),
-        display_name: "Ana".into(),
-        email: Some(Email::parse("ana@corp.example").unwrap()),
-        is_admin: false,
-        disabled: false,
-    });
-    dir.grant(&user("ana"), path("docs"), Rights::ALL);
-    put(&files, "docs/reports/a.txt", b"alpha").await;
-    put(
-        &files,
-        "docs/reports/page.html",
-        b"<script>alert(1)</script>",
-    )
-    .await;
-    put(&files, "docs/plan.pdf", b"plan").await;
-    files.create_folder(&path("docs/drop")).await.unwrap();
-    let ports = Ports {
-        repo: Arc::new(MemoryRepository::new()),
-        log: Arc::new(MemoryAccessLog::new()),
-        files: files.clone(),
-        mailer: mailer.clone(),
-        directory: dir,
-        events: Arc::new(NoEvents),
-        clock: Arc::new(ManualClock::new(datetime!(2026-11-23 09:00 UTC))),
-        random: Arc::new(SeededRandom::new(7)),
-        hasher,
-        blocking: Arc::new(InlineRunner),
-    };
-    let app = Sharelink::new(
-        ports,
-        Config {
-            link_base: "https://x.test/s/".into(),
-            ..Config::default()
-        },
-    )
-    .unwrap();
+    let base = fixtures::World::new();
+    let ports = base.mem.ports().with_hasher(hasher);
+    let app = Sharelink::new(ports, Config::new(fixtures::LINK_BASE)).unwrap();
     let state = AppState::new(app.clone(), Arc::new(HeaderAuth), http);
     World {
         app,
         router: sharelink_http::router(state),
-        files,
-        mailer,
+        files: base.mem.files,
+        mailer: base.mem.mailer,
     }
 }
 

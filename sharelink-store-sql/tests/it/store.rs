@@ -6,7 +6,7 @@ use crate::support::{Backend, fresh_store, fresh_url};
 use sharelink_core::conformance::repository::{T0, new_share};
 use sharelink_core::ports::{
     AccessLog, LogKind, LogQuery, NewLogEvent, NewRecipient, RepoError, Reservation,
-    ShareRepository,
+    RecipientStore, ShareStore,
 };
 use sharelink_core::{Email, ShareId};
 use sharelink_store_sql::{Error, SqlStore};
@@ -220,7 +220,7 @@ pub(crate) async fn revoke_deletes_log_expire_keeps(backend: Backend) {
         );
     }
     assert!(
-        ShareRepository::delete_share(&store, gone.id)
+        ShareStore::delete_share(&store, gone.id)
             .await
             .expect("revoke")
     );
