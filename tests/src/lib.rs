@@ -46,13 +46,10 @@
 use axum::serve::ListenerExt;
 use bytes::Bytes;
 use sharelink_core::memory::{ManualClock, MemoryDirectory};
-use sharelink_core::ports::{
-    Argon2idHasher, ByteStream, FileStore, Mailer, NoEvents, OsRandom, UserInfo, WriteOptions,
-};
+use sharelink_core::ports::{Argon2idHasher, FileStore, Mailer};
 use sharelink_core::service::{Config, CreateShare, NewItem, Ports, Sharelink};
-use sharelink_core::{
-    Argon2Params, Email, Rights, Share, SharePath, ShareSettings, SiteSettings, UserId,
-};
+use sharelink_core::testing::fixtures::{Person, path, people, put_file, user};
+use sharelink_core::{Argon2Params, Email, Rights, Share, ShareSettings, SiteSettings, UserId};
 use sharelink_http::{AppState, Authenticator, HttpConfig, TokioBlockingRunner};
 use std::collections::HashMap;
 use std::fmt;
@@ -548,23 +545,27 @@ impl Stack {
         };
 
         let directory = Arc::new(MemoryDirectory::new());
-        for (name, admin, folder) in [("ana", false, "docs"), ("bob", false, "team")] {
-            directory.put_user(UserInfo {
-                id: user(name),
-                display_name: name.to_owned(),
-                email: Some(email_for(&tag, name)),
-                is_admin: admin,
-                disabled: false,
-            });
-            directory.grant(&user(name), path(folder), Rights::ALL);
-        }
-        directory.put_user(UserInfo {
-            id: user("root"),
-            display_name: "Root".to_owned(),
-            email: Some(email_for(&tag, "root")),
-            is_admin: true,
-            disabled: false,
-        });
+        people(
+            &directory,
+            &[
+                Person {
+                    id: "ana",
+                    admin: false,
+                    rights: &[("docs", Rights::ALL)],
+                },
+                Person {
+                    id: "bob",
+                    admin: false,
+                    rights: &[("team", Rights::ALL)],
+                },
+                Person {
+                    id: "root",
+                    admin: true,
+                    rights: &[],
+                },
+            ],
+            |id| email_for(&tag, id),
+        );
 
         for (p, data) in [
             ("docs/reports/a.txt", &b"alpha"[..]),
@@ -590,27 +591,12 @@ impl Stack {
         let addr: SocketAddr = listener.local_addr().expect("its address");
         let base = format!("http://{addr}/share");
 
-        let ports = Ports {
-            repo,
-            log,
-            files: files.clone(),
-            mailer,
-            directory,
-            events: Arc::new(NoEvents),
-            clock: clock.clone(),
-            random: Arc::new(OsRandom),
-            hasher: Arc::new(Argon2idHasher::new(Argon2Params::TESTING)),
-            blocking: Arc::new(TokioBlockingRunner),
-        };
-        let app = Sharelink::new(
-            ports,
-            Config {
-                site,
-                link_base: format!("{base}/s/"),
-                ..Config::default()
-            },
-        )
-        .expect("the application");
+        let ports = Ports::new(repo, log, files.clone(), mailer, directory)
+            .with_clock(clock.clone())
+            .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
+            .with_blocking(Arc::new(TokioBlockingRunner));
+        let app = Sharelink::new(ports, Config::new(format!("{base}/s/")).with_site(site))
+            .expect("the application");
         let state = AppState::new(
             app.clone(),
             Arc::new(HeaderAuth),
@@ -764,31 +750,8 @@ impl Stack {
     }
 }
 
-fn user(name: &str) -> UserId {
-    UserId::parse(name).expect("a user id")
-}
-
-fn path(p: &str) -> SharePath {
-    SharePath::parse(p).expect("a path")
-}
-
 fn email_for(tag: &str, local: &str) -> Email {
     Email::parse(&format!("{local}.{tag}@sharelink.test")).expect("an address")
-}
-
-async fn put_file(files: &dyn FileStore, p: &str, data: &[u8]) {
-    let body: ByteStream = Box::pin(futures::stream::iter([Ok(Bytes::copy_from_slice(data))]));
-    files
-        .write(
-            &path(p),
-            body,
-            WriteOptions {
-                overwrite: true,
-                max_bytes: None,
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("write {p}: {e}"));
 }
 
 // ----- visitors ------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ use sharelink_core::UserId;
 use sharelink_core::memory::{
     MemoryAccessLog, MemoryDirectory, MemoryFileStore, MemoryMailer, MemoryRepository,
 };
-use sharelink_core::ports::{Argon2idHasher, NoEvents, OsRandom, SystemClock};
 use sharelink_core::service::{Config, Ports, Sharelink};
 use sharelink_http::{AppState, Authenticator, HttpConfig, TokioBlockingRunner};
 use std::sync::Arc;
@@ -36,33 +35,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
 
-    // 1. sharelink over your ports (in-memory here).
-    let sharelink = Sharelink::new(
-        Ports {
-            repo: Arc::new(MemoryRepository::new()),
-            log: Arc::new(MemoryAccessLog::new()),
-            files: Arc::new(MemoryFileStore::new()),
-            mailer: Arc::new(MemoryMailer::new()),
-            directory: Arc::new(MemoryDirectory::new()),
-            events: Arc::new(NoEvents),
-            clock: Arc::new(SystemClock),
-            random: Arc::new(OsRandom),
-            hasher: Arc::new(Argon2idHasher::default()),
-            blocking: Arc::new(TokioBlockingRunner),
-        },
-        Config {
-            link_base: format!("http://{addr}/share/s/"),
-            ..Config::default()
-        },
-    )?;
-    let state = AppState::new(
-        sharelink,
-        Arc::new(HeaderAuth),
-        HttpConfig {
-            secure_cookies: false, // plain HTTP on loopback
-            ..HttpConfig::default()
-        },
-    );
+    // 1. sharelink over your ports (in-memory here; a database, a store, SMTP and your
+    //    own users in production), with CPU work kept off the runtime.
+    let ports = Ports::new(
+        Arc::new(MemoryRepository::new()),
+        Arc::new(MemoryAccessLog::new()),
+        Arc::new(MemoryFileStore::new()),
+        Arc::new(MemoryMailer::new()),
+        Arc::new(MemoryDirectory::new()),
+    )
+    .with_blocking(Arc::new(TokioBlockingRunner));
+    let sharelink = Sharelink::new(ports, Config::new(format!("http://{addr}/share/s/")))?;
+    let http = HttpConfig {
+        secure_cookies: false, // plain HTTP on loopback
+        ..HttpConfig::default()
+    };
+    let state = AppState::new(sharelink, Arc::new(HeaderAuth), http);
 
     // 2. Your existing application, with sharelink nested under /share.
     let app = Router::new()

@@ -103,21 +103,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
 
-    let app = Sharelink::new(
-        Ports {
-            repo: Arc::new(MemoryRepository::new()),
-            log: Arc::new(MemoryAccessLog::new()),
-            files,
-            mailer: Arc::new(MemoryMailer::new()),
-            directory: users.clone(),
-            events: Arc::new(NoEvents),
-            clock: Arc::new(SystemClock),
-            random: Arc::new(OsRandom),
-            hasher: Arc::new(Argon2idHasher::default()),
-            blocking: Arc::new(TokioBlocking),
-        },
-        Config::default(),
-    )?;
+    let ports = Ports::new(
+        Arc::new(MemoryRepository::new()),
+        Arc::new(MemoryAccessLog::new()),
+        files,
+        Arc::new(MemoryMailer::new()),
+        users.clone(),
+    )
+    .with_blocking(Arc::new(TokioBlocking));
+    let app = Sharelink::new(ports, Config::new("https://files.example.com/s/"))?;
 
     let maria = UserId::parse("maria")?;
     let created = app
@@ -160,13 +154,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = SharePath::parse("Q3 figures.txt")?;
     let download = app
         .download(
-            key,
-            &session,
-            &visitor,
+            &VisitRequest::new(key, &session, &visitor, RequestMode::Confirmed),
             &file,
             None,
             Action::Download,
-            RequestMode::Confirmed,
         )
         .await?;
     let bytes: Vec<u8> = download
@@ -193,13 +184,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .insert("maria".into(), (Role::Viewer, "marketing".into()));
     match app
         .download(
-            key,
-            &session,
-            &visitor,
+            &VisitRequest::new(key, &session, &visitor, RequestMode::Confirmed),
             &file,
             None,
             Action::Download,
-            RequestMode::Confirmed,
         )
         .await
     {

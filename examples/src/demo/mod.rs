@@ -12,8 +12,7 @@ pub mod users;
 use axum::Router;
 use bytes::Bytes;
 use sharelink_core::ports::{
-    AccessLog, Argon2idHasher, ByteStream, FileStore, FileStoreError, Mailer, NoEvents, OsRandom,
-    ShareRepository, SystemClock, WriteOptions,
+    AccessLog, ByteStream, FileStore, FileStoreError, Mailer, ShareRepository, WriteOptions,
 };
 use sharelink_core::service::{Config, Ports, Sharelink};
 use sharelink_core::{Email, SharePath};
@@ -109,18 +108,8 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     let mailer = mailer(config, &data_dir)?;
     let users = DemoUsers::default();
     let base = config.public_url.trim_end_matches('/');
-    let ports = Ports {
-        repo,
-        log,
-        files,
-        mailer,
-        directory: Arc::new(users.clone()),
-        events: Arc::new(NoEvents),
-        clock: Arc::new(SystemClock),
-        random: Arc::new(OsRandom),
-        hasher: Arc::new(Argon2idHasher::default()),
-        blocking: Arc::new(TokioBlockingRunner),
-    };
+    let ports = Ports::new(repo, log, files, mailer, Arc::new(users.clone()))
+        .with_blocking(Arc::new(TokioBlockingRunner));
     let mut site = sharelink_core::SiteSettings {
         // Let the page show custom keys (off by default).
         custom_keys: sharelink_core::CustomKeyRules {
@@ -136,11 +125,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     }
     let sharelink = Sharelink::new(
         ports,
-        Config {
-            site,
-            link_base: format!("{base}/share/s/"),
-            ..Config::default()
-        },
+        Config::new(format!("{base}/share/s/")).with_site(site),
     )?;
     let secure_cookies = base.starts_with("https://");
     let http = HttpConfig {

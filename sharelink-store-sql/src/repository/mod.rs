@@ -34,8 +34,7 @@ use sea_orm::{
 use sharelink_core::model::form::Registration;
 use sharelink_core::ports::{
     AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RepoError, Reservation,
-    ShareCursor, SharePage, ShareQuery, StoredRegistration, Template,
-    TemplateBody,
+    ShareCursor, SharePage, ShareQuery, StoredRegistration, Template, TemplateBody,
 };
 use sharelink_core::{
     BrowserId, DeviceId, Email, PasswordHash, Recipient, RecipientId, RegistrationId, SessionId,

@@ -5,8 +5,8 @@
 use crate::support::{Backend, fresh_store, fresh_url};
 use sharelink_core::conformance::repository::{T0, new_share};
 use sharelink_core::ports::{
-    AccessLog, LogKind, LogQuery, NewLogEvent, NewRecipient, RepoError, Reservation,
-    RecipientStore, ShareStore,
+    AccessLog, LogKind, LogQuery, NewLogEvent, NewRecipient, RecipientStore, RepoError,
+    Reservation, ShareStore,
 };
 use sharelink_core::{Email, ShareId};
 use sharelink_store_sql::{Error, SqlStore};
