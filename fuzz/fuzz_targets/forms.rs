@@ -7,13 +7,11 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
-use sharelink_core::memory::{
-    ManualClock, MemoryAccessLog, MemoryDirectory, MemoryFileStore, MemoryMailer,
-    MemoryRepository, SeededRandom,
-};
-use sharelink_core::ports::{Argon2idHasher, FileStore, InlineRunner, NoEvents, UserInfo};
-use sharelink_core::service::{Config, CreateShare, NewItem, Ports, Sharelink};
-use sharelink_core::{AllowedActions, Argon2Params, Rights, SharePath, ShareSettings, UserId};
+use sharelink_core::memory::MemoryFileStore;
+use sharelink_core::ports::FileStore;
+use sharelink_core::service::{CreateShare, NewItem};
+use sharelink_core::testing::fixtures;
+use sharelink_core::{AllowedActions, SharePath, ShareSettings};
 use sharelink_http::{Anonymous, AppState, HttpConfig};
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
@@ -35,34 +33,12 @@ fn world() -> &'static World {
             .build()
             .expect("runtime");
         let (router, files, key, cookie, csrf) = rt.block_on(async {
-            let files = Arc::new(MemoryFileStore::new());
-            files
-                .create_folder(&SharePath::parse("docs/drop").unwrap())
-                .await
-                .unwrap();
-            let owner = UserId::parse("ana").unwrap();
-            let dir = Arc::new(MemoryDirectory::new());
-            dir.put_user(UserInfo {
-                id: owner.clone(),
-                display_name: "Ana".into(),
-                email: None,
-                is_admin: false,
-                disabled: false,
-            });
-            dir.grant(&owner, SharePath::parse("docs").unwrap(), Rights::ALL);
-            let ports = Ports {
-                repo: Arc::new(MemoryRepository::new()),
-                log: Arc::new(MemoryAccessLog::new()),
-                files: files.clone(),
-                mailer: Arc::new(MemoryMailer::new()),
-                directory: dir,
-                events: Arc::new(NoEvents),
-                clock: Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000))),
-                random: Arc::new(SeededRandom::new(1)),
-                hasher: Arc::new(Argon2idHasher::new(Argon2Params::TESTING)),
-                blocking: Arc::new(InlineRunner),
-            };
-            let app = Sharelink::new(ports, Config::default()).unwrap();
+            // The shared test world: Ana may do everything on `docs`, which holds a
+            // `docs/drop` folder and a few files.
+            let world = fixtures::World::new();
+            let files = world.mem.files.clone();
+            let owner = world.ana();
+            let app = world.app;
             let mut settings = ShareSettings::named("fuzz");
             settings.allowed = AllowedActions::Full;
             let share = app
@@ -147,7 +123,9 @@ fuzz_target!(|input: (u8, &[u8])| {
         // Nothing appears outside the shared folder.
         let top = w.files.list(&SharePath::root()).await.unwrap();
         assert!(top.iter().all(|e| e.path.as_str() == "docs"), "{top:?}");
+        // …and beside it in `docs`, only what the world put there.
         let docs = w.files.list(&SharePath::parse("docs").unwrap()).await.unwrap();
-        assert!(docs.iter().all(|e| e.path.as_str() == "docs/drop"), "{docs:?}");
+        let known = ["docs/drop", "docs/reports", "docs/plan.pdf", "docs/app.apk"];
+        assert!(docs.iter().all(|e| known.contains(&e.path.as_str())), "{docs:?}");
     });
 });

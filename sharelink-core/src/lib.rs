@@ -42,6 +42,7 @@ pub mod ports;
 pub mod service;
 #[cfg(any(test, feature = "proptest"))]
 pub mod testing;
+pub mod text;
 
 pub use error::*;
 pub use model::email::{Email, EmailPattern};

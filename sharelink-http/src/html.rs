@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use time::OffsetDateTime;
 
 /// Escapes text for HTML (core's escaper: one escaper for pages and mail).
-pub(crate) use sharelink_core::ports::mailer::escape_html as esc;
+pub(crate) use sharelink_core::text::escape_html as esc;
 
 /// Characters kept as they are in a path segment of a URL.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC

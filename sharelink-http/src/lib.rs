@@ -96,7 +96,7 @@ mod watermark;
 mod zip;
 
 pub use error::ApiError;
-pub use sharelink_core::ports::mailer::escape_html;
+pub use sharelink_core::text::escape_html;
 
 /// Internals exposed for fuzzing and property tests only; not part of the stable API.
 #[doc(hidden)]

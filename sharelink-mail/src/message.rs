@@ -10,8 +10,9 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, MultiPart};
 use sharelink_core::Email;
 use sharelink_core::ports::Mail;
-use sharelink_core::ports::mailer::{RenderedMail, single_line};
+use sharelink_core::ports::mailer::RenderedMail;
 use sharelink_core::ports::{MailError, OsRandom, RandomSourceExt};
+use sharelink_core::text::single_line;
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): tells mail systems not to auto-reply.
 #[derive(Debug, Clone, Copy)]

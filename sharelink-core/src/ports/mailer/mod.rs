@@ -6,9 +6,9 @@
 
 mod render;
 
-pub use render::{
-    DefaultRenderer, MailRenderer, RenderError, RenderedMail, escape_html, single_line,
-};
+/// Kept at their old path: the escapers live in [`crate::text`].
+pub use crate::text::{escape_html, single_line};
+pub use render::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
 
 use crate::ports::BoxError;
 use crate::{Branding, Email};

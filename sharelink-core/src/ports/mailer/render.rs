@@ -7,6 +7,7 @@
 use super::{Mail, MailMessage};
 use crate::Branding;
 use crate::ports::BoxError;
+use crate::text::{escape_html, single_line};
 use std::fmt::{self, Debug, Write as _};
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -97,52 +98,6 @@ impl MailRenderer for DefaultRenderer {
     fn render(&self, mail: &Mail) -> Result<RenderedMail, RenderError> {
         Ok(render_default(mail))
     }
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-///
-/// ```
-/// use sharelink_core::ports::mailer::escape_html;
-/// assert_eq!(escape_html(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-/// ```
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Makes text safe for one header line: every control character (CR, LF, tab, NUL…) and
-/// Unicode line or paragraph separator becomes a space, runs of spaces collapse, and the
-/// ends are trimmed.
-///
-/// ```
-/// use sharelink_core::ports::mailer::single_line;
-/// assert_eq!(single_line("Hi\r\nBcc: eve@example.com "), "Hi Bcc: eve@example.com");
-/// ```
-pub fn single_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut pending_space = false;
-    for c in text.chars() {
-        if c.is_control() || c.is_whitespace() {
-            pending_space = true;
-        } else {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
-            }
-            pending_space = false;
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Text for a body: keeps line breaks and tabs, drops other control characters and
