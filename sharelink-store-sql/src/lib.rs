@@ -8,7 +8,7 @@
 //! out as the `Arc<dyn …>` the core services take.
 //!
 //! ```
-//! use sharelink_core::ports::{NewShare, ShareRepository};
+//! use sharelink_core::ports::{NewShare, ShareStore};
 //! use sharelink_core::{ItemKind, ShareItem, SharePath, ShareSettings, UrlKey, UserId};
 //! use time::macros::datetime;
 //!
