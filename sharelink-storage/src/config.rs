@@ -1,10 +1,36 @@
-//! Building a store from a URL: `file:///abs/path`, `memory://`, `s3://bucket/prefix?…`,
-//! `gs://bucket/prefix?…`, `az://container/prefix?…`.
+//! What a storage URL names: `file:///abs/path`, `memory://`, `s3://bucket/prefix?…`,
+//! `gs://bucket/prefix?…`, `az://container/prefix?…`. Cloud stores are built here with
+//! `object_store::parse_url_opts`; the store wrapping them is `ObjectFileStore`'s job.
 
+use crate::backend::Backend;
 use crate::error::Error;
-use crate::store::ObjectFileStore;
+use object_store::ObjectStore;
 use object_store::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
 use url::Url;
+
+/// The storage a URL names.
+#[derive(Debug)]
+pub(crate) enum Storage {
+    /// A local folder, created if missing by `ObjectFileStore::local`.
+    Local(PathBuf),
+    /// Process memory, empty at first.
+    Memory,
+    /// A cloud store, with the key prefix the URL's path gives.
+    #[cfg_attr(
+        not(any(feature = "s3", feature = "gcp", feature = "azure")),
+        allow(dead_code)
+    )]
+    Cloud {
+        /// Which cloud.
+        backend: Backend,
+        /// The configured store.
+        store: Arc<dyn ObjectStore>,
+        /// Prepended to every key.
+        prefix: Path,
+    },
+}
 
 /// The URL without user info or query, safe to show in errors and logs.
 fn redacted(url: &Url) -> String {
@@ -28,9 +54,9 @@ fn redacted_text(text: &str) -> String {
     }
 }
 
-/// Parses `text` and builds the store it names; `extra` options are applied after the
-/// URL's query parameters (use them for secrets kept out of URLs).
-pub(crate) fn from_url(text: &str, extra: Vec<(String, String)>) -> Result<ObjectFileStore, Error> {
+/// Parses `text` into the storage it names; `extra` options are applied after the URL's
+/// query parameters (use them for secrets kept out of URLs).
+pub(crate) fn parse(text: &str, extra: Vec<(String, String)>) -> Result<Storage, Error> {
     let url = Url::parse(text).map_err(|source| Error::InvalidUrl {
         url: redacted_text(text),
         source,
@@ -38,16 +64,21 @@ pub(crate) fn from_url(text: &str, extra: Vec<(String, String)>) -> Result<Objec
     let mut options: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     options.extend(extra);
     match url.scheme() {
+        // Not `parse_url_opts`: its `LocalFileSystem::new()` has no root folder (keys
+        // would be absolute paths) and does not create it, while the local backend keeps
+        // its folder for the one-call reads and the directory bookkeeping.
         "file" => {
             refuse_options("local", &options)?;
             let path = url.to_file_path().map_err(|()| Error::NotALocalPath {
                 url: redacted(&url),
             })?;
-            ObjectFileStore::local(path)
+            Ok(Storage::Local(path))
         }
+        // Not `parse_url_opts`: it refuses `memory://name`, accepted here, and would make
+        // the URL's path a key prefix, which a fresh memory store has no use for.
         "memory" => {
             refuse_options("memory", &options)?;
-            Ok(ObjectFileStore::memory())
+            Ok(Storage::Memory)
         }
         "s3" | "s3a" => s3(&url, options),
         "gs" => gcs(&url, options),
@@ -85,6 +116,59 @@ fn bucket_and_prefix(url: &Url) -> Result<(String, Path), Error> {
     Ok((bucket.to_owned(), prefix))
 }
 
+/// Refuses an option that is none of the backend's configuration keys `K`
+/// (`parse_url_opts` would silently skip it).
+#[cfg(any(feature = "s3", feature = "gcp", feature = "azure"))]
+fn check_key<K: std::str::FromStr>(backend: Backend, key: &str) -> Result<(), Error> {
+    match key.to_ascii_lowercase().parse::<K>() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Error::UnknownOption {
+            backend: backend.name(),
+            key: key.to_owned(),
+        }),
+    }
+}
+
+/// The environment variables whose names start with `prefix` (`AWS_`, …), as the
+/// builders' `from_env` reads them: `parse_url_opts` starts from an empty builder, and
+/// skips the variables that name no configuration key, as `from_env` does.
+#[cfg(any(feature = "s3", feature = "gcp", feature = "azure"))]
+fn env_options(prefix: &str) -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+        .filter(|(key, _)| key.starts_with(prefix))
+        .collect()
+}
+
+/// Builds a cloud store with `parse_url_opts` from `env` then `options` (later ones win).
+/// It gets the URL without query or user info, so its errors cannot show secrets, and the
+/// bucket is the URL's host, as [`bucket_and_prefix`] reads it.
+#[cfg(any(feature = "s3", feature = "gcp", feature = "azure"))]
+fn cloud(
+    url: &Url,
+    backend: Backend,
+    prefix: Path,
+    env: Vec<(String, String)>,
+    options: Vec<(String, String)>,
+) -> Result<Storage, Error> {
+    let bare = Url::parse(&redacted(url)).map_err(|source| Error::InvalidUrl {
+        url: redacted(url),
+        source,
+    })?;
+    let (store, _) =
+        object_store::parse_url_opts(&bare, env.into_iter().chain(options)).map_err(|source| {
+            Error::Build {
+                backend: backend.name(),
+                source,
+            }
+        })?;
+    Ok(Storage::Cloud {
+        backend,
+        store: Arc::from(store),
+        prefix,
+    })
+}
+
 #[cfg(feature = "s3")]
 fn parse_bool(backend: &'static str, key: &str, value: &str) -> Result<bool, Error> {
     match value.to_ascii_lowercase().as_str() {
@@ -98,46 +182,43 @@ fn parse_bool(backend: &'static str, key: &str, value: &str) -> Result<bool, Err
 }
 
 #[cfg(feature = "s3")]
-fn s3(url: &Url, options: Vec<(String, String)>) -> Result<ObjectFileStore, Error> {
-    use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, S3CopyIfNotExists};
-    const BACKEND: &str = "s3";
-    let (bucket, prefix) = bucket_and_prefix(url)?;
-    // The usual AWS_* variables first, then the URL's options on top.
-    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+fn s3(url: &Url, options: Vec<(String, String)>) -> Result<Storage, Error> {
+    use object_store::aws::AmazonS3ConfigKey;
+    let backend = Backend::S3;
+    let (_, prefix) = bucket_and_prefix(url)?;
+    let mut checked = Vec::with_capacity(options.len() + 1);
     for (key, value) in options {
-        let lower = key.to_ascii_lowercase();
-        if lower == "path_style" {
-            let path_style = parse_bool(BACKEND, &key, &value)?;
-            builder = builder.with_virtual_hosted_style_request(!path_style);
+        // Ours, not an `object_store` key: the plain opposite of
+        // `virtual_hosted_style_request`.
+        if key.eq_ignore_ascii_case("path_style") {
+            let path_style = parse_bool(backend.name(), &key, &value)?;
+            checked.push((
+                "virtual_hosted_style_request".to_owned(),
+                (!path_style).to_string(),
+            ));
             continue;
         }
-        let config: AmazonS3ConfigKey = lower.parse().map_err(|_| Error::UnknownOption {
-            backend: BACKEND,
-            key: key.clone(),
-        })?;
-        builder = builder.with_config(config, value);
+        check_key::<AmazonS3ConfigKey>(backend, &key)?;
+        checked.push((key, value));
     }
+    // The usual AWS_* variables first, then the URL's options on top.
+    let env = env_options("AWS_");
     // Copy-if-not-exists through a conditional multipart completion works on AWS and on
     // servers that implement conditional writes; it keeps create-only copies atomic.
-    if builder
-        .get_config_value(&AmazonS3ConfigKey::CopyIfNotExists)
-        .is_none()
-    {
-        builder = builder.with_copy_if_not_exists(S3CopyIfNotExists::Multipart);
+    let copy_mode_set = env.iter().chain(&checked).any(|(key, _)| {
+        matches!(
+            key.to_ascii_lowercase().parse(),
+            Ok(AmazonS3ConfigKey::CopyIfNotExists)
+        )
+    });
+    if !copy_mode_set {
+        checked.push(("copy_if_not_exists".to_owned(), "multipart".to_owned()));
     }
-    let store = builder.build().map_err(|source| Error::Build {
-        backend: BACKEND,
-        source,
-    })?;
-    Ok(ObjectFileStore::with_backend(
-        std::sync::Arc::new(store),
-        prefix,
-        crate::store::Backend::S3,
-    ))
+    cloud(url, backend, prefix, env, checked)
 }
 
 #[cfg(not(feature = "s3"))]
-fn s3(url: &Url, _options: Vec<(String, String)>) -> Result<ObjectFileStore, Error> {
+fn s3(url: &Url, _options: Vec<(String, String)>) -> Result<Storage, Error> {
     Err(Error::FeatureDisabled {
         scheme: url.scheme().to_owned(),
         feature: "s3",
@@ -145,34 +226,25 @@ fn s3(url: &Url, _options: Vec<(String, String)>) -> Result<ObjectFileStore, Err
 }
 
 #[cfg(feature = "gcp")]
-fn gcs(url: &Url, options: Vec<(String, String)>) -> Result<ObjectFileStore, Error> {
-    use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
-    const BACKEND: &str = "gcs";
-    let (bucket, prefix) = bucket_and_prefix(url)?;
-    let mut builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
-    for (key, value) in options {
-        let config: GoogleConfigKey =
-            key.to_ascii_lowercase()
-                .parse()
-                .map_err(|_| Error::UnknownOption {
-                    backend: BACKEND,
-                    key: key.clone(),
-                })?;
-        builder = builder.with_config(config, value);
+fn gcs(url: &Url, options: Vec<(String, String)>) -> Result<Storage, Error> {
+    use object_store::gcp::GoogleConfigKey;
+    let backend = Backend::Gcs;
+    let (_, prefix) = bucket_and_prefix(url)?;
+    for (key, _) in &options {
+        check_key::<GoogleConfigKey>(backend, key)?;
     }
-    let store = builder.build().map_err(|source| Error::Build {
-        backend: BACKEND,
-        source,
-    })?;
-    Ok(ObjectFileStore::with_backend(
-        std::sync::Arc::new(store),
-        prefix,
-        crate::store::Backend::Gcs,
-    ))
+    // As `GoogleCloudStorageBuilder::from_env`: `SERVICE_ACCOUNT`, then `GOOGLE_*`.
+    let mut env: Vec<(String, String)> = std::env::var("SERVICE_ACCOUNT")
+        .ok()
+        .map(|path| ("service_account".to_owned(), path))
+        .into_iter()
+        .collect();
+    env.extend(env_options("GOOGLE_"));
+    cloud(url, backend, prefix, env, options)
 }
 
 #[cfg(not(feature = "gcp"))]
-fn gcs(url: &Url, _options: Vec<(String, String)>) -> Result<ObjectFileStore, Error> {
+fn gcs(url: &Url, _options: Vec<(String, String)>) -> Result<Storage, Error> {
     Err(Error::FeatureDisabled {
         scheme: url.scheme().to_owned(),
         feature: "gcp",
@@ -180,34 +252,25 @@ fn gcs(url: &Url, _options: Vec<(String, String)>) -> Result<ObjectFileStore, Er
 }
 
 #[cfg(feature = "azure")]
-fn azure(url: &Url, options: Vec<(String, String)>) -> Result<ObjectFileStore, Error> {
-    use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
-    const BACKEND: &str = "azure";
-    let (container, prefix) = bucket_and_prefix(url)?;
-    let mut builder = MicrosoftAzureBuilder::from_env().with_container_name(container);
-    for (key, value) in options {
-        let config: AzureConfigKey =
-            key.to_ascii_lowercase()
-                .parse()
-                .map_err(|_| Error::UnknownOption {
-                    backend: BACKEND,
-                    key: key.clone(),
-                })?;
-        builder = builder.with_config(config, value);
+fn azure(url: &Url, options: Vec<(String, String)>) -> Result<Storage, Error> {
+    use object_store::azure::AzureConfigKey;
+    let backend = Backend::Azure;
+    let (_, prefix) = bucket_and_prefix(url)?;
+    for (key, _) in &options {
+        check_key::<AzureConfigKey>(backend, key)?;
     }
-    let store = builder.build().map_err(|source| Error::Build {
-        backend: BACKEND,
-        source,
-    })?;
-    Ok(ObjectFileStore::with_backend(
-        std::sync::Arc::new(store),
-        prefix,
-        crate::store::Backend::Azure,
-    ))
+    // As `MicrosoftAzureBuilder::from_env`: `AZURE_*`, then `IDENTITY_ENDPOINT`.
+    let mut env = env_options("AZURE_");
+    env.extend(
+        std::env::var("IDENTITY_ENDPOINT")
+            .ok()
+            .map(|endpoint| ("identity_endpoint".to_owned(), endpoint)),
+    );
+    cloud(url, backend, prefix, env, options)
 }
 
 #[cfg(not(feature = "azure"))]
-fn azure(url: &Url, _options: Vec<(String, String)>) -> Result<ObjectFileStore, Error> {
+fn azure(url: &Url, _options: Vec<(String, String)>) -> Result<Storage, Error> {
     Err(Error::FeatureDisabled {
         scheme: url.scheme().to_owned(),
         feature: "azure",
@@ -232,16 +295,34 @@ mod tests {
     #[test]
     fn unknown_scheme_and_options_are_refused() {
         assert!(matches!(
-            from_url("ftp://example/x", vec![]),
+            parse("ftp://example/x", vec![]),
             Err(Error::UnknownScheme { ref scheme }) if scheme == "ftp"
         ));
         assert!(matches!(
-            from_url("memory://?colour=blue", vec![]),
+            parse("memory://?colour=blue", vec![]),
             Err(Error::UnknownOption { backend: "memory", ref key }) if key == "colour"
         ));
         assert!(matches!(
-            from_url("not a url", vec![]),
+            parse("not a url", vec![]),
             Err(Error::InvalidUrl { .. })
         ));
+    }
+
+    #[cfg(feature = "azure")]
+    #[test]
+    fn build_errors_never_show_the_query() {
+        // A dotted container name is refused by `object_store` while building.
+        let err = parse("az://not.a.container/p?access_key=hunter2", vec![])
+            .expect_err("an invalid container name");
+        assert!(matches!(
+            err,
+            Error::Build {
+                backend: "azure",
+                ..
+            }
+        ));
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("not.a.container"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

@@ -62,13 +62,16 @@
 //! incomplete multipart uploads, for processes killed mid-upload.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod backend;
 mod config;
 mod error;
 mod local;
+mod range;
 mod store;
 
+pub use backend::Backend;
 pub use error::Error;
-pub use store::{Backend, FOLDER_MARKER, ObjectFileStore};
+pub use store::{FOLDER_MARKER, ObjectFileStore};
 
 /// The `object_store` version this crate is built on, for [`ObjectFileStore::new`].
 pub use object_store;

@@ -1,13 +1,24 @@
-//! Local-disk helpers: streaming an open file in large chunks, and keeping the folder
-//! tree tidy (the local backend has real directories, unlike object stores).
+//! Local-disk helpers: the one-call read of a file, streaming an open file in large
+//! chunks, and keeping the folder tree tidy (the local backend has real directories,
+//! unlike object stores).
 
+use crate::error::map_io;
+use crate::range::served_range;
 use bytes::Bytes;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use sharelink_core::SharePath;
+use sharelink_core::ports::file_store::{
+    ByteRange, ByteStream, Entry, EntryKind, FileRead, FileStoreError,
+};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+
+/// Chunk size of streamed local reads.
+pub(crate) const READ_CHUNK: usize = 256 * 1024;
 
 /// Runs blocking filesystem work off the async threads when inside a tokio runtime, and
 /// inline otherwise (as `object_store` does).
@@ -40,6 +51,74 @@ pub(crate) fn etag(meta: &std::fs::Metadata) -> String {
     #[cfg(not(unix))]
     let inode = 0u64;
     format!("\"{inode:x}-{mtime:x}-{size:x}\"")
+}
+
+/// The local backend's read: opens the file, reads its metadata and, when the served
+/// range fits in one chunk, its bytes, all in one blocking call (the general path
+/// takes three: `head`, `get`, then the first chunk). `None` when the path is not a
+/// plain file: the general path then gives the precise answer (folder, missing).
+/// `backend` names the store in errors.
+pub(crate) async fn read(
+    backend: &'static str,
+    path: &SharePath,
+    file: PathBuf,
+    range: Option<ByteRange>,
+) -> Result<Option<FileRead>, FileStoreError> {
+    let opened = blocking(move || {
+        let mut handle = match File::open(&file) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let meta = handle.metadata()?;
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        let small = served_range(meta.len(), range)
+            .ok()
+            .filter(|r| r.end - r.start <= READ_CHUNK as u64 && r.end > r.start);
+        let bytes = match small {
+            Some(r) => {
+                // At most one chunk, so it fits in usize.
+                let mut buffer = vec![0; (r.end - r.start) as usize];
+                handle.seek(SeekFrom::Start(r.start))?;
+                handle.read_exact(&mut buffer)?;
+                Some(Bytes::from(buffer))
+            }
+            None => None,
+        };
+        Ok(Some((handle, meta, bytes)))
+    })
+    .await
+    .map_err(|e| map_io(backend, path, e))?;
+    let Some((handle, meta, bytes)) = opened else {
+        return Ok(None);
+    };
+    let entry = Entry {
+        path: path.clone(),
+        kind: EntryKind::File,
+        size: meta.len(),
+        modified: meta
+            .modified()
+            .map(OffsetDateTime::from)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        etag: Some(etag(&meta)),
+    };
+    let served = served_range(meta.len(), range)?;
+    let stream_path = path.clone();
+    let stream: ByteStream = match bytes {
+        Some(b) => Box::pin(futures::stream::once(async move { Ok(b) })),
+        None if served.is_empty() => Box::pin(futures::stream::empty()),
+        None => Box::pin(
+            file_stream(handle, served.start..served.end, READ_CHUNK)
+                .map_err(move |e| map_io(backend, &stream_path, e)),
+        ),
+    };
+    Ok(Some(FileRead {
+        entry,
+        range: served,
+        stream,
+    }))
 }
 
 struct Cursor {

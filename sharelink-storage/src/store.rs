@@ -1,17 +1,22 @@
-//! [`ObjectFileStore`]: the file-store port over any `object_store` backend.
+//! [`ObjectFileStore`]: the file-store port over any `object_store` backend. Stat,
+//! listing and reads are here; writes are in `store/write.rs`, deletes, renames and
+//! copies in `store/tree.rs`.
 
+mod tree;
+mod write;
+
+use crate::backend::Backend;
+use crate::config::{self, Storage};
 use crate::error::{Error, is_not_found, is_unsupported, map_error, map_io};
 use crate::local;
+use crate::range::served_range;
 use async_trait::async_trait;
-use bytes::Bytes;
-use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{
-    CopyMode, CopyOptions, GetOptions, GetResultPayload, ObjectMeta, ObjectStore, ObjectStoreExt,
-    PutMode, PutPayload, RenameOptions, RenameTargetMode, WriteMultipart,
+    GetOptions, GetResultPayload, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutPayload,
 };
 use sharelink_core::SharePath;
 use sharelink_core::ports::file_store::{
@@ -34,48 +39,8 @@ const CLOUD_PART_SIZE: usize = 10 * 1024 * 1024;
 const MIN_CLOUD_PART_SIZE: usize = 5 * 1024 * 1024;
 /// Part size on local disk and memory, where parts have no minimum.
 const LOCAL_PART_SIZE: usize = 2 * 1024 * 1024;
-/// Chunk size of streamed local reads.
-const LOCAL_READ_CHUNK: usize = 256 * 1024;
-/// Concurrent copies or deletes while moving a folder.
-const TREE_CONCURRENCY: usize = 8;
 /// Attempts at a read when the file changes between its `head` and its `get`.
 const READ_ATTEMPTS: usize = 3;
-
-/// Which kind of backend a store talks to. It names the store in errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Backend {
-    /// A folder on local disk.
-    Local,
-    /// Process memory (tests, demos).
-    Memory,
-    /// Amazon S3 or an S3-compatible server.
-    S3,
-    /// Google Cloud Storage.
-    Gcs,
-    /// Azure Blob Storage.
-    Azure,
-    /// Any other `object_store` implementation, given to [`ObjectFileStore::new`].
-    Other,
-}
-
-impl Backend {
-    /// Short name, as used in errors (`"local"`, `"s3"`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Local => "local",
-            Backend::Memory => "memory",
-            Backend::S3 => "s3",
-            Backend::Gcs => "gcs",
-            Backend::Azure => "azure",
-            Backend::Other => "object-store",
-        }
-    }
-
-    fn is_cloud(self) -> bool {
-        !matches!(self, Backend::Local | Backend::Memory)
-    }
-}
 
 /// The file-store port over an `object_store` backend: local disk, memory, S3 (and any
 /// S3-compatible server), GCS or Azure.
@@ -132,7 +97,7 @@ impl ObjectFileStore {
     /// [`Error`] for a malformed URL, an unknown scheme or option, a disabled feature, a
     /// missing bucket or a local folder that cannot be created.
     pub fn from_url(url: &str) -> Result<Self, Error> {
-        crate::config::from_url(url, Vec::new())
+        Self::configured(config::parse(url, Vec::new())?)
     }
 
     /// Like [`from_url`](Self::from_url), with extra options applied after the URL's own
@@ -150,7 +115,7 @@ impl ObjectFileStore {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        crate::config::from_url(url, options)
+        Self::configured(config::parse(url, options)?)
     }
 
     /// A store over a local folder, created if missing.
@@ -196,11 +161,20 @@ impl ObjectFileStore {
         Ok(Self::with_backend(store, prefix, Backend::Other))
     }
 
-    pub(crate) fn with_backend(
-        store: Arc<dyn ObjectStore>,
-        prefix: Path,
-        backend: Backend,
-    ) -> Self {
+    /// The store a URL names.
+    fn configured(storage: Storage) -> Result<Self, Error> {
+        match storage {
+            Storage::Local(root) => Self::local(root),
+            Storage::Memory => Ok(Self::memory()),
+            Storage::Cloud {
+                backend,
+                store,
+                prefix,
+            } => Ok(Self::with_backend(store, prefix, backend)),
+        }
+    }
+
+    fn with_backend(store: Arc<dyn ObjectStore>, prefix: Path, backend: Backend) -> Self {
         let (part_size, upload_concurrency) = if backend.is_cloud() {
             (CLOUD_PART_SIZE, 4)
         } else {
@@ -325,75 +299,6 @@ impl ObjectFileStore {
         Some(path.segments().fold(root.clone(), |dir, s| dir.join(s)))
     }
 
-    /// The local backend's read: opens the file, reads its metadata and, when the served
-    /// range fits in one chunk, its bytes, all in one blocking call (the general path
-    /// takes three: `head`, `get`, then the first chunk). `None` when the path is not a
-    /// plain file: the general path then gives the precise answer (folder, missing).
-    async fn read_local(
-        &self,
-        path: &SharePath,
-        file: PathBuf,
-        range: Option<ByteRange>,
-    ) -> Result<Option<FileRead>, FileStoreError> {
-        let opened = local::blocking(move || {
-            let mut handle = match std::fs::File::open(&file) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            let meta = handle.metadata()?;
-            if !meta.is_file() {
-                return Ok(None);
-            }
-            let small = served_range(meta.len(), range)
-                .ok()
-                .filter(|r| r.end - r.start <= LOCAL_READ_CHUNK as u64 && r.end > r.start);
-            let bytes = match small {
-                Some(r) => {
-                    use std::io::{Read, Seek, SeekFrom};
-                    // At most one chunk, so it fits in usize.
-                    let mut buffer = vec![0; (r.end - r.start) as usize];
-                    handle.seek(SeekFrom::Start(r.start))?;
-                    handle.read_exact(&mut buffer)?;
-                    Some(Bytes::from(buffer))
-                }
-                None => None,
-            };
-            Ok(Some((handle, meta, bytes)))
-        })
-        .await
-        .map_err(|e| map_io(self.name(), path, e))?;
-        let Some((handle, meta, bytes)) = opened else {
-            return Ok(None);
-        };
-        let entry = Entry {
-            path: path.clone(),
-            kind: EntryKind::File,
-            size: meta.len(),
-            modified: meta
-                .modified()
-                .map(OffsetDateTime::from)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            etag: Some(local::etag(&meta)),
-        };
-        let served = served_range(meta.len(), range)?;
-        let backend = self.name();
-        let stream_path = path.clone();
-        let stream: ByteStream = match bytes {
-            Some(b) => Box::pin(futures::stream::once(async move { Ok(b) })),
-            None if served.is_empty() => Box::pin(futures::stream::empty()),
-            None => Box::pin(
-                local::file_stream(handle, served.start..served.end, LOCAL_READ_CHUNK)
-                    .map_err(move |e| map_io(backend, &stream_path, e)),
-            ),
-        };
-        Ok(Some(FileRead {
-            entry,
-            range: served,
-            stream,
-        }))
-    }
-
     fn file_entry(&self, path: SharePath, meta: &ObjectMeta) -> Entry {
         Entry {
             path,
@@ -500,343 +405,6 @@ impl ObjectFileStore {
         }
         self.check_parents(path).await
     }
-
-    /// Stores a body that fits in one part, atomically.
-    async fn put_whole(
-        &self,
-        path: &SharePath,
-        location: &Path,
-        parts: Vec<Bytes>,
-        overwrite: bool,
-    ) -> Result<(), FileStoreError> {
-        let payload: PutPayload = parts.into_iter().collect();
-        let mode = if overwrite {
-            PutMode::Overwrite
-        } else {
-            PutMode::Create
-        };
-        match self
-            .store
-            .put_opts(location, payload.clone(), mode.into())
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if is_unsupported(&e) => {
-                // No conditional put here (S3 with `conditional_put=disabled`, say): the
-                // best left is to check just before writing.
-                if self.head(path, location).await?.is_some() {
-                    return Err(FileStoreError::AlreadyExists { path: path.clone() });
-                }
-                self.store
-                    .put(location, payload)
-                    .await
-                    .map(drop)
-                    .map_err(self.map(path))
-            }
-            Err(e) => Err(self.map(path)(e)),
-        }
-    }
-
-    /// Streams a body larger than one part with a multipart upload, aborted on failure.
-    async fn put_multipart(
-        &self,
-        path: &SharePath,
-        location: &Path,
-        first: Vec<Bytes>,
-        mut total: u64,
-        mut data: ByteStream,
-        options: WriteOptions,
-    ) -> Result<(), FileStoreError> {
-        let upload = self
-            .store
-            .put_multipart(location)
-            .await
-            .map_err(self.map(path))?;
-        let mut upload = Upload(Some(WriteMultipart::new_with_chunk_size(
-            upload,
-            self.part_size,
-        )));
-        for chunk in first {
-            upload.writer()?.put(chunk);
-        }
-        loop {
-            if let Err(e) = upload
-                .writer()?
-                .wait_for_capacity(self.upload_concurrency)
-                .await
-            {
-                upload.abort().await;
-                return Err(self.map(path)(e));
-            }
-            let chunk = match data.next().await {
-                None => break,
-                Some(Ok(chunk)) => chunk,
-                Some(Err(e)) => {
-                    upload.abort().await;
-                    return Err(FileStoreError::Aborted {
-                        source: Box::new(e),
-                    });
-                }
-            };
-            total += chunk.len() as u64;
-            if let Some(max) = options.max_bytes.filter(|max| total > *max) {
-                upload.abort().await;
-                return Err(FileStoreError::TooLarge { max });
-            }
-            upload.writer()?.put(chunk);
-        }
-        if !options.overwrite && self.head(path, location).await?.is_some() {
-            // Multipart uploads have no create-only completion in `object_store`: this
-            // last check leaves only the time of the completion request for a race.
-            upload.abort().await;
-            return Err(FileStoreError::AlreadyExists { path: path.clone() });
-        }
-        let writer = upload.take()?;
-        // `finish` aborts the upload itself when completing fails.
-        writer.finish().await.map(drop).map_err(self.map(path))
-    }
-
-    /// Reads and stores the body; on failure nothing new is visible at `location`.
-    async fn store_body(
-        &self,
-        path: &SharePath,
-        location: &Path,
-        mut data: ByteStream,
-        options: WriteOptions,
-    ) -> Result<(), FileStoreError> {
-        let mut first = Vec::new();
-        let mut total = 0u64;
-        loop {
-            match data.next().await {
-                None => {
-                    return self
-                        .put_whole(path, location, first, options.overwrite)
-                        .await;
-                }
-                Some(Err(e)) => {
-                    return Err(FileStoreError::Aborted {
-                        source: Box::new(e),
-                    });
-                }
-                Some(Ok(chunk)) => {
-                    total += chunk.len() as u64;
-                    if let Some(max) = options.max_bytes.filter(|max| total > *max) {
-                        return Err(FileStoreError::TooLarge { max });
-                    }
-                    first.push(chunk);
-                    if total > self.part_size as u64 {
-                        break;
-                    }
-                }
-            }
-        }
-        self.put_multipart(path, location, first, total, data, options)
-            .await
-    }
-
-    /// Every object key under a folder.
-    async fn keys_under(
-        &self,
-        folder: &SharePath,
-        location: &Path,
-    ) -> Result<Vec<Path>, FileStoreError> {
-        self.store
-            .list(Some(location))
-            .map_ok(|meta| meta.location)
-            .try_collect()
-            .await
-            .map_err(self.map(folder))
-    }
-
-    /// Deletes every object under a folder (and, on disk, the directory).
-    async fn delete_tree(&self, folder: &SharePath, location: &Path) -> Result<(), FileStoreError> {
-        let keys: BoxStream<'static, object_store::Result<Path>> = self
-            .store
-            .list(Some(location))
-            .map_ok(|meta| meta.location)
-            .boxed();
-        self.store
-            .delete_stream(keys)
-            .map(|result| match result {
-                // Gone already (a concurrent delete): fine.
-                Err(e) if is_not_found(&e) => Ok(()),
-                other => other.map(drop),
-            })
-            .try_collect::<Vec<()>>()
-            .await
-            .map_err(self.map(folder))?;
-        if let Some(dir) = self.local_path(folder) {
-            local::blocking(move || local::remove_tree(&dir))
-                .await
-                .map_err(|e| map_io(self.name(), folder, e))?;
-        }
-        Ok(())
-    }
-
-    /// Copies a file with a create-only copy (or a checked copy where unsupported).
-    async fn copy_file(
-        &self,
-        to: &SharePath,
-        from_location: &Path,
-        to_location: &Path,
-        keep_source: bool,
-    ) -> Result<(), FileStoreError> {
-        let result = if keep_source {
-            let options = CopyOptions::new().with_mode(CopyMode::Create);
-            self.store
-                .copy_opts(from_location, to_location, options)
-                .await
-        } else {
-            let options = RenameOptions::new().with_target_mode(RenameTargetMode::Create);
-            self.store
-                .rename_opts(from_location, to_location, options)
-                .await
-        };
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) if is_unsupported(&e) => {
-                // The target was checked absent just before.
-                let result = if keep_source {
-                    self.store.copy(from_location, to_location).await
-                } else {
-                    self.store.rename(from_location, to_location).await
-                };
-                result.map_err(self.map(to))
-            }
-            Err(e) => Err(self.map(to)(e)),
-        }
-    }
-
-    /// Copies (or moves) every object of a folder below `to`.
-    async fn copy_tree(
-        &self,
-        from: &SharePath,
-        to: &SharePath,
-        keep_source: bool,
-    ) -> Result<(), FileStoreError> {
-        let from_location = self.location(from)?;
-        let to_location = self.location(to)?;
-        if !keep_source && let (Some(src), Some(dst)) = (self.local_path(from), self.local_path(to))
-        {
-            // One atomic rename of the directory, empty sub-folders included.
-            return local::blocking(move || {
-                if let Some(parent) = dst.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                std::fs::rename(src, dst)
-            })
-            .await
-            .map_err(|e| map_io(self.name(), to, e));
-        }
-        let keys = self.keys_under(from, &from_location).await?;
-        if keys.is_empty() {
-            // A folder with nothing inside (an empty directory on disk): keep it a folder.
-            self.create_folder(to).await?;
-        }
-        let source_prefix = from_location.as_ref().len();
-        let pairs: Vec<(Path, Path)> = keys
-            .iter()
-            .filter_map(|key| {
-                let rest = key.as_ref().get(source_prefix..)?;
-                let target = Path::parse(format!("{}{rest}", to_location.as_ref())).ok()?;
-                Some((key.clone(), target))
-            })
-            .collect();
-        futures::stream::iter(pairs)
-            .map(|(source, target)| async move { self.store.copy(&source, &target).await })
-            .buffer_unordered(TREE_CONCURRENCY)
-            .try_collect::<Vec<()>>()
-            .await
-            .map_err(self.map(to))?;
-        if !keep_source {
-            // Exactly what was copied: a file added to the source meanwhile stays there.
-            let copied = futures::stream::iter(keys.into_iter().map(Ok)).boxed();
-            self.store
-                .delete_stream(copied)
-                .map(|result| match result {
-                    Err(e) if is_not_found(&e) => Ok(()),
-                    other => other.map(drop),
-                })
-                .try_collect::<Vec<()>>()
-                .await
-                .map_err(self.map(from))?;
-        }
-        Ok(())
-    }
-
-    /// Checks and performs a rename (`keep_source = false`) or a copy.
-    async fn transfer(
-        &self,
-        from: &SharePath,
-        to: &SharePath,
-        keep_source: bool,
-    ) -> Result<(), FileStoreError> {
-        for path in [from, to] {
-            if path.is_root() {
-                return Err(root_refused(path));
-            }
-        }
-        let from_location = self.location(from)?;
-        let to_location = self.location(to)?;
-        let kind = self.stat(from).await?.kind;
-        if kind == EntryKind::Folder && to.starts_with(from) {
-            return Err(FileStoreError::IntoItself { path: from.clone() });
-        }
-        match self.stat(to).await {
-            Ok(_) => return Err(FileStoreError::AlreadyExists { path: to.clone() }),
-            Err(FileStoreError::NotFound { .. }) => {}
-            Err(e) => return Err(e),
-        }
-        self.check_parents(to).await?;
-        match kind {
-            EntryKind::File => {
-                self.refuse_reserved_file(to)?;
-                self.copy_file(to, &from_location, &to_location, keep_source)
-                    .await
-            }
-            EntryKind::Folder => self.copy_tree(from, to, keep_source).await,
-        }
-    }
-}
-
-/// A multipart upload that is aborted if dropped before completing (a client that went
-/// away drops the write future), so no parts are left behind.
-struct Upload(Option<WriteMultipart>);
-
-impl Upload {
-    fn writer(&mut self) -> Result<&mut WriteMultipart, FileStoreError> {
-        self.0.as_mut().ok_or_else(finished)
-    }
-
-    fn take(&mut self) -> Result<WriteMultipart, FileStoreError> {
-        self.0.take().ok_or_else(finished)
-    }
-
-    async fn abort(&mut self) {
-        if let Some(writer) = self.0.take() {
-            // Best effort: the write already failed, and that error is the one to report.
-            let _ = writer.abort().await;
-        }
-    }
-}
-
-fn finished() -> FileStoreError {
-    FileStoreError::Backend {
-        store: "object-store",
-        source: "the upload was already finished".into(),
-    }
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        if let Some(writer) = self.0.take()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(async move {
-                let _ = writer.abort().await;
-            });
-        }
-    }
 }
 
 fn folder_entry(path: &SharePath, modified: OffsetDateTime) -> Entry {
@@ -859,22 +427,6 @@ fn root_refused(path: &SharePath) -> FileStoreError {
     FileStoreError::InvalidPath {
         path: path.to_string(),
         reason: "the operation is not allowed on the root".to_owned(),
-    }
-}
-
-/// The served range of a file of `size` bytes, per the port's contract.
-fn served_range(size: u64, asked: Option<ByteRange>) -> Result<ByteRange, FileStoreError> {
-    match asked {
-        None => Ok(ByteRange {
-            start: 0,
-            end: size,
-        }),
-        Some(_) if size == 0 => Ok(ByteRange { start: 0, end: 0 }),
-        Some(r) if r.start >= size => Err(FileStoreError::RangeNotSatisfiable { size }),
-        Some(r) => Ok(ByteRange {
-            start: r.start,
-            end: r.end.clamp(r.start, size),
-        }),
     }
 }
 
@@ -952,7 +504,7 @@ impl FileStore for ObjectFileStore {
         let location = self.location(path)?;
         if let Some(file) = self.local_path(path)
             && !self.reserved_on_disk(path)
-            && let Some(read) = self.read_local(path, file, range).await?
+            && let Some(read) = local::read(self.name(), path, file, range).await?
         {
             return Ok(read);
         }
@@ -993,7 +545,7 @@ impl FileStore for ObjectFileStore {
             let stream_path = path.clone();
             let stream: ByteStream = match result.payload {
                 GetResultPayload::File(file, _) => Box::pin(
-                    local::file_stream(file, result.range, LOCAL_READ_CHUNK)
+                    local::file_stream(file, result.range, local::READ_CHUNK)
                         .map_err(move |e| map_io(backend, &stream_path, e)),
                 ),
                 GetResultPayload::Stream(stream) => {
