@@ -106,6 +106,7 @@ macro_rules! repository_conformance {
                 update_keeps_counters, delete_cascades, list_filters,
                 name_search_escapes_wildcards, keyset_pagination, count_created_since,
                 reserve_and_refund, reserve_dedup_counts_once, is_counted_is_read_only,
+                creations_are_counted_atomically,
                 concurrent_reservations_max_1, concurrent_reservations_max_10,
                 uploaded_bytes_respect_max, device_binding_first_wins, reminder_once},
             recipients::{recipients, active_recipient_shares},

@@ -597,6 +597,58 @@ async fn concurrent(repo: Arc<dyn ShareRepository>, k: &str, max: u32) {
     );
 }
 
+/// Creations count per owner and day, atomically: 64 concurrent tries with 5 left
+/// count exactly 5; another day or owner has its own count; uncounting gives one back,
+/// never below zero; deleting a share gives nothing back.
+pub async fn creations_are_counted_atomically((repo, _): Stores) {
+    let day = T0.date();
+    let tries = (0..64).map(|_| {
+        let repo = Arc::clone(&repo);
+        async move { repo.count_creation(&user("ana"), day, 5).await }
+    });
+    let counted = join_all(tries)
+        .await
+        .into_iter()
+        .map(|r| r.expect("count"))
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(counted, 5, "exactly the quota under concurrency");
+    assert!(!repo.count_creation(&user("ana"), day, 5).await.expect("count"));
+    assert!(
+        repo.count_creation(&user("bob"), day, 5)
+            .await
+            .expect("count"),
+        "another owner has his own quota"
+    );
+    let tomorrow = day.next_day().expect("a day");
+    assert!(
+        repo.count_creation(&user("ana"), tomorrow, 5)
+            .await
+            .expect("count"),
+        "a new day starts over"
+    );
+    let s = insert(repo.as_ref(), "quotadeleted1", "ana", "gone", T0).await;
+    assert!(repo.delete_share(s.id).await.expect("delete"));
+    assert!(
+        !repo.count_creation(&user("ana"), day, 5).await.expect("count"),
+        "deleting a share gives no creation back"
+    );
+    repo.uncount_creation(&user("ana"), day)
+        .await
+        .expect("uncount");
+    assert!(repo.count_creation(&user("ana"), day, 5).await.expect("count"));
+    for _ in 0..10 {
+        repo.uncount_creation(&user("carl"), day)
+            .await
+            .expect("uncount an empty day");
+    }
+    assert!(repo.count_creation(&user("carl"), day, 1).await.expect("count"));
+    assert!(
+        !repo.count_creation(&user("carl"), day, 1).await.expect("count"),
+        "uncounting never goes below zero"
+    );
+}
+
 /// 64 concurrent reservations against `max = 1`: exactly one succeeds.
 pub async fn concurrent_reservations_max_1((repo, _): Stores) {
     concurrent(repo, "racekey01", 1).await;

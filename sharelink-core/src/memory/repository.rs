@@ -18,6 +18,7 @@ pub(super) struct State {
     pub(super) attempts: HashMap<AttemptKey, (OffsetDateTime, u32)>,
     pub(super) dedup: HashSet<(ShareId, String)>,
     pub(super) templates: Vec<Template>,
+    pub(super) creations: HashMap<(crate::UserId, time::Date), u32>,
 }
 
 impl State {

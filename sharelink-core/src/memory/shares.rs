@@ -124,6 +124,28 @@ impl ShareStore for MemoryRepository {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
+    async fn count_creation(
+        &self,
+        owner: &UserId,
+        day: time::Date,
+        max: u32,
+    ) -> Result<bool, RepoError> {
+        let mut st = self.lock();
+        let count = st.creations.entry((owner.clone(), day)).or_default();
+        if *count >= max {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
+    }
+
+    async fn uncount_creation(&self, owner: &UserId, day: time::Date) -> Result<(), RepoError> {
+        if let Some(count) = self.lock().creations.get_mut(&(owner.clone(), day)) {
+            *count = count.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn reserve_use(
         &self,
         id: ShareId,

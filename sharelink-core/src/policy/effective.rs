@@ -169,13 +169,9 @@ fn first_lacking(items: &[ShareItem], rights: &[Rights], requested: &ShareSettin
         })
 }
 
-/// Checks the daily quota of new shares for a creator who made `created_today` already.
-///
-/// # Errors
+/// The most shares one creator may make per UTC day, if the site sets a quota. Stores
+/// count creations against it atomically (`ShareStore::count_creation`); a full day is
 /// [`SettingsError::DailyQuota`].
-pub fn check_daily_quota(created_today: u32, site: &SiteSettings) -> Result<(), SettingsError> {
-    match site.shares_per_user_per_day {
-        Some(max) if created_today >= max => Err(SettingsError::DailyQuota { max }),
-        _ => Ok(()),
-    }
+pub fn daily_quota(site: &SiteSettings) -> Option<u32> {
+    site.shares_per_user_per_day
 }

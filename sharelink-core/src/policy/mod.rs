@@ -6,7 +6,7 @@
 mod effective;
 mod gate;
 
-pub use effective::{Effective, PolicyInput, apply_policy, check_daily_quota};
+pub use effective::{Effective, PolicyInput, apply_policy, daily_quota};
 pub use gate::{Attempt, Gate};
 
 use crate::model::share::{Resolved, UploadViolation};

@@ -631,11 +631,12 @@ fn effective_settings_table() {
             .contains(&Adjustment::DeviceBindingUnavailable)
     );
     // quota
-    assert!(check_daily_quota(499, &SiteSettings::default()).is_ok());
-    assert_eq!(
-        check_daily_quota(500, &SiteSettings::default()),
-        Err(SettingsError::DailyQuota { max: 500 })
-    );
+    assert_eq!(daily_quota(&SiteSettings::default()), Some(500));
+    let unlimited = SiteSettings {
+        shares_per_user_per_day: None,
+        ..SiteSettings::default()
+    };
+    assert_eq!(daily_quota(&unlimited), None);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::{
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 /// A share about to be stored (the repository assigns the id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +99,10 @@ pub enum Reservation {
 ///   literal), creation range and state at `now`, newest first (created_at, then id), and
 ///   pages by keyset: following `next` visits every share exactly once.
 /// - `count_created_since` counts an owner's shares created at or after an instant.
+/// - `count_creation` is atomic: under any concurrency at most `max` creations are counted
+///   per owner and UTC day, whatever happens to the shares afterwards (deleting one gives
+///   nothing back); `uncount_creation` takes back one counted creation that did not happen
+///   (never below zero).
 /// - `reserve_use` is atomic: under any concurrency at most `max` reservations succeed in
 ///   total (minus refunds); a repeated dedup key counts once and answers `AlreadyCounted`
 ///   even when no use is left (checked before exhaustion). `refund_use` gives one back
@@ -152,6 +156,21 @@ pub trait ShareStore: Send + Sync + Debug + 'static {
         owner: &UserId,
         since: OffsetDateTime,
     ) -> Result<u32, RepoError>;
+
+    /// Counts one share creation by `owner` on `day` (UTC) if fewer than `max` were
+    /// counted that day; `Ok(false)` when the day's quota is full. One atomic statement.
+    ///
+    /// # Errors
+    /// A store error.
+    async fn count_creation(&self, owner: &UserId, day: Date, max: u32)
+    -> Result<bool, RepoError>;
+
+    /// Takes back one creation counted for `owner` on `day` (a creation that failed after
+    /// it was counted); never below zero.
+    ///
+    /// # Errors
+    /// A store error.
+    async fn uncount_creation(&self, owner: &UserId, day: Date) -> Result<(), RepoError>;
 
     /// Reserves one use if fewer than `max` are spent; `dedup` makes repeats count once.
     ///

@@ -3,7 +3,7 @@
 
 use super::{Result, ServiceError, Sharelink};
 use crate::model::share::check_items;
-use crate::policy::{PolicyInput, apply_policy, check_daily_quota};
+use crate::policy::{PolicyInput, apply_policy, daily_quota};
 use crate::ports::access_log::{LogEvent, LogQuery, ShareStats};
 use crate::ports::directory::UserInfo;
 use crate::ports::events::ShareEvent;
@@ -14,7 +14,7 @@ use crate::{
     Adjustment, Email, ItemKind, PlainPassword, Recipient, Rights, Share, ShareId, ShareItem,
     SharePath, ShareSettings, ShareState, UrlKey, UserId,
 };
-use time::{OffsetDateTime, Time};
+use time::OffsetDateTime;
 
 /// One item to share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,14 +195,29 @@ impl Sharelink {
     pub async fn create_share(&self, actor: &UserId, req: CreateShare) -> Result<Created> {
         self.actor(actor).await?;
         let now = self.now();
-        let day_start = now.replace_time(Time::MIDNIGHT);
-        check_daily_quota(
-            self.ports
-                .repo
-                .count_created_since(actor, day_start)
-                .await?,
-            &self.config.site,
-        )?;
+        // The quota counts creations, atomically, before any work: concurrent requests
+        // cannot overshoot it, and revoking a share gives nothing back.
+        let day = now.date();
+        let quota = daily_quota(&self.config.site);
+        if let Some(max) = quota
+            && !self.ports.repo.count_creation(actor, day, max).await?
+        {
+            return Err(crate::SettingsError::DailyQuota { max }.into());
+        }
+        let created = self.create_counted(actor, req, now).await;
+        if created.is_err() && quota.is_some() {
+            // Best effort: a creation that did not happen should not use up the quota.
+            let _ = self.ports.repo.uncount_creation(actor, day).await;
+        }
+        created
+    }
+
+    async fn create_counted(
+        &self,
+        actor: &UserId,
+        req: CreateShare,
+        now: time::OffsetDateTime,
+    ) -> Result<Created> {
         let mut items = self.resolve_items(&req.items).await?;
         let rights = self.rights_on(actor, &items).await?;
         let mut requested = req.settings;
