@@ -3,6 +3,7 @@
 pub mod email;
 pub mod form;
 pub mod ids;
+pub mod instant;
 pub mod ip;
 pub mod key;
 pub mod password;

@@ -162,10 +162,13 @@ pub struct Share {
     /// Bytes uploaded by visitors so far.
     pub uploaded_bytes: u64,
     /// When the owner was reminded of the coming expiry (once per expiry).
+    #[serde(default, with = "crate::model::instant::option")]
     pub reminder_sent_at: Option<OffsetDateTime>,
     /// Created.
+    #[serde(with = "crate::model::instant")]
     pub created_at: OffsetDateTime,
     /// Last changed.
+    #[serde(with = "crate::model::instant")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -274,6 +277,7 @@ pub struct Recipient {
     /// A note about them (owner only).
     pub note: Option<String>,
     /// When the last link was sent.
+    #[serde(default, with = "crate::model::instant::option")]
     pub sent_at: Option<OffsetDateTime>,
     /// The secret code in their link (`/s/<key>?r=<code>`); replaced when re-sent.
     pub link_code: String,

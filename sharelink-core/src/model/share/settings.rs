@@ -27,10 +27,13 @@ pub enum ShareMode {
 /// When a share is usable: an optional start and expiry, as UTC instants, and the
 /// creator's time zone for display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Schedule {
     /// Not usable before this instant.
+    #[serde(with = "crate::model::instant::option")]
     pub starts_at: Option<OffsetDateTime>,
     /// Not usable from this instant on.
+    #[serde(with = "crate::model::instant::option")]
     pub expires_at: Option<OffsetDateTime>,
     /// The creator's UTC offset, for showing dates as they meant them.
     pub display_offset: UtcOffset,
@@ -186,6 +189,7 @@ pub enum UploaderFolder {
 
 /// Rules for visitors' uploads.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct UploadRules {
     /// Lower-case extensions allowed (`None`: any).
     pub allowed_extensions: Option<Vec<String>>,
@@ -324,21 +328,33 @@ pub fn safe_segment(raw: &str) -> SharePath {
 }
 
 /// The settings of a share, as requested by its creator or as in effect after policy.
+///
+/// Stored as JSON, so it reads rows written by other versions: a field missing from an
+/// older row takes its default (an optional one reads as none) and a field only a newer
+/// version knows is ignored. The name, the level, and the gates that are not optional
+/// (access, device binding, address list, password) have no default: every version wrote
+/// them, so a row without them is damaged, and guessing would open the share. A field
+/// added later MUST have a default that keeps old rows' meaning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareSettings {
     /// Searchable title.
     pub name: String,
     /// Public text shown to visitors.
+    #[serde(default)]
     pub description: Option<String>,
     /// Text for the owner and admins only.
+    #[serde(default)]
     pub internal_note: Option<String>,
     /// What visitors may do.
     pub allowed: AllowedActions,
     /// Reference (live) or snapshot.
+    #[serde(default)]
     pub mode: ShareMode,
     /// Start, expiry and display time zone.
+    #[serde(default)]
     pub schedule: Schedule,
     /// Optional use limit.
+    #[serde(default)]
     pub use_limit: Option<UseLimit>,
     /// The first gate.
     pub access: AccessControl,
@@ -349,18 +365,25 @@ pub struct ShareSettings {
     /// Protected by a password.
     pub password: bool,
     /// The access code travels in the link, so visitors skip the prompt.
+    #[serde(default)]
     pub password_autofill: bool,
     /// A form to fill in first.
+    #[serde(default)]
     pub registration: Option<RegistrationForm>,
     /// Terms to accept first.
+    #[serde(default)]
     pub clickwrap: Option<Clickwrap>,
     /// Text drawn on image previews.
+    #[serde(default)]
     pub watermark: Option<Watermark>,
     /// Folder where visitors' uploads land.
+    #[serde(default)]
     pub inbox: Option<SharePath>,
     /// Rules for uploads.
+    #[serde(default)]
     pub upload_rules: UploadRules,
     /// Email the owner when something is downloaded.
+    #[serde(default)]
     pub notify_on_download: bool,
 }
 
@@ -464,20 +487,25 @@ pub enum Adjustment {
     /// No expiry was asked; the site default applies.
     ExpiryDefaulted {
         /// The expiry given.
+        #[serde(with = "crate::model::instant")]
         to: OffsetDateTime,
     },
     /// The expiry asked for is beyond the site's maximum lifetime.
     ExpiryCapped {
         /// What was asked (`None`: never expire).
+        #[serde(default, with = "crate::model::instant::option")]
         requested: Option<OffsetDateTime>,
         /// The expiry given.
+        #[serde(with = "crate::model::instant")]
         to: OffsetDateTime,
     },
     /// The expiry asked for is sooner than the site's minimum lifetime.
     ExpiryRaised {
         /// What was asked.
+        #[serde(with = "crate::model::instant")]
         requested: OffsetDateTime,
         /// The expiry given.
+        #[serde(with = "crate::model::instant")]
         to: OffsetDateTime,
     },
     /// The site requires a password on every share.
