@@ -3,12 +3,14 @@
 pub mod email;
 pub mod form;
 pub mod ids;
+pub mod instant;
 pub mod ip;
 pub mod key;
 pub mod password;
 pub mod path;
+pub mod random;
 pub mod rights;
 pub mod session;
-pub mod settings;
 pub mod share;
+pub mod site;
 pub mod token;

@@ -1,7 +1,7 @@
 //! Share passwords: plain passwords (secret), argon2id hashes (PHC strings), generation.
 
 use crate::PasswordError;
-use crate::ports::{RandomSource, RandomSourceExt};
+use crate::model::random::{RandomSource, RandomSourceExt};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _, SaltString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -188,12 +188,12 @@ pub fn verify_password(password: &PlainPassword, hash: &PasswordHash) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::OsRandom;
+    use crate::memory::SeededRandom;
 
     #[test]
     fn hash_and_verify() {
         let pw = PlainPassword::new("correct horse", 8).unwrap();
-        let h = hash_password(&pw, Argon2Params::TESTING, &OsRandom).unwrap();
+        let h = hash_password(&pw, Argon2Params::TESTING, &SeededRandom::new(2)).unwrap();
         assert!(h.as_str().starts_with("$argon2id$"));
         assert!(verify_password(&pw, &h));
         assert!(!verify_password(
@@ -210,7 +210,7 @@ mod tests {
             Err(PasswordError::TooShort { min: 8 })
         );
         assert!(PlainPassword::new(&"x".repeat(300), 8).is_err());
-        let p = PlainPassword::generate(&OsRandom, 20);
+        let p = PlainPassword::generate(&SeededRandom::new(3), 20);
         assert_eq!(p.expose().chars().count(), 20);
         assert!(!format!("{p:?}").contains(p.expose()));
         assert!(PasswordHash::parse("$2b$10$abcdefghijklmnopqrstuu").is_err());

@@ -6,6 +6,10 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// One visitor's session on one share: the gates passed and the facts about the client.
+///
+/// Stored as JSON, so it reads rows written by other versions: everything but the ids and
+/// the opening instant has a default (a gate not recorded is a gate not passed), and
+/// fields only a newer version knows are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitorSession {
     /// The session token (secret).
@@ -15,24 +19,34 @@ pub struct VisitorSession {
     /// The visitor's browser.
     pub browser: BrowserId,
     /// The visitor's device (for device binding).
+    #[serde(default)]
     pub device: Option<DeviceId>,
     /// The client address as seen (after trusted proxies).
+    #[serde(default)]
     pub client_ip: Option<IpAddr>,
     /// The client's user agent.
+    #[serde(default)]
     pub user_agent: Option<String>,
     /// Opened.
+    #[serde(with = "crate::model::instant")]
     pub created_at: OffsetDateTime,
     /// Gate 1, emailed-only: the recipient whose link this browser is bound to.
+    #[serde(default)]
     pub recipient: Option<RecipientId>,
     /// Gate 1, verified emails: the address proven with a one-time code.
+    #[serde(default)]
     pub verified_email: Option<Email>,
     /// Gate 1, organization: the signed-in user of the embedding app.
+    #[serde(default)]
     pub org_user: Option<UserId>,
     /// Gate 3: the password was given.
+    #[serde(default)]
     pub password_passed: bool,
     /// Gate 4: the registration the visitor submitted.
+    #[serde(default)]
     pub registration: Option<RegistrationId>,
     /// Gate 5: the terms were accepted.
+    #[serde(default)]
     pub clickwrap_accepted: bool,
 }
 

@@ -7,6 +7,7 @@
 //! are on); each case gets its own database.
 
 mod store;
+mod stored_rows;
 mod support;
 
 /// The conformance suite on SQLite files.

@@ -1,88 +1,17 @@
-//! The share aggregate: items, settings (requested and effective), and its state.
+//! The settings of a share, as its creator asks for them and as they are in effect after
+//! policy, and the value types they are made of.
 
+use super::{ItemKind, ShareItem, check_items};
 use crate::model::form::RegistrationForm;
 use crate::model::ip::IpAllowList;
-use crate::model::password::PasswordHash;
-use crate::{
-    Action, AllowedActions, BrowserId, DeviceId, Email, EmailPattern, PathError, RecipientId,
-    SettingsError, ShareId, SharePath, UrlKey, UserId,
-};
+use crate::{Action, AllowedActions, Email, EmailPattern, SettingsError, SharePath};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use time::{OffsetDateTime, UtcOffset};
 
 /// Longest share name.
 pub const MAX_NAME: usize = 200;
 /// Longest description, internal note, terms or message.
 pub const MAX_TEXT: usize = 10_000;
-/// Longest alias (display name of an item).
-pub const MAX_ALIAS: usize = 255;
-
-/// Whether an item is a file or a folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    /// A single file.
-    File,
-    /// A folder and everything in it.
-    Folder,
-}
-
-/// One shared path with an optional display name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShareItem {
-    /// Path in the file store (never the root).
-    pub path: SharePath,
-    /// File or folder.
-    pub kind: ItemKind,
-    /// The name visitors see instead of the file name.
-    pub alias: Option<String>,
-    /// For snapshot shares: the original path the copy at `path` was taken from (the
-    /// creator's rights are checked there).
-    #[serde(default)]
-    pub origin: Option<SharePath>,
-}
-
-impl ShareItem {
-    /// An item, checked: the path is not the root; the alias, if any, is a valid name.
-    ///
-    /// # Errors
-    /// [`SettingsError::BadAlias`] or a path error (as [`SettingsError::BadAlias`] of the path).
-    pub fn new(
-        path: SharePath,
-        kind: ItemKind,
-        alias: Option<String>,
-    ) -> Result<Self, SettingsError> {
-        if path.is_root() {
-            return Err(SettingsError::BadAlias(String::new()));
-        }
-        let alias = alias.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
-        if let Some(a) = &alias
-            && (SharePath::segment(a).is_err() || a.chars().count() > MAX_ALIAS)
-        {
-            return Err(SettingsError::BadAlias(a.chars().take(60).collect()));
-        }
-        Ok(Self {
-            path,
-            kind,
-            alias,
-            origin: None,
-        })
-    }
-
-    /// The path whose rights govern this item: the origin of a snapshot, else `path`.
-    pub fn rights_path(&self) -> &SharePath {
-        self.origin.as_ref().unwrap_or(&self.path)
-    }
-
-    /// The name visitors see: the alias, or the file name.
-    pub fn display_name(&self) -> &str {
-        self.alias
-            .as_deref()
-            .or_else(|| self.path.file_name())
-            .unwrap_or_default()
-    }
-}
 
 /// How items are served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -98,10 +27,13 @@ pub enum ShareMode {
 /// When a share is usable: an optional start and expiry, as UTC instants, and the
 /// creator's time zone for display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Schedule {
     /// Not usable before this instant.
+    #[serde(with = "crate::model::instant::option")]
     pub starts_at: Option<OffsetDateTime>,
     /// Not usable from this instant on.
+    #[serde(with = "crate::model::instant::option")]
     pub expires_at: Option<OffsetDateTime>,
     /// The creator's UTC offset, for showing dates as they meant them.
     pub display_offset: UtcOffset,
@@ -257,6 +189,7 @@ pub enum UploaderFolder {
 
 /// Rules for visitors' uploads.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct UploadRules {
     /// Lower-case extensions allowed (`None`: any).
     pub allowed_extensions: Option<Vec<String>>,
@@ -395,21 +328,33 @@ pub fn safe_segment(raw: &str) -> SharePath {
 }
 
 /// The settings of a share, as requested by its creator or as in effect after policy.
+///
+/// Stored as JSON, so it reads rows written by other versions: a field missing from an
+/// older row takes its default (an optional one reads as none) and a field only a newer
+/// version knows is ignored. The name, the level, and the gates that are not optional
+/// (access, device binding, address list, password) have no default: every version wrote
+/// them, so a row without them is damaged, and guessing would open the share. A field
+/// added later MUST have a default that keeps old rows' meaning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareSettings {
     /// Searchable title.
     pub name: String,
     /// Public text shown to visitors.
+    #[serde(default)]
     pub description: Option<String>,
     /// Text for the owner and admins only.
+    #[serde(default)]
     pub internal_note: Option<String>,
     /// What visitors may do.
     pub allowed: AllowedActions,
     /// Reference (live) or snapshot.
+    #[serde(default)]
     pub mode: ShareMode,
     /// Start, expiry and display time zone.
+    #[serde(default)]
     pub schedule: Schedule,
     /// Optional use limit.
+    #[serde(default)]
     pub use_limit: Option<UseLimit>,
     /// The first gate.
     pub access: AccessControl,
@@ -420,18 +365,25 @@ pub struct ShareSettings {
     /// Protected by a password.
     pub password: bool,
     /// The access code travels in the link, so visitors skip the prompt.
+    #[serde(default)]
     pub password_autofill: bool,
     /// A form to fill in first.
+    #[serde(default)]
     pub registration: Option<RegistrationForm>,
     /// Terms to accept first.
+    #[serde(default)]
     pub clickwrap: Option<Clickwrap>,
     /// Text drawn on image previews.
+    #[serde(default)]
     pub watermark: Option<Watermark>,
     /// Folder where visitors' uploads land.
+    #[serde(default)]
     pub inbox: Option<SharePath>,
     /// Rules for uploads.
+    #[serde(default)]
     pub upload_rules: UploadRules,
     /// Email the owner when something is downloaded.
+    #[serde(default)]
     pub notify_on_download: bool,
 }
 
@@ -527,39 +479,6 @@ impl ShareSettings {
     }
 }
 
-/// Checks a share's items against its level: at least one, at most `max_items`, distinct
-/// display names, folders for upload levels, no files in a drop box.
-///
-/// # Errors
-/// [`SettingsError`] for the first problem.
-pub fn check_items(
-    items: &[ShareItem],
-    allowed: AllowedActions,
-    max_items: usize,
-) -> Result<(), SettingsError> {
-    if items.is_empty() {
-        return Err(SettingsError::NoItems);
-    }
-    if items.len() > max_items {
-        return Err(SettingsError::TooManyItems { max: max_items });
-    }
-    let mut names = std::collections::HashSet::new();
-    for item in items {
-        if !names.insert(item.display_name().to_lowercase()) {
-            return Err(SettingsError::DuplicateItemName(
-                item.display_name().to_owned(),
-            ));
-        }
-    }
-    if allowed.needs_folder() && !items.iter().any(|i| i.kind == ItemKind::Folder) {
-        return Err(SettingsError::NeedsFolder(allowed.as_str()));
-    }
-    if !allowed.allows_file_items() && items.iter().any(|i| i.kind == ItemKind::File) {
-        return Err(SettingsError::UploadOnlyHasFile);
-    }
-    Ok(())
-}
-
 /// A change policy made to what the creator asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -568,20 +487,25 @@ pub enum Adjustment {
     /// No expiry was asked; the site default applies.
     ExpiryDefaulted {
         /// The expiry given.
+        #[serde(with = "crate::model::instant")]
         to: OffsetDateTime,
     },
     /// The expiry asked for is beyond the site's maximum lifetime.
     ExpiryCapped {
         /// What was asked (`None`: never expire).
+        #[serde(default, with = "crate::model::instant::option")]
         requested: Option<OffsetDateTime>,
         /// The expiry given.
+        #[serde(with = "crate::model::instant")]
         to: OffsetDateTime,
     },
     /// The expiry asked for is sooner than the site's minimum lifetime.
     ExpiryRaised {
         /// What was asked.
+        #[serde(with = "crate::model::instant")]
         requested: OffsetDateTime,
         /// The expiry given.
+        #[serde(with = "crate::model::instant")]
         to: OffsetDateTime,
     },
     /// The site requires a password on every share.
@@ -597,259 +521,9 @@ pub enum Adjustment {
     DeviceBindingUnavailable,
 }
 
-/// The lifecycle state of a share at a moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ShareState {
-    /// Its start date is in the future.
-    NotYetActive,
-    /// Usable.
-    Active,
-    /// Past its expiry.
-    Expired,
-    /// Its use limit is reached.
-    Exhausted,
-}
-
-/// A share: the aggregate root.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Share {
-    /// Internal id.
-    pub id: ShareId,
-    /// Public key.
-    pub key: UrlKey,
-    /// The creator and owner.
-    pub owner: UserId,
-    /// What is shared.
-    pub items: Vec<ShareItem>,
-    /// What the creator asked for.
-    pub requested: ShareSettings,
-    /// What is in effect after site policy and the creator's rights.
-    pub settings: ShareSettings,
-    /// How `settings` differs from `requested`, and why.
-    pub adjustments: Vec<Adjustment>,
-    /// The password's hash, when protected.
-    pub password_hash: Option<PasswordHash>,
-    /// The device the share is bound to, once one opened it.
-    pub bound_device: Option<DeviceId>,
-    /// Uses spent (under `settings.use_limit`).
-    pub uses: u32,
-    /// Bytes uploaded by visitors so far.
-    pub uploaded_bytes: u64,
-    /// When the owner was reminded of the coming expiry (once per expiry).
-    pub reminder_sent_at: Option<OffsetDateTime>,
-    /// Created.
-    pub created_at: OffsetDateTime,
-    /// Last changed.
-    pub updated_at: OffsetDateTime,
-}
-
-impl fmt::Debug for Share {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Share")
-            .field("id", &self.id)
-            .field("owner", &self.owner)
-            .field("name", &self.settings.name)
-            .field("items", &self.items.len())
-            .field("uses", &self.uses)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Share {
-    /// The state at `now`. Expiry wins over exhaustion, which wins over not-yet-active.
-    pub fn state(&self, now: OffsetDateTime) -> ShareState {
-        let s = &self.settings.schedule;
-        if s.expires_at.is_some_and(|e| now >= e) {
-            ShareState::Expired
-        } else if self.settings.use_limit.is_some_and(|l| self.uses >= l.max) {
-            ShareState::Exhausted
-        } else if s.starts_at.is_some_and(|st| now < st) {
-            ShareState::NotYetActive
-        } else {
-            ShareState::Active
-        }
-    }
-
-    /// Where a visitor path points: the share's top level (the list of items), or a
-    /// path inside one item. The first segment names an item by its display name.
-    ///
-    /// # Errors
-    /// `None` when no item has that name, or a file item is followed by more segments.
-    pub fn resolve(&self, visitor: &SharePath) -> Option<Resolved> {
-        let mut segs = visitor.segments();
-        let Some(first) = segs.next() else {
-            return Some(Resolved::Top);
-        };
-        let (index, item) = self
-            .items
-            .iter()
-            .enumerate()
-            .find(|(_, i)| i.display_name() == first)?;
-        let rest: Vec<&str> = segs.collect();
-        if item.kind == ItemKind::File && !rest.is_empty() {
-            return None;
-        }
-        let rel = SharePath::parse(&rest.join("/")).ok()?;
-        let storage = item.path.join(&rel).ok()?;
-        Some(Resolved::Item {
-            index,
-            storage,
-            rel,
-        })
-    }
-
-    /// The storage path of a visitor path, only if it lies inside an item.
-    pub fn storage_path(&self, visitor: &SharePath) -> Option<SharePath> {
-        match self.resolve(visitor)? {
-            Resolved::Top => None,
-            Resolved::Item { storage, .. } => Some(storage),
-        }
-    }
-
-    /// The visitor path of a storage path, if that path lies inside an item.
-    pub fn visitor_path(&self, storage: &SharePath) -> Result<SharePath, PathError> {
-        for item in &self.items {
-            if let Some(rel) = storage.strip_prefix(&item.path) {
-                let head = SharePath::segment(item.display_name())?;
-                return head.join(&rel);
-            }
-        }
-        Err(PathError::Root)
-    }
-}
-
-/// Where a visitor path points (see [`Share::resolve`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolved {
-    /// The share's top level.
-    Top,
-    /// Inside an item.
-    Item {
-        /// Which item.
-        index: usize,
-        /// The path in the file store.
-        storage: SharePath,
-        /// The path relative to the item.
-        rel: SharePath,
-    },
-}
-
-/// A recipient of a share sent by email, with their own link code.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recipient {
-    /// Id.
-    pub id: RecipientId,
-    /// The share.
-    pub share_id: ShareId,
-    /// Where the link was sent.
-    pub email: Email,
-    /// Their company.
-    pub company: Option<String>,
-    /// A note about them (owner only).
-    pub note: Option<String>,
-    /// When the last link was sent.
-    pub sent_at: Option<OffsetDateTime>,
-    /// The secret code in their link (`/s/<key>?r=<code>`); replaced when re-sent.
-    pub link_code: String,
-    /// The browser their link is bound to, once opened.
-    pub bound_browser: Option<BrowserId>,
-}
-
-impl fmt::Debug for Recipient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recipient")
-            .field("id", &self.id)
-            .field("share_id", &self.share_id)
-            .field("email", &self.email)
-            .field("bound", &self.bound_browser.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-/// What opening a recipient's link in a browser means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Binding {
-    /// First open: bind the link to this browser.
-    BindNow,
-    /// Already bound to this browser.
-    SameBrowser,
-    /// Bound to another browser: refuse, and send the recipient a fresh link.
-    OtherBrowser,
-}
-
-impl Recipient {
-    /// Decides what opening the link in `browser` means (the rule of emailed-only access).
-    pub fn binding_for(&self, browser: &BrowserId) -> Binding {
-        match &self.bound_browser {
-            None => Binding::BindNow,
-            Some(b) if b == browser => Binding::SameBrowser,
-            Some(_) => Binding::OtherBrowser,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn item(path: &str, kind: ItemKind, alias: Option<&str>) -> ShareItem {
-        ShareItem::new(
-            SharePath::parse(path).unwrap(),
-            kind,
-            alias.map(str::to_owned),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn item_constraints_of_levels() {
-        let file = item("a/report.pdf", ItemKind::File, None);
-        let folder = item("a/inbox", ItemKind::Folder, None);
-        assert!(check_items(std::slice::from_ref(&file), AllowedActions::Download, 10).is_ok());
-        assert_eq!(
-            check_items(std::slice::from_ref(&file), AllowedActions::Upload, 10),
-            Err(SettingsError::NeedsFolder("upload"))
-        );
-        assert_eq!(
-            check_items(&[file.clone(), folder.clone()], AllowedActions::Upload, 10),
-            Err(SettingsError::UploadOnlyHasFile)
-        );
-        assert!(check_items(std::slice::from_ref(&folder), AllowedActions::Upload, 10).is_ok());
-        assert!(check_items(&[file.clone(), folder.clone()], AllowedActions::Full, 10).is_ok());
-        assert_eq!(
-            check_items(&[], AllowedActions::Download, 10),
-            Err(SettingsError::NoItems)
-        );
-        let dup = item("b/report.pdf", ItemKind::File, None);
-        assert!(matches!(
-            check_items(&[file.clone(), dup], AllowedActions::Download, 10),
-            Err(SettingsError::DuplicateItemName(_))
-        ));
-        let aliased = item("b/report.pdf", ItemKind::File, Some("Report B.pdf"));
-        assert!(check_items(&[file, aliased], AllowedActions::Download, 1).is_err());
-    }
-
-    #[test]
-    fn aliases_must_be_names() {
-        assert!(
-            ShareItem::new(
-                SharePath::parse("a").unwrap(),
-                ItemKind::File,
-                Some("x/y".into())
-            )
-            .is_err()
-        );
-        assert!(
-            ShareItem::new(
-                SharePath::parse("a").unwrap(),
-                ItemKind::File,
-                Some("..".into())
-            )
-            .is_err()
-        );
-        assert!(ShareItem::new(SharePath::root(), ItemKind::Folder, None).is_err());
-    }
 
     #[test]
     fn use_limit_counting() {
