@@ -3,6 +3,7 @@
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use sharelink_core::policy::Gate;
 use sharelink_core::*;
 use std::hint::black_box;
 use time::macros::datetime;
@@ -57,6 +58,8 @@ fn bench(c: &mut Criterion) {
     session.client_ip = Some("192.0.2.7".parse().expect("valid"));
     session.password_passed = true;
     session.registration = Some(RegistrationId(1));
+    Gate::Password.stamp_passed(&share, &mut session);
+    Gate::Registration.stamp_passed(&share, &mut session);
     let path = SharePath::parse("folder7/reports/2026/q3/summary.pdf").expect("valid");
     c.bench_function("decide: download through every gate", |b| {
         b.iter(|| {

@@ -35,9 +35,24 @@ where
             .pointer_mut(pointer)
             .unwrap_or_else(|| panic!("no {pointer} in the fixture")) = json!(rfc3339);
     }
-    let written = serde_json::to_string(value).expect("serialize");
-    assert_eq!(serde_json::from_str::<Value>(&written).unwrap(), expected);
+    let mut written: Value = serde_json::to_value(value).expect("serialize");
+    // Fields added since the fixture was frozen write their defaults; nothing else changes.
+    if let (Value::Object(now), Value::Object(then)) = (&mut written, &expected) {
+        now.retain(|k, v| then.contains_key(k) || !is_default(v));
+    }
+    assert_eq!(written, expected);
+    let written = written.to_string();
     assert_eq!(&load::<T>(&written), value);
+}
+
+/// Whether a written value is what a field holds by default (added fields of old rows).
+fn is_default(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::Object(o) => o.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
 }
 
 /// The settings `share_settings_v1_full.json` was generated from.

@@ -613,7 +613,12 @@ pub async fn creations_are_counted_atomically((repo, _): Stores) {
         .filter(|ok| *ok)
         .count();
     assert_eq!(counted, 5, "exactly the quota under concurrency");
-    assert!(!repo.count_creation(&user("ana"), day, 5).await.expect("count"));
+    assert!(
+        !repo
+            .count_creation(&user("ana"), day, 5)
+            .await
+            .expect("count")
+    );
     assert!(
         repo.count_creation(&user("bob"), day, 5)
             .await
@@ -630,21 +635,35 @@ pub async fn creations_are_counted_atomically((repo, _): Stores) {
     let s = insert(repo.as_ref(), "quotadeleted1", "ana", "gone", T0).await;
     assert!(repo.delete_share(s.id).await.expect("delete"));
     assert!(
-        !repo.count_creation(&user("ana"), day, 5).await.expect("count"),
+        !repo
+            .count_creation(&user("ana"), day, 5)
+            .await
+            .expect("count"),
         "deleting a share gives no creation back"
     );
     repo.uncount_creation(&user("ana"), day)
         .await
         .expect("uncount");
-    assert!(repo.count_creation(&user("ana"), day, 5).await.expect("count"));
+    assert!(
+        repo.count_creation(&user("ana"), day, 5)
+            .await
+            .expect("count")
+    );
     for _ in 0..10 {
         repo.uncount_creation(&user("carl"), day)
             .await
             .expect("uncount an empty day");
     }
-    assert!(repo.count_creation(&user("carl"), day, 1).await.expect("count"));
     assert!(
-        !repo.count_creation(&user("carl"), day, 1).await.expect("count"),
+        repo.count_creation(&user("carl"), day, 1)
+            .await
+            .expect("count")
+    );
+    assert!(
+        !repo
+            .count_creation(&user("carl"), day, 1)
+            .await
+            .expect("count"),
         "uncounting never goes below zero"
     );
 }

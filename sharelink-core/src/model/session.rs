@@ -2,6 +2,7 @@
 
 use crate::{BrowserId, DeviceId, Email, RecipientId, RegistrationId, SessionId, ShareId, UserId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
@@ -48,9 +49,26 @@ pub struct VisitorSession {
     /// Gate 5: the terms were accepted.
     #[serde(default)]
     pub clickwrap_accepted: bool,
+    /// For each gate passed whose configuration the owner can change (a password, a form,
+    /// terms), a stamp of that configuration when it was passed, by gate name: when the
+    /// owner changes the gate, the stamp no longer matches and the session must pass the
+    /// gate again. A session stored without stamps passes those gates again.
+    #[serde(default)]
+    pub gate_stamps: BTreeMap<String, u64>,
+    /// Who the visitor is, as far as the share knows — the recipient whose link they
+    /// came through, the email they registered or proved — for the access log and the
+    /// owner's notifications, never for access.
+    #[serde(default)]
+    pub email: Option<Email>,
 }
 
 impl VisitorSession {
+    /// Who the visitor is, for the log and notifications: the proven address, else the
+    /// one they came with (a recipient's link, a registration).
+    pub fn identity(&self) -> Option<&Email> {
+        self.verified_email.as_ref().or(self.email.as_ref())
+    }
+
     /// A session that has passed no gate yet.
     pub fn new(
         id: SessionId,
@@ -72,6 +90,8 @@ impl VisitorSession {
             password_passed: false,
             registration: None,
             clickwrap_accepted: false,
+            gate_stamps: BTreeMap::new(),
+            email: None,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Secret tokens: the alphabet of session ids, CSRF tokens and link codes, and the
-//! constant-time comparison every check of a secret uses.
+//! Secret tokens: the alphabet of session ids, CSRF tokens and link codes, the
+//! constant-time comparison every check of a secret uses, and a stable fingerprint.
 
 /// Letters and digits used for tokens (session ids, CSRF tokens, recipients' link codes).
 pub const TOKEN_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -17,6 +17,25 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A stable 64-bit fingerprint of bytes (FNV-1a): the same in every process and version,
+/// for telling apart configurations or tagging a token in the log. Not a secret-keeping
+/// hash: use it only where the input needs no protection or carries enough entropy that
+/// 64 bits of it reveal nothing useful.
+///
+/// ```
+/// use sharelink_core::model::token::fingerprint;
+/// assert_eq!(fingerprint(b""), 0xcbf2_9ce4_8422_2325);
+/// assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+/// ```
+pub fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! answers while pending, whether a session has passed it, and its log name); `decide`,
 //! the visitor use cases and the log all take the gate from this one list.
 
+use crate::model::token::fingerprint;
 use crate::{AccessControl, Denial, Share, SiteSettings, VisitorSession};
 use serde::{Deserialize, Serialize};
 
@@ -80,11 +81,55 @@ impl Gate {
                 (None, Some(_)) => true,
                 (_, None) => false,
             },
-            Gate::Password => session.password_passed,
-            Gate::Registration => session.registration.is_some(),
-            Gate::Clickwrap => session.clickwrap_accepted,
+            Gate::Password => session.password_passed && self.stamp_matches(share, session),
+            Gate::Registration => {
+                session.registration.is_some() && self.stamp_matches(share, session)
+            }
+            Gate::Clickwrap => session.clickwrap_accepted && self.stamp_matches(share, session),
         };
         if passed { Ok(()) } else { Err(self.pending()) }
+    }
+
+    /// A stamp of the gate's configuration on the share, for the gates an owner can change
+    /// under visitors who passed them: the password (its hash), the registration form, the
+    /// terms. `None` for the others (their facts are checked afresh every time).
+    pub fn stamp(self, share: &Share) -> Option<u64> {
+        let s = &share.settings;
+        match self {
+            Gate::Password => Some(fingerprint(
+                share
+                    .password_hash
+                    .as_ref()
+                    .map_or("", |h| h.as_str())
+                    .as_bytes(),
+            )),
+            Gate::Registration => Some(fingerprint(
+                serde_json::to_string(&s.registration)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            )),
+            Gate::Clickwrap => Some(fingerprint(
+                serde_json::to_string(&s.clickwrap)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Records in the session that it passed this gate as the share has it now (the
+    /// caller sets the gate's own fact: the password given, the registration, …).
+    pub fn stamp_passed(self, share: &Share, session: &mut VisitorSession) {
+        if let Some(stamp) = self.stamp(share) {
+            session
+                .gate_stamps
+                .insert(self.log_name().to_owned(), stamp);
+        }
+    }
+
+    fn stamp_matches(self, share: &Share, session: &VisitorSession) -> bool {
+        self.stamp(share)
+            .is_none_or(|st| session.gate_stamps.get(self.log_name()) == Some(&st))
     }
 
     /// The denial a visitor gets while this gate is ahead of them.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::share::{Adjustment, ShareItem, UploadRules};
+use crate::testing::fixtures::passed_now;
 use crate::testing::{access_scenario, allowed_actions, rights};
 use crate::*;
 use proptest::prelude::*;
@@ -97,12 +98,20 @@ impl Case {
         self
     }
     fn run(&self) -> Result<Grant, Denial> {
+        let share = self.share.as_ref();
+        let session =
+            share.map_or_else(|| self.session.clone(), |sh| passed_now(sh, &self.session));
+        self.run_with(&session)
+    }
+
+    /// Runs with the session exactly as given (no gate stamps added).
+    fn run_with(&self, session: &VisitorSession) -> Result<Grant, Denial> {
         let p = path(self.path);
         let d = self.dest.map(path);
         let r = self.rename_to.map(path);
         decide(&AccessRequest {
             share: self.share.as_ref(),
-            session: &self.session,
+            session,
             action: self.action,
             path: Some(&p),
             destination: d.as_ref(),
@@ -744,4 +753,67 @@ proptest! {
             prop_assert_eq!(first, Some(gate));
         }
     }
+}
+
+#[test]
+fn a_changed_gate_must_be_passed_again() {
+    use crate::ports::{Argon2idHasher, PasswordHasher};
+    let hash = |p: &str| {
+        Argon2idHasher::new(Argon2Params::TESTING)
+            .hash(&PlainPassword::new(p, 1).unwrap())
+            .unwrap()
+    };
+    let (first, second) = (hash("first secret"), hash("second secret"));
+    let gated = move |s: &mut Share| {
+        s.settings.password = true;
+        s.password_hash = Some(first.clone());
+        s.settings.registration = Some(RegistrationForm::Default);
+        s.settings.clickwrap = Some(Clickwrap {
+            title: "Terms".into(),
+            terms: "v1".into(),
+        });
+    };
+    let c = Case::new(Action::Download, "plan.pdf")
+        .share(gated)
+        .session(|s| {
+            s.password_passed = true;
+            s.registration = Some(RegistrationId(1));
+            s.clickwrap_accepted = true;
+        });
+    let inside = passed_now(c.share.as_ref().unwrap(), &c.session);
+    assert!(c.run_with(&inside).is_ok());
+    // A session stored before stamps existed passes the gates again.
+    assert_eq!(c.run_with(&c.session), Err(Denial::PasswordRequired));
+    // A new password.
+    let new_password = c.clone().share(|s| {
+        s.password_hash = Some(second);
+    });
+    assert_eq!(
+        new_password.run_with(&inside),
+        Err(Denial::PasswordRequired)
+    );
+    // Another form.
+    let new_form = c.clone().share(|s| {
+        s.settings.registration = Some(
+            RegistrationForm::custom(vec![FormField {
+                label: "Employer".into(),
+                description: None,
+                required: true,
+                kind: FieldKind::ShortAnswer,
+            }])
+            .unwrap(),
+        );
+    });
+    assert_eq!(
+        new_form.run_with(&inside),
+        Err(Denial::RegistrationRequired)
+    );
+    // New terms.
+    let new_terms = c.share(|s| {
+        s.settings.clickwrap = Some(Clickwrap {
+            title: "Terms".into(),
+            terms: "v2".into(),
+        });
+    });
+    assert_eq!(new_terms.run_with(&inside), Err(Denial::ClickwrapRequired));
 }

@@ -162,8 +162,7 @@ pub trait ShareStore: Send + Sync + Debug + 'static {
     ///
     /// # Errors
     /// A store error.
-    async fn count_creation(&self, owner: &UserId, day: Date, max: u32)
-    -> Result<bool, RepoError>;
+    async fn count_creation(&self, owner: &UserId, day: Date, max: u32) -> Result<bool, RepoError>;
 
     /// Takes back one creation counted for `owner` on `day` (a creation that failed after
     /// it was counted); never below zero.

@@ -18,10 +18,12 @@
 //! ```
 
 use crate::memory::{InMemory, MemoryDirectory};
+use crate::policy::Gate;
 use crate::ports::{ByteStream, FileStore, FileStoreError, UserInfo, WriteOptions};
 use crate::service::{Client, Config, CreateShare, NewItem, Sharelink};
 use crate::{
-    BrowserId, Capability, DeviceId, Email, Rights, SharePath, ShareSettings, SiteSettings, UserId,
+    BrowserId, Capability, DeviceId, Email, Rights, Share, SharePath, ShareSettings, SiteSettings,
+    UserId, VisitorSession,
 };
 use bytes::Bytes;
 use time::OffsetDateTime;
@@ -234,4 +236,21 @@ impl World {
     pub fn ana(&self) -> UserId {
         user("ana")
     }
+}
+
+/// The session with every gate whose fact it holds (password given, registration,
+/// terms accepted) passed under the share's current configuration, as the service
+/// stamps it when a visitor passes the gate: for building sessions by hand in tests.
+pub fn passed_now(share: &Share, session: &VisitorSession) -> VisitorSession {
+    let mut s = session.clone();
+    for (gate, passed) in [
+        (Gate::Password, s.password_passed),
+        (Gate::Registration, s.registration.is_some()),
+        (Gate::Clickwrap, s.clickwrap_accepted),
+    ] {
+        if passed {
+            gate.stamp_passed(share, &mut s);
+        }
+    }
+    s
 }

@@ -336,6 +336,9 @@ pub fn access_scenario() -> impl Strategy<Value = AccessScenario> {
         ),
     )
         .prop_map(|((share, revoked, session, action, path, destination), (name, size, mode, now, creator, site))| {
+            // A gate the session holds the fact of was passed under the share's current
+            // configuration (the service stamps it so).
+            let session = super::fixtures::passed_now(&share, &session);
             AccessScenario {
                 share,
                 revoked: revoked && name == "c.pdf",

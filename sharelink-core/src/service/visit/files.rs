@@ -311,7 +311,7 @@ impl Sharelink {
                         branding: self.config.site.branding.clone(),
                         message: MailMessage::DownloadNotification {
                             share_name: share.settings.name.clone(),
-                            visitor: session.verified_email.as_ref().map(ToString::to_string),
+                            visitor: session.identity().map(ToString::to_string),
                             paths,
                             at: now,
                             ip: self.log_ip(client.ip),

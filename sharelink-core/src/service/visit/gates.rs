@@ -71,6 +71,7 @@ impl Sharelink {
                 return Err(denial.into());
             }
             session.recipient = Some(recipient.id);
+            session.email = Some(recipient.email.clone());
         }
         // An unconfirmed fetch of a link whose opening counts stores nothing.
         let root = SharePath::root();
@@ -281,6 +282,7 @@ impl Sharelink {
             return Err(gate.pending().into());
         }
         scene.session.password_passed = true;
+        gate.stamp_passed(&scene.share, &mut scene.session);
         self.ports.repo.update_session(&scene.session).await?;
         self.attempt_succeeded(&scene.share, Attempt::Password, scene.client)
             .await?;
@@ -424,6 +426,10 @@ impl Sharelink {
             )
             .await?;
         scene.session.registration = Some(id);
+        gate.stamp_passed(&scene.share, &mut scene.session);
+        if scene.session.email.is_none() {
+            scene.session.email = registration.email.clone();
+        }
         if scene.session.verified_email.is_none() {
             // Registered identity is used for upload folders and the log, not for access.
             scene.session.user_agent = req.client.user_agent.clone();
@@ -440,6 +446,7 @@ impl Sharelink {
         let gate = Gate::Clickwrap;
         let mut scene = self.at_gate(req, gate).await?;
         scene.session.clickwrap_accepted = true;
+        gate.stamp_passed(&scene.share, &mut scene.session);
         self.ports.repo.update_session(&scene.session).await?;
         self.passed(scene, gate).await
     }

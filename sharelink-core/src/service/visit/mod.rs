@@ -14,6 +14,7 @@ mod gates;
 
 use super::{Result, ServiceError, Sharelink};
 use crate::model::share::{FieldsView, Resolved};
+use crate::model::token::fingerprint;
 use crate::policy::{AccessRequest, CreatorRights, Gate, Grant, RequestMode, UploadInfo, decide};
 use crate::ports::access_log::{LogKind, NewLogEvent};
 use crate::ports::repository::Reservation;
@@ -569,8 +570,8 @@ impl Sharelink {
             bytes: entry.bytes,
             ip: self.log_ip(client.ip),
             user_agent: client.user_agent.clone(),
-            visitor: Some(visitor_tag(&session.id)),
-            email: session.verified_email.clone(),
+            visitor: Some(visitor_tag(&session.browser)),
+            email: session.identity().cloned(),
             registration: session.registration,
             detail: entry.detail,
         };
@@ -604,7 +605,7 @@ impl Sharelink {
     ) -> Option<String> {
         share.settings.watermark.as_ref().map(|w| {
             w.render(&WatermarkVars {
-                email: session.verified_email.as_ref().map(|e| e.to_string()),
+                email: session.identity().map(ToString::to_string),
                 name: None,
                 ip: client.ip.map(|i| i.to_string()),
                 time: self
@@ -680,15 +681,10 @@ impl Sharelink {
     }
 }
 
-/// A non-secret tag of a session for the log (unique visitors), derived so the session
-/// token itself never reaches the log.
-fn visitor_tag(id: &SessionId) -> String {
-    // FNV-1a: not a secret-keeping hash, only a stable, short, non-reversible-enough tag
-    // of a random token (the token carries ≥ 250 bits, the tag 64).
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.as_str().bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+/// A non-secret tag of a browser for the log ("unique visitors" counts browsers, not
+/// sessions), derived so the browser's cookie itself never reaches the log.
+fn visitor_tag(browser: &BrowserId) -> String {
+    // The browser id carries ≥ 128 random bits; 64 bits of its fingerprint tell visitors
+    // apart without giving the cookie away.
+    format!("{:016x}", fingerprint(browser.as_str().as_bytes()))
 }
