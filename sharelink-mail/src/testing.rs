@@ -230,12 +230,11 @@ impl MailDev {
                 });
             };
             for m in list {
-                let message = MailDevMessage::from_json(m).ok_or_else(|| {
-                    MailDevError::Unexpected {
+                let message =
+                    MailDevMessage::from_json(m).ok_or_else(|| MailDevError::Unexpected {
                         url: format!("{}/api/email", self.api),
                         what: "a message without an id".to_owned(),
-                    }
-                })?;
+                    })?;
                 found.insert((message.time.clone(), message.id.clone()), message);
             }
         }
@@ -373,7 +372,10 @@ mod tests {
         assert_eq!(m.id, "Xy1");
         assert_eq!(m.envelope_to, vec!["Ana@Example.com"]);
         assert_eq!(m.header_to, vec!["ana@example.com", "bob@example.com"]);
-        assert_eq!((m.subject.as_str(), m.html.as_str()), ("Plans", "<p>hello</p>"));
+        assert_eq!(
+            (m.subject.as_str(), m.html.as_str()),
+            ("Plans", "<p>hello</p>")
+        );
         assert_eq!(MailDevMessage::from_json(&serde_json::json!({})), None);
     }
 

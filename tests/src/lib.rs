@@ -88,17 +88,17 @@ macro_rules! on_every_backend {
 
 // ----- environment --------------------------------------------------------------------------
 
-/// A SQL backend the stack can run on: `Sqlite` (a fresh file, always available) or
-/// `Postgres` (a fresh database on the server [`POSTGRES_VAR`] names).
-pub use sharelink_store_sql::testing::TestBackend as Backend;
-/// The variable naming the PostgreSQL server.
-pub use sharelink_store_sql::testing::POSTGRES_VAR;
-/// A database used by one test, removed when dropped.
-pub use sharelink_store_sql::testing::TestDatabase;
 /// One message read back from MailDev.
 pub use sharelink_mail::testing::MailDevMessage as ReceivedMail;
 /// The variables naming MailDev's SMTP server and its JSON API.
 pub use sharelink_mail::testing::{SMTP_API_VAR, SMTP_VAR};
+/// The variable naming the PostgreSQL server.
+pub use sharelink_store_sql::testing::POSTGRES_VAR;
+/// A SQL backend the stack can run on: `Sqlite` (a fresh file, always available) or
+/// `Postgres` (a fresh database on the server [`POSTGRES_VAR`] names).
+pub use sharelink_store_sql::testing::TestBackend as Backend;
+/// A database used by one test, removed when dropped.
+pub use sharelink_store_sql::testing::TestDatabase;
 
 /// The variable naming the S3-compatible endpoint.
 pub const S3_ENDPOINT_VAR: &str = "SHARELINK_TEST_S3_ENDPOINT";
@@ -338,9 +338,12 @@ impl Stack {
 
     async fn build(backend: Backend, site: SiteSettings, faults: &Faults) -> Self {
         let tag = random_tag();
-        let database = TestDatabase::create(backend)
-            .await
-            .unwrap_or_else(|e| panic!("a fresh {backend:?} database: {e} ({:?})", std::error::Error::source(&e)));
+        let database = TestDatabase::create(backend).await.unwrap_or_else(|e| {
+            panic!(
+                "a fresh {backend:?} database: {e} ({:?})",
+                std::error::Error::source(&e)
+            )
+        });
         let database_url = match &faults.database {
             Some(cut) => with_authority(database.url(), &cut.address().to_string()),
             None => database.url().to_owned(),

@@ -4,7 +4,7 @@
 //! lists them oldest first. The name of the file is the name recorded in the migrations
 //! table, so a file is never renamed. A migration's DDL is written out in full (every
 //! column, type, null-ness, default, index and foreign key), never derived from the
-//! entities in [`crate::entity`]: a database created by this version must get exactly
+//! entities (`src/entity.rs`): a database created by this version must get exactly
 //! the schema a database created by an older version was upgraded to.
 //!
 //! **A migration, once released, is frozen.** A later schema change (a column, an index,
@@ -17,9 +17,9 @@
 //! a database-wide lock, so several nodes starting at once apply them exactly once.
 //!
 //! Databases created before the initial migration had a file of its own recorded it as
-//! `migration` (the name of the file that held it then). [`migrate`] renames that record
-//! to [`INIT`] before anything runs, so such a database is taken as it is: the schema
-//! was the same.
+//! `migration` (the name of the file that held it then). Connecting renames that record
+//! to `m20261123_000001_init` before anything runs, so such a database is taken as it
+//! is: its schema is the one that migration creates.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use sea_orm_migration::prelude::*;

@@ -5,9 +5,9 @@
 //! re-runs, and the store works on it.
 
 use sea_orm::{ConnectionTrait, Database, Statement};
+use sharelink_core::UrlKey;
 use sharelink_core::conformance::repository::{T0, new_share};
 use sharelink_core::ports::{AccessLog, LogKind, LogQuery, NewLogEvent, ShareRepository};
-use sharelink_core::UrlKey;
 use sharelink_store_sql::testing::{TestBackend as Backend, fresh_url, run};
 
 /// The schema of sharelink 0.1 on SQLite (`sqlite3 .schema`).
@@ -121,7 +121,10 @@ async fn accepts_a_database_of_0_1(backend: Backend, fixture: &str) {
 
 #[test]
 fn sqlite_accepts_a_database_of_0_1() {
-    run(Backend::Sqlite, accepts_a_database_of_0_1(Backend::Sqlite, SQLITE_0_1));
+    run(
+        Backend::Sqlite,
+        accepts_a_database_of_0_1(Backend::Sqlite, SQLITE_0_1),
+    );
 }
 
 #[cfg(feature = "postgres")]

@@ -2,13 +2,13 @@
 //! for uses, dedup keys under concurrency, migrations run twice or at once, revoke versus
 //! expire, and typed errors.
 
-use sharelink_store_sql::testing::{TestBackend as Backend, fresh_store, fresh_url};
 use sharelink_core::conformance::repository::{T0, new_share};
 use sharelink_core::ports::{
     AccessLog, LogKind, LogQuery, NewLogEvent, NewRecipient, RepoError, Reservation,
     ShareRepository,
 };
 use sharelink_core::{Email, ShareId};
+use sharelink_store_sql::testing::{TestBackend as Backend, fresh_store, fresh_url};
 use sharelink_store_sql::{Error, SqlStore};
 use std::time::Instant;
 use time::Duration;
