@@ -49,12 +49,21 @@
 //! assert_eq!(std::fs::read_dir(dir.path())?.count(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Features
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `testing` | no | [`testing`]: [`MailDev`](testing::MailDev), which reads the messages a MailDev SMTP server captured through its JSON API (for this crate's tests and the embedder's); brings in reqwest and serde_json |
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
 mod error;
 mod message;
 mod outbox;
 mod smtp;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use config::{DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, SmtpConfig, SmtpCredentials, TlsMode};
 pub use error::ConfigError;

@@ -10,10 +10,11 @@
 //! checks itself on 1,000 shares of SQLite.
 
 use sea_orm::sea_query::{Alias, Query};
-use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use sharelink_core::conformance::repository::{T0, new_share};
 use sharelink_core::ports::{Reservation, ShareStore};
 use sharelink_core::{ShareId, UrlKey};
+use sharelink_store_sql::testing::{TestBackend, TestDatabase};
 use sharelink_store_sql::{SqlStore, StoreConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -256,9 +257,10 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         for &n in &sizes {
-            let dir = tempfile::tempdir().expect("dir");
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            bench("SQLite (file, WAL)", &url, n, quick).await;
+            let db = TestDatabase::create(TestBackend::Sqlite)
+                .await
+                .expect("a temporary SQLite file");
+            bench("SQLite (file, WAL)", db.url(), n, quick).await;
         }
         if quick {
             return;
@@ -274,17 +276,11 @@ fn main() {
             return;
         }
         for &n in &sizes {
-            let name = format!("sl_bench_{n}_{}", std::process::id());
-            let db = Database::connect(&admin).await.expect("postgres");
-            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+            let db = TestDatabase::create_on(TestBackend::Postgres, &admin)
                 .await
-                .expect("create");
-            let base = &admin[..admin.rfind('/').expect("database in URL")];
-            bench("PostgreSQL", &format!("{base}/{name}"), n, quick).await;
-            db.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                .await
-                .expect("drop");
-            db.close().await.expect("close");
+                .unwrap_or_else(|e| panic!("a fresh PostgreSQL database: {e}"));
+            bench("PostgreSQL", db.url(), n, quick).await;
+            // Dropping `db` drops the database.
         }
     });
 }

@@ -121,9 +121,21 @@ impl StoreConfig {
                 if create { o.create_if_missing(true) } else { o }
             });
         }
-        let db = Database::connect(opts)
-            .await
-            .map_err(|source| Error::Unreachable { source })?;
+        // Two processes opening a new SQLite file at once race to switch it to WAL, which
+        // takes an exclusive lock that the busy timeout does not wait for: the loser is
+        // told "database is locked" and simply tries again.
+        let mut tries = 0;
+        let db = loop {
+            match Database::connect(opts.clone()).await {
+                Err(e)
+                    if backend == DbBackend::Sqlite && tries < 50 && crate::error::is_busy(&e) =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(20 * tries)).await;
+                }
+                other => break other.map_err(|source| Error::Unreachable { source })?,
+            }
+        };
         crate::migration::migrate(&db)
             .await
             .map_err(|source| Error::Migration { source })?;

@@ -176,6 +176,27 @@ pub mod attempt {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Share creations per owner and UTC day, for the daily quota (`sl_creations`).
+pub mod creation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sl_creations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub owner: String,
+        /// Days since 1970-01-01 (UTC).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: i64,
+        pub count: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// Owners' templates (`sl_templates`).
 pub mod template {
     use sea_orm::entity::prelude::*;

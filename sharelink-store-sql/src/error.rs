@@ -139,6 +139,17 @@ pub(crate) fn out_of_range(what: &str) -> RepoError {
 /// Whether an error is a transient conflict between transactions that a retry resolves:
 /// a deadlock or serialization failure (SQLSTATE `40001`, `40P01`; MySQL reports its
 /// deadlocks as `40001`), or SQLite's busy snapshot.
+/// Whether SQLite answered "database is locked" (`SQLITE_BUSY`, or `SQLITE_BUSY_SNAPSHOT`).
+pub(crate) fn is_busy(err: &DbErr) -> bool {
+    #[cfg(feature = "sqlite")]
+    if let Some(e) = sqlx_error(err) {
+        let code = e.as_database_error().and_then(|d| d.code());
+        return matches!(code.as_deref(), Some("5" | "517"));
+    }
+    let _ = err;
+    false
+}
+
 pub(crate) fn is_transient(err: &RepoError) -> bool {
     let RepoError::Backend { source, .. } = err else {
         return false;

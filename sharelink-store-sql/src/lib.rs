@@ -42,6 +42,7 @@
 //! | `sqlite` | yes | SQLite through sqlx (bundled library): a file in WAL mode with foreign keys on, or in memory | `sqlite://path/to/file.db`, `sqlite://file.db?mode=rwc`, `sqlite::memory:` |
 //! | `postgres` | no | PostgreSQL (and compatible servers) through sqlx, TLS by rustls | `postgres://user:password@host:5432/db` |
 //! | `mysql` | no | MySQL and MariaDB through sqlx, TLS by rustls | `mysql://user:password@host:3306/db` |
+//! | `testing` | no | [`testing`]: a fresh, isolated database per test on SQLite and on the servers `SHARELINK_TEST_POSTGRES_URL` / `SHARELINK_TEST_MYSQL_URL` name (for this crate's tests and the embedder's) | |
 //!
 //! # Storage
 //! Complex values (settings, items, adjustments, sessions, registration answers,
@@ -66,6 +67,9 @@ mod entity;
 mod error;
 pub mod migration;
 mod repository;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use config::StoreConfig;
 pub use error::{Error, STORE};

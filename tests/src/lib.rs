@@ -85,44 +85,25 @@ macro_rules! on_every_backend {
 
 // ----- environment --------------------------------------------------------------------------
 
-/// A SQL backend the stack can run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// A fresh SQLite file in a temporary folder (always available).
-    Sqlite,
-    /// A fresh database on the server `SHARELINK_TEST_POSTGRES_URL` names.
-    Postgres,
-}
-
+/// One message read back from MailDev.
+pub use sharelink_mail::testing::MailDevMessage as ReceivedMail;
+/// The variables naming MailDev's SMTP server and its JSON API.
+pub use sharelink_mail::testing::{SMTP_API_VAR, SMTP_VAR};
 /// The variable naming the PostgreSQL server.
-pub const POSTGRES_VAR: &str = "SHARELINK_TEST_POSTGRES_URL";
+pub use sharelink_store_sql::testing::POSTGRES_VAR;
+/// A SQL backend the stack can run on: `Sqlite` (a fresh file, always available) or
+/// `Postgres` (a fresh database on the server [`POSTGRES_VAR`] names).
+pub use sharelink_store_sql::testing::TestBackend as Backend;
+/// A database used by one test, removed when dropped.
+pub use sharelink_store_sql::testing::TestDatabase;
+
 /// The variable naming the S3-compatible endpoint.
 pub const S3_ENDPOINT_VAR: &str = "SHARELINK_TEST_S3_ENDPOINT";
 /// The variable naming the S3 bucket.
 pub const S3_BUCKET_VAR: &str = "SHARELINK_TEST_S3_BUCKET";
-/// The variable naming the SMTP server.
-pub const SMTP_VAR: &str = "SHARELINK_TEST_SMTP";
-/// The variable naming MailDev's JSON API.
-pub const SMTP_API_VAR: &str = "SHARELINK_TEST_SMTP_API";
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-impl Backend {
-    /// Whether this backend can run here; prints a notice when it cannot.
-    pub fn configured(self) -> bool {
-        match self {
-            Backend::Sqlite => true,
-            Backend::Postgres => {
-                let set = var(POSTGRES_VAR).is_some();
-                if !set {
-                    eprintln!("notice: {POSTGRES_VAR} is not set; skipping this PostgreSQL case");
-                }
-                set
-            }
-        }
-    }
 }
 
 /// Whether a real SMTP server is configured; prints a notice when it is not (tests that
@@ -162,96 +143,6 @@ fn require_reachable(variable: &str, url: &str, default_port: u16) {
 
 // ----- databases -----------------------------------------------------------------------------
 
-/// A database used by one test, removed when dropped (a PostgreSQL database is dropped
-/// with `WITH (FORCE)`, so connections still open do not keep it).
-pub struct TestDatabase {
-    url: String,
-    postgres: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl fmt::Debug for TestDatabase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TestDatabase")
-            .field("database", &self.postgres.as_ref().map(|(_, name)| name))
-            .finish_non_exhaustive()
-    }
-}
-
-impl TestDatabase {
-    /// A fresh, empty database on `backend`.
-    ///
-    /// # Panics
-    /// When the backend is configured but its server cannot be reached.
-    pub async fn fresh(backend: Backend) -> Self {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("a temporary folder");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("e2e.db").display());
-                Self {
-                    url,
-                    postgres: None,
-                    _dir: Some(dir),
-                }
-            }
-            Backend::Postgres => {
-                use sea_orm::ConnectionTrait;
-                let admin_url = var(POSTGRES_VAR)
-                    .unwrap_or_else(|| panic!("{POSTGRES_VAR} must be set for PostgreSQL"));
-                require_reachable(POSTGRES_VAR, &admin_url, 5432);
-                let name = format!("sl_e2e_{}", random_tag());
-                let admin = sea_orm::Database::connect(&admin_url)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("{POSTGRES_VAR} is set but the server is unreachable: {e}")
-                    });
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot create a test database: {e}"));
-                let _ = admin.close().await;
-                Self {
-                    url: with_database(&admin_url, &name),
-                    postgres: Some((admin_url, name)),
-                    _dir: None,
-                }
-            }
-        }
-    }
-
-    /// The database's URL, for `sharelink_store_sql::connect`.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else {
-            return;
-        };
-        // A thread of its own: this may run inside (or while unwinding out of) a runtime.
-        let _ = std::thread::spawn(move || {
-            use sea_orm::ConnectionTrait;
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async {
-                let Ok(admin) = sea_orm::Database::connect(&admin_url).await else {
-                    return;
-                };
-                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                if let Err(e) = admin.execute_unprepared(&sql).await {
-                    eprintln!("notice: could not drop test database {name}: {e}");
-                }
-                let _ = admin.close().await;
-            });
-        })
-        .join();
-    }
-}
-
 /// `url` with its `host:port` replaced by `authority` (user and password kept).
 fn with_authority(url: &str, authority: &str) -> String {
     let start = url.find("://").map_or(0, |i| i + 3);
@@ -260,23 +151,6 @@ fn with_authority(url: &str, authority: &str) -> String {
         .map_or(url.len(), |i| start + i);
     let host_start = url[start..end].rfind('@').map_or(start, |i| start + i + 1);
     format!("{}{authority}{}", &url[..host_start], &url[end..])
-}
-
-/// `url` with its database (the last path segment) replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
 }
 
 // ----- files and mail ------------------------------------------------------------------------
@@ -324,82 +198,33 @@ fn file_store_at(endpoint: Option<String>) -> (Arc<dyn FileStore>, Option<tempfi
     }
 }
 
-/// One message read back from MailDev.
-#[derive(Debug, Clone)]
-pub struct ReceivedMail {
-    /// The subject.
-    pub subject: String,
-    /// The plain-text part.
-    pub text: String,
-}
-
-impl ReceivedMail {
-    /// The first link in the text that starts with `prefix`.
-    pub fn link_starting_with(&self, prefix: &str) -> Option<String> {
-        let start = self.text.find(prefix)?;
-        let rest = &self.text[start..];
-        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        Some(rest[..end].to_owned())
-    }
-
-    /// The first run of exactly `digits` ASCII digits in the text (a one-time code).
-    pub fn code(&self, digits: usize) -> Option<String> {
-        self.text
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|run| run.len() == digits)
-            .map(str::to_owned)
-    }
-}
-
-/// MailDev's JSON API: messages are found by recipient, never by clearing the mailbox
+/// MailDev's JSON API (`sharelink_mail::testing::MailDev`) for the suites: a failure to
+/// read it fails the test. Messages are found by recipient, never by clearing the mailbox
 /// (other tests share it).
 #[derive(Debug, Clone)]
-pub struct MailDev {
-    api: String,
-    client: reqwest::Client,
-}
+pub struct MailDev(sharelink_mail::testing::MailDev);
 
 impl MailDev {
-    /// The API `SHARELINK_TEST_SMTP_API` names.
+    /// The MailDev the environment names; `None` when `SHARELINK_TEST_SMTP` is unset.
     ///
     /// # Panics
-    /// When the API is not named or does not answer.
-    pub async fn from_env() -> Self {
-        let api = var(SMTP_API_VAR)
-            .unwrap_or_else(|| panic!("{SMTP_VAR} is set, so {SMTP_API_VAR} must be"))
-            .trim_end_matches('/')
-            .to_owned();
-        let client = reqwest::Client::new();
-        let health = client
-            .get(format!("{api}/api/healthz"))
-            .send()
+    /// When it is named but its API is not, or does not answer.
+    pub async fn from_env() -> Option<Self> {
+        sharelink_mail::testing::MailDev::from_env()
             .await
-            .unwrap_or_else(|e| panic!("{SMTP_API_VAR}={api} is set but unreachable: {e}"));
-        assert!(health.status().is_success(), "MailDev health: {health:?}");
-        Self { api, client }
+            .unwrap_or_else(|e| panic!("MailDev: {e}"))
+            .map(Self)
     }
 
     /// Every message addressed to `to`, oldest first.
+    ///
+    /// # Panics
+    /// When the API fails.
     pub async fn received_by(&self, to: &Email) -> Vec<ReceivedMail> {
-        let url = format!("{}/api/email", self.api);
-        let list: serde_json::Value = self
-            .client
-            .get(&url)
-            .query(&[("to.address", to.as_str())])
-            .send()
+        self.0
+            .messages_to(to)
             .await
-            .unwrap_or_else(|e| panic!("MailDev API {url} unreachable: {e}"))
-            .json()
-            .await
-            .expect("MailDev answers JSON");
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .map(|m| ReceivedMail {
-                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
-                text: m["text"].as_str().unwrap_or_default().to_owned(),
-            })
-            .collect()
+            .unwrap_or_else(|e| panic!("MailDev: {e}"))
     }
 
     /// Waits (up to ten seconds) until `to` has received at least `count` messages and
@@ -408,20 +233,10 @@ impl MailDev {
     /// # Panics
     /// When fewer arrive in time.
     pub async fn wait_for(&self, to: &Email, count: usize) -> Vec<ReceivedMail> {
-        for _ in 0..100 {
-            let got = self.received_by(to).await;
-            if got.len() >= count {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let got = self.received_by(to).await;
-        assert!(
-            got.len() >= count,
-            "{to} received {} message(s), expected {count}: {got:?}",
-            got.len()
-        );
-        got
+        self.0
+            .wait_for(to, count, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|e| panic!("MailDev: {e}"))
     }
 }
 
@@ -520,7 +335,12 @@ impl Stack {
 
     async fn build(backend: Backend, site: SiteSettings, faults: &Faults) -> Self {
         let tag = random_tag();
-        let database = TestDatabase::fresh(backend).await;
+        let database = TestDatabase::create(backend).await.unwrap_or_else(|e| {
+            panic!(
+                "a fresh {backend:?} database: {e} ({:?})",
+                std::error::Error::source(&e)
+            )
+        });
         let database_url = match &faults.database {
             Some(cut) => with_authority(database.url(), &cut.address().to_string()),
             None => database.url().to_owned(),
@@ -539,10 +359,7 @@ impl Stack {
         );
         let sender = Email::parse("noreply@sharelink.test").expect("an address");
         let (mailer, outbox_dir) = mailer(sender);
-        let mail = match var(SMTP_VAR) {
-            Some(_) => Some(MailDev::from_env().await),
-            None => None,
-        };
+        let mail = MailDev::from_env().await;
 
         let directory = Arc::new(MemoryDirectory::new());
         people(
@@ -1145,19 +962,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn database_names_replace_the_path() {
-        assert_eq!(
-            with_database("postgres://u@h:5432/test", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
-            "postgres://u@h:5432/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
-    }
-
-    #[test]
     fn authorities_are_replaced() {
         assert_eq!(
             with_authority("postgres://u:p@h:5432/db?x=1", "127.0.0.1:9"),
@@ -1173,18 +977,5 @@ mod tests {
     fn form_values_are_percent_encoded() {
         assert_eq!(encode("a b&c=d"), "a%20b%26c%3Dd");
         assert_eq!(encode("é"), "%C3%A9");
-    }
-
-    #[test]
-    fn codes_and_links_are_found_in_mail_text() {
-        let mail = ReceivedMail {
-            subject: String::new(),
-            text: "Open 2026 http://h/s/abc?r=x\n\n    123456\n".to_owned(),
-        };
-        assert_eq!(mail.code(6).as_deref(), Some("123456"));
-        assert_eq!(
-            mail.link_starting_with("http://h/s/").as_deref(),
-            Some("http://h/s/abc?r=x")
-        );
     }
 }

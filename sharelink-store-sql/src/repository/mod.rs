@@ -21,7 +21,8 @@ use crate::codec::{
     to_json, unsigned,
 };
 use crate::entity::{
-    attempt, code, log_event, recipient, registration, reservation, session, share, template,
+    attempt, code, creation, log_event, recipient, registration, reservation, session, share,
+    template,
 };
 use crate::error::{DbError, retry_transient};
 use async_trait::async_trait;
@@ -154,6 +155,13 @@ pub(crate) fn state_condition(state: ShareState, now: i64) -> Condition {
 
 /// The stored form of an attempt counter's client: `*` for all clients, else `=client`
 /// (shortened with a checksum if it would not fit the indexed column).
+/// A UTC day as stored: days since 1970-01-01.
+fn day_number(day: time::Date) -> i64 {
+    /// The Julian day number of 1970-01-01.
+    const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+    i64::from(day.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY
+}
+
 fn attempt_client(key: &AttemptKey) -> String {
     match &key.client {
         None => "*".to_owned(),
@@ -427,6 +435,32 @@ impl SqlStore {
             .next();
         txn.commit().await.map_err(DbError)?;
         Ok(u32::try_from(hits.unwrap_or(0)).unwrap_or(u32::MAX))
+    }
+
+    /// Counts one creation if fewer than `max` are counted for the owner and day: the row
+    /// is made if missing (a no-op when it exists), then one conditional increment decides.
+    async fn count_creation_once(&self, owner: &UserId, day: time::Date, max: i64) -> Result<bool> {
+        use creation::Column as C;
+        let day = day_number(day);
+        let row = creation::ActiveModel {
+            owner: Set(owner.as_str().to_owned()),
+            day: Set(day),
+            count: Set(0),
+        };
+        creation::Entity::insert(row)
+            .on_conflict_do_nothing_on([C::Owner, C::Day])
+            .exec_without_returning(self.connection())
+            .await
+            .map_err(DbError)?;
+        let done = creation::Entity::update_many()
+            .col_expr(C::Count, Expr::col(C::Count).add(1))
+            .filter(C::Owner.eq(owner.as_str()))
+            .filter(C::Day.eq(day))
+            .filter(C::Count.lt(max))
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?;
+        Ok(done.rows_affected == 1)
     }
 
     /// Refunds the use counted under a dedup key, once. The share row is locked first

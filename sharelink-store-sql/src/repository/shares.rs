@@ -181,6 +181,24 @@ impl ShareStore for SqlStore {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
+    async fn count_creation(&self, owner: &UserId, day: time::Date, max: u32) -> Result<bool> {
+        retry_transient(|| self.count_creation_once(owner, day, i64::from(max))).await
+    }
+
+    async fn uncount_creation(&self, owner: &UserId, day: time::Date) -> Result<()> {
+        use creation::Column as C;
+        let day = day_number(day);
+        creation::Entity::update_many()
+            .col_expr(C::Count, Expr::col(C::Count).sub(1))
+            .filter(C::Owner.eq(owner.as_str()))
+            .filter(C::Day.eq(day))
+            .filter(C::Count.gt(0))
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?;
+        Ok(())
+    }
+
     async fn reserve_use(&self, id: ShareId, max: u32, dedup: Option<&str>) -> Result<Reservation> {
         match dedup {
             None => self.reserve_plain(id, i64::from(max)).await,

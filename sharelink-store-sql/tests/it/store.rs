@@ -2,13 +2,13 @@
 //! for uses, dedup keys under concurrency, migrations run twice or at once, revoke versus
 //! expire, and typed errors.
 
-use crate::support::{Backend, fresh_store, fresh_url};
 use sharelink_core::conformance::repository::{T0, new_share};
 use sharelink_core::ports::{
     AccessLog, LogKind, LogQuery, NewLogEvent, NewRecipient, RecipientStore, RepoError,
     Reservation, ShareStore,
 };
 use sharelink_core::{Email, ShareId};
+use sharelink_store_sql::testing::{TestBackend as Backend, fresh_store, fresh_url};
 use sharelink_store_sql::{Error, SqlStore};
 use std::time::Instant;
 use time::Duration;
@@ -321,17 +321,17 @@ pub(crate) async fn secrets_compare_exactly(backend: Backend) {
 macro_rules! on_every_backend {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
-            use crate::support::{run, Backend};
+            use sharelink_store_sql::testing::{TestBackend as Backend, run};
             $( #[test] fn $case() { run(Backend::Sqlite, super::$case(Backend::Sqlite)) } )*
         }
         #[cfg(feature = "postgres")]
         mod postgres {
-            use crate::support::{run, Backend};
+            use sharelink_store_sql::testing::{TestBackend as Backend, run};
             $( #[test] fn $case() { run(Backend::Postgres, super::$case(Backend::Postgres)) } )*
         }
         #[cfg(feature = "mysql")]
         mod mysql {
-            use crate::support::{run, Backend};
+            use sharelink_store_sql::testing::{TestBackend as Backend, run};
             $( #[test] fn $case() { run(Backend::MySql, super::$case(Backend::MySql)) } )*
         }
     };
@@ -350,7 +350,7 @@ on_every_backend!(
 
 #[test]
 fn bad_urls_are_typed_errors() {
-    crate::support::rt().block_on(async {
+    sharelink_store_sql::testing::runtime().block_on(async {
         assert!(matches!(
             sharelink_store_sql::connect("redis://127.0.0.1/0").await,
             Err(Error::UnsupportedScheme { .. })
@@ -374,7 +374,7 @@ fn bad_urls_are_typed_errors() {
 
 #[test]
 fn unreachable_databases_are_typed_errors() {
-    crate::support::rt().block_on(async {
+    sharelink_store_sql::testing::runtime().block_on(async {
         let missing = std::env::temp_dir().join("sl-no-such-dir-7d1f/x/y.db");
         let err = sharelink_store_sql::connect(&format!("sqlite://{}", missing.display()))
             .await
@@ -403,7 +403,7 @@ fn unreachable_databases_are_typed_errors() {
 
 #[test]
 fn a_conflicting_schema_is_a_migration_error() {
-    crate::support::rt().block_on(async {
+    sharelink_store_sql::testing::runtime().block_on(async {
         use sea_orm::ConnectionTrait;
         let dir = tempfile::tempdir().expect("dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
@@ -421,7 +421,7 @@ fn a_conflicting_schema_is_a_migration_error() {
 
 #[test]
 fn duplicate_keys_map_to_key_taken_and_missing_shares_to_not_found() {
-    crate::support::run(Backend::Sqlite, async {
+    sharelink_store_sql::testing::run(Backend::Sqlite, async {
         let store = fresh_store(Backend::Sqlite).await;
         store
             .insert_share(new_share("dupkey001", "ana", "a", T0))

@@ -2,12 +2,12 @@
 //! `tests/fixtures/stored/` goes into today's columns through plain SQL, then comes back
 //! through the repository; writing it again stores RFC 3339 instants.
 
-use crate::support::{Backend, fresh_store};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sharelink_core::ports::ShareRepository;
+use sharelink_core::ports::{ShareStore, VisitorStore};
 use sharelink_core::{Adjustment, SessionId, ShareId, ShareSettings, UrlKey, VisitorSession};
 use sharelink_store_sql::SqlStore;
+use sharelink_store_sql::testing::{TestBackend as Backend, fresh_store, run};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -243,17 +243,17 @@ async fn frozen_rows_load(backend: Backend) {
 
 #[test]
 fn sqlite() {
-    crate::support::run(Backend::Sqlite, frozen_rows_load(Backend::Sqlite));
+    run(Backend::Sqlite, frozen_rows_load(Backend::Sqlite));
 }
 
 #[cfg(feature = "postgres")]
 #[test]
 fn postgres() {
-    crate::support::run(Backend::Postgres, frozen_rows_load(Backend::Postgres));
+    run(Backend::Postgres, frozen_rows_load(Backend::Postgres));
 }
 
 #[cfg(feature = "mysql")]
 #[test]
 fn mysql() {
-    crate::support::run(Backend::MySql, frozen_rows_load(Backend::MySql));
+    run(Backend::MySql, frozen_rows_load(Backend::MySql));
 }
