@@ -102,11 +102,12 @@ impl Sharelink {
         let to = dest.join(&name)?;
         let visitor = into.join(&name)?;
         self.counted(&scene.share, &grant, async {
-            Ok(if copy {
-                self.ports.files.copy(from, &to).await?
+            if copy {
+                self.ports.files.copy(from, &to).await?;
             } else {
-                self.ports.files.rename(from, &to).await?
-            })
+                self.ports.files.rename(from, &to).await?;
+            }
+            Ok(())
         })
         .await?;
         let kind = if copy { LogKind::Copy } else { LogKind::Move };
