@@ -75,6 +75,14 @@ pub(crate) fn routes(form_limit: usize, upload_limit: u64) -> Router<AppState> {
 /// and a revoked key answer byte for byte the same.
 fn fail(ctx: &Ctx, err: ApiError) -> Response {
     if ctx.json {
+        if err.code == Denial::ConfirmationRequired.code() {
+            // A JSON client passes the confirmation as a browser does (a POST with the
+            // CSRF token, in the session these cookies name): give it both.
+            let body = serde_json::json!({
+                "error": err.code, "message": err.message, "csrf": ctx.csrf,
+            });
+            return ctx.apply((err.status, Json(body)).into_response());
+        }
         return err.into_response();
     }
     let title = match err.code {
@@ -277,7 +285,8 @@ async fn render_visit(
                     Err(ServiceError::Denied(Denial::ConfirmationRequired)) if !ctx.json => {
                         return ctx.apply(confirm_open_page(ctx, key, None, None));
                     }
-                    Err(e) => return service_fail(ctx, e),
+                    // The session cookie set above goes with the answer, whatever it is.
+                    Err(e) => return ctx.apply(service_fail(ctx, e)),
                 }
             } else {
                 None

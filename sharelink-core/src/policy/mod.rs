@@ -64,8 +64,8 @@ pub struct AccessRequest<'a> {
     pub rename_to: Option<&'a SharePath>,
     /// Whether the use this request would spend is already counted (the session's
     /// counted visit, or an earlier range of the same download): it is then one of the
-    /// uses spent rather than one more, so an exhausted limit does not refuse it. Ask the
-    /// store with `ShareStore::is_counted`.
+    /// uses spent rather than one more, so an exhausted limit does not refuse it, and it
+    /// spends nothing (no confirmation asked). Ask the store with `ShareStore::is_counted`.
     pub already_counted: bool,
     /// How the request was made.
     pub mode: RequestMode,
@@ -274,8 +274,11 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
         CreatorRights::Active(r) => r,
     };
     let rights = s.allowed.rights().intersect(creator_rights);
-    let counts_use =
-        s.use_limit.is_some_and(|l| l.counts(req.action)) && req.mode != RequestMode::Head;
+    // A use already counted for this request (the session's visit, an earlier range of
+    // this download) is not spent again, so it needs no confirmation either.
+    let counts_use = s.use_limit.is_some_and(|l| l.counts(req.action))
+        && req.mode != RequestMode::Head
+        && !req.already_counted;
 
     let Some(cap) = req.action.capability() else {
         // Opening the link: the gates above are all it takes.

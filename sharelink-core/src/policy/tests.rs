@@ -668,7 +668,13 @@ fn a_use_already_counted_is_not_one_more() {
         already_counted: true,
         ..Case::new(Action::Download, "plan.pdf").share(one_time)
     };
-    assert!(counted.run().unwrap().counts_use);
+    // Granted, and it spends nothing more: no use to reserve, no confirmation to ask.
+    assert!(!counted.run().unwrap().counts_use);
+    let unconfirmed = Case {
+        mode: RequestMode::Unconfirmed,
+        ..counted.clone()
+    };
+    assert!(unconfirmed.run().is_ok());
     // Only one use is "already counted": a limit overrun by two is still exhausted.
     let over = Case {
         already_counted: true,

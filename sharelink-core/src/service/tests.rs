@@ -42,13 +42,23 @@ impl World {
     }
 
     fn open(&self, share: &Share, c: &Client) -> Result<Visit> {
+        self.open_as(share, c, RequestMode::Confirmed)
+    }
+
+    fn open_as(&self, share: &Share, c: &Client, mode: RequestMode) -> Result<Visit> {
         block_on(self.app.open(OpenRequest {
             key: share.key.as_str(),
             client: c,
             recipient_code: None,
             access_code: None,
-            mode: RequestMode::Confirmed,
+            mode,
         }))
+    }
+
+    fn uses(&self, share: &Share) -> u32 {
+        block_on(self.app.get_share(&user("ana"), share.id))
+            .unwrap()
+            .uses
     }
 
     fn session(&self, share: &Share, c: &Client) -> SessionId {
@@ -1133,4 +1143,85 @@ fn the_snapshot_area_is_never_shared_not_even_through_a_parent() {
         let r = block_on(w.app.create_share(&user("ana"), request(&[p], |_| {})));
         assert!(matches!(r, Err(ServiceError::NoSuchItem(_))), "{p}");
     }
+}
+
+#[test]
+fn a_counted_visit_is_not_confirmed_again() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| {
+                s.use_limit = Some(UseLimit {
+                    max: 2,
+                    unit: UseUnit::Visit,
+                })
+            }),
+        )
+        .share;
+    let c = client("b1");
+    // Opening (confirmed) counts the visit once.
+    let s = w.session(&share, &c);
+    assert_eq!(w.uses(&share), 1);
+    // Download links are plain GETs (unconfirmed): the visit they belong to is already
+    // counted, so they spend nothing and ask nothing, as often as the visitor likes.
+    for _ in 0..3 {
+        assert_eq!(
+            w.fetch(&share, &s, &c, "plan.pdf", RequestMode::Unconfirmed)
+                .unwrap(),
+            b"plan"
+        );
+    }
+    let resumed = block_on(w.app.resume(&VisitRequest::new(
+        share.key.as_str(),
+        &s,
+        &c,
+        RequestMode::Unconfirmed,
+    )))
+    .unwrap();
+    assert!(resumed.view.is_some());
+    assert_eq!(w.uses(&share), 1);
+    // A new session's visit still needs a confirmation (it would spend a use).
+    let other = client("b2");
+    let bot = w.open_as(&share, &other, RequestMode::Unconfirmed).unwrap();
+    assert_eq!(bot.gate.pending, Some(Denial::ConfirmationRequired));
+    assert_eq!(w.uses(&share), 1);
+}
+
+#[test]
+fn the_daily_quota_counts_creations_not_shares() {
+    let w = world_with(SiteSettings {
+        shares_per_user_per_day: Some(3),
+        ..SiteSettings::default()
+    });
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        made.push(w.create("ana", request(&["docs/plan.pdf"], |_| {})).share);
+    }
+    // Revoking gives nothing back.
+    block_on(w.app.revoke(&user("ana"), made[0].id)).unwrap();
+    let refused = block_on(
+        w.app
+            .create_share(&user("ana"), request(&["docs/plan.pdf"], |_| {})),
+    );
+    assert!(matches!(
+        refused,
+        Err(ServiceError::Settings(SettingsError::DailyQuota { max: 3 }))
+    ));
+    // A creation that fails (an item that does not exist) does not use up the quota.
+    let w = world_with(SiteSettings {
+        shares_per_user_per_day: Some(1),
+        ..SiteSettings::default()
+    });
+    assert!(
+        block_on(
+            w.app
+                .create_share(&user("ana"), request(&["docs/missing.pdf"], |_| {}))
+        )
+        .is_err()
+    );
+    w.create("ana", request(&["docs/plan.pdf"], |_| {}));
+    // The next day starts over.
+    w.clock.advance(Duration::days(1));
+    w.create("ana", request(&["docs/plan.pdf"], |_| {}));
 }

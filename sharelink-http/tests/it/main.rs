@@ -570,6 +570,90 @@ async fn json_clients_use_the_same_routes() {
 }
 
 #[tokio::test]
+async fn json_clients_pass_the_confirmation_step() {
+    let w = world().await;
+    // Every operation counts: listing the share needs a confirmation.
+    let share = w
+        .share(&["docs/reports"], |s| {
+            s.use_limit = Some(UseLimit {
+                max: 5,
+                unit: UseUnit::Operation,
+            })
+        })
+        .await;
+    let mut b = Browser::default();
+    let json = |req: axum::http::request::Builder| req.header(header::ACCEPT, "application/json");
+    let ask = b
+        .send(
+            &w.router,
+            json(Request::get(format!("/s/{}", share.key)))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(ask.status, StatusCode::CONFLICT, "{}", ask.text());
+    let a: serde_json::Value = serde_json::from_slice(&ask.body).unwrap();
+    assert_eq!(a["error"], "confirmation_required");
+    // The answer carries what a confirmation needs, as every gate answer does.
+    let csrf = a["csrf"].as_str().expect("a CSRF token").to_owned();
+    assert!(!csrf.is_empty());
+    assert!(ask.headers.get(header::SET_COOKIE).is_some());
+    let inside = b
+        .send(
+            &w.router,
+            json(Request::post(format!("/s/{}/open", share.key)))
+                .header("x-csrf-token", &csrf)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(inside.status, StatusCode::OK, "{}", inside.text());
+    let v: serde_json::Value = serde_json::from_slice(&inside.body).unwrap();
+    assert_eq!(v["entries"][0]["name"], "reports");
+    assert_eq!(
+        w.uses(&share).await,
+        1,
+        "the confirmed listing spent one use"
+    );
+}
+
+#[tokio::test]
+async fn downloads_of_a_counted_visit_ask_nothing() {
+    let w = world().await;
+    let share = w
+        .share(&["docs/plan.pdf"], |s| {
+            s.use_limit = Some(UseLimit {
+                max: 2,
+                unit: UseUnit::Visit,
+            })
+        })
+        .await;
+    let mut b = Browser::default();
+    let page = b.get(&w.router, &format!("/s/{}", share.key)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = b.csrf();
+    let opened = b
+        .post_form(
+            &w.router,
+            &format!("/s/{}/open", share.key),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text());
+    assert_eq!(w.uses(&share).await, 1);
+    // Each download link is a plain GET: the visit is counted already, so no button.
+    for _ in 0..3 {
+        let d = b
+            .get(&w.router, &format!("/s/{}/dl/plan.pdf", share.key))
+            .await;
+        assert_eq!(d.status, StatusCode::OK, "{}", d.text());
+        assert_eq!(&d.body[..], b"plan");
+    }
+    assert_eq!(w.uses(&share).await, 1);
+}
+
+#[tokio::test]
 async fn cookies_are_secure_when_configured_and_bodies_are_limited() {
     let w = world_with(HttpConfig {
         max_form_bytes: 1024,

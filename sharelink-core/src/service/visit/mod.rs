@@ -292,6 +292,16 @@ impl Entry {
     }
 }
 
+/// Whether a decision might change if the use were already counted: an exhausted limit,
+/// or a confirmation asked for a use that may be spent already. Only then is the store
+/// asked, so the common path costs no query.
+fn may_be_counted(outcome: &std::result::Result<Grant, Denial>) -> bool {
+    matches!(
+        outcome,
+        Err(Denial::UsesExhausted | Denial::ConfirmationRequired)
+    )
+}
+
 /// The dedup key of a session's visit: a visit counts once per session.
 fn visit_key(session: &SessionId) -> String {
     format!("visit:{}", session.as_str())
@@ -400,8 +410,8 @@ impl Sharelink {
         }))
     }
 
-    /// Whether a use is counted under any of `keys` (asked only when a decision found
-    /// the limit exhausted, so the common path costs no query).
+    /// Whether a use is counted under any of `keys` (asked only when a decision could
+    /// change, see [`may_be_counted`]).
     async fn counted_under(&self, share: &Share, keys: &[&str]) -> Result<bool> {
         for key in keys {
             if self.ports.repo.is_counted(share.id, key).await? {
@@ -412,7 +422,8 @@ impl Sharelink {
     }
 
     /// Decides opening the share for a session: a session whose visit is already counted
-    /// (or that holds the use `dedup` names) is not refused by an exhausted limit.
+    /// (or that holds the use `dedup` names) is neither refused by an exhausted limit nor
+    /// asked to confirm again.
     async fn decide_visit(
         &self,
         share: &Share,
@@ -423,7 +434,7 @@ impl Sharelink {
         let root = SharePath::root();
         let visit = Intent::new(Action::Visit, &root);
         let outcome = self.decide_for(share, session, &visit, mode, false).await?;
-        if outcome != Err(Denial::UsesExhausted) {
+        if !may_be_counted(&outcome) {
             return Ok((outcome, false));
         }
         let key = visit_key(&session.id);
@@ -503,7 +514,7 @@ impl Sharelink {
             .decide_for(share, session, intent, scene.mode, counted)
             .await?;
         if !counted
-            && outcome == Err(Denial::UsesExhausted)
+            && may_be_counted(&outcome)
             && let Some(key) = intent.dedup
             && self.counted_under(share, &[key]).await?
         {
