@@ -189,6 +189,9 @@ impl Ctx {
 
     /// Remembers a new session of share `key` in a cookie scoped to the share's path.
     pub(crate) fn set_session(&mut self, key: &str, session: &SessionId) {
+        // The rest of this request sees it too.
+        self.cookies
+            .insert(session_cookie(key), session.as_str().to_owned());
         let path = format!("{}/s/{key}", self.prefix);
         self.set_cookies.push(cookie(
             &session_cookie(key),

@@ -25,7 +25,7 @@ use sharelink_core::ports::{ByteRange, ByteStream, EntryKind, FileStoreError};
 use sharelink_core::service::{
     GateInfo, Listed, OpenRequest, ServiceError, ShareView, Visit, VisitRequest,
 };
-use sharelink_core::{Action, Answer, Capability, Denial, FieldKind, SharePath};
+use sharelink_core::{Action, Answer, Capability, Denial, FieldKind, SessionId, SharePath};
 use tokio::sync::mpsc;
 
 type Fields = Vec<(String, String)>;
@@ -141,6 +141,8 @@ struct PageQuery {
     r: Option<String>,
     code: Option<String>,
     p: Option<String>,
+    /// Set on the one round trip that gives a browser our cookie before a page opens.
+    go: Option<String>,
 }
 
 async fn show(
@@ -155,8 +157,9 @@ async fn show(
         Ok(p) => p,
         Err(e) => return fail(&ctx, e),
     };
-    if q.r.is_none()
-        && q.code.is_none()
+    // A browser inside already (with a session of this share) just comes back, also by
+    // the invitation link it was opened from.
+    if q.code.is_none()
         && let Some(sid) = ctx.session(&key)
     {
         // Navigating inside a session is an explicit request; HEAD never counts.
@@ -178,17 +181,20 @@ async fn show(
         }
     }
     // A fetch without our cookies (a link preview, a mail scanner) is not an explicit
-    // request: it may not spend a use.
+    // request: it may not spend, bind or store anything. Nor is the GET of an invitation
+    // link, whoever sends it: taking the invitation is a button press.
     let mode = if head {
         RequestMode::Head
-    } else if ctx.returning {
+    } else if ctx.returning && q.r.is_none() {
         RequestMode::Confirmed
     } else {
         RequestMode::Unconfirmed
     };
-    open(st, ctx, key, q.r, q.code, mode, path).await
+    let came_round = q.go.is_some();
+    open(st, ctx, key, q.r, q.code, mode, path, came_round).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn open(
     st: AppState,
     mut ctx: Ctx,
@@ -197,6 +203,7 @@ async fn open(
     code: Option<String>,
     mode: RequestMode,
     path: SharePath,
+    came_round: bool,
 ) -> Response {
     let result = st
         .app
@@ -210,11 +217,48 @@ async fn open(
         .await;
     match result {
         Ok(visit) if visit.session.is_none() => {
-            // Confirmation needed before the visit counts.
-            let res = if ctx.json {
-                gate_json(&ctx, &visit.gate)
-            } else {
+            // Nothing was stored: the request was not confirmed (a HEAD, a fetch without
+            // our cookies, an invitation link). A browser's first fetch goes round once
+            // more, now with our cookie, and opens then; a client that comes back without
+            // it (a scanner, a preview) sees what may be seen without a session. A gate's
+            // form posts back and opens the session then.
+            let confirm = visit.gate.pending == Some(Denial::ConfirmationRequired);
+            let res = if mode == RequestMode::Head {
+                StatusCode::OK.into_response()
+            } else if !confirm && !came_round && !ctx.json && r.is_none() {
+                let mut query = vec!["go=1".to_owned()];
+                if !path.is_root() {
+                    query.push(format!("p={}", url_query(path.as_str())));
+                }
+                if let Some(c) = &code {
+                    query.push(format!("code={}", url_query(c)));
+                }
+                let back = format!("{}?{}", ctx.share_url(&key, ""), query.join("&"));
+                axum::response::Redirect::to(&back).into_response()
+            } else if ctx.json {
+                match &visit.view {
+                    Some(view) => Json(serde_json::json!({
+                        "view": view,
+                        "path": SharePath::root(),
+                        "entries": visit.entries,
+                        "csrf": ctx.csrf,
+                    }))
+                    .into_response(),
+                    None => gate_json(&ctx, &visit.gate),
+                }
+            } else if confirm || r.is_some() || code.is_some() {
                 confirm_open_page(&ctx, &key, r.as_deref(), code.as_deref())
+            } else if let Some(view) = &visit.view {
+                share_page(
+                    &ctx,
+                    &key,
+                    view,
+                    &SharePath::root(),
+                    visit.entries.as_deref(),
+                    None,
+                )
+            } else {
+                gate_page(&ctx, &key, &visit.gate, None)
             };
             ctx.apply(res)
         }
@@ -247,6 +291,7 @@ async fn open_confirmed(
         code,
         RequestMode::Confirmed,
         SharePath::root(),
+        false,
     )
     .await
 }
@@ -594,21 +639,52 @@ fn visit_has_gate(res: &Response) -> bool {
         || res.status() == StatusCode::FORBIDDEN
 }
 
+/// For a GET from a browser that has our cookie but no session of this share (it saw a
+/// page stored nothing for, or a link to a file): opens one, as a navigation of a
+/// returning browser would. Best effort: without one, the request answers as before.
+async fn returning_session(st: &AppState, ctx: &mut Ctx, key: &str) {
+    if ctx.returning && ctx.session(key).is_none() {
+        let _ = confirmed_session(st, ctx, key).await;
+    }
+}
+
+/// The session of a confirmed request (a form posted): the visitor's own, or one opened
+/// now for a visitor who answers a gate shown before anything was stored (a first fetch
+/// without our cookies stores no session).
+async fn confirmed_session(st: &AppState, ctx: &mut Ctx, key: &str) -> Result<SessionId, ApiError> {
+    if let Some(sid) = ctx.session(key) {
+        return Ok(sid);
+    }
+    let visit = st
+        .app
+        .open(OpenRequest {
+            key,
+            client: &ctx.client,
+            recipient_code: None,
+            access_code: None,
+            mode: RequestMode::Confirmed,
+        })
+        .await?;
+    let session = visit.session.ok_or(Denial::NoSession)?;
+    ctx.set_session(key, &session.id);
+    Ok(session.id)
+}
+
 macro_rules! gate_handler {
     ($name:ident, |$st:ident, $ctx:ident, $key:ident, $sid:ident, $fields:ident| $body:expr, $success:expr) => {
         async fn $name(
             State($st): State<AppState>,
             Path($key): Path<String>,
             headers: HeaderMap,
-            $ctx: Ctx,
+            mut $ctx: Ctx,
             Form($fields): Form<Fields>,
         ) -> Response {
             if let Err(e) = check_csrf(&$ctx, &headers, &$fields) {
                 return fail(&$ctx, e);
             }
-            let $sid = match $ctx.require_session(&$key) {
+            let $sid = match confirmed_session(&$st, &mut $ctx, &$key).await {
                 Ok(s) => s,
-                Err(e) => return fail_with_link(&$ctx, &$key, e),
+                Err(e) => return $ctx.apply(fail_with_link(&$ctx, &$key, e)),
             };
             let result: Result<Option<Visit>, ServiceError> = $body;
             after_gate(&$st, $ctx, &$key, result, $success).await
@@ -899,27 +975,14 @@ async fn embed(State(st): State<AppState>, Path(key): Path<String>, ctx: Ctx) ->
         })
         .await;
     let (status, body) = match result {
+        // A widget's fetch is not confirmed: core stores nothing and lists the top when
+        // that spends no use.
         Ok(Visit {
-            session: Some(session),
             view: Some(view),
+            entries,
             ..
         }) => {
-            let entries = if view.rights.has(Capability::List) {
-                st.app
-                    .list(
-                        &VisitRequest::new(
-                            &key,
-                            &session.id,
-                            &ctx.client,
-                            RequestMode::Unconfirmed,
-                        ),
-                        &SharePath::root(),
-                    )
-                    .await
-                    .ok()
-            } else {
-                None
-            };
+            let entries = entries.filter(|_| view.rights.has(Capability::List));
             let mut b = format!("<h1>{}</h1>", esc(&view.name));
             if let Some(entries) = entries {
                 b.push_str("<table><tbody>");
@@ -965,27 +1028,34 @@ async fn download_get(
     Path((key, path)): Path<(String, String)>,
     method: Method,
     headers: HeaderMap,
-    ctx: Ctx,
+    mut ctx: Ctx,
 ) -> Response {
     let mode = if method == Method::HEAD {
         RequestMode::Head
     } else {
         RequestMode::Unconfirmed
     };
-    serve_file(&st, &ctx, &key, &path, Action::Download, mode, &headers).await
+    if mode == RequestMode::Unconfirmed {
+        returning_session(&st, &mut ctx, &key).await;
+    }
+    let res = serve_file(&st, &ctx, &key, &path, Action::Download, mode, &headers).await;
+    ctx.apply(res)
 }
 
 async fn download_post(
     State(st): State<AppState>,
     Path((key, path)): Path<(String, String)>,
     headers: HeaderMap,
-    ctx: Ctx,
+    mut ctx: Ctx,
     Form(fields): Form<Fields>,
 ) -> Response {
     if let Err(e) = check_csrf(&ctx, &headers, &fields) {
         return fail(&ctx, e);
     }
-    serve_file(
+    if let Err(e) = confirmed_session(&st, &mut ctx, &key).await {
+        return ctx.apply(fail_with_link(&ctx, &key, e));
+    }
+    let res = serve_file(
         &st,
         &ctx,
         &key,
@@ -994,7 +1064,8 @@ async fn download_post(
         RequestMode::Confirmed,
         &headers,
     )
-    .await
+    .await;
+    ctx.apply(res)
 }
 
 async fn preview_get(
@@ -1002,27 +1073,34 @@ async fn preview_get(
     Path((key, path)): Path<(String, String)>,
     method: Method,
     headers: HeaderMap,
-    ctx: Ctx,
+    mut ctx: Ctx,
 ) -> Response {
     let mode = if method == Method::HEAD {
         RequestMode::Head
     } else {
         RequestMode::Unconfirmed
     };
-    serve_file(&st, &ctx, &key, &path, Action::Preview, mode, &headers).await
+    if mode == RequestMode::Unconfirmed {
+        returning_session(&st, &mut ctx, &key).await;
+    }
+    let res = serve_file(&st, &ctx, &key, &path, Action::Preview, mode, &headers).await;
+    ctx.apply(res)
 }
 
 async fn preview_post(
     State(st): State<AppState>,
     Path((key, path)): Path<(String, String)>,
     headers: HeaderMap,
-    ctx: Ctx,
+    mut ctx: Ctx,
     Form(fields): Form<Fields>,
 ) -> Response {
     if let Err(e) = check_csrf(&ctx, &headers, &fields) {
         return fail(&ctx, e);
     }
-    serve_file(
+    if let Err(e) = confirmed_session(&st, &mut ctx, &key).await {
+        return ctx.apply(fail_with_link(&ctx, &key, e));
+    }
+    let res = serve_file(
         &st,
         &ctx,
         &key,
@@ -1031,7 +1109,8 @@ async fn preview_post(
         RequestMode::Confirmed,
         &headers,
     )
-    .await
+    .await;
+    ctx.apply(res)
 }
 
 /// The page that asks a person to confirm a counted download (a bot will not press it).
@@ -1334,7 +1413,7 @@ async fn serve_watermarked(
     st: &AppState,
     ctx: &Ctx,
     key: &str,
-    sid: &sharelink_core::SessionId,
+    sid: &SessionId,
     path: &SharePath,
     mode: RequestMode,
     whole: Option<sharelink_core::service::Download>,
@@ -1452,7 +1531,7 @@ async fn serve_ranges(
     st: &AppState,
     ctx: &Ctx,
     key: &str,
-    sid: &sharelink_core::SessionId,
+    sid: &SessionId,
     path: &SharePath,
     action: Action,
     mode: RequestMode,
@@ -1557,23 +1636,29 @@ async fn serve_ranges(
 async fn zip_get(
     State(st): State<AppState>,
     Path(key): Path<String>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     Query(fields): Query<Fields>,
 ) -> Response {
-    serve_zip(&st, &ctx, &key, &fields, RequestMode::Unconfirmed).await
+    returning_session(&st, &mut ctx, &key).await;
+    let res = serve_zip(&st, &ctx, &key, &fields, RequestMode::Unconfirmed).await;
+    ctx.apply(res)
 }
 
 async fn zip_post(
     State(st): State<AppState>,
     Path(key): Path<String>,
     headers: HeaderMap,
-    ctx: Ctx,
+    mut ctx: Ctx,
     Form(fields): Form<Fields>,
 ) -> Response {
     if let Err(e) = check_csrf(&ctx, &headers, &fields) {
         return fail(&ctx, e);
     }
-    serve_zip(&st, &ctx, &key, &fields, RequestMode::Confirmed).await
+    if let Err(e) = confirmed_session(&st, &mut ctx, &key).await {
+        return ctx.apply(fail_with_link(&ctx, &key, e));
+    }
+    let res = serve_zip(&st, &ctx, &key, &fields, RequestMode::Confirmed).await;
+    ctx.apply(res)
 }
 
 async fn serve_zip(
@@ -1849,24 +1934,25 @@ macro_rules! change_handler {
             State($st): State<AppState>,
             Path($key): Path<String>,
             headers: HeaderMap,
-            $ctx: Ctx,
+            mut $ctx: Ctx,
             Form($fields): Form<Fields>,
         ) -> Response {
             if let Err(e) = check_csrf(&$ctx, &headers, &$fields) {
                 return fail(&$ctx, e);
             }
-            let $sid = match $ctx.require_session(&$key) {
+            let $sid = match confirmed_session(&$st, &mut $ctx, &$key).await {
                 Ok(s) => s,
-                Err(e) => return fail_with_link(&$ctx, &$key, e),
+                Err(e) => return $ctx.apply(fail_with_link(&$ctx, &$key, e)),
             };
             let result: Result<(SharePath, SharePath), ApiError> = async { $body }.await;
-            match result {
+            let res = match result {
                 Ok((changed, _)) if $ctx.json => {
                     Json(serde_json::json!({ "path": changed })).into_response()
                 }
                 Ok((_, back)) => back_to_folder(&$ctx, &$key, &back),
                 Err(e) => fail(&$ctx, e),
-            }
+            };
+            $ctx.apply(res)
         }
     };
 }

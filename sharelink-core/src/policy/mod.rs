@@ -86,7 +86,8 @@ pub struct Grant {
     pub destination: Option<Resolved>,
     /// Whether the action spends a use: reserve one before, complete or refund after.
     pub counts_use: bool,
-    /// Whether the share must be bound to this visitor's device now (first device).
+    /// Whether the share must be bound to this visitor's device now (first device; only
+    /// ever on a confirmed request).
     pub bind_device: bool,
     /// What the visitor may do here: the share's level within the creator's rights.
     pub rights: Rights,
@@ -267,7 +268,11 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
             gate.check(share, session)?;
         }
     }
-    let bind_device = Gate::Device.applies(share, req.site) && share.bound_device.is_none();
+    // Binding is a lasting effect, like a use: never on a HEAD, and only on a request the
+    // visitor confirmed (see `finish`).
+    let bind_device = Gate::Device.applies(share, req.site)
+        && share.bound_device.is_none()
+        && req.mode != RequestMode::Head;
 
     let creator_rights = match req.creator {
         CreatorRights::Disabled => return Err(Denial::CreatorLacksRights),
@@ -397,7 +402,7 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
 }
 
 fn finish(grant: Grant, mode: RequestMode) -> Result<Grant, Denial> {
-    if grant.counts_use && mode == RequestMode::Unconfirmed {
+    if (grant.counts_use || grant.bind_device) && mode == RequestMode::Unconfirmed {
         return Err(Denial::ConfirmationRequired);
     }
     Ok(grant)

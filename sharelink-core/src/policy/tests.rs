@@ -413,6 +413,18 @@ fn head_never_counts_and_first_device_binds() {
         ..Case::new(Action::Visit, "").share(|s| s.settings.device_binding = true)
     };
     assert!(c.run().unwrap().bind_device);
+    // A bot binds nothing: a HEAD is let through unbound, an unconfirmed fetch is asked
+    // to confirm first.
+    let head = Case {
+        mode: RequestMode::Head,
+        ..c.clone()
+    };
+    assert!(!head.run().unwrap().bind_device);
+    let unconfirmed = Case {
+        mode: RequestMode::Unconfirmed,
+        ..c
+    };
+    assert_eq!(denial(unconfirmed), Denial::ConfirmationRequired);
 }
 
 #[test]

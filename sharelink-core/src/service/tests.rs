@@ -512,16 +512,31 @@ fn emailed_only_link_binds_one_browser_and_resends() {
         w.open(&share, &client("a")).unwrap().gate.pending,
         Some(Denial::InvitationRequired)
     );
-    let open = |b: &str, code: &str| {
+    let open_as = |b: &str, code: &str, mode: RequestMode| {
         block_on(w.app.open(OpenRequest {
             key: share.key.as_str(),
             client: &client(b),
             recipient_code: Some(code),
             access_code: None,
-            mode: RequestMode::Confirmed,
+            mode,
         }))
     };
+    let open = |b: &str, code: &str| open_as(b, code, RequestMode::Confirmed);
+    // A mail scanner fetching the link as mailed (and a HEAD) takes nothing: the
+    // recipient is asked to confirm, nothing is bound, nothing is re-sent.
+    for mode in [RequestMode::Unconfirmed, RequestMode::Head] {
+        let scan = open_as("scanner", &code, mode).unwrap();
+        assert_eq!(scan.gate.pending, Some(Denial::ConfirmationRequired));
+        assert!(scan.session.is_none());
+    }
+    assert_eq!(w.mailer.sent_to(&rita).len(), 1);
     assert!(open("a", &code).unwrap().view.is_some());
+    // Once bound, a scanner's fetch is refused without mailing a fresh link.
+    assert_eq!(
+        denied(open_as("scanner", &code, RequestMode::Unconfirmed)),
+        Denial::InvitationAlreadyUsed
+    );
+    assert_eq!(w.mailer.sent_to(&rita).len(), 1);
     assert!(
         open("a", &code).unwrap().view.is_some(),
         "same browser again"
@@ -1224,4 +1239,79 @@ fn the_daily_quota_counts_creations_not_shares() {
     // The next day starts over.
     w.clock.advance(Duration::days(1));
     w.create("ana", request(&["docs/plan.pdf"], |_| {}));
+}
+
+#[test]
+fn requests_nobody_confirmed_leave_nothing_behind() {
+    let w = world();
+    let visits = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| {
+                s.use_limit = Some(UseLimit {
+                    max: 1,
+                    unit: UseUnit::Visit,
+                })
+            }),
+        )
+        .share;
+    // A HEAD of a visit-limited link spends nothing and stores nothing.
+    let head = w
+        .open_as(&visits, &client("bot"), RequestMode::Head)
+        .unwrap();
+    assert!(head.session.is_none());
+    assert_eq!(w.uses(&visits), 0);
+    // The person's own (confirmed) visit then works.
+    let c = client("b1");
+    let s = w.session(&visits, &c);
+    assert_eq!(w.uses(&visits), 1);
+    assert_eq!(
+        w.fetch(&visits, &s, &c, "plan.pdf", RequestMode::Head)
+            .unwrap(),
+        b"plan"
+    );
+    assert_eq!(w.uses(&visits), 1);
+
+    // A plain link: a cookie-less fetch sees the share but stores no session, logs no
+    // visit and is no unique visitor.
+    let plain = w.create("ana", request(&["docs/reports"], |_| {})).share;
+    let glance = w
+        .open_as(&plain, &client("scanner"), RequestMode::Unconfirmed)
+        .unwrap();
+    assert!(glance.session.is_none());
+    assert!(glance.view.is_some());
+    let stats = block_on(w.app.statistics(&user("ana"), plain.id)).unwrap();
+    assert_eq!((stats.visits, stats.unique_visitors), (0, 0));
+
+    // Device binding happens on the first confirmed request only.
+    let w = world_with(SiteSettings {
+        device_binding: true,
+        ..SiteSettings::default()
+    });
+    let bound = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| s.device_binding = true),
+        )
+        .share;
+    let scan = w
+        .open_as(&bound, &client("scanner"), RequestMode::Unconfirmed)
+        .unwrap();
+    assert_eq!(scan.gate.pending, Some(Denial::ConfirmationRequired));
+    assert!(
+        w.open_as(&bound, &client("scanner"), RequestMode::Head)
+            .is_ok()
+    );
+    // The recipient's device is the one that binds.
+    let c = client("mine");
+    let s = w.session(&bound, &c);
+    assert_eq!(
+        w.fetch(&bound, &s, &c, "plan.pdf", RequestMode::Confirmed)
+            .unwrap(),
+        b"plan"
+    );
+    assert_eq!(
+        denied(w.open(&bound, &client("other"))),
+        Denial::DeviceMismatch
+    );
 }

@@ -169,9 +169,30 @@ impl Browser {
         }
     }
 
+    /// A GET, following redirects as a browser does.
     async fn get(&mut self, router: &Router, uri: &str) -> Answer {
-        self.send(router, Request::get(uri).body(Body::empty()).unwrap())
-            .await
+        self.get_with(router, uri, |uri| {
+            Request::get(uri).body(Body::empty()).unwrap()
+        })
+        .await
+    }
+
+    /// A GET built by `make` for each address, following redirects as a browser does.
+    async fn get_with(
+        &mut self,
+        router: &Router,
+        uri: &str,
+        make: impl Fn(&str) -> Request<Body>,
+    ) -> Answer {
+        let mut uri = uri.to_owned();
+        for _ in 0..5 {
+            let res = self.send(router, make(&uri)).await;
+            if !res.status.is_redirection() || res.status == StatusCode::NOT_MODIFIED {
+                return res;
+            }
+            uri = res.header("location").to_owned();
+        }
+        panic!("too many redirects from {uri}");
     }
 
     async fn post_form(&mut self, router: &Router, uri: &str, fields: &[(&str, &str)]) -> Answer {
@@ -325,7 +346,7 @@ async fn autofill_code_in_the_link_skips_the_prompt() {
         )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
-    assert!(page.text().contains("reports"));
+    assert!(page.text().contains("reports"), "{}", page.text());
 }
 
 #[tokio::test]
@@ -465,11 +486,38 @@ async fn emailed_only_link_binds_to_the_first_browser() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.text().contains("invitation email"));
 
+    // A mail scanner fetching the link as mailed takes nothing.
+    let mut scanner = Browser::default();
+    let scanned = scanner
+        .get(&w.router, &format!("/s/{}?r={code}", share.key))
+        .await;
+    assert!(
+        scanned.text().contains("Press the button"),
+        "{}",
+        scanned.text()
+    );
+    assert!(!scanner.cookies.keys().any(|k| k.starts_with("sl_s_")));
+    // The recipient opens the link and presses the button: the invitation is theirs.
     let mut first = Browser::default();
     let page = first
         .get(&w.router, &format!("/s/{}?r={code}", share.key))
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let csrf = first.csrf();
+    let page = first
+        .post_form(
+            &w.router,
+            &format!("/s/{}/open", share.key),
+            &[("csrf", &csrf), ("r", &code)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.text().contains("reports"), "{}", page.text());
+    // Coming back by the same link, the recipient's browser is inside.
+    let again = first
+        .get(&w.router, &format!("/s/{}?r={code}", share.key))
+        .await;
+    assert!(again.text().contains("reports"), "{}", again.text());
     let mut second = Browser::default();
     let other = second
         .get(&w.router, &format!("/s/{}?r={code}", share.key))
@@ -492,30 +540,41 @@ async fn ip_allow_list_uses_the_forwarded_address_of_a_trusted_proxy() {
             s.ip_allow = IpAllowList::parse(["10.0.0.0/8"]).unwrap();
         })
         .await;
-    let request = |forwarded: &str, peer: &str| {
-        let mut req = Request::get(format!("/s/{}", share.key))
-            .header("x-forwarded-for", forwarded)
-            .body(Body::empty())
-            .unwrap();
-        req.extensions_mut()
-            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
-                peer.parse().unwrap(),
-                4000,
-            )));
-        req
+    let request = |forwarded: &'static str, peer: &'static str| {
+        move |uri: &str| {
+            let mut req = Request::get(uri)
+                .header("x-forwarded-for", forwarded)
+                .body(Body::empty())
+                .unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                    peer.parse().unwrap(),
+                    4000,
+                )));
+            req
+        }
     };
+    let page = format!("/s/{}", share.key);
     // A fresh browser for each: core checks the address a session was opened from.
     let mut b = Browser::default();
     let inside = b
-        .send(&w.router, request("203.0.113.9, 10.1.2.3", "127.0.0.1"))
+        .get_with(
+            &w.router,
+            &page,
+            request("203.0.113.9, 10.1.2.3", "127.0.0.1"),
+        )
         .await;
     assert_eq!(inside.status, StatusCode::OK, "{}", inside.text());
     let mut b = Browser::default();
-    let outside = b.send(&w.router, request("203.0.113.9", "127.0.0.1")).await;
+    let outside = b
+        .get_with(&w.router, &page, request("203.0.113.9", "127.0.0.1"))
+        .await;
     assert_eq!(outside.status, StatusCode::FORBIDDEN);
     // An untrusted peer cannot claim an address.
     let mut b = Browser::default();
-    let spoofed = b.send(&w.router, request("10.1.2.3", "198.51.100.7")).await;
+    let spoofed = b
+        .get_with(&w.router, &page, request("10.1.2.3", "198.51.100.7"))
+        .await;
     assert_eq!(spoofed.status, StatusCode::FORBIDDEN);
 }
 
@@ -1309,13 +1368,12 @@ async fn organization_shares_need_a_signed_in_user() {
     assert!(page.text().contains("sign in"), "{}", page.text());
     let mut member = Browser::default();
     let inside = member
-        .send(
-            &w.router,
-            Request::get(format!("/s/{}", share.key))
+        .get_with(&w.router, &format!("/s/{}", share.key), |uri| {
+            Request::get(uri)
                 .header("x-user", "ana")
                 .body(Body::empty())
-                .unwrap(),
-        )
+                .unwrap()
+        })
         .await;
     assert_eq!(inside.status, StatusCode::OK, "{}", inside.text());
 }
@@ -1528,19 +1586,36 @@ async fn real_socket_open_and_download() {
         .await
         .unwrap();
     });
-    let client = reqwest::Client::builder().build().unwrap();
-    let page = client
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let pairs = |res: &reqwest::Response| -> Vec<String> {
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .collect()
+    };
+    // A first fetch stores nothing: it gives the browser our cookie and sends it round.
+    let first = client
         .get(format!("http://{addr}/share/s/{}", share.key))
         .send()
         .await
         .unwrap();
+    assert_eq!(first.status(), 303);
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("/share/s/{}?go=1", share.key)));
+    let mut cookies = pairs(&first);
+    assert!(!cookies.iter().any(|c| c.starts_with("sl_s_")));
+    let page = client
+        .get(format!("http://{addr}{location}"))
+        .header("cookie", cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
-    let cookies: Vec<String> = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect();
+    cookies.extend(pairs(&page));
     let session_cookie = page
         .headers()
         .get_all("set-cookie")
@@ -2093,4 +2168,89 @@ async fn real_socket_one_time_download_spends_its_use_once() {
         .await;
     assert_eq!(status, 410, "a one-time link served twice");
     server.abort();
+}
+
+#[tokio::test]
+async fn bots_spend_nothing_bind_nothing_and_store_no_session() {
+    let w = world().await;
+    let share = w
+        .share(&["docs/reports"], |s| {
+            s.use_limit = Some(UseLimit {
+                max: 1,
+                unit: UseUnit::Visit,
+            })
+        })
+        .await;
+    let link = format!("/s/{}", share.key);
+    // A HEAD, as a link checker sends it.
+    let head = Browser::default()
+        .send(&w.router, Request::head(&link).body(Body::empty()).unwrap())
+        .await;
+    assert!(
+        head.status.is_success() || head.status.is_redirection(),
+        "{}",
+        head.status
+    );
+    // A scanner's GET.
+    let mut scanner = Browser::default();
+    let first = scanner.get(&w.router, &link).await;
+    assert!(
+        first.text().contains("Press the button"),
+        "{}",
+        first.text()
+    );
+    // Opening would spend the visit: the answer is the button, straight away, and no
+    // session.
+    let bare = Browser::default()
+        .send(&w.router, Request::get(&link).body(Body::empty()).unwrap())
+        .await;
+    assert!(bare.text().contains("Press the button"), "{}", bare.text());
+    assert!(
+        !bare
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("sl_s_"))
+    );
+    assert_eq!(w.uses(&share).await, 0, "no visit spent");
+    let stats = w.app.statistics(&user("ana"), share.id).await.unwrap();
+    assert_eq!((stats.visits, stats.unique_visitors), (0, 0));
+    // The person's browser: one round trip with our cookie, a button (the visit counts),
+    // and the share opens.
+    let mut person = Browser::default();
+    let page = person.get(&w.router, &link).await;
+    assert!(page.text().contains("Press the button"), "{}", page.text());
+    let csrf = person.csrf();
+    let inside = person
+        .post_form(&w.router, &format!("{link}/open"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(inside.status, StatusCode::OK, "{}", inside.text());
+    assert!(inside.text().contains("a.txt") || inside.text().contains("reports"));
+    assert_eq!(w.uses(&share).await, 1);
+    let stats = w.app.statistics(&user("ana"), share.id).await.unwrap();
+    assert_eq!((stats.visits, stats.unique_visitors), (1, 1));
+}
+
+#[tokio::test]
+async fn a_plain_link_opens_for_a_person_in_one_round_trip() {
+    let w = world().await;
+    let share = w.share(&["docs/reports"], |_| {}).await;
+    let mut person = Browser::default();
+    let page = person.get(&w.router, &format!("/s/{}", share.key)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("reports/"), "{}", page.text());
+    assert!(person.cookies.keys().any(|k| k.starts_with("sl_s_")));
+    // A client that keeps no cookies sees the listing, and nothing is stored for it.
+    let bare = Browser::default()
+        .send(
+            &w.router,
+            Request::get(format!("/s/{}?go=1", share.key))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(bare.status, StatusCode::OK);
+    assert!(bare.text().contains("reports/"), "{}", bare.text());
+    let stats = w.app.statistics(&user("ana"), share.id).await.unwrap();
+    assert_eq!(stats.visits, 1);
 }

@@ -36,7 +36,7 @@ impl Sharelink {
         Ok(listed)
     }
 
-    async fn list_target(
+    pub(super) async fn list_target(
         &self,
         share: &Share,
         grant: &Grant,

@@ -23,6 +23,12 @@ impl Sharelink {
     /// the recipient a fresh link), starts a session, tries an auto-filled access code,
     /// and reports the next gate or the share's view.
     ///
+    /// Only a confirmed request does any of that. A request that is not confirmed (a HEAD,
+    /// a first fetch without our cookies: link previews, mail scanners) stores, binds and
+    /// spends nothing: it gets the next gate or the share's view without a session, or
+    /// [`Denial::ConfirmationRequired`] when opening would bind an invitation or a device,
+    /// or spend a use (the visit, or the listing of the share's top).
+    ///
     /// # Errors
     /// A [`Denial`] for final refusals (not found, expired, exhausted, IP, invitation
     /// already used, device), or a port error.
@@ -48,10 +54,21 @@ impl Sharelink {
         {
             session.org_user = Some(user.clone());
         }
+        // Only a request the visitor confirmed (a button press, a browser coming back with
+        // our cookie) leaves anything behind: a HEAD, a link preview or a mail scanner's
+        // fetch binds no invitation or device, spends nothing and stores no session.
+        let confirmed = req.mode == RequestMode::Confirmed;
+        let confirm_first = |share: &Share| Visit {
+            session: None,
+            gate: Self::gate_info(share, Some(Denial::ConfirmationRequired)),
+            view: None,
+            entries: None,
+        };
         if let Some(code) = req.recipient_code
             && let Some(recipient) = self.ports.repo.find_recipient(share.id, code).await?
         {
             let binding = match recipient.binding_for(&req.client.browser) {
+                Binding::BindNow if !confirmed => return Ok(confirm_first(&share)),
                 Binding::BindNow => {
                     let after = self
                         .ports
@@ -63,17 +80,18 @@ impl Sharelink {
                 other => other,
             };
             if binding == Binding::OtherBrowser {
-                self.resend_link(&share, &recipient.email, recipient.id)
-                    .await?;
                 let denial = Denial::InvitationAlreadyUsed;
-                self.log_for(&share, &session, req.client, Entry::denied(&denial))
-                    .await;
+                if confirmed {
+                    self.resend_link(&share, &recipient.email, recipient.id)
+                        .await?;
+                    self.log_for(&share, &session, req.client, Entry::denied(&denial))
+                        .await;
+                }
                 return Err(denial.into());
             }
             session.recipient = Some(recipient.id);
             session.email = Some(recipient.email.clone());
         }
-        // An unconfirmed fetch of a link whose opening counts stores nothing.
         let root = SharePath::root();
         let probe = self
             .decide_for(
@@ -85,18 +103,19 @@ impl Sharelink {
             )
             .await?;
         if probe == Err(Denial::ConfirmationRequired) {
-            return Ok(Visit {
-                session: None,
-                gate: Self::gate_info(&share, Some(Denial::ConfirmationRequired)),
-                view: None,
-            });
+            return Ok(confirm_first(&share));
         }
         if let Err(d) = &probe
             && !d.is_gate()
         {
-            self.log_for(&share, &session, req.client, Entry::denied(d))
-                .await;
+            if confirmed {
+                self.log_for(&share, &session, req.client, Entry::denied(d))
+                    .await;
+            }
             return Err(d.clone().into());
+        }
+        if !confirmed {
+            return self.glance(share, &session, req, probe.err()).await;
         }
         self.ports.repo.insert_session(&session).await?;
         self.log_for(&share, &session, req.client, Entry::new(LogKind::Visit))
@@ -127,6 +146,56 @@ impl Sharelink {
                 .await;
         }
         self.standing(&share, session, req.client, req.mode).await
+    }
+
+    /// Where an unconfirmed request stands, with nothing stored: the next gate, or the
+    /// share's view and the listing of its top when listing spends no use.
+    async fn glance(
+        &self,
+        share: Share,
+        session: &VisitorSession,
+        req: OpenRequest<'_>,
+        pending: Option<Denial>,
+    ) -> Result<Visit> {
+        // (An auto-filled access code is tried only once the visitor confirms.)
+        if let Some(d) = pending {
+            return Ok(Visit {
+                session: None,
+                gate: Self::gate_info(&share, Some(d)),
+                view: None,
+                entries: None,
+            });
+        }
+        let root = SharePath::root();
+        let listing = self
+            .decide_for(
+                &share,
+                session,
+                &super::Intent::new(Action::List, &root),
+                req.mode,
+                false,
+            )
+            .await?;
+        let entries = match &listing {
+            Err(Denial::ConfirmationRequired) => {
+                return Ok(Visit {
+                    session: None,
+                    gate: Self::gate_info(&share, Some(Denial::ConfirmationRequired)),
+                    view: None,
+                    entries: None,
+                });
+            }
+            Ok(grant) => Some(self.list_target(&share, grant, &root).await?),
+            // The level or the creator's rights do not let this visitor list.
+            Err(_) => None,
+        };
+        let view = self.view(&share, session, req.client).await?;
+        Ok(Visit {
+            session: None,
+            gate: Self::gate_info(&share, None),
+            view: Some(view),
+            entries,
+        })
     }
 
     async fn resend_link(

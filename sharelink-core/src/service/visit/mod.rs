@@ -124,13 +124,17 @@ pub struct ShareView {
 /// A visitor session and where it stands.
 #[derive(Debug, Clone)]
 pub struct Visit {
-    /// The session (store its id in a cookie); `None` when nothing was stored (an
-    /// unconfirmed fetch of a link whose opening counts).
+    /// The session (store its id in a cookie); `None` when nothing was stored: every
+    /// request that was not confirmed (a HEAD, a link preview, a mail scanner).
     pub session: Option<VisitorSession>,
     /// The next gate, if any.
     pub gate: GateInfo,
     /// The share, once every gate is passed.
     pub view: Option<ShareView>,
+    /// For a visit with nothing stored (`session` is `None`) that sees the share: the
+    /// listing of its top, when listing it spends no use. `None` otherwise (a session
+    /// lists with [`Sharelink::list`]).
+    pub entries: Option<Vec<Listed>>,
 }
 
 /// One entry of a listing.
@@ -493,13 +497,9 @@ impl Sharelink {
         intent: &Intent<'_>,
     ) -> Result<std::result::Result<Grant, Denial>> {
         let (share, session) = (&scene.share, &scene.session);
-        let visit_mode = if scene.mode == RequestMode::Head {
-            RequestMode::Confirmed
-        } else {
-            scene.mode
-        };
+        // The visit is decided in the request's own mode: a HEAD never counts it.
         let (visit, counted) = self
-            .decide_visit(share, session, visit_mode, intent.dedup)
+            .decide_visit(share, session, scene.mode, intent.dedup)
             .await?;
         let grant = match visit {
             Ok(grant) => grant,
@@ -676,12 +676,14 @@ impl Sharelink {
                     session: Some(session),
                     gate: Self::gate_info(share, None),
                     view: Some(view),
+                    entries: None,
                 })
             }
             Err(d) if d.is_gate() => Ok(Visit {
                 session: Some(session),
                 gate: Self::gate_info(share, Some(d)),
                 view: None,
+                entries: None,
             }),
             Err(d) => {
                 self.log_for(share, &session, client, Entry::denied(&d))
