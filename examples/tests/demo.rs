@@ -41,6 +41,8 @@ struct Browser {
 #[derive(Debug)]
 struct Answer {
     status: u16,
+    /// Where a redirect points.
+    location: Option<String>,
     body: String,
 }
 
@@ -98,6 +100,11 @@ impl Browser {
             .collect::<Vec<_>>()
             .join("; ");
         let res = req.header("cookie", cookie).send().await.unwrap();
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         for c in res.headers().get_all("set-cookie") {
             let pair = c.to_str().unwrap().split(';').next().unwrap();
             let (k, v) = pair.split_once('=').unwrap();
@@ -105,13 +112,23 @@ impl Browser {
         }
         Answer {
             status: res.status().as_u16(),
+            location,
             body: res.text().await.unwrap(),
         }
     }
 
+    /// A GET, following redirects with the cookies as a browser does.
     async fn get(&mut self, path: &str) -> Answer {
-        let req = self.client.get(self.url(path));
-        self.send(req).await
+        let mut url = self.url(path);
+        for _ in 0..5 {
+            let req = self.client.get(&url);
+            let answer = self.send(req).await;
+            match &answer.location {
+                Some(next) if (300..400).contains(&answer.status) => url = self.url(next),
+                _ => return answer,
+            }
+        }
+        panic!("too many redirects from {path}");
     }
 
     async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {

@@ -235,17 +235,11 @@ async fn open(
                 }
                 let back = format!("{}?{}", ctx.share_url(&key, ""), query.join("&"));
                 axum::response::Redirect::to(&back).into_response()
+            } else if ctx.json && visit.view.is_some() {
+                // A JSON client opens its session with a POST to `/open`.
+                fail(&ctx, Denial::ConfirmationRequired.into())
             } else if ctx.json {
-                match &visit.view {
-                    Some(view) => Json(serde_json::json!({
-                        "view": view,
-                        "path": SharePath::root(),
-                        "entries": visit.entries,
-                        "csrf": ctx.csrf,
-                    }))
-                    .into_response(),
-                    None => gate_json(&ctx, &visit.gate),
-                }
+                gate_json(&ctx, &visit.gate)
             } else if confirm || r.is_some() || code.is_some() {
                 confirm_open_page(&ctx, &key, r.as_deref(), code.as_deref())
             } else if let Some(view) = &visit.view {
@@ -642,10 +636,8 @@ fn visit_has_gate(res: &Response) -> bool {
 /// For a GET from a browser that has our cookie but no session of this share (it saw a
 /// page stored nothing for, or a link to a file): opens one, as a navigation of a
 /// returning browser would. Best effort: without one, the request answers as before.
-async fn returning_session(st: &AppState, ctx: &mut Ctx, key: &str) {
-    if ctx.returning && ctx.session(key).is_none() {
-        let _ = confirmed_session(st, ctx, key).await;
-    }
+async fn returning_session(st: &AppState, ctx: &mut Ctx, key: &str) -> bool {
+    ctx.returning && ctx.session(key).is_none() && confirmed_session(st, ctx, key).await.is_ok()
 }
 
 /// The session of a confirmed request (a form posted): the visitor's own, or one opened
@@ -684,7 +676,7 @@ macro_rules! gate_handler {
             }
             let $sid = match confirmed_session(&$st, &mut $ctx, &$key).await {
                 Ok(s) => s,
-                Err(e) => return $ctx.apply(fail_with_link(&$ctx, &$key, e)),
+                Err(e) => return fail_with_link(&$ctx, &$key, e),
             };
             let result: Result<Option<Visit>, ServiceError> = $body;
             after_gate(&$st, $ctx, &$key, result, $success).await
@@ -1035,11 +1027,10 @@ async fn download_get(
     } else {
         RequestMode::Unconfirmed
     };
-    if mode == RequestMode::Unconfirmed {
-        returning_session(&st, &mut ctx, &key).await;
-    }
+    let opened = mode == RequestMode::Unconfirmed && returning_session(&st, &mut ctx, &key).await;
     let res = serve_file(&st, &ctx, &key, &path, Action::Download, mode, &headers).await;
-    ctx.apply(res)
+    // Only a session opened here adds cookies: the answer is otherwise as before.
+    if opened { ctx.apply(res) } else { res }
 }
 
 async fn download_post(
@@ -1053,7 +1044,7 @@ async fn download_post(
         return fail(&ctx, e);
     }
     if let Err(e) = confirmed_session(&st, &mut ctx, &key).await {
-        return ctx.apply(fail_with_link(&ctx, &key, e));
+        return fail_with_link(&ctx, &key, e);
     }
     let res = serve_file(
         &st,
@@ -1080,11 +1071,9 @@ async fn preview_get(
     } else {
         RequestMode::Unconfirmed
     };
-    if mode == RequestMode::Unconfirmed {
-        returning_session(&st, &mut ctx, &key).await;
-    }
+    let opened = mode == RequestMode::Unconfirmed && returning_session(&st, &mut ctx, &key).await;
     let res = serve_file(&st, &ctx, &key, &path, Action::Preview, mode, &headers).await;
-    ctx.apply(res)
+    if opened { ctx.apply(res) } else { res }
 }
 
 async fn preview_post(
@@ -1098,7 +1087,7 @@ async fn preview_post(
         return fail(&ctx, e);
     }
     if let Err(e) = confirmed_session(&st, &mut ctx, &key).await {
-        return ctx.apply(fail_with_link(&ctx, &key, e));
+        return fail_with_link(&ctx, &key, e);
     }
     let res = serve_file(
         &st,
@@ -1639,9 +1628,9 @@ async fn zip_get(
     mut ctx: Ctx,
     Query(fields): Query<Fields>,
 ) -> Response {
-    returning_session(&st, &mut ctx, &key).await;
+    let opened = returning_session(&st, &mut ctx, &key).await;
     let res = serve_zip(&st, &ctx, &key, &fields, RequestMode::Unconfirmed).await;
-    ctx.apply(res)
+    if opened { ctx.apply(res) } else { res }
 }
 
 async fn zip_post(
@@ -1655,7 +1644,7 @@ async fn zip_post(
         return fail(&ctx, e);
     }
     if let Err(e) = confirmed_session(&st, &mut ctx, &key).await {
-        return ctx.apply(fail_with_link(&ctx, &key, e));
+        return fail_with_link(&ctx, &key, e);
     }
     let res = serve_zip(&st, &ctx, &key, &fields, RequestMode::Confirmed).await;
     ctx.apply(res)
@@ -1942,7 +1931,7 @@ macro_rules! change_handler {
             }
             let $sid = match confirmed_session(&$st, &mut $ctx, &$key).await {
                 Ok(s) => s,
-                Err(e) => return $ctx.apply(fail_with_link(&$ctx, &$key, e)),
+                Err(e) => return fail_with_link(&$ctx, &$key, e),
             };
             let result: Result<(SharePath, SharePath), ApiError> = async { $body }.await;
             let res = match result {

@@ -678,16 +678,76 @@ impl Visitor {
         Reply::from(res).await
     }
 
-    /// `GET` of `path` below the mount point (e.g. `/s/{key}`).
+    /// `GET` of `path` below the mount point (e.g. `/s/{key}`), following redirects as a
+    /// browser does.
     pub async fn get(&mut self, path: &str) -> Reply {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
+        let url = format!("{}{path}", self.base);
+        self.get_url(&url).await
     }
 
-    /// `GET` of an absolute URL (a link from an email).
+    /// `GET` of an absolute URL (a link from an email), following redirects as a browser
+    /// does.
     pub async fn get_url(&mut self, url: &str) -> Reply {
-        let req = self.client.get(url);
-        self.send(req).await
+        let mut url = url.to_owned();
+        for _ in 0..5 {
+            let reply = self.send(self.client.get(&url)).await;
+            let location = reply
+                .headers
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match location {
+                Some(next) if (300..400).contains(&reply.status) && reply.status != 304 => {
+                    url = if next.starts_with('/') {
+                        let origin = url.split('/').take(3).collect::<Vec<_>>().join("/");
+                        format!("{origin}{next}")
+                    } else {
+                        next
+                    };
+                }
+                // A JSON client without a session is asked to open one: it posts to
+                // `/open` with the token it was given, and asks again.
+                // (A confirmation that would spend a use or take an invitation comes with
+                // its `gate`: that one is the test's to press.)
+                _ if self.json
+                    && reply.status == 409
+                    && reply.json()["error"] == "confirmation_required"
+                    && reply.json().get("gate").is_none()
+                    && !self.cookies.keys().any(|k| k.starts_with("sl_s_")) =>
+                {
+                    let open = url.split('?').next().unwrap_or_default().to_owned();
+                    let Some(at) = open.find("/s/") else {
+                        return reply;
+                    };
+                    let key: String = open[at + 3..].chars().take_while(|c| *c != '/').collect();
+                    let base = &open[..at];
+                    let csrf = reply.json()["csrf"].as_str().unwrap_or_default().to_owned();
+                    // The invitation or access code of the link goes with the press.
+                    let fields: Vec<String> = url
+                        .split_once('?')
+                        .map(|(_, q)| q)
+                        .unwrap_or_default()
+                        .split('&')
+                        .filter(|kv| kv.starts_with("r=") || kv.starts_with("code="))
+                        .map(str::to_owned)
+                        .collect();
+                    let opened = self
+                        .send(
+                            self.client
+                                .post(format!("{base}/s/{key}/open"))
+                                .header("x-csrf-token", csrf)
+                                .header("content-type", "application/x-www-form-urlencoded")
+                                .body(fields.join("&")),
+                        )
+                        .await;
+                    if opened.status != 200 {
+                        return opened;
+                    }
+                }
+                _ => return reply,
+            }
+        }
+        panic!("too many redirects from {url}");
     }
 
     /// `HEAD` of `path` below the mount point.

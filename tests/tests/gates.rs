@@ -109,8 +109,23 @@ async fn emailed_only_link_binds_to_one_browser_and_resends_a_fresh_link(backend
     let stranger = stack.visitor().get(&format!("/s/{key}")).await;
     assert_eq!(stranger.status, 403, "{}", stranger.text());
 
+    // Fetching the link as mailed takes nothing (a mail scanner does that): the recipient
+    // is asked to confirm, and the invitation is theirs once they do.
+    let code = link
+        .rsplit_once("?r=")
+        .expect("a recipient code")
+        .1
+        .to_owned();
+    let mut scanner = stack.visitor();
+    let scanned = scanner.get_url(&link).await;
+    assert_eq!(scanned.status, 409, "{}", scanned.text());
+    assert_eq!(scanned.json()["error"], "confirmation_required");
     let mut first = stack.visitor();
-    let page = first.get_url(&link).await;
+    let asked = first.get_url(&link).await;
+    assert_eq!(asked.status, 409, "{}", asked.text());
+    let page = first
+        .post_form(&format!("/s/{key}/open"), &[("r", &code)])
+        .await;
     assert_eq!(page.status, 200, "{}", page.text());
     assert_eq!(page.json()["entries"][0]["name"], "reports");
     let file = first.get(&format!("/s/{key}/dl/reports/a.txt")).await;
@@ -118,7 +133,11 @@ async fn emailed_only_link_binds_to_one_browser_and_resends_a_fresh_link(backend
 
     // A second browser is refused, and the recipient gets a fresh link by email.
     let mut second = stack.visitor();
-    let refused = second.get_url(&link).await;
+    let asked = second.get_url(&link).await;
+    assert_eq!(asked.status, 409, "{}", asked.text());
+    let refused = second
+        .post_form(&format!("/s/{key}/open"), &[("r", &code)])
+        .await;
     assert_eq!(refused.status, 403, "{}", refused.text());
     assert_eq!(refused.json()["error"], "invitation_already_used");
     let mails = mail.wait_for(&guest, 2).await;
@@ -130,7 +149,14 @@ async fn emailed_only_link_binds_to_one_browser_and_resends_a_fresh_link(backend
     assert_ne!(fresh, link, "the re-sent link is a new one");
 
     // The fresh link works in the browser that now holds it; the old one no longer does.
-    let page = second.get_url(&fresh).await;
+    let fresh_code = fresh
+        .rsplit_once("?r=")
+        .expect("a recipient code")
+        .1
+        .to_owned();
+    let page = second
+        .post_form(&format!("/s/{key}/open"), &[("r", &fresh_code)])
+        .await;
     assert_eq!(page.status, 200, "{}", page.text());
     let stale = stack.visitor().get_url(&link).await;
     assert_eq!(stale.status, 403, "{}", stale.text());

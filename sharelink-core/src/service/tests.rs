@@ -531,10 +531,13 @@ fn emailed_only_link_binds_one_browser_and_resends() {
     }
     assert_eq!(w.mailer.sent_to(&rita).len(), 1);
     assert!(open("a", &code).unwrap().view.is_some());
-    // Once bound, a scanner's fetch is refused without mailing a fresh link.
+    // Once bound, a scanner's fetch gets the button, and no fresh link is mailed.
     assert_eq!(
-        denied(open_as("scanner", &code, RequestMode::Unconfirmed)),
-        Denial::InvitationAlreadyUsed
+        open_as("scanner", &code, RequestMode::Unconfirmed)
+            .unwrap()
+            .gate
+            .pending,
+        Some(Denial::ConfirmationRequired)
     );
     assert_eq!(w.mailer.sent_to(&rita).len(), 1);
     assert!(

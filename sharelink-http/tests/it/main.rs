@@ -518,9 +518,24 @@ async fn emailed_only_link_binds_to_the_first_browser() {
         .get(&w.router, &format!("/s/{}?r={code}", share.key))
         .await;
     assert!(again.text().contains("reports"), "{}", again.text());
+    // Another browser gets the button; pressing it tells the person the invitation is
+    // taken (and mails the recipient a fresh link).
     let mut second = Browser::default();
     let other = second
         .get(&w.router, &format!("/s/{}?r={code}", share.key))
+        .await;
+    assert!(
+        other.text().contains("Press the button"),
+        "{}",
+        other.text()
+    );
+    let csrf = second.csrf();
+    let other = second
+        .post_form(
+            &w.router,
+            &format!("/s/{}/open", share.key),
+            &[("csrf", &csrf), ("r", &code)],
+        )
         .await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
     assert!(other.text().contains("Invitation already used"));
@@ -1703,6 +1718,22 @@ impl Remote {
         (res.status().as_u16(), res.text().await.unwrap())
     }
 
+    /// Opens a share as a JSON client does: a GET, and when it is asked to open a session
+    /// (no use at stake), a POST to `/open` and the GET again.
+    async fn open(&mut self, key: &str, query: &str) -> (u16, String) {
+        let page = format!("{}/s/{key}{query}", self.base);
+        let (status, body) = self.send(self.client.get(&page)).await;
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if status != 409 || answer.get("gate").is_some() {
+            return (status, body);
+        }
+        let (opened, body) = self.form(&format!("/s/{key}/open"), &[]).await;
+        if opened != 200 {
+            return (opened, body);
+        }
+        self.send(self.client.get(&page)).await
+    }
+
     async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
         let csrf = self.cookies.get("sl_csrf").cloned().unwrap_or_default();
         let mut all = vec![("csrf", csrf.as_str())];
@@ -1729,9 +1760,7 @@ async fn real_socket_every_level_allows_exactly_its_actions() {
         let share = w.share(&["docs/reports"], |s| s.allowed = level).await;
         let mut r = Remote::new(addr);
         let key = share.key.to_string();
-        let (status, body) = r
-            .send(r.client.get(format!("{}/s/{key}?p=reports", r.base)))
-            .await;
+        let (status, body) = r.open(&key, "?p=reports").await;
         assert_eq!(status, 200, "{level:?}: {body}");
         let page: serde_json::Value = serde_json::from_str(&body).unwrap();
         let lists = !page["entries"].is_null();
@@ -2144,9 +2173,7 @@ async fn real_socket_one_time_download_spends_its_use_once() {
         .await;
     let (addr, server) = serve(w.router.clone()).await;
     let mut r = Remote::new(addr);
-    let (status, _) = r
-        .send(r.client.get(format!("{}/s/{}", r.base, share.key)))
-        .await;
+    let (status, _) = r.open(&share.key.to_string(), "").await;
     assert_eq!(status, 200);
     // The whole file over a real connection: the server stops reading the body at its
     // Content-Length, and the use must count all the same.

@@ -80,13 +80,16 @@ impl Sharelink {
                 other => other,
             };
             if binding == Binding::OtherBrowser {
-                let denial = Denial::InvitationAlreadyUsed;
-                if confirmed {
-                    self.resend_link(&share, &recipient.email, recipient.id)
-                        .await?;
-                    self.log_for(&share, &session, req.client, Entry::denied(&denial))
-                        .await;
+                // Mailing a fresh link replaces the code: only a person's button press
+                // may do that, never a scanner fetching an old mail.
+                if !confirmed {
+                    return Ok(confirm_first(&share));
                 }
+                self.resend_link(&share, &recipient.email, recipient.id)
+                    .await?;
+                let denial = Denial::InvitationAlreadyUsed;
+                self.log_for(&share, &session, req.client, Entry::denied(&denial))
+                    .await;
                 return Err(denial.into());
             }
             session.recipient = Some(recipient.id);
