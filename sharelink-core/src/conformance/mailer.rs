@@ -273,6 +273,26 @@ pub async fn download_notification_arrives(mailer: Arc<dyn Mailer>, mailbox: Arc
     assert_both_parts_contain(&m, "carol@example.org");
 }
 
+/// An attack warning arrives with the share name, what is guessed and the count.
+pub async fn under_attack_warning_arrives(mailer: Arc<dyn Mailer>, mailbox: Arc<dyn Mailbox>) {
+    let to = address("attack");
+    let name = format!("Payroll {}", OsRandom.string_from(ALPHABET, 8));
+    let message = MailMessage::UnderAttack {
+        share_name: name.clone(),
+        target: "the password".to_owned(),
+        attempts: 101,
+        window_minutes: 15,
+        at: datetime!(2030-05-06 07:08 UTC),
+    };
+    send_ok(&*mailer, &mail(&to, message)).await;
+    let m = only_message(&*mailbox, &to).await;
+    assert_well_formed(&m, &to);
+    assert!(m.subject.contains(&name), "subject {:?}", m.subject);
+    assert_both_parts_contain(&m, &name);
+    assert_both_parts_contain(&m, "the password");
+    assert_both_parts_contain(&m, "101 attempts within 15 minutes");
+}
+
 /// A re-sent link arrives with the new link in both parts.
 pub async fn link_resent_arrives(mailer: Arc<dyn Mailer>, mailbox: Arc<dyn Mailbox>) {
     let to = address("resent");
@@ -531,6 +551,7 @@ macro_rules! mailer_conformance {
             download_notification_arrives,
             link_resent_arrives,
             expiry_reminder_arrives,
+            under_attack_warning_arrives,
             each_message_reaches_only_its_recipient,
             hostile_display_names_add_no_header_or_recipient,
             hostile_share_name_adds_no_header,

@@ -50,24 +50,79 @@ impl Default for LogPrivacy {
 }
 
 /// Limits on guessing passwords and one-time codes.
+///
+/// Every attempt is counted before it is evaluated, in fixed windows of `window`:
+/// - per client address: past `per_client`, the client's attempts are refused unevaluated;
+/// - per network (IPv4 /24, IPv6 /64): past `per_network`, likewise, so one subnet cannot
+///   spray guesses from many addresses;
+/// - per share: past `per_share` the share is not locked but slowed down: it evaluates at
+///   most one attempt per [`AttemptLimits::slow_down`] (growing with the excess, at most
+///   `slow_max`), and refuses the others unevaluated until then; browsers that passed the
+///   gate within `remember_browsers` are exempt. The owner is told once per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AttemptLimits {
     /// Failed attempts one client may make on one share within `window`.
     pub per_client: u32,
-    /// Failed attempts all clients together may make on one share within `window`
-    /// (higher, so one office behind a NAT cannot lock everyone out).
+    /// Failed attempts all clients of one network (IPv4 /24, IPv6 /64) may make on one
+    /// share within `window`.
+    pub per_network: u32,
+    /// Attempts all clients together may make on one share within `window` before the
+    /// share slows down (it never locks: a visitor with the right password still passes).
     pub per_share: u32,
     /// The counting window.
     pub window: Duration,
+    /// The slow-down's step: past `per_share`, the share evaluates one attempt per step
+    /// for the first `per_share` attempts in excess, one per two steps for the next, and
+    /// so on up to `slow_max`.
+    pub slow_step: Duration,
+    /// The longest slow-down.
+    pub slow_max: Duration,
+    /// How long a browser that passed a share's gate stays exempt from its slow-down.
+    pub remember_browsers: Duration,
 }
 
 impl Default for AttemptLimits {
     fn default() -> Self {
         Self {
             per_client: 5,
+            per_network: 25,
             per_share: 100,
             window: Duration::minutes(15),
+            slow_step: Duration::seconds(1),
+            slow_max: Duration::seconds(5),
+            remember_browsers: Duration::days(30),
         }
+    }
+}
+
+impl AttemptLimits {
+    /// The slow-down of a share whose counter stands at `count` in the window (`None`
+    /// up to `per_share`): one step per `per_share` attempts in excess, at most
+    /// `slow_max`, in whole steps.
+    pub fn slow_down(&self, count: u32) -> Option<Duration> {
+        let excess = count.checked_sub(self.per_share).filter(|e| *e > 0)?;
+        let steps = 1 + (excess - 1) / self.per_share.max(1);
+        Some(self.slow_step * steps.min(self.slow_levels()))
+    }
+
+    /// The number of distinct slow-downs (`slow_max` in whole steps, at least one).
+    pub fn slow_levels(&self) -> u32 {
+        let step = self.slow_step.whole_milliseconds().max(1);
+        u32::try_from(self.slow_max.whole_milliseconds() / step)
+            .unwrap_or(u32::MAX)
+            .max(1)
+    }
+
+    /// At most how many attempts past `per_share` a share evaluates during `span` inside
+    /// one window, however many clients try at once (browsers exempt from the slow-down
+    /// aside): each slow-down level `k` opens one slot per `k × slow_step`.
+    pub fn most_slowed_evaluations(&self, span: Duration) -> u64 {
+        let step = self.slow_step.whole_milliseconds().max(1);
+        let span = span.whole_milliseconds().max(0);
+        (1..=i128::from(self.slow_levels()))
+            .map(|k| u64::try_from(span / (k * step) + 1).unwrap_or(u64::MAX))
+            .sum()
     }
 }
 
@@ -182,11 +237,18 @@ impl SiteSettings {
         {
             return Err(Site("password minimum length must be 1 to 256"));
         }
-        if self.attempts.per_client == 0
-            || self.attempts.per_share == 0
-            || !self.attempts.window.is_positive()
+        let a = &self.attempts;
+        if a.per_client == 0
+            || a.per_network == 0
+            || a.per_share == 0
+            || !a.window.is_positive()
+            || a.slow_step < Duration::seconds(1)
+            || a.slow_max < a.slow_step
+            || !a.remember_browsers.is_positive()
         {
-            return Err(Site("attempt limits must be positive"));
+            return Err(Site(
+                "attempt limits must be positive, slow-down steps at least a second and at most slow_max",
+            ));
         }
         if self.one_time_codes.digits < 6
             || self.one_time_codes.digits > 10

@@ -85,6 +85,18 @@ pub enum ShareEvent {
         /// When.
         at: OffsetDateTime,
     },
+    /// A share's attempt counter passed its limit in the window: someone is guessing its
+    /// password or codes (published once per window and kind of attempt).
+    UnderAttack {
+        /// Share.
+        share: ShareId,
+        /// What is being guessed (`password`, `code`, `code-send`).
+        scope: String,
+        /// Attempts counted in the window when the limit was passed.
+        attempts: u32,
+        /// When.
+        at: OffsetDateTime,
+    },
 }
 
 /// Receives events. Delivery is best effort: a sink handles (and reports) its own

@@ -1318,3 +1318,195 @@ fn requests_nobody_confirmed_leave_nothing_behind() {
         Denial::DeviceMismatch
     );
 }
+
+/// A client of its own: browser `browser` at address `ip`.
+fn client_at(browser: &str, ip: &str) -> Client {
+    let mut c = client(browser);
+    c.ip = Some(ip.parse().unwrap());
+    c
+}
+
+impl World {
+    /// Opens `share` as `c` and submits `password`: the visit, or the denial.
+    fn try_password(&self, share: &Share, c: &Client, password: &str) -> Result<Visit> {
+        let s = self.session(share, c);
+        block_on(self.app.submit_password(
+            &VisitRequest::new(share.key.as_str(), &s, c, RequestMode::Confirmed),
+            password,
+        ))
+    }
+
+    /// The attack warnings sent to `owner`.
+    fn warnings_to(&self, owner: &str) -> usize {
+        self.mailer
+            .sent_to(&fixtures::corp_email(owner))
+            .iter()
+            .filter(|(m, _)| matches!(m.message, MailMessage::UnderAttack { .. }))
+            .count()
+    }
+
+    /// The attack events published.
+    fn attack_events(&self) -> Vec<crate::ports::ShareEvent> {
+        self.events
+            .events()
+            .into_iter()
+            .filter(|e| matches!(e, crate::ports::ShareEvent::UnderAttack { .. }))
+            .collect()
+    }
+}
+
+fn small_attempt_limits() -> SiteSettings {
+    SiteSettings {
+        attempts: AttemptLimits {
+            per_client: 3,
+            per_network: 6,
+            per_share: 10,
+            ..AttemptLimits::default()
+        },
+        ..SiteSettings::default()
+    }
+}
+
+#[test]
+fn slow_down_grows_with_the_excess_up_to_its_bound() {
+    let limits = small_attempt_limits().attempts;
+    for (count, delay) in [
+        (0, None),
+        (10, None),
+        (11, Some(1)),
+        (20, Some(1)),
+        (21, Some(2)),
+        (51, Some(5)),
+        (10_000, Some(5)),
+    ] {
+        assert_eq!(
+            limits.slow_down(count),
+            delay.map(Duration::seconds),
+            "{count}"
+        );
+    }
+    assert_eq!(limits.slow_levels(), 5);
+    // Frozen in time, each level opens one slot; a minute opens 60/k + 1 more per level.
+    assert_eq!(limits.most_slowed_evaluations(Duration::ZERO), 5);
+    assert_eq!(
+        limits.most_slowed_evaluations(Duration::minutes(1)),
+        61 + 31 + 21 + 16 + 13
+    );
+}
+
+#[test]
+fn guessing_slows_a_share_down_but_never_locks_the_right_password_out() {
+    let w = world_with(small_attempt_limits());
+    let mut req = request(&["docs/reports"], |_| {});
+    req.password = Some("correct horse".into());
+    let share = w.create("ana", req).share;
+    // A visitor who passed before the attack.
+    let known = client_at("known", "203.0.113.7");
+    assert!(w.try_password(&share, &known, "correct horse").is_ok());
+    // 60 wrong guesses, each from its own network, all at one instant: the first 10 are
+    // evaluated, then one per slow-down level (1 s for 11..=20, 2 s for 21..=30, …, 5 s
+    // from 51 on): the bound `most_slowed_evaluations` gives for no time passing.
+    let outcomes: Vec<Denial> = (0..60)
+        .map(|n| {
+            denied(w.try_password(
+                &share,
+                &client_at(&format!("g{n}"), &format!("198.{n}.0.1")),
+                "wrong",
+            ))
+        })
+        .collect();
+    let evaluated = outcomes
+        .iter()
+        .filter(|d| **d == Denial::PasswordRequired)
+        .count();
+    let limits = small_attempt_limits().attempts;
+    assert_eq!(
+        evaluated as u64,
+        u64::from(limits.per_share) + limits.most_slowed_evaluations(Duration::ZERO),
+        "{outcomes:?}"
+    );
+    assert_eq!(evaluated, 10 + 5);
+    assert!(
+        outcomes[10..]
+            .iter()
+            .all(|d| *d == Denial::PasswordRequired || *d == Denial::TooManyAttempts)
+    );
+    // The owner heard once: one event, one mail.
+    assert_eq!(w.warnings_to("ana"), 1);
+    let events = w.attack_events();
+    assert_eq!(events.len(), 1);
+    assert!(matches!(
+        &events[0],
+        crate::ports::ShareEvent::UnderAttack { share: s, scope, attempts: 11, at }
+            if *s == share.id && scope == "password" && *at == T0
+    ));
+    // The browser that passed before gets in at once.
+    assert!(w.try_password(&share, &known, "correct horse").is_ok());
+    // A fresh browser on a fresh address waits for the share's next slot, then gets in.
+    let fresh = client_at("fresh", "192.0.2.200");
+    assert_eq!(
+        denied(w.try_password(&share, &fresh, "correct horse")),
+        Denial::TooManyAttempts
+    );
+    w.clock.advance(share_slow_max());
+    assert!(w.try_password(&share, &fresh, "correct horse").is_ok());
+    // More guessing in the same window warns nobody again.
+    for n in 0..20 {
+        let _ = w.try_password(
+            &share,
+            &client_at(&format!("h{n}"), &format!("100.{n}.0.1")),
+            "wrong",
+        );
+    }
+    assert_eq!(w.warnings_to("ana"), 1);
+    assert_eq!(w.attack_events().len(), 1);
+    // The next window's attack is told again.
+    w.clock.advance(Duration::minutes(15));
+    for n in 0..11 {
+        let _ = w.try_password(
+            &share,
+            &client_at(&format!("i{n}"), &format!("101.{n}.0.1")),
+            "wrong",
+        );
+    }
+    assert_eq!(w.warnings_to("ana"), 2);
+    assert_eq!(w.attack_events().len(), 2);
+}
+
+fn share_slow_max() -> Duration {
+    small_attempt_limits().attempts.slow_max
+}
+
+#[test]
+fn one_network_cannot_spray_guesses_from_many_addresses() {
+    let w = world_with(small_attempt_limits());
+    let mut req = request(&["docs/reports"], |_| {});
+    req.password = Some("correct horse".into());
+    let share = w.create("ana", req).share;
+    // Two addresses of one /24 spend its six attempts; a third address there is refused
+    // unevaluated, even with the right password, while its own counter is untouched.
+    for n in 0..6 {
+        let c = client_at(&format!("n{n}"), &format!("198.51.100.{}", n % 2 + 1));
+        assert_eq!(
+            denied(w.try_password(&share, &c, "wrong")),
+            Denial::PasswordRequired
+        );
+    }
+    let neighbour = client_at("neighbour", "198.51.100.77");
+    assert_eq!(
+        denied(w.try_password(&share, &neighbour, "correct horse")),
+        Denial::TooManyAttempts
+    );
+    // Another network is not affected, nor is an IPv6 /64 by its neighbours' /24.
+    assert!(
+        w.try_password(&share, &client_at("other", "198.51.101.1"), "correct horse")
+            .is_ok()
+    );
+    assert!(
+        w.try_password(&share, &client_at("v6", "2001:db8::1"), "correct horse")
+            .is_ok()
+    );
+    // After the window the neighbour gets in.
+    w.clock.advance(Duration::minutes(16));
+    assert!(w.try_password(&share, &neighbour, "correct horse").is_ok());
+}

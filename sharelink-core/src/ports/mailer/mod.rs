@@ -93,6 +93,20 @@ pub enum MailMessage {
         /// When it expires.
         expires_at: OffsetDateTime,
     },
+    /// Tells a share's owner that someone is guessing its password or codes (sent once
+    /// per counting window).
+    UnderAttack {
+        /// The share's name.
+        share_name: String,
+        /// What is being guessed, in words ("the password", "one-time codes").
+        target: String,
+        /// Attempts counted when the limit was passed.
+        attempts: u32,
+        /// The counting window, in minutes.
+        window_minutes: u32,
+        /// When the limit was passed.
+        at: OffsetDateTime,
+    },
 }
 
 /// Errors of a mailer.

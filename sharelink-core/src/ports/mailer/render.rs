@@ -375,6 +375,31 @@ fn render_default(mail: &Mail) -> RenderedMail {
             );
             format!("“{}” expires on {date}", short(&name))
         }
+        MailMessage::UnderAttack {
+            share_name,
+            target,
+            attempts,
+            window_minutes,
+            at,
+        } => {
+            let name = single_line(share_name);
+            let target = single_line(target);
+            let date = when(*at);
+            let _ = writeln!(
+                text,
+                "Someone is guessing {target} of your share “{name}” on {site}: {attempts} attempts within {window_minutes} minutes, by {date}."
+            );
+            html.para_with(
+                &format!(
+                    "Someone is guessing {{}} of your share {{}}: {attempts} attempts within {window_minutes} minutes, by {date}."
+                ),
+                &[&target, &name],
+            );
+            let note = "New attempts are slowed down for now; visitors who opened the share before are not affected. If the password may have leaked, change it or revoke the share.";
+            let _ = writeln!(text, "{note}");
+            html.para(note);
+            format!("Someone is guessing at “{}”", short(&name))
+        }
     };
     let _ = write!(text, "\n-- \n{site}\n");
     let subject = format!("[{}] {subject}", short(&site));
@@ -431,6 +456,13 @@ mod tests {
             MailMessage::ExpiryReminder {
                 share_name: hostile.to_owned(),
                 expires_at: at,
+            },
+            MailMessage::UnderAttack {
+                share_name: hostile.to_owned(),
+                target: hostile.to_owned(),
+                attempts: 101,
+                window_minutes: 15,
+                at,
             },
         ]
     }

@@ -16,6 +16,38 @@ use crate::{
 };
 
 const ONE_TIME_CODE_DIGITS: &[u8] = b"0123456789";
+/// The network an address is counted in with its neighbours (IPv4 /24, IPv6 /64).
+const NETWORK_V4_BITS: u8 = 24;
+const NETWORK_V6_BITS: u8 = 64;
+
+/// The attempt counters of one client at one share.
+struct AttemptKeys {
+    client: AttemptKey,
+    network: Option<AttemptKey>,
+    share: AttemptKey,
+}
+
+/// What to do with a counted attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spend {
+    /// Evaluate it.
+    Evaluate,
+    /// Refuse it unevaluated: the client or its network is past its limit.
+    Limited,
+    /// Refuse it unevaluated: the share is slowed down and its current slot is taken.
+    SlowedDown,
+}
+
+impl Spend {
+    /// Why the attempt is refused (for the log), or `None` to evaluate it.
+    fn refusal(self) -> Option<&'static str> {
+        match self {
+            Spend::Evaluate => None,
+            Spend::Limited => Some("too many attempts"),
+            Spend::SlowedDown => Some("slowed down"),
+        }
+    }
+}
 
 impl Sharelink {
     /// Opens a link: checks the key (unknown and revoked keys answer the same), binds an
@@ -272,48 +304,168 @@ impl Sharelink {
         .await
     }
 
-    /// The two counters of an attempt: this client's on the share, and the share's.
-    fn attempt_keys(share: &Share, attempt: Attempt, client: &Client) -> [AttemptKey; 2] {
-        [
-            AttemptKey {
-                share_id: share.id,
-                scope: attempt.scope(),
-                client: Some(client_key(client)),
-            },
-            AttemptKey {
-                share_id: share.id,
-                scope: attempt.scope(),
-                client: None,
-            },
-        ]
+    /// The counters of an attempt on a share: this client's, its network's (when the
+    /// address is known), and the share's.
+    fn attempt_keys(share: &Share, attempt: Attempt, client: &Client) -> AttemptKeys {
+        let key = |client: Option<String>| AttemptKey {
+            share_id: share.id,
+            scope: attempt.scope(),
+            client,
+        };
+        AttemptKeys {
+            client: key(Some(client_key(client))),
+            network: client.ip.map(|ip| {
+                key(Some(format!(
+                    "net:{}",
+                    crate::truncate_ip(ip, NETWORK_V4_BITS, NETWORK_V6_BITS)
+                )))
+            }),
+            share: key(None),
+        }
+    }
+
+    /// The record that this browser passed the gate of `attempt` on `share`.
+    fn passed_browser_key(share: &Share, attempt: Attempt, client: &Client) -> AttemptKey {
+        AttemptKey {
+            share_id: share.id,
+            scope: attempt.scope(),
+            client: Some(format!("passed:{}", client.browser.as_str())),
+        }
     }
 
     /// Counts one attempt *before* it is evaluated, so that concurrent guesses can never
     /// evaluate more than the limits allow (each count is one atomic statement of the
-    /// store). `false` when a limit is passed: the attempt must then be refused unevaluated.
+    /// store). Past the client's or the network's limit the attempt is refused; past the
+    /// share's, it waits for the share's next slow-down slot (browsers that passed the gate
+    /// before do not), and the owner is told once per window.
     async fn spend_attempt(
         &self,
         share: &Share,
         attempt: Attempt,
         client: &Client,
-    ) -> Result<bool> {
+    ) -> Result<Spend> {
         let limits = self.config.site.attempts;
         let now = self.now();
-        let [mine, all] = Self::attempt_keys(share, attempt, client);
+        let keys = Self::attempt_keys(share, attempt, client);
         let repo = &self.ports.repo;
-        if repo.hit_attempt(&mine, now, limits.window).await? > limits.per_client {
-            return Ok(false);
+        if repo.hit_attempt(&keys.client, now, limits.window).await? > limits.per_client {
+            return Ok(Spend::Limited);
         }
-        if repo.hit_attempt(&all, now, limits.window).await? > limits.per_share {
-            // Refused unevaluated because of others: it does not count against this client.
-            repo.release_attempt(&mine, now, limits.window).await?;
-            return Ok(false);
+        // Refused unevaluated because of others: it does not count against this client.
+        let keys = &keys;
+        let release = |upto_network: bool| async move {
+            repo.release_attempt(&keys.client, now, limits.window)
+                .await?;
+            if let (true, Some(net)) = (upto_network, &keys.network) {
+                repo.release_attempt(net, now, limits.window).await?;
+            }
+            Ok::<(), ServiceError>(())
+        };
+        if let Some(net) = &keys.network
+            && repo.hit_attempt(net, now, limits.window).await? > limits.per_network
+        {
+            release(false).await?;
+            return Ok(Spend::Limited);
         }
-        Ok(true)
+        let count = repo.hit_attempt(&keys.share, now, limits.window).await?;
+        let Some(delay) = limits.slow_down(count) else {
+            return Ok(Spend::Evaluate);
+        };
+        if count == limits.per_share + 1 {
+            self.warn_owner(share, attempt, count).await?;
+        }
+        if self.browser_passed_before(share, attempt, client).await? {
+            return Ok(Spend::Evaluate);
+        }
+        // One slot per `delay`: the first attempt of each evaluates, the others wait.
+        let slot = AttemptKey {
+            client: Some(format!("slot:{}", delay.whole_seconds())),
+            ..keys.share.clone()
+        };
+        if repo.hit_attempt(&slot, now, delay).await? > 1 {
+            release(true).await?;
+            return Ok(Spend::SlowedDown);
+        }
+        Ok(Spend::Evaluate)
+    }
+
+    /// Whether this browser passed the gate of `attempt` on `share` within the last
+    /// `remember_browsers` (recorded by [`Self::attempt_succeeded`] in fixed windows of
+    /// that length: the current one or the one before).
+    async fn browser_passed_before(
+        &self,
+        share: &Share,
+        attempt: Attempt,
+        client: &Client,
+    ) -> Result<bool> {
+        let span = self.config.site.attempts.remember_browsers;
+        let key = Self::passed_browser_key(share, attempt, client);
+        let now = self.now();
+        for at in [now, now - span] {
+            if self.ports.repo.attempts(&key, at, span).await? > 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Tells the owner (event and mail) that the share's counter for `attempt` passed its
+    /// limit, once per window.
+    async fn warn_owner(&self, share: &Share, attempt: Attempt, attempts: u32) -> Result<()> {
+        let limits = self.config.site.attempts;
+        let now = self.now();
+        let notice = AttemptKey {
+            share_id: share.id,
+            scope: attempt.scope(),
+            client: Some("owner-warned".to_owned()),
+        };
+        // Releases can bring the counter back to its limit: warn once all the same.
+        if self
+            .ports
+            .repo
+            .hit_attempt(&notice, now, limits.window)
+            .await?
+            > 1
+        {
+            return Ok(());
+        }
+        self.ports
+            .events
+            .publish(&ShareEvent::UnderAttack {
+                share: share.id,
+                scope: attempt.scope().to_owned(),
+                attempts,
+                at: now,
+            })
+            .await;
+        if let Some(to) = self.owner_email(&share.owner).await {
+            let target = match attempt {
+                Attempt::Password => "the password",
+                Attempt::Code => "one-time codes",
+                Attempt::CodeSend => "addresses for one-time codes",
+            };
+            let mail = Mail {
+                to,
+                to_name: None,
+                branding: self.config.site.branding.clone(),
+                message: MailMessage::UnderAttack {
+                    share_name: share.settings.name.clone(),
+                    target: target.to_owned(),
+                    attempts,
+                    window_minutes: u32::try_from(limits.window.whole_minutes())
+                        .unwrap_or(u32::MAX),
+                    at: now,
+                },
+            };
+            // Best effort: the attempt goes on whether or not the owner hears.
+            let _ = self.ports.mailer.send(&mail).await;
+        }
+        Ok(())
     }
 
     /// Takes back an attempt that succeeded: a success never counts against the share's
-    /// limit, and it resets the client's own counter.
+    /// or the network's limit, it resets the client's own counter, and the browser is
+    /// remembered as exempt from the share's slow-down.
     async fn attempt_succeeded(
         &self,
         share: &Share,
@@ -321,22 +473,31 @@ impl Sharelink {
         client: &Client,
     ) -> Result<()> {
         let limits = self.config.site.attempts;
-        let [mine, all] = Self::attempt_keys(share, attempt, client);
-        self.ports
-            .repo
-            .release_attempt(&all, self.now(), limits.window)
+        let now = self.now();
+        let keys = Self::attempt_keys(share, attempt, client);
+        let repo = &self.ports.repo;
+        repo.release_attempt(&keys.share, now, limits.window)
             .await?;
-        self.ports.repo.clear_attempts(&mine).await?;
+        if let Some(net) = &keys.network {
+            repo.release_attempt(net, now, limits.window).await?;
+        }
+        repo.clear_attempts(&keys.client).await?;
+        repo.hit_attempt(
+            &Self::passed_browser_key(share, attempt, client),
+            now,
+            limits.remember_browsers,
+        )
+        .await?;
         Ok(())
     }
 
     async fn check_password(&self, scene: &mut Scene<'_>, password: &str) -> Result<()> {
         let gate = Gate::Password;
-        if !self
+        let spend = self
             .spend_attempt(&scene.share, Attempt::Password, scene.client)
-            .await?
-        {
-            let detail = format!("{}: too many attempts", gate.log_name());
+            .await?;
+        if let Some(why) = spend.refusal() {
+            let detail = format!("{}: {why}", gate.log_name());
             self.log(scene, Entry::new(LogKind::GateFailed).detail(detail))
                 .await;
             return Err(Denial::TooManyAttempts.into());
@@ -400,9 +561,11 @@ impl Sharelink {
             .await;
             return Err(Denial::EmailNotAllowed.into());
         }
-        if !self
+        if self
             .spend_attempt(share, Attempt::CodeSend, req.client)
             .await?
+            .refusal()
+            .is_some()
         {
             return Err(Denial::TooManyAttempts.into());
         }
@@ -443,9 +606,11 @@ impl Sharelink {
     pub async fn verify_code(&self, req: &VisitRequest<'_>, code: &str) -> Result<Visit> {
         let gate = Gate::EmailVerification;
         let mut scene = self.at_gate(req, gate).await?;
-        if !self
+        if self
             .spend_attempt(&scene.share, Attempt::Code, req.client)
             .await?
+            .refusal()
+            .is_some()
         {
             return Err(Denial::TooManyAttempts.into());
         }
