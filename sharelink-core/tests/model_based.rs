@@ -9,7 +9,7 @@ use sharelink_core::ports::*;
 use sharelink_core::service::*;
 use sharelink_core::testing::fixtures::{LINK_BASE, Person, corp_email, people, put_file};
 use sharelink_core::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -38,6 +38,14 @@ enum Cmd {
         share: usize,
         browser: usize,
         confirmed: bool,
+        end: End,
+    },
+    /// A range of the file (`bytes=1-`), as a browser resuming a download sends it.
+    Resume {
+        share: usize,
+        browser: usize,
+        confirmed: bool,
+        end: End,
     },
     Revoke {
         share: usize,
@@ -54,6 +62,30 @@ enum Cmd {
     },
 }
 
+/// How a transfer ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Completed,
+    /// The client left after some bytes.
+    Aborted,
+    /// The store failed.
+    Failed,
+}
+
+impl End {
+    fn outcome(self) -> Outcome {
+        match self {
+            End::Completed => Outcome::Completed { bytes: 7 },
+            End::Aborted => Outcome::Aborted { bytes: 3 },
+            End::Failed => Outcome::Failed,
+        }
+    }
+}
+
+fn end() -> impl Strategy<Value = End> {
+    prop_oneof![Just(End::Completed), Just(End::Aborted), Just(End::Failed)]
+}
+
 fn cmd() -> impl Strategy<Value = Cmd> {
     let s = 0usize..3;
     let b = 0usize..BROWSERS;
@@ -62,7 +94,8 @@ fn cmd() -> impl Strategy<Value = Cmd> {
             .prop_map(|(password, max, expiry_hours)| Cmd::Create { password, max, expiry_hours }),
         4 => (s.clone(), b.clone()).prop_map(|(share, browser)| Cmd::Open { share, browser }),
         3 => (s.clone(), b.clone(), prop::bool::weighted(0.8)).prop_map(|(share, browser, correct)| Cmd::Password { share, browser, correct }),
-        5 => (s.clone(), b.clone(), prop::bool::weighted(0.8)).prop_map(|(share, browser, confirmed)| Cmd::Download { share, browser, confirmed }),
+        5 => (s.clone(), b.clone(), prop::bool::weighted(0.8), end()).prop_map(|(share, browser, confirmed, end)| Cmd::Download { share, browser, confirmed, end }),
+        3 => (s.clone(), b.clone(), prop::bool::weighted(0.5), end()).prop_map(|(share, browser, confirmed, end)| Cmd::Resume { share, browser, confirmed, end }),
         1 => s.clone().prop_map(|share| Cmd::Revoke { share }),
         1 => s.clone().prop_map(|share| Cmd::Expire { share }),
         1 => (s, 1i64..72).prop_map(|(share, hours)| Cmd::Reactivate { share, hours }),
@@ -82,6 +115,9 @@ struct ModelShare {
     sessions: HashMap<usize, (bool, bool)>,
     /// Per browser: failed password attempts as (window start, count).
     failures: HashMap<usize, (i64, u32)>,
+    /// Browsers whose current session spent a use on the file (completed or aborted):
+    /// their range requests resume it for free.
+    resumable: HashSet<usize>,
 }
 
 impl ModelShare {
@@ -205,6 +241,7 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                         r.sessions
                             .insert((share, browser), v.session.expect("stored").id);
                         m.sessions.insert(browser, (false, false));
+                        m.resumable.remove(&browser);
                     }
                     Err(e) => prop_assert_eq!(denial::<()>(Err(e)), expected),
                 }
@@ -269,6 +306,7 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 share,
                 browser,
                 confirmed,
+                end,
             } => {
                 let Some((s, m)) = r.shares.get_mut(share) else {
                     continue;
@@ -308,9 +346,70 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 match got {
                     Ok(d) => {
                         prop_assert_eq!(Ok(()), expected.clone());
-                        block_on(r.app.finish(d.ticket, Outcome::Completed { bytes: 7 }));
-                        if m.max.is_some() {
+                        block_on(r.app.finish(d.ticket, end.outcome()));
+                        // Only the server's failure refunds; an abort spends the use.
+                        if m.max.is_some() && end != End::Failed {
                             m.uses += 1;
+                            m.resumable.insert(browser);
+                        }
+                    }
+                    Err(e) => prop_assert_eq!(denial::<()>(Err(e)), expected),
+                }
+            }
+            Cmd::Resume {
+                share,
+                browser,
+                confirmed,
+                end,
+            } => {
+                let Some((s, m)) = r.shares.get_mut(share) else {
+                    continue;
+                };
+                let Some(sid) = r.sessions.get(&(share, browser)) else {
+                    continue;
+                };
+                let Some(&(passed, _)) = m.sessions.get(&browser) else {
+                    continue;
+                };
+                let resumes = m.resumable.contains(&browser);
+                let expected = if !m.alive {
+                    Err(Denial::NotFound)
+                } else if m.expired(now) {
+                    Err(Denial::Expired)
+                } else if resumes {
+                    // Rides on the use the session spent: free, no confirmation needed.
+                    Ok(())
+                } else if m.exhausted() {
+                    Err(Denial::UsesExhausted)
+                } else if m.password && !passed {
+                    Err(Denial::PasswordRequired)
+                } else if m.max.is_some() && !confirmed {
+                    Err(Denial::ConfirmationRequired)
+                } else {
+                    Ok(())
+                };
+                let mode = if confirmed {
+                    RequestMode::Confirmed
+                } else {
+                    RequestMode::Unconfirmed
+                };
+                let path = SharePath::parse("f.txt").expect("valid");
+                let got = block_on(r.app.download(
+                    &VisitRequest::new(s.key.as_str(), sid, &client(browser), mode),
+                    &path,
+                    Some(ByteRange {
+                        start: 1,
+                        end: u64::MAX,
+                    }),
+                    Action::Download,
+                ));
+                match got {
+                    Ok(d) => {
+                        prop_assert_eq!(Ok(()), expected.clone());
+                        block_on(r.app.finish(d.ticket, end.outcome()));
+                        if m.max.is_some() && !resumes && end != End::Failed {
+                            m.uses += 1;
+                            m.resumable.insert(browser);
                         }
                     }
                     Err(e) => prop_assert_eq!(denial::<()>(Err(e)), expected),
