@@ -34,18 +34,13 @@ enum Cmd {
         browser: usize,
         correct: bool,
     },
+    /// The whole file, or (`ranged`) `bytes=1-` as a browser resuming a download asks.
     Download {
         share: usize,
         browser: usize,
         confirmed: bool,
         end: End,
-    },
-    /// A range of the file (`bytes=1-`), as a browser resuming a download sends it.
-    Resume {
-        share: usize,
-        browser: usize,
-        confirmed: bool,
-        end: End,
+        ranged: bool,
     },
     Revoke {
         share: usize,
@@ -94,8 +89,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
             .prop_map(|(password, max, expiry_hours)| Cmd::Create { password, max, expiry_hours }),
         4 => (s.clone(), b.clone()).prop_map(|(share, browser)| Cmd::Open { share, browser }),
         3 => (s.clone(), b.clone(), prop::bool::weighted(0.8)).prop_map(|(share, browser, correct)| Cmd::Password { share, browser, correct }),
-        5 => (s.clone(), b.clone(), prop::bool::weighted(0.8), end()).prop_map(|(share, browser, confirmed, end)| Cmd::Download { share, browser, confirmed, end }),
-        3 => (s.clone(), b.clone(), prop::bool::weighted(0.5), end()).prop_map(|(share, browser, confirmed, end)| Cmd::Resume { share, browser, confirmed, end }),
+        8 => (s.clone(), b.clone(), prop::bool::weighted(0.7), end(), prop::bool::weighted(0.4)).prop_map(|(share, browser, confirmed, end, ranged)| Cmd::Download { share, browser, confirmed, end, ranged }),
         1 => s.clone().prop_map(|share| Cmd::Revoke { share }),
         1 => s.clone().prop_map(|share| Cmd::Expire { share }),
         1 => (s, 1i64..72).prop_map(|(share, hours)| Cmd::Reactivate { share, hours }),
@@ -307,6 +301,7 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 browser,
                 confirmed,
                 end,
+                ranged,
             } => {
                 let Some((s, m)) = r.shares.get_mut(share) else {
                     continue;
@@ -317,67 +312,14 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 let Some(&(passed, _)) = m.sessions.get(&browser) else {
                     continue;
                 };
-                let expected = if !m.alive {
-                    Err(Denial::NotFound)
-                } else if m.expired(now) {
-                    Err(Denial::Expired)
-                } else if m.exhausted() {
-                    // A whole-file download is a download of its own: it always counts.
-                    Err(Denial::UsesExhausted)
-                } else if m.password && !passed {
-                    Err(Denial::PasswordRequired)
-                } else if m.max.is_some() && !confirmed {
-                    Err(Denial::ConfirmationRequired)
-                } else {
-                    Ok(())
-                };
-                let mode = if confirmed {
-                    RequestMode::Confirmed
-                } else {
-                    RequestMode::Unconfirmed
-                };
-                let path = SharePath::parse("f.txt").expect("valid");
-                let got = block_on(r.app.download(
-                    &VisitRequest::new(s.key.as_str(), sid, &client(browser), mode),
-                    &path,
-                    None,
-                    Action::Download,
-                ));
-                match got {
-                    Ok(d) => {
-                        prop_assert_eq!(Ok(()), expected.clone());
-                        block_on(r.app.finish(d.ticket, end.outcome()));
-                        // Only the server's failure refunds; an abort spends the use.
-                        if m.max.is_some() && end != End::Failed {
-                            m.uses += 1;
-                            m.resumable.insert(browser);
-                        }
-                    }
-                    Err(e) => prop_assert_eq!(denial::<()>(Err(e)), expected),
-                }
-            }
-            Cmd::Resume {
-                share,
-                browser,
-                confirmed,
-                end,
-            } => {
-                let Some((s, m)) = r.shares.get_mut(share) else {
-                    continue;
-                };
-                let Some(sid) = r.sessions.get(&(share, browser)) else {
-                    continue;
-                };
-                let Some(&(passed, _)) = m.sessions.get(&browser) else {
-                    continue;
-                };
-                let resumes = m.resumable.contains(&browser);
+                // A range rides on the use its session spent: free, no confirmation. A
+                // whole-file download is a download of its own: it always counts.
+                let resumes = ranged && m.resumable.contains(&browser);
                 let expected = if !m.alive {
                     Err(Denial::NotFound)
                 } else if m.expired(now) {
                     Err(Denial::Expired)
                 } else if resumes {
-                    // Rides on the use the session spent: free, no confirmation needed.
                     Ok(())
                 } else if m.exhausted() {
                     Err(Denial::UsesExhausted)
@@ -397,7 +339,7 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 let got = block_on(r.app.download(
                     &VisitRequest::new(s.key.as_str(), sid, &client(browser), mode),
                     &path,
-                    Some(ByteRange {
+                    ranged.then_some(ByteRange {
                         start: 1,
                         end: u64::MAX,
                     }),
@@ -407,6 +349,7 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                     Ok(d) => {
                         prop_assert_eq!(Ok(()), expected.clone());
                         block_on(r.app.finish(d.ticket, end.outcome()));
+                        // Only the server's failure refunds; an abort spends the use.
                         if m.max.is_some() && !resumes && end != End::Failed {
                             m.uses += 1;
                             m.resumable.insert(browser);

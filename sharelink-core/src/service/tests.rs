@@ -322,19 +322,18 @@ fn one_time_link_counts_one_confirmed_download() {
 }
 
 impl World {
-    /// Opens `p` (whole, or a range) in a confirmed request of session `s`.
-    fn open_file(
+    /// Opens `plan.pdf` (whole, or the range `start..end`) in a request of session `s`.
+    fn open_plan(
         &self,
         share: &Share,
-        s: &SessionId,
-        c: &Client,
-        p: &str,
-        range: Option<crate::ports::ByteRange>,
+        (s, c): (&SessionId, &Client),
+        mode: RequestMode,
+        range: Option<(u64, u64)>,
     ) -> Result<Download> {
         block_on(self.app.download(
-            &VisitRequest::new(share.key.as_str(), s, c, RequestMode::Confirmed),
-            &path(p),
-            range,
+            &VisitRequest::new(share.key.as_str(), s, c, mode),
+            &path("plan.pdf"),
+            range.map(|(start, end)| crate::ports::ByteRange { start, end }),
             Action::Download,
         ))
     }
@@ -380,7 +379,9 @@ fn aborted_download_keeps_its_use_and_resumes_by_range_in_the_session() {
     let s = w.session(&share, &c);
     // The client leaves after 3 bytes: the use is spent, the log says so, the owner
     // hears nothing and no download event is published.
-    let d = w.open_file(&share, &s, &c, "plan.pdf", None).unwrap();
+    let d = w
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, None)
+        .unwrap();
     block_on(w.app.finish(d.ticket, Outcome::Aborted { bytes: 3 }));
     assert_eq!(w.uses(&share), 1);
     let log = w.downloads(&share);
@@ -396,21 +397,19 @@ fn aborted_download_keeps_its_use_and_resumes_by_range_in_the_session() {
     );
     // A whole file again is a new download: refused, the one use is spent.
     assert_eq!(
-        denied(w.open_file(&share, &s, &c, "plan.pdf", None)),
+        denied(w.open_plan(&share, (&s, &c), RequestMode::Confirmed, None)),
         Denial::UsesExhausted
     );
     // The same session resumes with a range of the same version, spending nothing (so
     // a browser's plain GET needs no confirmation).
-    let rest = block_on(w.app.download(
-        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Unconfirmed),
-        &path("plan.pdf"),
-        Some(crate::ports::ByteRange {
-            start: 3,
-            end: u64::MAX,
-        }),
-        Action::Download,
-    ))
-    .unwrap();
+    let rest = w
+        .open_plan(
+            &share,
+            (&s, &c),
+            RequestMode::Unconfirmed,
+            Some((3, u64::MAX)),
+        )
+        .unwrap();
     assert_eq!(rest.read.range.len(), size - 3);
     block_on(
         w.app
@@ -440,53 +439,42 @@ fn every_aborted_whole_download_spends_a_use_and_only_failures_refund() {
     let s = w.session(&share, &c);
     // Nothing spent yet: an unconfirmed range is a new download and needs confirming.
     assert_eq!(
-        denied(block_on(w.app.download(
-            &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Unconfirmed),
-            &path("plan.pdf"),
-            Some(crate::ports::ByteRange { start: 1, end: 2 }),
-            Action::Download,
-        ))),
+        denied(w.open_plan(&share, (&s, &c), RequestMode::Unconfirmed, Some((1, 2)))),
         Denial::ConfirmationRequired
     );
-    let d = w.open_file(&share, &s, &c, "plan.pdf", None).unwrap();
+    let d = w
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, None)
+        .unwrap();
     block_on(w.app.finish(d.ticket, Outcome::Aborted { bytes: 1 }));
     assert_eq!(w.uses(&share), 1);
     // The same session's second whole download is a new use; failing, it is refunded,
     // and the first use (the one a resume rides on) stays.
-    let d = w.open_file(&share, &s, &c, "plan.pdf", None).unwrap();
+    let d = w
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, None)
+        .unwrap();
     assert_eq!(w.uses(&share), 2);
     block_on(w.app.finish(d.ticket, Outcome::Failed));
     assert_eq!(w.uses(&share), 1);
     let r = w
-        .open_file(
-            &share,
-            &s,
-            &c,
-            "plan.pdf",
-            Some(crate::ports::ByteRange { start: 1, end: 2 }),
-        )
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, Some((1, 2)))
         .unwrap();
     block_on(w.app.finish(r.ticket, Outcome::Aborted { bytes: 0 }));
     assert_eq!(w.uses(&share), 1);
     for n in 2..=3 {
-        let d = w.open_file(&share, &s, &c, "plan.pdf", None).unwrap();
+        let d = w
+            .open_plan(&share, (&s, &c), RequestMode::Confirmed, None)
+            .unwrap();
         block_on(w.app.finish(d.ticket, Outcome::Aborted { bytes: 2 }));
         assert_eq!(w.uses(&share), n);
     }
     assert_eq!(
-        denied(w.open_file(&share, &s, &c, "plan.pdf", None)),
+        denied(w.open_plan(&share, (&s, &c), RequestMode::Confirmed, None)),
         Denial::UsesExhausted
     );
     // The session still resumes this version; a new version is a new download, even
     // for a range of it.
     let r = w
-        .open_file(
-            &share,
-            &s,
-            &c,
-            "plan.pdf",
-            Some(crate::ports::ByteRange { start: 2, end: 3 }),
-        )
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, Some((2, 3)))
         .unwrap();
     block_on(w.app.finish(r.ticket, Outcome::Completed { bytes: 1 }));
     block_on(put_file(
@@ -495,13 +483,7 @@ fn every_aborted_whole_download_spends_a_use_and_only_failures_refund() {
         b"a new version of the plan",
     ));
     assert_eq!(
-        denied(w.open_file(
-            &share,
-            &s,
-            &c,
-            "plan.pdf",
-            Some(crate::ports::ByteRange { start: 2, end: 3 }),
-        )),
+        denied(w.open_plan(&share, (&s, &c), RequestMode::Confirmed, Some((2, 3)))),
         Denial::UsesExhausted
     );
 }
