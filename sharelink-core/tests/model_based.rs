@@ -9,7 +9,7 @@ use sharelink_core::ports::*;
 use sharelink_core::service::*;
 use sharelink_core::testing::fixtures::{LINK_BASE, Person, corp_email, people, put_file};
 use sharelink_core::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -34,10 +34,13 @@ enum Cmd {
         browser: usize,
         correct: bool,
     },
+    /// The whole file, or (`ranged`) `bytes=1-` as a browser resuming a download asks.
     Download {
         share: usize,
         browser: usize,
         confirmed: bool,
+        end: End,
+        ranged: bool,
     },
     Revoke {
         share: usize,
@@ -54,6 +57,30 @@ enum Cmd {
     },
 }
 
+/// How a transfer ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Completed,
+    /// The client left after some bytes.
+    Aborted,
+    /// The store failed.
+    Failed,
+}
+
+impl End {
+    fn outcome(self) -> Outcome {
+        match self {
+            End::Completed => Outcome::Completed { bytes: 7 },
+            End::Aborted => Outcome::Aborted { bytes: 3 },
+            End::Failed => Outcome::Failed,
+        }
+    }
+}
+
+fn end() -> impl Strategy<Value = End> {
+    prop_oneof![Just(End::Completed), Just(End::Aborted), Just(End::Failed)]
+}
+
 fn cmd() -> impl Strategy<Value = Cmd> {
     let s = 0usize..3;
     let b = 0usize..BROWSERS;
@@ -62,7 +89,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
             .prop_map(|(password, max, expiry_hours)| Cmd::Create { password, max, expiry_hours }),
         4 => (s.clone(), b.clone()).prop_map(|(share, browser)| Cmd::Open { share, browser }),
         3 => (s.clone(), b.clone(), prop::bool::weighted(0.8)).prop_map(|(share, browser, correct)| Cmd::Password { share, browser, correct }),
-        5 => (s.clone(), b.clone(), prop::bool::weighted(0.8)).prop_map(|(share, browser, confirmed)| Cmd::Download { share, browser, confirmed }),
+        8 => (s.clone(), b.clone(), prop::bool::weighted(0.7), end(), prop::bool::weighted(0.4)).prop_map(|(share, browser, confirmed, end, ranged)| Cmd::Download { share, browser, confirmed, end, ranged }),
         1 => s.clone().prop_map(|share| Cmd::Revoke { share }),
         1 => s.clone().prop_map(|share| Cmd::Expire { share }),
         1 => (s, 1i64..72).prop_map(|(share, hours)| Cmd::Reactivate { share, hours }),
@@ -82,6 +109,9 @@ struct ModelShare {
     sessions: HashMap<usize, (bool, bool)>,
     /// Per browser: failed password attempts as (window start, count).
     failures: HashMap<usize, (i64, u32)>,
+    /// Browsers whose current session spent a use on the file (completed or aborted):
+    /// their range requests resume it for free.
+    resumable: HashSet<usize>,
 }
 
 impl ModelShare {
@@ -205,6 +235,7 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                         r.sessions
                             .insert((share, browser), v.session.expect("stored").id);
                         m.sessions.insert(browser, (false, false));
+                        m.resumable.remove(&browser);
                     }
                     Err(e) => prop_assert_eq!(denial::<()>(Err(e)), expected),
                 }
@@ -269,6 +300,8 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 share,
                 browser,
                 confirmed,
+                end,
+                ranged,
             } => {
                 let Some((s, m)) = r.shares.get_mut(share) else {
                     continue;
@@ -279,12 +312,16 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 let Some(&(passed, _)) = m.sessions.get(&browser) else {
                     continue;
                 };
+                // A range rides on the use its session spent: free, no confirmation. A
+                // whole-file download is a download of its own: it always counts.
+                let resumes = ranged && m.resumable.contains(&browser);
                 let expected = if !m.alive {
                     Err(Denial::NotFound)
                 } else if m.expired(now) {
                     Err(Denial::Expired)
+                } else if resumes {
+                    Ok(())
                 } else if m.exhausted() {
-                    // A whole-file download is a download of its own: it always counts.
                     Err(Denial::UsesExhausted)
                 } else if m.password && !passed {
                     Err(Denial::PasswordRequired)
@@ -302,15 +339,20 @@ fn run(cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 let got = block_on(r.app.download(
                     &VisitRequest::new(s.key.as_str(), sid, &client(browser), mode),
                     &path,
-                    None,
+                    ranged.then_some(ByteRange {
+                        start: 1,
+                        end: u64::MAX,
+                    }),
                     Action::Download,
                 ));
                 match got {
                     Ok(d) => {
                         prop_assert_eq!(Ok(()), expected.clone());
-                        block_on(r.app.finish(d.ticket, Outcome::Completed { bytes: 7 }));
-                        if m.max.is_some() {
+                        block_on(r.app.finish(d.ticket, end.outcome()));
+                        // Only the server's failure refunds; an abort spends the use.
+                        if m.max.is_some() && !resumes && end != End::Failed {
                             m.uses += 1;
+                            m.resumable.insert(browser);
                         }
                     }
                     Err(e) => prop_assert_eq!(denial::<()>(Err(e)), expected),

@@ -1,6 +1,7 @@
 //! File responses: byte ranges, validators (ETag, Last-Modified), safe
 //! `Content-Disposition`, which types may show inline, and the body guard that settles a
-//! download's use when the body ends (completed) or is dropped early (refunded).
+//! download's use when the body ends (completed), fails (refunded) or is dropped by a
+//! client that went away (aborted, or refunded when nothing was sent).
 
 use bytes::Bytes;
 use futures::Stream;
@@ -172,8 +173,11 @@ pub(crate) fn media_type(name: &str) -> (&'static str, bool) {
     }
 }
 
-/// A download's body: passes the bytes through and settles the use — completed once every
-/// byte was handed over, refunded when the stream fails or is dropped before that.
+/// A download's body: passes the bytes through and settles the use exactly once —
+/// completed once every byte was handed over; failed (refunded) when the store fails, the
+/// stream ends short, or the body is dropped before any byte was handed over; aborted (the
+/// use stays spent) when the body is dropped after bytes were handed over, which is what
+/// the server does when the client's connection goes away.
 ///
 /// "Every byte" is the declared `Content-Length`: the server stops polling a body once it
 /// has that many bytes and drops it without asking for the end of the stream, so waiting
@@ -251,13 +255,114 @@ impl Stream for SettledBody {
 
 impl Drop for SettledBody {
     fn drop(&mut self) {
-        self.settle(Outcome::Failed);
+        // Only the server fails a stream (it settles above), so a drop before the end is
+        // the client leaving: free when it got nothing, spent once bytes went out.
+        let outcome = match self.sent {
+            0 => Outcome::Failed,
+            bytes => Outcome::Aborted { bytes },
+        };
+        self.settle(outcome);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::StreamExt;
+    use sharelink_core::service::{OpenRequest, VisitRequest};
+    use sharelink_core::testing::fixtures::{World, client, path, put_file, share_request, user};
+    use sharelink_core::{Action, RequestMode, Share, UseLimit};
+
+    /// A one-time share of a file of several read chunks, and a confirmed download of it.
+    async fn opened() -> (World, Share, sharelink_core::service::Download) {
+        let w = World::new();
+        put_file(&*w.mem.files, "docs/big.bin", &[7u8; 300 * 1024]).await;
+        let share = w
+            .app
+            .create_share(
+                &user("ana"),
+                share_request(&["docs/big.bin"], |s| {
+                    s.use_limit = Some(UseLimit::ONE_TIME)
+                }),
+            )
+            .await
+            .unwrap()
+            .share;
+        let c = client("b1");
+        let visit = w
+            .app
+            .open(OpenRequest {
+                key: share.key.as_str(),
+                client: &c,
+                recipient_code: None,
+                access_code: None,
+                mode: RequestMode::Confirmed,
+            })
+            .await
+            .unwrap();
+        let sid = visit.session.unwrap().id;
+        let dl = w
+            .app
+            .download(
+                &VisitRequest::new(share.key.as_str(), &sid, &c, RequestMode::Confirmed),
+                &path("big.bin"),
+                None,
+                Action::Download,
+            )
+            .await
+            .unwrap();
+        (w, share, dl)
+    }
+
+    /// The share's use count once the background settle has run.
+    async fn uses_after_settling(w: &World, share: &Share) -> u32 {
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+        w.app.get_share(&user("ana"), share.id).await.unwrap().uses
+    }
+
+    #[tokio::test]
+    async fn a_body_dropped_before_any_byte_is_refunded() {
+        let (w, share, dl) = opened().await;
+        assert_eq!(
+            w.app.get_share(&user("ana"), share.id).await.unwrap().uses,
+            1
+        );
+        let len = dl.read.range.len();
+        drop(SettledBody::new(
+            dl.read.stream,
+            w.app.clone(),
+            dl.ticket,
+            len,
+        ));
+        assert_eq!(uses_after_settling(&w, &share).await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_body_dropped_after_bytes_is_spent_and_a_store_error_refunded() {
+        let (w, share, dl) = opened().await;
+        let len = dl.read.range.len();
+        let mut body = SettledBody::new(dl.read.stream, w.app.clone(), dl.ticket, len);
+        let first = body.next().await.unwrap().unwrap();
+        assert!(!first.is_empty() && (first.len() as u64) < len);
+        drop(body);
+        assert_eq!(uses_after_settling(&w, &share).await, 1);
+
+        let (w, share, dl) = opened().await;
+        let failing: ByteStream =
+            Box::pin(dl.read.stream.take(1).chain(futures::stream::iter([Err(
+                FileStoreError::Unreachable {
+                    store: "test",
+                    source: "store cut".into(),
+                },
+            )])));
+        let mut body = SettledBody::new(failing, w.app.clone(), dl.ticket, len);
+        assert!(body.next().await.unwrap().is_ok());
+        assert!(body.next().await.unwrap().is_err());
+        drop(body);
+        assert_eq!(uses_after_settling(&w, &share).await, 0);
+    }
 
     #[test]
     fn ranges_parse_and_resolve() {

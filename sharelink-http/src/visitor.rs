@@ -1201,12 +1201,17 @@ async fn serve_file(
             .is_some_and(|r| r.len() > 1 || matches!(r[0], RangeSpec::Suffix(_)));
     let mut known_size = None;
     if needs_probe {
-        // A HEAD-mode open reads metadata without spending a use.
+        // A HEAD-mode open reads metadata without spending a use; for a range, it is a
+        // range too, so a resume of a spent download is let through as the range will be.
+        let from_start = ranges.as_ref().map(|_| ByteRange {
+            start: 0,
+            end: u64::MAX,
+        });
         let probe = match app
             .download(
                 &VisitRequest::new(key, &sid, &ctx.client, RequestMode::Head),
                 &path,
-                None,
+                from_start,
                 action,
             )
             .await

@@ -331,6 +331,173 @@ fn one_time_link_counts_one_confirmed_download() {
     );
 }
 
+impl World {
+    /// Opens `plan.pdf` (whole, or the range `start..end`) in a request of session `s`.
+    fn open_plan(
+        &self,
+        share: &Share,
+        (s, c): (&SessionId, &Client),
+        mode: RequestMode,
+        range: Option<(u64, u64)>,
+    ) -> Result<Download> {
+        block_on(self.app.download(
+            &VisitRequest::new(share.key.as_str(), s, c, mode),
+            &path("plan.pdf"),
+            range.map(|(start, end)| crate::ports::ByteRange { start, end }),
+            Action::Download,
+        ))
+    }
+
+    fn uses(&self, share: &Share) -> u32 {
+        block_on(self.app.get_share(&user("ana"), share.id))
+            .unwrap()
+            .uses
+    }
+
+    /// The share's download events, oldest first.
+    fn downloads(&self, share: &Share) -> Vec<crate::ports::NewLogEvent> {
+        let mut out: Vec<_> = block_on(self.app.ports().log.query(&crate::ports::LogQuery {
+            shares: Some(vec![share.id]),
+            kinds: Some(vec![crate::ports::LogKind::Download]),
+            limit: 100,
+            ..Default::default()
+        }))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+        out.reverse();
+        out
+    }
+}
+
+#[test]
+fn aborted_download_keeps_its_use_and_resumes_by_range_in_the_session() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| {
+                s.use_limit = Some(UseLimit::ONE_TIME);
+                s.notify_on_download = true;
+            }),
+        )
+        .share;
+    let size = block_on(w.files.stat(&path("docs/plan.pdf"))).unwrap().size;
+    assert!(size > 3);
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    // The client leaves after 3 bytes: the use is spent, the log says so, the owner
+    // hears nothing and no download event is published.
+    let d = w
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, None)
+        .unwrap();
+    block_on(w.app.finish(d.ticket, Outcome::Aborted { bytes: 3 }));
+    assert_eq!(w.uses(&share), 1);
+    let log = w.downloads(&share);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].bytes, Some(3));
+    assert_eq!(log[0].detail.as_deref(), Some(Outcome::ABORTED_DETAIL));
+    assert!(w.mailer.sent().is_empty());
+    assert!(
+        !w.events
+            .events()
+            .iter()
+            .any(|e| matches!(e, crate::ports::ShareEvent::Downloaded { .. }))
+    );
+    // A whole file again is a new download: refused, the one use is spent.
+    assert_eq!(
+        denied(w.open_plan(&share, (&s, &c), RequestMode::Confirmed, None)),
+        Denial::UsesExhausted
+    );
+    // The same session resumes with a range of the same version, spending nothing (so
+    // a browser's plain GET needs no confirmation).
+    let rest = w
+        .open_plan(
+            &share,
+            (&s, &c),
+            RequestMode::Unconfirmed,
+            Some((3, u64::MAX)),
+        )
+        .unwrap();
+    assert_eq!(rest.read.range.len(), size - 3);
+    block_on(
+        w.app
+            .finish(rest.ticket, Outcome::Completed { bytes: size - 3 }),
+    );
+    assert_eq!(w.uses(&share), 1);
+    assert_eq!(w.downloads(&share)[1].detail, None);
+    // Another browser cannot ride on it.
+    assert_eq!(denied(w.open(&share, &client("b2"))), Denial::UsesExhausted);
+}
+
+#[test]
+fn every_aborted_whole_download_spends_a_use_and_only_failures_refund() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| {
+                s.use_limit = Some(UseLimit {
+                    max: 3,
+                    unit: UseUnit::Download,
+                })
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    // Nothing spent yet: an unconfirmed range is a new download and needs confirming.
+    assert_eq!(
+        denied(w.open_plan(&share, (&s, &c), RequestMode::Unconfirmed, Some((1, 2)))),
+        Denial::ConfirmationRequired
+    );
+    let d = w
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, None)
+        .unwrap();
+    block_on(w.app.finish(d.ticket, Outcome::Aborted { bytes: 1 }));
+    assert_eq!(w.uses(&share), 1);
+    // The same session's second whole download is a new use; failing, it is refunded,
+    // and the first use (the one a resume rides on) stays.
+    let d = w
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, None)
+        .unwrap();
+    assert_eq!(w.uses(&share), 2);
+    block_on(w.app.finish(d.ticket, Outcome::Failed));
+    assert_eq!(w.uses(&share), 1);
+    let r = w
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, Some((1, 2)))
+        .unwrap();
+    block_on(w.app.finish(r.ticket, Outcome::Aborted { bytes: 0 }));
+    assert_eq!(w.uses(&share), 1);
+    for n in 2..=3 {
+        let d = w
+            .open_plan(&share, (&s, &c), RequestMode::Confirmed, None)
+            .unwrap();
+        block_on(w.app.finish(d.ticket, Outcome::Aborted { bytes: 2 }));
+        assert_eq!(w.uses(&share), n);
+    }
+    assert_eq!(
+        denied(w.open_plan(&share, (&s, &c), RequestMode::Confirmed, None)),
+        Denial::UsesExhausted
+    );
+    // The session still resumes this version; a new version is a new download, even
+    // for a range of it.
+    let r = w
+        .open_plan(&share, (&s, &c), RequestMode::Confirmed, Some((2, 3)))
+        .unwrap();
+    block_on(w.app.finish(r.ticket, Outcome::Completed { bytes: 1 }));
+    block_on(put_file(
+        &*w.files,
+        "docs/plan.pdf",
+        b"a new version of the plan",
+    ));
+    assert_eq!(
+        denied(w.open_plan(&share, (&s, &c), RequestMode::Confirmed, Some((2, 3)))),
+        Denial::UsesExhausted
+    );
+}
+
 #[test]
 fn visit_limit_counts_sessions_once() {
     let w = world();

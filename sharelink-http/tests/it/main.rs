@@ -19,6 +19,7 @@ use tower::ServiceExt;
 mod archive;
 mod brute;
 mod hostile;
+mod resume;
 
 // ----- world -----------------------------------------------------------------------------
 
@@ -906,9 +907,28 @@ async fn download_with_range_etag_and_head() {
     assert_eq!(range.header("content-range"), "bytes 1-3/5");
     assert_eq!(range.header("content-length"), "3");
     settle().await;
-    // A complete download was one use; a ranged download after it is another, and all
-    // of its ranges together count once.
-    assert_eq!(w.uses(&share).await, 2, "a ranged download counts");
+    // A range of the version this session already spent a use on resumes that download.
+    assert_eq!(w.uses(&share).await, 1, "a resume spends nothing");
+    // Another browser's ranged download is a download of its own: one use for all of
+    // its ranges.
+    let mut b2 = Browser::default();
+    b2.get(&w.router, &format!("/s/{}", share.key)).await;
+    let csrf2 = b2.csrf();
+    for spec in ["bytes=1-3", "bytes=0-0,3-"] {
+        let part = b2
+            .send(
+                &w.router,
+                Request::post(&url)
+                    .header(header::RANGE, spec)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(format!("csrf={csrf2}")))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    }
+    settle().await;
+    assert_eq!(w.uses(&share).await, 2, "a ranged download counts once");
 
     let suffix = b
         .send(

@@ -1,11 +1,11 @@
 //! Listing, downloads, download-all and uploads, and settling the use a transfer spends.
 
 use super::{
-    Bundle, BundleFile, Download, Entry, Intent, Listed, MAX_BUNDLE_FILES, Outcome, UseTicket,
-    VisitRequest,
+    Bundle, BundleFile, Download, Entry, Intent, Listed, MAX_BUNDLE_FILES, Outcome, Scene,
+    UseTicket, VisitRequest,
 };
 use crate::model::share::Resolved;
-use crate::policy::{Grant, UploadInfo};
+use crate::policy::{Grant, RequestMode, UploadInfo};
 use crate::ports::access_log::LogKind;
 use crate::ports::events::ShareEvent;
 use crate::ports::mailer::{Mail, MailMessage};
@@ -14,6 +14,26 @@ use crate::ports::{
 };
 use crate::service::{Result, ServiceError, Sharelink};
 use crate::{Action, Denial, Email, ItemKind, Share, SharePath, UploadViolation, VisitorSession};
+
+/// The name of the use a transfer spends: by session, action, file and version, so the
+/// range requests of one download count once and never outlive a new version.
+fn transfer_key(
+    scene: &Scene<'_>,
+    action: Action,
+    path: &SharePath,
+    version: Option<&str>,
+) -> String {
+    let kind = if action == Action::Preview {
+        "pv"
+    } else {
+        "dl"
+    };
+    format!(
+        "{kind}:{}:{path}:{}",
+        scene.session.id.as_str(),
+        version.unwrap_or("")
+    )
+}
 
 impl Sharelink {
     /// Lists a folder (or, at the top, the share's items).
@@ -89,9 +109,12 @@ impl Sharelink {
     }
 
     /// Opens a file for download (or preview, with [`Action::Preview`]), optionally a byte
-    /// range. A counted download reserves a use now; the range requests of one download
-    /// (same session, file and version) count once. Settle the ticket with
-    /// [`Sharelink::finish`]: a completed transfer is logged (and notified), a failed one
+    /// range. A counted download reserves a use now, named by session, file and version:
+    /// the range requests of that session on that version (a resumed or split download)
+    /// ride on it and spend nothing more, while a request for the whole file spends a new
+    /// use when the session already spent one on it (a one-time link serves one full
+    /// download). Settle the ticket with [`Sharelink::finish`]: a completed transfer is
+    /// logged (and notified), an aborted one logged with the use kept spent, a failed one
     /// refunded. `HEAD` requests never count.
     ///
     /// # Errors
@@ -108,31 +131,41 @@ impl Sharelink {
         } else {
             Action::Download
         };
-        let scene = self.scene(req).await?;
-        // The use a ranged download spends is named by session, file and version, so the
-        // range requests of one download count once. A request for the whole file is a
-        // download of its own: it always counts (a one-time link serves it once), so it
-        // needs no version.
-        let version = match scene.share.storage_path(path).filter(|_| range.is_some()) {
-            Some(storage) => self
-                .ports
-                .files
-                .stat(&storage)
-                .await
-                .ok()
-                .and_then(|e| e.etag),
+        let mut scene = self.scene(req).await?;
+        // A range may ride on a use this session already spent on this version, so its
+        // name is needed before deciding; a whole file's comes from the read below.
+        let ranged_key = match range {
+            Some(_) => {
+                let version = match scene.share.storage_path(path) {
+                    Some(storage) => self
+                        .ports
+                        .files
+                        .stat(&storage)
+                        .await
+                        .ok()
+                        .and_then(|e| e.etag),
+                    None => None,
+                };
+                Some(transfer_key(&scene, action, path, version.as_deref()))
+            }
             None => None,
         };
-        let dedup = range.map(|_| {
-            format!(
-                "dl:{}:{}:{}",
-                scene.session.id.as_str(),
-                path,
-                version.as_deref().unwrap_or("")
-            )
-        });
+        // A browser resumes with a plain GET: a range riding on a use its session already
+        // spent spends nothing, so it needs no confirmation.
+        let resume = match &ranged_key {
+            Some(key)
+                if scene.mode == RequestMode::Unconfirmed
+                    && scene.share.settings.use_limit.is_some() =>
+            {
+                self.ports.repo.is_counted(scene.share.id, key).await?
+            }
+            _ => false,
+        };
+        if resume {
+            scene.mode = RequestMode::Confirmed;
+        }
         let intent = Intent {
-            dedup: dedup.as_deref(),
+            dedup: ranged_key.as_deref(),
             ..Intent::new(action, path)
         };
         let grant = self.authorize(&scene, &intent).await?;
@@ -145,7 +178,22 @@ impl Sharelink {
             }
             other => other?,
         };
-        let reserved = self.reserve(&scene.share, &grant, dedup.as_deref()).await?;
+        let (reserved, dedup) = match ranged_key {
+            Some(key) => {
+                let reserved = self.reserve(&scene.share, &grant, Some(&key)).await?;
+                if resume && reserved {
+                    // The spent use was refunded meanwhile: this is a new download, and an
+                    // unconfirmed request may not spend it.
+                    self.refund(&scene.share, true, Some(&key)).await;
+                    return Err(Denial::ConfirmationRequired.into());
+                }
+                (reserved, Some(key))
+            }
+            None => {
+                let key = transfer_key(&scene, action, path, read.entry.etag.as_deref());
+                self.reserve_whole(&scene.share, &grant, key).await?
+            }
+        };
         let (kind, watermark) = if action == Action::Preview {
             (
                 LogKind::Preview,
@@ -167,6 +215,24 @@ impl Sharelink {
                 reserved,
             },
         })
+    }
+
+    /// Reserves the use of a whole-file download under `key`; when the session already
+    /// spent one under it, a new unnamed use (each full download counts). Returns whether
+    /// a use was reserved and the name to refund it under.
+    async fn reserve_whole(
+        &self,
+        share: &Share,
+        grant: &Grant,
+        key: String,
+    ) -> Result<(bool, Option<String>)> {
+        if !grant.counts_use {
+            return Ok((false, None));
+        }
+        if self.reserve(share, grant, Some(&key)).await? {
+            return Ok((true, Some(key)));
+        }
+        Ok((self.reserve(share, grant, None).await?, None))
     }
 
     /// Collects the files of a download-all (the given paths, or every item), leaving out
@@ -274,7 +340,8 @@ impl Sharelink {
     }
 
     /// Settles a use: a completed transfer is logged, published and (if the share asks)
-    /// notified to the owner; a failed one is refunded.
+    /// notified to the owner; an aborted one is logged with [`Outcome::ABORTED_DETAIL`] as its detail and
+    /// keeps its use spent; a failed one is refunded.
     pub async fn finish(&self, ticket: UseTicket, outcome: Outcome) {
         let UseTicket {
             share,
@@ -287,6 +354,15 @@ impl Sharelink {
         } = ticket;
         match outcome {
             Outcome::Failed => self.refund(&share, reserved, dedup.as_deref()).await,
+            Outcome::Aborted { bytes } => {
+                // The bytes are out: the use stays spent; the owner hears of downloads
+                // only, not of aborted ones.
+                let entry = Entry::new(kind)
+                    .paths(paths)
+                    .bytes(bytes)
+                    .detail(Outcome::ABORTED_DETAIL);
+                self.log_for(&share, &session, &client, entry).await;
+            }
             Outcome::Completed { bytes } => {
                 let entry = Entry::new(kind).paths(paths.clone()).bytes(bytes);
                 self.log_for(&share, &session, &client, entry).await;

@@ -172,8 +172,19 @@ pub enum Outcome {
         /// Bytes sent.
         bytes: u64,
     },
-    /// The transfer failed or the client went away: the use is refunded.
+    /// The client went away after bytes of the body were sent: the use stays spent and
+    /// the log records an aborted transfer with what was sent.
+    Aborted {
+        /// Bytes sent before the client left.
+        bytes: u64,
+    },
+    /// The server's failure (the store failed, or nothing was sent): the use is refunded.
     Failed,
+}
+
+impl Outcome {
+    /// The access-log detail of an [`Outcome::Aborted`] transfer.
+    pub const ABORTED_DETAIL: &'static str = "aborted";
 }
 
 /// An open download.
