@@ -348,12 +348,6 @@ impl World {
         ))
     }
 
-    fn uses(&self, share: &Share) -> u32 {
-        block_on(self.app.get_share(&user("ana"), share.id))
-            .unwrap()
-            .uses
-    }
-
     /// The share's download events, oldest first.
     fn downloads(&self, share: &Share) -> Vec<crate::ports::NewLogEvent> {
         let mut out: Vec<_> = block_on(self.app.ports().log.query(&crate::ports::LogQuery {

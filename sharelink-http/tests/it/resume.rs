@@ -52,9 +52,7 @@ async fn big_share(w: &World, max: u32) -> (Share, Vec<u8>) {
 /// A browser inside the share (its session and CSRF cookies set).
 async fn inside(addr: SocketAddr, share: &Share) -> Remote {
     let mut r = Remote::new(addr);
-    let (status, body) = r
-        .send(r.client.get(format!("{}/s/{}", r.base, share.key)))
-        .await;
+    let (status, body) = r.open(&share.key.to_string(), "").await;
     assert_eq!(status, 200, "{body}");
     r
 }
