@@ -121,8 +121,9 @@ fn central_directory(entries: &[CentralEntry], cd_offset: u64) -> Bytes {
 }
 
 /// The archive of `bundle` as a byte stream, produced by a task that settles the
-/// bundle's use at the end: completed when every byte was handed over, refunded when a
-/// file fails or the client goes away.
+/// bundle's use at the end: completed when every byte was handed over; refunded when a
+/// file fails or the client leaves before any byte; spent (logged as aborted) when the
+/// client leaves after bytes went out.
 pub(crate) fn stream(app: Sharelink, bundle: Bundle) -> ByteStream {
     let (tx, rx) = mpsc::channel::<Result<Bytes, FileStoreError>>(8);
     tokio::spawn(async move {
@@ -241,6 +242,8 @@ const GATHER: usize = 64 * 1024;
 struct Sender<'a> {
     tx: &'a mpsc::Sender<Result<Bytes, FileStoreError>>,
     pending: BytesMut,
+    /// Bytes handed over to the response so far.
+    sent: u64,
 }
 
 impl Sender<'_> {
@@ -257,7 +260,7 @@ impl Sender<'_> {
             self.pending.extend_from_slice(&bytes);
             return true;
         }
-        self.tx.send(Ok(bytes)).await.is_ok()
+        self.hand_over(bytes).await
     }
 
     /// Hands over what was gathered; `false` once the client is gone.
@@ -266,7 +269,25 @@ impl Sender<'_> {
             return true;
         }
         let out = self.pending.split().freeze();
-        self.tx.send(Ok(out)).await.is_ok()
+        self.hand_over(out).await
+    }
+
+    async fn hand_over(&mut self, bytes: Bytes) -> bool {
+        let len = bytes.len() as u64;
+        let ok = self.tx.send(Ok(bytes)).await.is_ok();
+        if ok {
+            self.sent += len;
+        }
+        ok
+    }
+
+    /// How a transfer the client left ends: spent once bytes went out (it may not be
+    /// fetched again and again for free), refunded when nothing did.
+    fn client_gone(&self) -> Outcome {
+        match self.sent {
+            0 => Outcome::Failed,
+            bytes => Outcome::Aborted { bytes },
+        }
     }
 
     /// Ends the archive with an error, after what was gathered.
@@ -287,12 +308,13 @@ async fn write(
     let mut out = Sender {
         tx,
         pending: BytesMut::new(),
+        sent: 0,
     };
     macro_rules! send {
         ($bytes:expr) => {{
             let b: Bytes = $bytes;
             if !out.send(b).await {
-                return Outcome::Failed;
+                return out.client_gone();
             }
         }};
     }
@@ -339,7 +361,7 @@ async fn write(
     let (cd, total) = layout.finish();
     send!(cd);
     if !out.flush().await {
-        return Outcome::Failed;
+        return out.client_gone();
     }
     Outcome::Completed { bytes: total }
 }

@@ -260,3 +260,77 @@ async fn every_download_left_part_way_spends_one_use() {
     assert_eq!(w.uses(&share).await, 3);
     server.abort();
 }
+
+#[tokio::test]
+async fn a_download_all_left_part_way_spends_its_use() {
+    let w = world().await;
+    let (addr, server) = serve(w.router.clone()).await;
+    w.files
+        .write(
+            &path("docs/archive/big.bin"),
+            chunks(&payload(), 1 << 20),
+            WriteOptions {
+                overwrite: true,
+                max_bytes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let share = w
+        .share(&["docs/archive"], |s| {
+            s.use_limit = Some(UseLimit {
+                max: 1,
+                unit: UseUnit::Download,
+            });
+        })
+        .await;
+    let mut r = inside(addr, &share).await;
+    let csrf = r.cookies.get("sl_csrf").cloned().unwrap_or_default();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /share/s/{}/zip HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\n\
+         X-CSRF-Token: {csrf}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 0\r\n\r\n",
+        share.key,
+        cookie_header(&r)
+    );
+    write_all(&tcp, request.as_bytes()).await;
+    let mut got = 0;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while got < READ_BEFORE_LEAVING {
+        let n = read(&tcp, &mut chunk).await;
+        assert!(
+            n > 0,
+            "the server closed before {READ_BEFORE_LEAVING} bytes"
+        );
+        got += n;
+    }
+    drop(tcp);
+    // The archive's use stays spent and the log says how much went out.
+    let mut event = None;
+    for _ in 0..500 {
+        let log = w
+            .app
+            .access_log(
+                &user("ana"),
+                share.id,
+                LogQuery {
+                    kinds: Some(vec![LogKind::DownloadAll]),
+                    limit: 10,
+                    ..LogQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        if let Some(e) = log.into_iter().next() {
+            event = Some(e);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_aborted(&event.expect("a settled download-all"));
+    assert_eq!(w.uses(&share).await, 1);
+    let (status, _) = r.form(&format!("/s/{}/zip", share.key), &[]).await;
+    assert_eq!(status, 410, "the one use is spent");
+    server.abort();
+}
