@@ -691,7 +691,19 @@ fn emailed_only_link_binds_one_browser_and_resends() {
         assert!(scan.session.is_none());
     }
     assert_eq!(w.mailer.sent_to(&rita).len(), 1);
-    assert!(open("a", &code).unwrap().view.is_some());
+    let inside = open("a", &code).unwrap();
+    assert!(inside.view.is_some());
+    // What the recipient does is logged under their address.
+    let s = inside.session.unwrap().id;
+    w.fetch(
+        &share,
+        &s,
+        &client("a"),
+        "reports/a.txt",
+        RequestMode::Confirmed,
+    )
+    .unwrap();
+    assert_eq!(w.downloads(&share)[0].email.as_ref(), Some(&rita));
     // Once bound, a scanner's fetch gets the button, and no fresh link is mailed.
     assert_eq!(
         open_as("scanner", &code, RequestMode::Unconfirmed)
