@@ -20,6 +20,8 @@
 //!   MailDev; a custom registration form; clickwrap.
 //! - `tests/management.rs` — a revoked key answers exactly like an unknown one; revoke
 //!   all; admins see every share and users their own; the download notification mail.
+//! - `tests/edges.rs` — a new password shuts out visitors already inside; the daily quota
+//!   is exact under 64 concurrent creations; the log names who registered.
 //!
 //! # Environment
 //! | variable | what it names | unset |
