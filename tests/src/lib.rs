@@ -49,8 +49,8 @@ use axum::serve::ListenerExt;
 use bytes::Bytes;
 use sharelink_core::memory::{ManualClock, MemoryDirectory};
 use sharelink_core::ports::{Argon2idHasher, FileStore, Mailer};
-use sharelink_core::service::{Config, CreateShare, NewItem, Ports, Sharelink};
-use sharelink_core::testing::fixtures::{Person, path, people, put_file, user};
+use sharelink_core::service::{Config, Ports, Sharelink};
+use sharelink_core::testing::fixtures::{Person, path, people, put_file, share_request, user};
 use sharelink_core::{Argon2Params, Email, Rights, Share, ShareSettings, SiteSettings, UserId};
 use sharelink_http::{AppState, Authenticator, HttpConfig, TokioBlockingRunner};
 use std::collections::HashMap;
@@ -485,24 +485,10 @@ impl Stack {
         password: Option<&str>,
         f: impl FnOnce(&mut ShareSettings),
     ) -> Share {
-        let mut settings = ShareSettings::named("End-to-end share");
-        f(&mut settings);
+        let mut request = share_request(items, f);
+        request.password = password.map(str::to_owned);
         self.app
-            .create_share(
-                &user(owner),
-                CreateShare {
-                    items: items
-                        .iter()
-                        .map(|p| NewItem {
-                            path: path(p),
-                            alias: None,
-                        })
-                        .collect(),
-                    settings,
-                    password: password.map(str::to_owned),
-                    custom_key: None,
-                },
-            )
+            .create_share(&user(owner), request)
             .await
             .unwrap_or_else(|e| panic!("create a share of {items:?}: {e}"))
             .share

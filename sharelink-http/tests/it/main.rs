@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use sharelink_core::memory::*;
 use sharelink_core::ports::{Argon2idHasher, FileStore, MailMessage, PasswordHasher};
 use sharelink_core::service::{Config, CreateShare, NewItem, Sharelink};
-use sharelink_core::testing::fixtures::{self, path, put_file, user};
+use sharelink_core::testing::fixtures::{self, path, put_file, share_request, user};
 use sharelink_core::*;
 use sharelink_http::{AppState, Authenticator, HttpConfig};
 use std::collections::HashMap;
@@ -80,24 +80,10 @@ impl World {
         password: Option<&str>,
         f: impl FnOnce(&mut ShareSettings),
     ) -> Share {
-        let mut settings = ShareSettings::named("Test share");
-        f(&mut settings);
+        let mut request = share_request(items, f);
+        request.password = password.map(str::to_owned);
         self.app
-            .create_share(
-                &user("ana"),
-                CreateShare {
-                    items: items
-                        .iter()
-                        .map(|p| NewItem {
-                            path: path(p),
-                            alias: None,
-                        })
-                        .collect(),
-                    settings,
-                    password: password.map(str::to_owned),
-                    custom_key: None,
-                },
-            )
+            .create_share(&user("ana"), request)
             .await
             .unwrap()
             .share
