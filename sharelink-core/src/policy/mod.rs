@@ -121,6 +121,7 @@ pub enum Denial {
     #[error("this share is not available yet")]
     NotYetActive {
         /// When it opens.
+        #[serde(with = "crate::model::instant")]
         starts_at: OffsetDateTime,
     },
     /// Past its expiry.

@@ -94,6 +94,7 @@ pub struct NewLogEvent {
     /// The share.
     pub share_id: ShareId,
     /// When.
+    #[serde(with = "crate::model::instant")]
     pub at: OffsetDateTime,
     /// What.
     pub kind: LogKind,

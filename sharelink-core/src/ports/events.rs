@@ -18,6 +18,7 @@ pub enum ShareEvent {
         /// By.
         by: UserId,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
     /// Settings or items changed (including expire and reactivate).
@@ -27,6 +28,7 @@ pub enum ShareEvent {
         /// By.
         by: UserId,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
     /// Revoked (deleted).
@@ -36,6 +38,7 @@ pub enum ShareEvent {
         /// By.
         by: UserId,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
     /// Sent to a recipient by email.
@@ -45,6 +48,7 @@ pub enum ShareEvent {
         /// Recipient address.
         to: String,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
     /// A visitor opened it.
@@ -52,6 +56,7 @@ pub enum ShareEvent {
         /// Share.
         share: ShareId,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
     /// A visitor downloaded something.
@@ -61,6 +66,7 @@ pub enum ShareEvent {
         /// Visitor paths.
         paths: Vec<String>,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
     /// A visitor uploaded a file.
@@ -72,6 +78,7 @@ pub enum ShareEvent {
         /// Size.
         bytes: u64,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
     /// A visitor changed files (folder, rename, move, copy, delete).
@@ -83,6 +90,7 @@ pub enum ShareEvent {
         /// Paths.
         paths: Vec<String>,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
     /// A share's attempt counter passed its limit in the window: someone is guessing its
@@ -95,6 +103,7 @@ pub enum ShareEvent {
         /// Attempts counted in the window when the limit was passed.
         attempts: u32,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
 }

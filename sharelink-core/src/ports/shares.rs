@@ -57,6 +57,7 @@ pub struct ShareQuery {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareCursor {
     /// Creation time of the last share seen.
+    #[serde(with = "crate::model::instant")]
     pub created_at: OffsetDateTime,
     /// Id of the last share seen.
     pub id: ShareId,

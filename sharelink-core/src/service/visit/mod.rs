@@ -112,6 +112,7 @@ pub struct ShareView {
     /// What the visitor may do now (the level within the creator's rights).
     pub rights: Rights,
     /// Expiry.
+    #[serde(default, with = "crate::model::instant::option")]
     pub expires_at: Option<OffsetDateTime>,
     /// The top-level items (display name and kind).
     pub items: Vec<(String, ItemKind)>,
@@ -149,6 +150,7 @@ pub struct Listed {
     /// Size in bytes.
     pub size: u64,
     /// Last modified.
+    #[serde(with = "crate::model::instant")]
     pub modified: OffsetDateTime,
 }
 
