@@ -635,6 +635,25 @@ impl Visitor {
         self.cookies.insert(name.to_owned(), value.to_owned());
     }
 
+    /// The value of cookie `name` this browser holds, if any.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    /// Whether this browser holds a visitor session cookie (`sl_s_…`) of any share.
+    pub fn has_session(&self) -> bool {
+        self.cookies.keys().any(|k| k.starts_with("sl_s_"))
+    }
+
+    /// This browser's cookies as one `Cookie` header value (for raw requests).
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The CSRF token of this browser (empty before its first request).
     pub fn csrf(&self) -> String {
         self.cookies.get("sl_csrf").cloned().unwrap_or_default()
@@ -643,13 +662,7 @@ impl Visitor {
     /// Sends a request with this browser's cookies and keeps the cookies it sets.
     pub async fn send(&mut self, mut req: reqwest::RequestBuilder) -> Reply {
         if !self.cookies.is_empty() {
-            let cookie = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            req = req.header("cookie", cookie);
+            req = req.header("cookie", self.cookie_header());
         }
         if self.json {
             req = req.header("accept", "application/json");
