@@ -130,8 +130,11 @@ impl AccessLog for SqlStore {
         let select = Query::select()
             .expr_as(sum_of(b, &[Visit], "1"), "visits")
             .expr_as(
+                // Visitors are the browsers that opened the share: a refused or a bot's
+                // request is no visitor.
                 Expr::cust(format!(
-                    "CAST(COUNT(DISTINCT visitor) AS {})",
+                    "CAST(COUNT(DISTINCT CASE WHEN kind = '{}' THEN visitor END) AS {})",
+                    Visit.as_str(),
                     integer_type(b)
                 )),
                 "unique_visitors",

@@ -721,22 +721,18 @@ impl Case<'_> {
                 .iter()
                 .map(|e| e["visitor"].to_string())
                 .collect();
-            // The statistics' unique visitors: on SQL they count the distinct visitor
-            // tags of *every* event (a browser refused at an exhausted share counts), while
-            // the in-memory reference counts those of visits only; so here they are held
-            // between the visitors who visited and the case's browsers (a bot, always a
-            // new browser, would add one).
-            let unique = stats["unique_visitors"].as_u64().unwrap_or(u64::MAX);
-            let unique_ok = unique >= visitors.len() as u64 && unique <= BROWSERS as u64;
+            // The statistics' unique visitors are the browsers among the visit events: a
+            // refused browser or a bot is none.
+            // The statistics and the log agree on them (a disagreement never matches).
+            let unique = stats["unique_visitors"]
+                .as_u64()
+                .filter(|u| *u == visitors.len() as u64)
+                .unwrap_or(u64::MAX);
             last = (
                 stack.uses(&self.share).await,
                 visit_events.len() as u64,
                 stats["visits"].as_u64().unwrap_or(u64::MAX),
-                if unique_ok {
-                    visitors.len() as u64
-                } else {
-                    unique
-                },
+                unique,
                 events.len() as u64,
                 aborted.len() as u64,
             );

@@ -124,7 +124,8 @@ pub async fn log_pagination((repo, log): Stores) {
     assert_eq!(seen, ids);
 }
 
-/// Statistics count visits, unique visitors, downloads and bytes, uploads, denials.
+/// Statistics count visits, unique visitors (of visit events only), downloads and bytes,
+/// uploads, denials.
 pub async fn log_statistics((repo, log): Stores) {
     let a = insert(repo.as_ref(), "statkey01", "ana", "stats", T0).await;
     let b = insert(repo.as_ref(), "statkey02", "ana", "other", T0).await;
@@ -142,9 +143,10 @@ pub async fn log_statistics((repo, log): Stores) {
     log.append(&event(a.id, LogKind::Upload, T0))
         .await
         .expect("append");
-    log.append(&event(a.id, LogKind::Denied, T0))
-        .await
-        .expect("append");
+    // A refused browser is no visitor (only visit events count).
+    let mut refused = event(a.id, LogKind::Denied, T0);
+    refused.visitor = Some("v3".into());
+    log.append(&refused).await.expect("append");
     log.append(&event(a.id, LogKind::List, T0))
         .await
         .expect("append");

@@ -148,7 +148,8 @@ pub struct LogQuery {
 pub struct ShareStats {
     /// Visits (sessions opened).
     pub visits: u64,
-    /// Distinct visitor tags.
+    /// Distinct visitor tags (browsers) among the visit events: a refused request or a
+    /// bot is no visitor.
     pub unique_visitors: u64,
     /// Downloads (files and ZIPs).
     pub downloads: u64,
