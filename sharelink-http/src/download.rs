@@ -257,11 +257,7 @@ impl Drop for SettledBody {
     fn drop(&mut self) {
         // Only the server fails a stream (it settles above), so a drop before the end is
         // the client leaving: free when it got nothing, spent once bytes went out.
-        let outcome = match self.sent {
-            0 => Outcome::Failed,
-            bytes => Outcome::Aborted { bytes },
-        };
-        self.settle(outcome);
+        self.settle(Outcome::client_left(self.sent));
     }
 }
 

@@ -222,10 +222,14 @@ async fn open(
             // more, now with our cookie, and opens then; a client that comes back without
             // it (a scanner, a preview) sees what may be seen without a session. A gate's
             // form posts back and opens the session then.
+            // (A HEAD gets what a cookie-less GET ends on, without the body.)
             let confirm = visit.gate.pending == Some(Denial::ConfirmationRequired);
-            let res = if mode == RequestMode::Head {
-                StatusCode::OK.into_response()
-            } else if !confirm && !came_round && !ctx.json && r.is_none() {
+            let res = if mode == RequestMode::Unconfirmed
+                && !confirm
+                && !came_round
+                && !ctx.json
+                && r.is_none()
+            {
                 let mut query = vec!["go=1".to_owned()];
                 if !path.is_root() {
                     query.push(format!("p={}", url_query(path.as_str())));

@@ -281,15 +281,6 @@ impl Sender<'_> {
         ok
     }
 
-    /// How a transfer the client left ends: spent once bytes went out (it may not be
-    /// fetched again and again for free), refunded when nothing did.
-    fn client_gone(&self) -> Outcome {
-        match self.sent {
-            0 => Outcome::Failed,
-            bytes => Outcome::Aborted { bytes },
-        }
-    }
-
     /// Ends the archive with an error, after what was gathered.
     async fn fail(&mut self, e: FileStoreError) {
         if self.flush().await {
@@ -314,7 +305,7 @@ async fn write(
         ($bytes:expr) => {{
             let b: Bytes = $bytes;
             if !out.send(b).await {
-                return out.client_gone();
+                return Outcome::client_left(out.sent);
             }
         }};
     }
@@ -361,7 +352,7 @@ async fn write(
     let (cd, total) = layout.finish();
     send!(cd);
     if !out.flush().await {
-        return out.client_gone();
+        return Outcome::client_left(out.sent);
     }
     Outcome::Completed { bytes: total }
 }

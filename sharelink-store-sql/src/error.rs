@@ -139,31 +139,33 @@ pub(crate) fn out_of_range(what: &str) -> RepoError {
 /// Whether an error is a transient conflict between transactions that a retry resolves:
 /// a deadlock or serialization failure (SQLSTATE `40001`, `40P01`; MySQL reports its
 /// deadlocks as `40001`), or SQLite's busy snapshot.
-/// Whether SQLite answered "database is locked" (`SQLITE_BUSY`, or `SQLITE_BUSY_SNAPSHOT`).
-pub(crate) fn is_busy(err: &DbErr) -> bool {
-    #[cfg(feature = "sqlite")]
+/// The database's own error code of a failed statement (SQLSTATE, or SQLite's number).
+fn database_code(err: &DbErr) -> Option<String> {
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
     if let Some(e) = sqlx_error(err) {
-        let code = e.as_database_error().and_then(|d| d.code());
-        return matches!(code.as_deref(), Some("5" | "517"));
+        return e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned());
     }
     let _ = err;
-    false
+    None
 }
 
+/// Whether SQLite answered "database is locked" (`SQLITE_BUSY`, or `SQLITE_BUSY_SNAPSHOT`).
+pub(crate) fn is_busy(err: &DbErr) -> bool {
+    matches!(database_code(err).as_deref(), Some("5" | "517"))
+}
+
+/// Whether a statement lost a deadlock, a serialization conflict or SQLite's write lock:
+/// running it again may succeed.
 pub(crate) fn is_transient(err: &RepoError) -> bool {
     let RepoError::Backend { source, .. } = err else {
         return false;
     };
-    let Some(db) = source.downcast_ref::<DbErr>() else {
-        return false;
-    };
-    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-    if let Some(e) = sqlx_error(db) {
-        let code = e.as_database_error().and_then(|d| d.code());
-        return matches!(code.as_deref(), Some("40001" | "40P01" | "5" | "517"));
-    }
-    let _ = db;
-    false
+    source.downcast_ref::<DbErr>().is_some_and(|db| {
+        is_busy(db) || matches!(database_code(db).as_deref(), Some("40001" | "40P01"))
+    })
 }
 
 /// Runs a transactional operation again (up to four more times) when it lost a deadlock

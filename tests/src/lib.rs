@@ -509,6 +509,42 @@ impl Stack {
             .uses
     }
 
+    /// Waits (up to five seconds) until the owner's access log of `share` holds at least
+    /// `count` download events (a download is logged once its body has been sent), and
+    /// returns them as the management API shows them, newest first.
+    ///
+    /// # Panics
+    /// When it does not happen in time.
+    pub async fn logged_downloads(&self, share: &Share, count: usize) -> Vec<serde_json::Value> {
+        let mut downloads = Vec::new();
+        for _ in 0..50 {
+            let log = self
+                .api(
+                    reqwest::Method::GET,
+                    &format!("/shares/{}/log", share.id.0),
+                    Some(share.owner.as_str()),
+                    None,
+                )
+                .await;
+            assert_eq!(log.status, 200, "{}", log.text());
+            downloads = log.json()["events"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| e["kind"] == "download")
+                .collect();
+            if downloads.len() >= count {
+                return downloads;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{} download events logged, expected {count}",
+            downloads.len()
+        );
+    }
+
     /// Waits (up to five seconds) until `share` has spent `count` uses: a download's use
     /// is settled once its body has been sent.
     ///

@@ -136,30 +136,7 @@ async fn the_log_says_who_registered(backend: Backend) {
     assert_eq!(registered.status, 200, "{}", registered.text());
     let file = visitor.get(&format!("/s/{key}/dl/reports/a.txt")).await;
     assert_eq!(&file.body[..], b"alpha");
-    stack.wait_for_uses(&share, 0).await;
-    let mut downloads = Vec::new();
-    for _ in 0..50 {
-        let log = stack
-            .api(
-                Method::GET,
-                &format!("/shares/{}/log", share.id.0),
-                Some("ana"),
-                None,
-            )
-            .await;
-        assert_eq!(log.status, 200, "{}", log.text());
-        downloads = log.json()["events"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e["kind"] == "download")
-            .collect();
-        if !downloads.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let downloads = stack.logged_downloads(&share, 1).await;
     assert_eq!(downloads.len(), 1, "one download logged");
     assert_eq!(
         downloads[0]["email"], "rita@client.example",

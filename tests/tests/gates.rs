@@ -130,6 +130,9 @@ async fn emailed_only_link_binds_to_one_browser_and_resends_a_fresh_link(backend
     assert_eq!(page.json()["entries"][0]["name"], "reports");
     let file = first.get(&format!("/s/{key}/dl/reports/a.txt")).await;
     assert_eq!(&file.body[..], b"alpha");
+    // The owner's log names the recipient behind the download.
+    let downloads = stack.logged_downloads(&share, 1).await;
+    assert_eq!(downloads[0]["email"], guest.as_str(), "{downloads:?}");
 
     // A second browser is refused, and the recipient gets a fresh link by email.
     let mut second = stack.visitor();

@@ -104,7 +104,7 @@ macro_rules! repository_conformance {
         $crate::repository_conformance!(@cases $run, $make;
             shares::{insert_and_find, duplicate_key_is_refused, password_hash_round_trips,
                 update_keeps_counters, delete_cascades, list_filters,
-                name_search_escapes_wildcards, keyset_pagination, count_created_since,
+                name_search_escapes_wildcards, keyset_pagination,
                 reserve_and_refund, reserve_dedup_counts_once, is_counted_is_read_only,
                 creations_are_counted_atomically,
                 concurrent_reservations_max_1, concurrent_reservations_max_10,

@@ -394,40 +394,6 @@ pub async fn keyset_pagination((repo, _): Stores) {
     assert_eq!(seen, expected);
 }
 
-/// Counting an owner's shares since an instant (the daily quota).
-pub async fn count_created_since((repo, _): Stores) {
-    insert(
-        repo.as_ref(),
-        "quota0001",
-        "ana",
-        "a",
-        T0 - Duration::days(1),
-    )
-    .await;
-    insert(repo.as_ref(), "quota0002", "ana", "b", T0).await;
-    insert(
-        repo.as_ref(),
-        "quota0003",
-        "ana",
-        "c",
-        T0 + Duration::hours(2),
-    )
-    .await;
-    insert(repo.as_ref(), "quota0004", "bob", "d", T0).await;
-    assert_eq!(
-        repo.count_created_since(&user("ana"), T0)
-            .await
-            .expect("count"),
-        2
-    );
-    assert_eq!(
-        repo.count_created_since(&user("carl"), T0)
-            .await
-            .expect("count"),
-        0
-    );
-}
-
 /// Reservations stop at `max`; refunds give one back, never below zero.
 pub async fn reserve_and_refund((repo, _): Stores) {
     let s = insert(repo.as_ref(), "usekey001", "ana", "uses", T0).await;

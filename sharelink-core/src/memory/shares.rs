@@ -110,20 +110,6 @@ impl ShareStore for MemoryRepository {
         Ok(SharePage { shares, next })
     }
 
-    async fn count_created_since(
-        &self,
-        owner: &UserId,
-        since: OffsetDateTime,
-    ) -> Result<u32, RepoError> {
-        let n = self
-            .lock()
-            .shares
-            .values()
-            .filter(|s| &s.owner == owner && s.created_at >= since)
-            .count();
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    }
-
     async fn count_creation(
         &self,
         owner: &UserId,

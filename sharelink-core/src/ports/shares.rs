@@ -99,7 +99,6 @@ pub enum Reservation {
 /// - `list_shares` filters by owner, name substring (case-insensitive, `%` and `_` are
 ///   literal), creation range and state at `now`, newest first (created_at, then id), and
 ///   pages by keyset: following `next` visits every share exactly once.
-/// - `count_created_since` counts an owner's shares created at or after an instant.
 /// - `count_creation` is atomic: under any concurrency at most `max` creations are counted
 ///   per owner and UTC day, whatever happens to the shares afterwards (deleting one gives
 ///   nothing back); `uncount_creation` takes back one counted creation that did not happen
@@ -148,18 +147,9 @@ pub trait ShareStore: Send + Sync + Debug + 'static {
     /// A store error.
     async fn list_shares(&self, query: &ShareQuery) -> Result<SharePage, RepoError>;
 
-    /// Number of shares `owner` created at or after `since`.
-    ///
-    /// # Errors
-    /// A store error.
-    async fn count_created_since(
-        &self,
-        owner: &UserId,
-        since: OffsetDateTime,
-    ) -> Result<u32, RepoError>;
-
     /// Counts one share creation by `owner` on `day` (UTC) if fewer than `max` were
-    /// counted that day; `Ok(false)` when the day's quota is full. One atomic statement.
+    /// counted that day; `Ok(false)` when the day's quota is full. Decided by one
+    /// conditional statement.
     ///
     /// # Errors
     /// A store error.

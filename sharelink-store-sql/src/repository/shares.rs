@@ -171,16 +171,6 @@ impl ShareStore for SqlStore {
         Ok(SharePage { shares, next })
     }
 
-    async fn count_created_since(&self, owner: &UserId, since: OffsetDateTime) -> Result<u32> {
-        let n = share::Entity::find()
-            .filter(share::Column::Owner.eq(owner.as_str()))
-            .filter(share::Column::CreatedAt.gte(nanos(since)?))
-            .count(self.connection())
-            .await
-            .map_err(DbError)?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    }
-
     async fn count_creation(&self, owner: &UserId, day: time::Date, max: u32) -> Result<bool> {
         retry_transient(|| self.count_creation_once(owner, day, i64::from(max))).await
     }

@@ -5,7 +5,7 @@ use super::{
     UseTicket, VisitRequest,
 };
 use crate::model::share::Resolved;
-use crate::policy::{Grant, RequestMode, UploadInfo};
+use crate::policy::{Grant, UploadInfo};
 use crate::ports::access_log::LogKind;
 use crate::ports::events::ShareEvent;
 use crate::ports::mailer::{Mail, MailMessage};
@@ -131,7 +131,7 @@ impl Sharelink {
         } else {
             Action::Download
         };
-        let mut scene = self.scene(req).await?;
+        let scene = self.scene(req).await?;
         // A range may ride on a use this session already spent on this version, so its
         // name is needed before deciding; a whole file's comes from the read below.
         let ranged_key = match range {
@@ -150,20 +150,6 @@ impl Sharelink {
             }
             None => None,
         };
-        // A browser resumes with a plain GET: a range riding on a use its session already
-        // spent spends nothing, so it needs no confirmation.
-        let resume = match &ranged_key {
-            Some(key)
-                if scene.mode == RequestMode::Unconfirmed
-                    && scene.share.settings.use_limit.is_some() =>
-            {
-                self.ports.repo.is_counted(scene.share.id, key).await?
-            }
-            _ => false,
-        };
-        if resume {
-            scene.mode = RequestMode::Confirmed;
-        }
         let intent = Intent {
             dedup: ranged_key.as_deref(),
             ..Intent::new(action, path)
@@ -179,16 +165,12 @@ impl Sharelink {
             other => other?,
         };
         let (reserved, dedup) = match ranged_key {
-            Some(key) => {
-                let reserved = self.reserve(&scene.share, &grant, Some(&key)).await?;
-                if resume && reserved {
-                    // The spent use was refunded meanwhile: this is a new download, and an
-                    // unconfirmed request may not spend it.
-                    self.refund(&scene.share, true, Some(&key)).await;
-                    return Err(Denial::ConfirmationRequired.into());
-                }
-                (reserved, Some(key))
-            }
+            // A browser resumes with a plain GET: a range riding on a use its session
+            // already spent is decided as already counted (no use, no confirmation).
+            Some(key) => (
+                self.reserve(&scene.share, &grant, Some(&key)).await?,
+                Some(key),
+            ),
             None => {
                 let key = transfer_key(&scene, action, path, read.entry.etag.as_deref());
                 self.reserve_whole(&scene.share, &grant, key).await?

@@ -90,12 +90,7 @@ impl Sharelink {
         // our cookie) leaves anything behind: a HEAD, a link preview or a mail scanner's
         // fetch binds no invitation or device, spends nothing and stores no session.
         let confirmed = req.mode == RequestMode::Confirmed;
-        let confirm_first = |share: &Share| Visit {
-            session: None,
-            gate: Self::gate_info(share, Some(Denial::ConfirmationRequired)),
-            view: None,
-            entries: None,
-        };
+        let confirm_first = |share: &Share| Self::unstored(share, Denial::ConfirmationRequired);
         if let Some(code) = req.recipient_code
             && let Some(recipient) = self.ports.repo.find_recipient(share.id, code).await?
         {
@@ -194,12 +189,7 @@ impl Sharelink {
     ) -> Result<Visit> {
         // (An auto-filled access code is tried only once the visitor confirms.)
         if let Some(d) = pending {
-            return Ok(Visit {
-                session: None,
-                gate: Self::gate_info(&share, Some(d)),
-                view: None,
-                entries: None,
-            });
+            return Ok(Self::unstored(&share, d));
         }
         let root = SharePath::root();
         let listing = self
@@ -212,14 +202,7 @@ impl Sharelink {
             )
             .await?;
         let entries = match &listing {
-            Err(Denial::ConfirmationRequired) => {
-                return Ok(Visit {
-                    session: None,
-                    gate: Self::gate_info(&share, Some(Denial::ConfirmationRequired)),
-                    view: None,
-                    entries: None,
-                });
-            }
+            Err(d @ Denial::ConfirmationRequired) => return Ok(Self::unstored(&share, d.clone())),
             Ok(grant) => Some(self.list_target(&share, grant, &root).await?),
             // The level or the creator's rights do not let this visitor list.
             Err(_) => None,
@@ -231,6 +214,16 @@ impl Sharelink {
             view: Some(view),
             entries,
         })
+    }
+
+    /// A visit with nothing stored, stopped at `pending`.
+    fn unstored(share: &Share, pending: Denial) -> Visit {
+        Visit {
+            session: None,
+            gate: Self::gate_info(share, Some(pending)),
+            view: None,
+            entries: None,
+        }
     }
 
     async fn resend_link(

@@ -187,6 +187,21 @@ pub enum Outcome {
 impl Outcome {
     /// The access-log detail of an [`Outcome::Aborted`] transfer.
     pub const ABORTED_DETAIL: &'static str = "aborted";
+
+    /// How a transfer the client left ends, after `sent` bytes of the body went out:
+    /// refunded when it got nothing, spent (and logged as aborted) otherwise.
+    ///
+    /// ```
+    /// use sharelink_core::service::Outcome;
+    /// assert_eq!(Outcome::client_left(0), Outcome::Failed);
+    /// assert_eq!(Outcome::client_left(7), Outcome::Aborted { bytes: 7 });
+    /// ```
+    pub fn client_left(sent: u64) -> Self {
+        match sent {
+            0 => Outcome::Failed,
+            bytes => Outcome::Aborted { bytes },
+        }
+    }
 }
 
 /// An open download.
