@@ -84,7 +84,7 @@ pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("application/json"))
 }
 
-fn random_token(state: &AppState, len: usize) -> String {
+pub(crate) fn random_token(state: &AppState, len: usize) -> String {
     state.app.ports().random.string_from(TOKEN_ALPHABET, len)
 }
 

@@ -64,7 +64,7 @@ impl ApiError {
     /// The status of a denial.
     pub fn denial_status(d: &Denial) -> StatusCode {
         match d {
-            Denial::NotFound | Denial::OutsideShare => StatusCode::NOT_FOUND,
+            Denial::NotFound | Denial::OutsideShare | Denial::NoPreview => StatusCode::NOT_FOUND,
             Denial::Expired | Denial::UsesExhausted => StatusCode::GONE,
             Denial::NotYetActive { .. } => StatusCode::FORBIDDEN,
             Denial::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,

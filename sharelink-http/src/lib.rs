@@ -88,8 +88,8 @@
 mod client;
 mod download;
 mod error;
-mod html;
 mod manage;
+mod pages;
 mod qr;
 mod visitor;
 mod watermark;
@@ -106,13 +106,13 @@ pub mod fuzzing {
     /// The byte ranges a `Range` header asks of a file of `size` bytes (half-open), or
     /// `None` when the header is absent from consideration (malformed, not bytes).
     pub fn range_header(header: &str, size: u64) -> Option<Vec<Option<(u64, u64)>>> {
-        crate::download::parse_range(header)
+        crate::download::headers::parse_range(header)
             .map(|specs| specs.into_iter().map(|s| s.resolve(size)).collect())
     }
 
     /// The `Content-Disposition` value for a file name.
     pub fn content_disposition(kind: &str, name: &str) -> String {
-        crate::download::disposition(kind, name)
+        crate::download::headers::disposition(kind, name)
     }
 }
 

@@ -19,14 +19,6 @@ const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 /// Longest watermark text drawn (characters).
 const MAX_CHARS: usize = 160;
 
-/// Whether previews of this media type can carry a watermark.
-pub(crate) fn supports(media: &str) -> bool {
-    matches!(
-        media,
-        "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp"
-    )
-}
-
 /// Decodes `bytes`, draws `text` over it and encodes the result as PNG.
 pub(crate) fn apply(bytes: &[u8], text: &str) -> Result<Vec<u8>, ImageError> {
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()?;

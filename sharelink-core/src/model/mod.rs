@@ -6,6 +6,7 @@ pub mod ids;
 pub mod instant;
 pub mod ip;
 pub mod key;
+pub mod media;
 pub mod password;
 pub mod path;
 pub mod random;

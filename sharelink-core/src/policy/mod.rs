@@ -10,7 +10,9 @@ pub use effective::{Effective, PolicyInput, apply_policy, daily_quota};
 pub use gate::{Attempt, Gate};
 
 use crate::model::share::{Resolved, UploadViolation};
-use crate::{Action, Capability, Rights, Share, SharePath, SiteSettings, VisitorSession};
+use crate::{
+    Action, Capability, MediaType, Rights, Share, SharePath, SiteSettings, VisitorSession,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -180,6 +182,11 @@ pub enum Denial {
         /// The extension.
         extension: String,
     },
+    /// The file has no preview (a type a browser cannot show in the page, or not a
+    /// picture on a share that watermarks its previews); a preview never hands over the
+    /// file itself.
+    #[error("this file has no preview")]
+    NoPreview,
     /// An upload rule is broken.
     #[error("upload refused: {0}")]
     UploadRuleBroken(UploadViolation),
@@ -216,6 +223,7 @@ impl Denial {
             Denial::CreatorLacksRights => "creator_lacks_rights",
             Denial::OutsideShare => "outside_share",
             Denial::FileTypeRefused { .. } => "file_type_refused",
+            Denial::NoPreview => "preview_unavailable",
             Denial::UploadRuleBroken(_) => "upload_rule_broken",
             Denial::ConfirmationRequired => "confirmation_required",
             Denial::NoSession => "no_session",
@@ -237,7 +245,8 @@ impl Denial {
 /// binding, password, registration, clickwrap), then the action against the level, the
 /// path against the items, the creator's current rights, refused file types (of the file
 /// served, the file uploaded, a file's new name; a download-all's grant names the types
-/// its archive leaves out), upload rules, and finally whether a counted action was
+/// its archive leaves out), whether a previewed file has a preview, upload rules, and
+/// finally whether a counted action was
 /// explicitly requested.
 ///
 /// # Errors
@@ -323,7 +332,13 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
         }
     } else {
         let path = req.path.cloned().unwrap_or_default();
-        share.resolve(&path).ok_or(Denial::OutsideShare)?
+        match share.resolve(&path) {
+            // An upload to the top of a drop box lands in its folder.
+            Some(Resolved::Top) if req.action == Action::Upload => {
+                share.sole_folder().ok_or(Denial::OutsideShare)?
+            }
+            resolved => resolved.ok_or(Denial::OutsideShare)?,
+        }
     };
     match (&target, req.action) {
         (Resolved::Top, Action::List | Action::DownloadAll) => {}
@@ -369,6 +384,13 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
         if let Some(extension) = ext.filter(|e| req.site.refuses_extension(e)) {
             return Err(Denial::FileTypeRefused { extension });
         }
+    }
+    if req.action == Action::Preview
+        && let Resolved::Item { storage, .. } = &target
+        && !MediaType::of(storage.file_name().unwrap_or_default())
+            .has_preview(s.watermark.is_some())
+    {
+        return Err(Denial::NoPreview);
     }
     if req.action == Action::Upload {
         let upload = req

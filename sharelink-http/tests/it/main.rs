@@ -1122,7 +1122,7 @@ async fn revoked_key_answers_exactly_like_an_unknown_key() {
 }
 
 #[tokio::test]
-async fn html_preview_is_forced_to_download_in_a_sandbox() {
+async fn html_has_no_preview_and_downloads_only_in_a_sandbox() {
     let w = world().await;
     let share = w.share(&["docs/reports"], |_| {}).await;
     let mut b = Browser::default();
@@ -1131,6 +1131,16 @@ async fn html_preview_is_forced_to_download_in_a_sandbox() {
         .get(
             &w.router,
             &format!("/s/{}/preview/reports/page.html", share.key),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.text().contains("No preview"), "{}", res.text());
+    let csrf = b.csrf();
+    let res = b
+        .post_form(
+            &w.router,
+            &format!("/s/{}/dl/reports/page.html", share.key),
+            &[("csrf", &csrf)],
         )
         .await;
     assert_eq!(res.status, StatusCode::OK);
@@ -2150,7 +2160,7 @@ async fn watermarked_previews_are_drawn_on_images_and_refused_for_other_files() 
             &format!("/s/{}/preview/pics/notes.txt", share.key),
         )
         .await;
-    assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(text.status, StatusCode::NOT_FOUND);
     assert!(!text.text().contains("secret notes"));
 
     // Without a watermark the original bytes are previewed as they are.

@@ -227,6 +227,24 @@ impl Share {
         })
     }
 
+    /// Where an upload to the top of the share lands: its one folder item, when it
+    /// shares exactly one folder (a drop box); `None` otherwise.
+    pub fn sole_folder(&self) -> Option<Resolved> {
+        let mut folders = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.kind == ItemKind::Folder);
+        match (folders.next(), folders.next()) {
+            (Some((index, item)), None) => Some(Resolved::Item {
+                index,
+                storage: item.path.clone(),
+                rel: SharePath::root(),
+            }),
+            _ => None,
+        }
+    }
+
     /// The storage path of a visitor path, only if it lies inside an item.
     pub fn storage_path(&self, visitor: &SharePath) -> Option<SharePath> {
         match self.resolve(visitor)? {

@@ -1,9 +1,10 @@
 //! Listing, downloads, download-all and uploads, and settling the use a transfer spends.
 
 use super::{
-    Bundle, BundleFile, Download, Entry, Intent, Listed, MAX_BUNDLE_FILES, Outcome, Scene,
-    UseTicket, VisitRequest,
+    Bundle, BundleFile, Download, Entry, Intent, Listed, MAX_BUNDLE_FILES, Outcome, Planned,
+    ReadPlan, Scene, UseTicket, VisitRequest,
 };
+use crate::RequestMode;
 use crate::model::share::Resolved;
 use crate::policy::{Grant, UploadInfo};
 use crate::ports::access_log::LogKind;
@@ -33,6 +34,20 @@ fn transfer_key(
         scene.session.id.as_str(),
         version.unwrap_or("")
     )
+}
+
+/// A preview, or else a download (the only two ways to read one file).
+fn preview_or_download(action: Action) -> Action {
+    if action == Action::Preview {
+        Action::Preview
+    } else {
+        Action::Download
+    }
+}
+
+/// Whether a read is a preview that must be watermarked (then it is always read whole).
+fn watermarked(share: &Share, action: Action) -> bool {
+    action == Action::Preview && share.settings.watermark.is_some()
 }
 
 impl Sharelink {
@@ -126,30 +141,79 @@ impl Sharelink {
         range: Option<ByteRange>,
         action: Action,
     ) -> Result<Download> {
-        let action = if action == Action::Preview {
-            Action::Preview
-        } else {
-            Action::Download
-        };
         let scene = self.scene(req).await?;
         // A range may ride on a use this session already spent on this version, so its
         // name is needed before deciding; a whole file's comes from the read below.
-        let ranged_key = match range {
-            Some(_) => {
-                let version = match scene.share.storage_path(path) {
-                    Some(storage) => self
-                        .ports
-                        .files
-                        .stat(&storage)
-                        .await
-                        .ok()
-                        .and_then(|e| e.etag),
-                    None => None,
-                };
-                Some(transfer_key(&scene, action, path, version.as_deref()))
-            }
+        let version = match range {
+            Some(_) => self
+                .stat_shared(&scene.share, path)
+                .await
+                .and_then(|e| e.etag),
             None => None,
         };
+        self.open_download(scene, path, range, action, version)
+            .await
+    }
+
+    /// Opens a file as [`Sharelink::download`] does, choosing what to read from the file's
+    /// metadata first: `plan` sees the file's current entry (size, version, modification
+    /// time) and says whether to read it whole, one range of it, or nothing (then the
+    /// visitor gets the entry, authorized as a `HEAD` is: nothing is spent). One call
+    /// answers a conditional or suffix-range request. A share that watermarks its
+    /// previews always reads a preview whole (the marked picture is a new one).
+    ///
+    /// # Errors
+    /// As [`Sharelink::download`].
+    pub async fn download_planned(
+        &self,
+        req: &VisitRequest<'_>,
+        path: &SharePath,
+        action: Action,
+        plan: impl FnOnce(&FileEntry) -> ReadPlan + Send,
+    ) -> Result<Planned> {
+        let scene = self.scene(req).await?;
+        let entry = self.stat_shared(&scene.share, path).await;
+        let range = match &entry {
+            Some(_) if watermarked(&scene.share, action) => None,
+            Some(e) => match plan(e) {
+                ReadPlan::Whole => None,
+                ReadPlan::Range(r) => Some(r),
+                ReadPlan::MetadataOnly => {
+                    let look = Scene {
+                        mode: RequestMode::Head,
+                        ..scene
+                    };
+                    self.authorize(&look, &Intent::new(preview_or_download(action), path))
+                        .await?;
+                    return Ok(Planned::Metadata(e.clone()));
+                }
+            },
+            None => None,
+        };
+        let version = entry.and_then(|e| e.etag);
+        self.open_download(scene, path, range, action, version)
+            .await
+            .map(Planned::Read)
+    }
+
+    /// The entry of a shared file, if it can be read (the decision comes later: this
+    /// only names the version a use is counted under).
+    async fn stat_shared(&self, share: &Share, path: &SharePath) -> Option<FileEntry> {
+        let storage = share.storage_path(path)?;
+        self.ports.files.stat(&storage).await.ok()
+    }
+
+    async fn open_download(
+        &self,
+        scene: Scene<'_>,
+        path: &SharePath,
+        range: Option<ByteRange>,
+        action: Action,
+        version: Option<String>,
+    ) -> Result<Download> {
+        let action = preview_or_download(action);
+        let range = range.filter(|_| !watermarked(&scene.share, action));
+        let ranged_key = range.map(|_| transfer_key(&scene, action, path, version.as_deref()));
         let intent = Intent {
             dedup: ranged_key.as_deref(),
             ..Intent::new(action, path)
@@ -179,7 +243,7 @@ impl Sharelink {
         let (kind, watermark) = if action == Action::Preview {
             (
                 LogKind::Preview,
-                self.watermark_text(&scene.share, &scene.session, req.client),
+                self.watermark_text(&scene.share, &scene.session, scene.client),
             )
         } else {
             (LogKind::Download, None)
@@ -190,7 +254,7 @@ impl Sharelink {
             ticket: UseTicket {
                 share: scene.share,
                 session: scene.session,
-                client: req.client.clone(),
+                client: scene.client.clone(),
                 kind,
                 paths: vec![path.to_string()],
                 dedup,

@@ -217,6 +217,29 @@ pub struct Download {
     pub watermark: Option<String>,
 }
 
+/// What to read of a file once its metadata is known: how a front end answers
+/// preconditions (`If-None-Match`, `If-Modified-Since`, `If-Range`) and ranges counted
+/// from the end without a second request (see [`Sharelink::download_planned`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadPlan {
+    /// The whole file.
+    Whole,
+    /// One range of it.
+    Range(crate::ports::ByteRange),
+    /// Nothing: the answer is made from the metadata alone (not modified, a range that
+    /// cannot be satisfied). It spends no use and reads no byte.
+    MetadataOnly,
+}
+
+/// What [`Sharelink::download_planned`] opened.
+#[derive(Debug)]
+pub enum Planned {
+    /// The plan read nothing: the file's metadata, for the visitor allowed to see it.
+    Metadata(crate::ports::Entry),
+    /// An open download, as [`Sharelink::download`] gives.
+    Read(Download),
+}
+
 /// One file of a download-all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleFile {

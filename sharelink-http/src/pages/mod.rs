@@ -1,6 +1,14 @@
-//! Server-rendered pages: a tiny escaping helper and the page fragments. Every text that
+//! Server-rendered pages: a tiny escaping helper and the page fragments; [`gate`] and
+//! [`share`] build the gate and share pages. Every text that
 //! comes from a user (names, descriptions, file names, terms) goes through [`esc`].
 
+mod gate;
+mod share;
+
+pub(crate) use gate::{confirm_open_page, gate_page};
+pub(crate) use share::share_page;
+
+use crate::client::Ctx;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -123,4 +131,42 @@ mod tests {
     fn url_path_encodes_each_segment() {
         assert_eq!(url_path("a b/c?d#e"), "a%20b/c%3Fd%23e");
     }
+}
+/// A message shown above a form.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub(crate) error: bool,
+    pub(crate) text: String,
+}
+
+pub(crate) fn notice_html(n: Option<&Notice>) -> String {
+    match n {
+        Some(n) => format!(
+            "<p class=\"msg{}\" role=\"status\">{}</p>",
+            if n.error { " err" } else { "" },
+            esc(&n.text)
+        ),
+        None => String::new(),
+    }
+}
+
+/// The page that asks a person to confirm a counted download (a bot will not press it).
+pub(crate) fn confirm_download_page(ctx: &Ctx, action_url: &str, name: &str) -> Response {
+    confirm_page(ctx, action_url, name, "")
+}
+
+/// The confirm page, with extra hidden fields (already escaped HTML).
+pub(crate) fn confirm_page(ctx: &Ctx, action_url: &str, name: &str, hidden: &str) -> Response {
+    page(
+        StatusCode::CONFLICT,
+        "Confirm download",
+        &format!(
+            "<h1>Download {}</h1><p>This link can be used a limited number of times. \
+Press the button to download.</p><form method=\"post\" action=\"{}\">{}{hidden}<button \
+type=\"submit\">Download</button></form>",
+            esc(name),
+            esc(action_url),
+            csrf_field(&ctx.csrf)
+        ),
+    )
 }
