@@ -63,13 +63,13 @@ pub(crate) async fn file(
     let opened = if inm.is_none() && ims.is_none() && ranges.is_none() {
         app.download(&req, &path, None, action)
             .await
-            .map(Planned::Read)
+            .map(|d| Planned::Read(Box::new(d)))
     } else {
         let plan = |entry: &Entry| plan(entry, inm, ims, if_range, ranges, &mut asked);
         app.download_planned(&req, &path, action, plan).await
     };
     let dl = match opened {
-        Ok(Planned::Read(dl)) => dl,
+        Ok(Planned::Read(dl)) => *dl,
         Ok(Planned::Metadata(entry)) if asked.unsatisfiable => {
             let size = entry.size;
             return download_fail(

@@ -163,7 +163,11 @@ async fn a_304_reads_nothing_and_keeps_the_cache_policy_of_the_200() {
         assert_eq!(header(&res, "etag"), tag, "{name}");
         assert_eq!(header(&res, "last-modified"), modified, "{name}");
         assert!(res.bytes().await.unwrap().is_empty());
-        assert_eq!(store.reads.load(Ordering::SeqCst), before, "{name}: no read");
+        assert_eq!(
+            store.reads.load(Ordering::SeqCst),
+            before,
+            "{name}: no read"
+        );
     }
 }
 
@@ -197,7 +201,11 @@ async fn ranges_from_the_end_and_stale_if_range_open_the_file_once() {
     let past = post(&r, &url, &[("range", "bytes=999999-")]).await;
     assert_eq!(past.status(), 416);
     assert_eq!(header(&past, "content-range"), format!("bytes */{SIZE}"));
-    assert_eq!(store.reads.load(Ordering::SeqCst), before, "a 416 reads nothing");
+    assert_eq!(
+        store.reads.load(Ordering::SeqCst),
+        before,
+        "a 416 reads nothing"
+    );
 }
 
 #[tokio::test]

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 mod archive;
-mod conditional;
 mod brute;
+mod conditional;
 mod hostile;
 mod resume;
 

@@ -191,9 +191,10 @@ impl Sharelink {
             None => None,
         };
         let version = entry.and_then(|e| e.etag);
-        self.open_download(scene, path, range, action, version)
-            .await
-            .map(Planned::Read)
+        let download = self
+            .open_download(scene, path, range, action, version)
+            .await?;
+        Ok(Planned::Read(Box::new(download)))
     }
 
     /// The entry of a shared file, if it can be read (the decision comes later: this

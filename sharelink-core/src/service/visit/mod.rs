@@ -237,7 +237,7 @@ pub enum Planned {
     /// The plan read nothing: the file's metadata, for the visitor allowed to see it.
     Metadata(crate::ports::Entry),
     /// An open download, as [`Sharelink::download`] gives.
-    Read(Download),
+    Read(Box<Download>),
 }
 
 /// One file of a download-all.
