@@ -1683,3 +1683,142 @@ fn one_network_cannot_spray_guesses_from_many_addresses() {
     w.clock.advance(Duration::minutes(16));
     assert!(w.try_password(&share, &neighbour, "correct horse").is_ok());
 }
+
+#[test]
+fn a_planned_download_reads_once_and_metadata_spends_nothing() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/plan.pdf"], |s| {
+                s.use_limit = Some(UseLimit::ONE_TIME)
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    let req = VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed);
+    let planned = |plan: ReadPlan| {
+        block_on(
+            w.app
+                .download_planned(&req, &path("plan.pdf"), Action::Download, move |e| {
+                    assert_eq!(e.size, 4);
+                    plan
+                }),
+        )
+    };
+    // Metadata only (a 304, a 416): nothing is read and nothing spent, even confirmed.
+    for _ in 0..3 {
+        match planned(ReadPlan::MetadataOnly) {
+            Ok(Planned::Metadata(e)) => assert_eq!(e.size, 4),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(w.uses(&share), 0);
+    // A range the plan chose from the size is read, and spends the one use.
+    let Ok(Planned::Read(d)) = planned(ReadPlan::Range(crate::ports::ByteRange {
+        start: 2,
+        end: 4,
+    })) else {
+        panic!("a read")
+    };
+    assert_eq!(d.read.range, crate::ports::ByteRange { start: 2, end: 4 });
+    block_on(w.app.finish(d.ticket, Outcome::Completed { bytes: 2 }));
+    assert_eq!(w.uses(&share), 1);
+    // Its metadata stays visible to the session that spent it; another browser is out.
+    assert!(matches!(
+        planned(ReadPlan::MetadataOnly),
+        Ok(Planned::Metadata(_))
+    ));
+    assert_eq!(denied(w.open(&share, &client("b2"))), Denial::UsesExhausted);
+}
+
+#[test]
+fn metadata_is_behind_the_gates_like_the_bytes() {
+    let w = world();
+    let created = w.create("ana", {
+        let mut r = request(&["docs/plan.pdf"], |_| {});
+        r.password = Some("correct horse".into());
+        r
+    });
+    let share = created.share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    let req = VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed);
+    let r = block_on(
+        w.app
+            .download_planned(&req, &path("plan.pdf"), Action::Download, |_| {
+                ReadPlan::MetadataOnly
+            }),
+    );
+    assert_eq!(denied(r), Denial::PasswordRequired);
+}
+
+#[test]
+fn a_preview_of_a_file_without_one_is_refused_at_every_level() {
+    let w = world();
+    for level in AllowedActions::ALL {
+        let share = w
+            .create("ana", request(&["docs/reports"], |s| s.allowed = level))
+            .share;
+        let c = client("b1");
+        let s = w.session(&share, &c);
+        let req = VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed);
+        let preview = |p: &str| block_on(w.app.download(&req, &path(p), None, Action::Preview));
+        let html = preview("reports/page.html");
+        if level.rights().has(Capability::Preview) {
+            assert_eq!(denied(html), Denial::NoPreview, "{level:?}");
+            let text = preview("reports/a.txt").unwrap();
+            block_on(w.app.finish(text.ticket, Outcome::Completed { bytes: 5 }));
+        } else {
+            assert!(
+                matches!(denied(html), Denial::ActionNotAllowed { .. }),
+                "{level:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_upload_to_the_top_of_a_drop_box_lands_in_its_folder() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/drop"], |s| s.allowed = AllowedActions::Upload),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    let req = VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed);
+    let listed = block_on(w.app.upload(
+        &req,
+        &SharePath::root(),
+        "hello.txt",
+        Some(2),
+        fixtures::chunks(b"hi", 1),
+    ))
+    .unwrap();
+    assert_eq!(listed.path, path("drop/hello.txt"));
+    assert!(block_on(w.files.stat(&path("docs/drop/hello.txt"))).is_ok());
+
+    // With two folders the top is ambiguous: the visitor names one.
+    let two = w
+        .create(
+            "ana",
+            request(&["docs/drop", "docs/reports"], |s| {
+                s.allowed = AllowedActions::Upload
+            }),
+        )
+        .share;
+    let s = w.session(&two, &c);
+    let req = VisitRequest::new(two.key.as_str(), &s, &c, RequestMode::Confirmed);
+    let r = block_on(w.app.upload(
+        &req,
+        &SharePath::root(),
+        "x.txt",
+        Some(1),
+        fixtures::chunks(b"x", 1),
+    ));
+    assert_eq!(denied(r), Denial::OutsideShare);
+}

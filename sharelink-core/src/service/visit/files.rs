@@ -179,12 +179,19 @@ impl Sharelink {
                 ReadPlan::Whole => None,
                 ReadPlan::Range(r) => Some(r),
                 ReadPlan::MetadataOnly => {
+                    // Decided as a HEAD, under the name of the use this session may
+                    // already have spent on this version: it may check what it holds.
+                    let action = preview_or_download(action);
+                    let key = transfer_key(&scene, action, path, e.etag.as_deref());
                     let look = Scene {
                         mode: RequestMode::Head,
                         ..scene
                     };
-                    self.authorize(&look, &Intent::new(preview_or_download(action), path))
-                        .await?;
+                    let intent = Intent {
+                        dedup: Some(&key),
+                        ..Intent::new(action, path)
+                    };
+                    self.authorize(&look, &intent).await?;
                     return Ok(Planned::Metadata(e.clone()));
                 }
             },
