@@ -59,7 +59,8 @@ async fn upload(r: &mut Remote, key: &str, folder: &str, name: &str) -> (u16, St
 #[tokio::test]
 async fn every_wrong_kind_of_path_is_a_typed_404_or_409() {
     let (w, mut r, key, server) = full_share().await;
-    let get = |path: &str| format!("{}/s/{key}{path}", r.base);
+    let base = format!("{}/s/{key}", r.base);
+    let get = |path: &str| format!("{base}{path}");
 
     let res = r.send(r.client.get(get("?p=reports/a.txt"))).await;
     assert_error("list a file", res, 404, "not_a_folder", "reports/a.txt");
@@ -191,8 +192,9 @@ async fn names_that_pose_as_others_are_refused_or_cleaned() {
         res,
         422,
         "file_type_refused",
-        "apk",
+        "this type",
     );
+    assert!(w.files.stat(&path("docs/reports/game.apk")).await.is_err());
 
     let (status, body) = r
         .send(r.client.get(format!("{}/s/{key}?p=reports", r.base)))

@@ -4,8 +4,8 @@
 //! configuration, error mapping, and a file larger than 1 GiB streamed with flat memory.
 
 mod config;
-mod copies;
 mod conformance;
+mod copies;
 mod errors;
 mod large_file;
 
