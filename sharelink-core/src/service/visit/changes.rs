@@ -160,11 +160,7 @@ impl Sharelink {
 
     /// Refuses, with [`ServiceError::NotAFolder`] naming the visitor's path, a storage path
     /// that is a file or nothing.
-    pub(super) async fn require_folder(
-        &self,
-        storage: &SharePath,
-        visitor: &SharePath,
-    ) -> Result<()> {
+    async fn require_folder(&self, storage: &SharePath, visitor: &SharePath) -> Result<()> {
         match self.ports.files.stat(storage).await {
             Ok(entry) if entry.kind == EntryKind::Folder => Ok(()),
             Ok(_) | Err(FileStoreError::NotFound { .. }) => {
