@@ -58,6 +58,14 @@ pub enum PathError {
     /// The root was given where a named file or folder is required.
     #[error("path must name a file or folder, not the root")]
     Root,
+    /// A new name holds a character that is invisible or turns the text around (a
+    /// Unicode format character such as U+202E RIGHT-TO-LEFT OVERRIDE), so it could pose
+    /// as another name (`invoice\u{202E}fdp.exe` shows as `invoiceexe.pdf`).
+    #[error(
+        "names may not hold invisible or direction-changing characters (found U+{:04X})",
+        u32::from(*.0)
+    )]
+    InvisibleCharacter(char),
 }
 
 /// An email address or pattern that could not be parsed.
@@ -198,6 +206,14 @@ pub enum SettingsError {
     /// An alias is empty, too long or holds `/` or control characters.
     #[error("alias `{0}` is not a valid display name")]
     BadAlias(String),
+    /// An alias holds an invisible or direction-changing character (see
+    /// [`PathError::InvisibleCharacter`]); the alias itself is not repeated, as it could
+    /// show as something else.
+    #[error(
+        "an alias may not hold invisible or direction-changing characters (found U+{:04X})",
+        u32::from(*.0)
+    )]
+    AliasCharacter(char),
     /// Upload levels need a folder.
     #[error("`{0}` needs at least one folder item")]
     NeedsFolder(&'static str),

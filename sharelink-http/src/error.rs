@@ -114,6 +114,10 @@ impl From<ServiceError> for ApiError {
                 "no_such_item",
                 format!("`{p}` does not exist"),
             ),
+            e @ ServiceError::NotAFolder(_) => {
+                Self::new(S::NOT_FOUND, "not_a_folder", e.to_string())
+            }
+            e @ ServiceError::NotAFile(_) => Self::new(S::NOT_FOUND, "not_a_file", e.to_string()),
             ServiceError::Storage(FileStoreError::AlreadyExists { .. }) => {
                 Self::new(S::CONFLICT, "already_exists", "that name is already taken")
             }
@@ -130,6 +134,22 @@ impl From<ServiceError> for ApiError {
             ServiceError::Storage(FileStoreError::NotFound { .. }) => {
                 Self::new(S::NOT_FOUND, "outside_share", "not found in this share")
             }
+            // The store's own paths are never shown: they reveal where the share lives.
+            ServiceError::Storage(FileStoreError::WrongKind { .. }) => Self::new(
+                S::CONFLICT,
+                "wrong_kind",
+                "a file is where a folder is needed, or a folder where a file is",
+            ),
+            ServiceError::Storage(FileStoreError::InvalidPath { .. }) => Self::new(
+                S::BAD_REQUEST,
+                "bad_path",
+                "the file store does not accept this name",
+            ),
+            ServiceError::Storage(FileStoreError::TooLarge { max }) => Self::new(
+                S::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the file is larger than {max} bytes"),
+            ),
             ServiceError::Mail(_) => Self::new(S::BAD_GATEWAY, "mail", "mail could not be sent"),
             ServiceError::Repo(RepoError::Unavailable { .. })
             | ServiceError::Storage(FileStoreError::Unreachable { .. }) => Self::unavailable(),
@@ -149,5 +169,68 @@ impl IntoResponse for ApiError {
             );
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sharelink_core::{PathError, SharePath};
+
+    fn answer(e: ServiceError) -> (StatusCode, &'static str, String) {
+        let e = ApiError::from(e);
+        (e.status, e.code, e.message)
+    }
+
+    #[test]
+    fn a_wrong_kind_of_path_is_never_a_server_error() {
+        let stored = || SharePath::parse("owner/private/a.txt").unwrap_or_default();
+        let visitor = || SharePath::parse("reports/a.txt").unwrap_or_default();
+        let cases = [
+            (ServiceError::NotAFolder(visitor()), 404, "not_a_folder"),
+            (ServiceError::NotAFile(visitor()), 404, "not_a_file"),
+            (
+                ServiceError::Storage(FileStoreError::WrongKind {
+                    path: stored(),
+                    expected: sharelink_core::ports::EntryKind::Folder,
+                }),
+                409,
+                "wrong_kind",
+            ),
+            (
+                ServiceError::Storage(FileStoreError::AlreadyExists { path: stored() }),
+                409,
+                "already_exists",
+            ),
+            (
+                ServiceError::Storage(FileStoreError::InvalidPath {
+                    path: stored().to_string(),
+                    reason: "reserved".into(),
+                }),
+                400,
+                "bad_path",
+            ),
+            (
+                ServiceError::Storage(FileStoreError::TooLarge { max: 10 }),
+                413,
+                "too_large",
+            ),
+            (
+                ServiceError::Path(PathError::InvisibleCharacter('\u{202E}')),
+                400,
+                "bad_path",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let (got_status, got_code, message) = answer(error);
+            assert_eq!((got_status.as_u16(), got_code), (status, code), "{message}");
+            assert!(!message.contains("owner/private"), "{message}");
+        }
+        let (_, _, message) = answer(ServiceError::NotAFolder(visitor()));
+        assert!(message.contains("reports/a.txt"), "{message}");
+        let (_, _, message) = answer(ServiceError::Path(PathError::InvisibleCharacter(
+            '\u{202E}',
+        )));
+        assert!(message.contains("U+202E"), "{message}");
     }
 }

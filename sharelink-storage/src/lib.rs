@@ -49,9 +49,12 @@
 //!   Create-only writes use a conditional put (`PutMode::Create`); for multipart bodies
 //!   the target is checked again right before completion.
 //! - **Rename and copy** of files use create-only copies; folders are copied key by key
-//!   (then deleted, for a rename). On local disk a folder rename is one directory rename
-//!   and copies are hard links (files are never modified in place, so copies stay
-//!   independent).
+//!   (then deleted, for a rename). On local disk a folder rename is one directory rename,
+//!   and a copy is a real byte copy (streamed to a staging name, then linked into place,
+//!   so it is visible only when complete), never a hard link: another program rewriting
+//!   the original in place leaves the copy, and so a snapshot share, unchanged. (A
+//!   `LocalFileSystem` wrapped with [`ObjectFileStore::new`] keeps `object_store`'s hard
+//!   links: use [`ObjectFileStore::local`] for local folders.)
 //! - **Errors** are the port's typed kinds (not found, permission denied, unreachable,
 //!   precondition failed, …), naming the backend and keeping `object_store`'s error as
 //!   the source; configuration problems are this crate's [`Error`].

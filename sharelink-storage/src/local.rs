@@ -1,6 +1,6 @@
 //! Local-disk helpers: the one-call read of a file, streaming an open file in large
-//! chunks, and keeping the folder tree tidy (the local backend has real directories,
-//! unlike object stores).
+//! chunks, byte copies, and keeping the folder tree tidy (the local backend has real
+//! directories, unlike object stores).
 
 use crate::error::map_io;
 use crate::range::served_range;
@@ -11,7 +11,7 @@ use sharelink_core::SharePath;
 use sharelink_core::ports::file_store::{
     ByteRange, ByteStream, Entry, EntryKind, FileRead, FileStoreError,
 };
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -194,4 +194,66 @@ pub(crate) fn remove_tree(dir: &Path) -> io::Result<()> {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
+}
+
+/// Copies the bytes of the file `from` into a new file `to`, creating `to`'s missing
+/// folders below `root`; `AlreadyExists` when `to` exists.
+///
+/// A real copy, not the hard link `object_store` makes: a link shares the file with its
+/// source, so another program rewriting the source in place would change the copy (a
+/// snapshot share would then serve the new bytes). The bytes go to a staging name first
+/// (`to#n`, which the local backend reserves for writes in progress and never lists) and
+/// are linked to `to` once complete, so `to` is never seen half written. `io::copy`
+/// streams (on Linux inside the kernel), so memory does not grow with the file size.
+pub(crate) fn copy_file(root: &Path, from: &Path, to: &Path) -> io::Result<()> {
+    let mut source = File::open(from)?;
+    let created = to
+        .parent()
+        .map(|dir| missing_dirs(root, dir))
+        .unwrap_or_default();
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let result = staged_copy(&mut source, to);
+    if result.is_err() {
+        remove_empty_dirs(&created);
+    }
+    result
+}
+
+/// Copies `source` to a fresh staging file beside `to`, then links it to `to`; the
+/// staging name is removed whatever happens.
+fn staged_copy(source: &mut File, to: &Path) -> io::Result<()> {
+    let (mut staged, staged_path) = staging_file(to)?;
+    // No fsync, as for uploads (`object_store`'s local backend syncs nothing by default).
+    let result = io::copy(source, &mut staged).and_then(|_| {
+        drop(staged);
+        std::fs::hard_link(&staged_path, to)
+    });
+    // Best effort: the link (or the error) is what matters; a leftover staging name is
+    // never listed.
+    let _ = std::fs::remove_file(&staged_path);
+    result
+}
+
+/// A new, empty file `{to}#{n}` for the first free `n`.
+fn staging_file(to: &Path) -> io::Result<(File, PathBuf)> {
+    for n in 1..=1000u32 {
+        let mut name = to.as_os_str().to_owned();
+        name.push(format!("#{n}"));
+        let staged = PathBuf::from(name);
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged)
+        {
+            Ok(file) => return Ok((file, staged)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free staging name for the copy",
+    ))
 }

@@ -193,11 +193,16 @@ fn file_store_at(endpoint: Option<String>) -> (Arc<dyn FileStore>, Option<tempfi
                 "notice: {S3_ENDPOINT_VAR} is not set; files live in a local folder \
                  (run .ci/setup.d/20-s3.sh for S3)"
             );
-            let dir = tempfile::tempdir().expect("a temporary folder");
-            let store = ObjectFileStore::local(dir.path()).expect("a local file store");
-            (Arc::new(store), Some(dir))
+            local_file_store()
         }
     }
+}
+
+/// A file store over a fresh local folder, kept alive by the second value.
+fn local_file_store() -> (Arc<dyn FileStore>, Option<tempfile::TempDir>) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = sharelink_storage::ObjectFileStore::local(dir.path()).expect("a local file store");
+    (Arc::new(store), Some(dir))
 }
 
 /// MailDev's JSON API (`sharelink_mail::testing::MailDev`) for the suites: a failure to
@@ -291,6 +296,8 @@ pub struct Stack {
     pub clock: Arc<ManualClock>,
     /// MailDev, when a real SMTP server is configured.
     pub mail: Option<MailDev>,
+    /// The folder holding the files, when they live on local disk.
+    pub local_folder: Option<std::path::PathBuf>,
     tag: String,
     server: tokio::task::JoinHandle<()>,
     _folders: Vec<tempfile::TempDir>,
@@ -323,7 +330,16 @@ impl Stack {
     /// # Panics
     /// When a configured server is unreachable, or the wiring fails.
     pub async fn with_site(backend: Backend, site: SiteSettings) -> Self {
-        Self::build(backend, site, &Faults::default()).await
+        Self::build(backend, site, &Faults::default(), false).await
+    }
+
+    /// The stack on `backend` with its files in a local folder ([`Stack::local_folder`])
+    /// whatever the environment, for tests of what other programs do to the files.
+    ///
+    /// # Panics
+    /// As [`Stack::with_site`].
+    pub async fn on_local_disk(backend: Backend) -> Self {
+        Self::build(backend, SiteSettings::default(), &Faults::default(), true).await
     }
 
     /// The stack on `backend`, reaching its database and/or file store through the
@@ -332,10 +348,15 @@ impl Stack {
     /// # Panics
     /// As [`Stack::with_site`].
     pub async fn with_faults(backend: Backend, faults: &Faults) -> Self {
-        Self::build(backend, SiteSettings::default(), faults).await
+        Self::build(backend, SiteSettings::default(), faults, false).await
     }
 
-    async fn build(backend: Backend, site: SiteSettings, faults: &Faults) -> Self {
+    async fn build(
+        backend: Backend,
+        site: SiteSettings,
+        faults: &Faults,
+        local_files: bool,
+    ) -> Self {
         let tag = random_tag();
         let database = TestDatabase::create(backend).await.unwrap_or_else(|e| {
             panic!(
@@ -353,12 +374,19 @@ impl Stack {
             .await
             .unwrap_or_else(|e| panic!("connect to {backend:?}: {e}"));
         let (repo, log) = store.ports();
-        let (files, files_dir) = file_store_at(
-            faults
-                .storage
-                .as_ref()
-                .map(|c| format!("http://{}", c.address())),
-        );
+        let (files, files_dir) = if local_files {
+            local_file_store()
+        } else {
+            file_store_at(
+                faults
+                    .storage
+                    .as_ref()
+                    .map(|c| format!("http://{}", c.address())),
+            )
+        };
+        let local_folder = files_dir
+            .as_ref()
+            .and_then(|dir| std::fs::canonicalize(dir.path()).ok());
         let sender = Email::parse("noreply@sharelink.test").expect("an address");
         let (mailer, outbox_dir) = mailer(sender);
         let mail = MailDev::from_env().await;
@@ -443,6 +471,7 @@ impl Stack {
             files,
             clock,
             mail,
+            local_folder,
             tag,
             server,
             _folders: files_dir.into_iter().chain(outbox_dir).collect(),

@@ -1,6 +1,7 @@
-//! End-to-end visits over a real socket: live (reference) and snapshot shares, the
-//! allowed-action levels, use limits, expiry and reactivation, and the ZIP of all files
-//! checked with independent readers.
+//! End-to-end visits over a real socket: live (reference) and snapshot shares (also a
+//! snapshot on local disk whose original is rewritten in place), the allowed-action
+//! levels, use limits, expiry and reactivation, and the ZIP of all files checked with
+//! independent readers.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -363,6 +364,50 @@ async fn snapshot_keeps_serving_the_copy_after_the_original_changes(backend: Bac
     assert_eq!(names(&listing.json()), ["a.txt"]);
     let a = visitor.get(&format!("/s/{key}/dl/reports/a.txt")).await;
     assert_eq!(&a.body[..], b"changed");
+}
+
+/// A snapshot share over local disk is a copy: another program rewriting the original in
+/// place (same inode, `O_TRUNC`, as editors save) does not change what the link serves. A
+/// hard-linked "copy" would serve the new bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_on_local_disk_survives_an_in_place_rewrite_of_the_original() {
+    let stack = Stack::on_local_disk(Backend::Sqlite).await;
+    let folder = stack.local_folder.clone().expect("files on local disk");
+    let snapshot = stack
+        .share("ana", &["docs/reports", "docs/plan.pdf"], |s| {
+            s.mode = ShareMode::Snapshot;
+        })
+        .await;
+
+    let rewrite = |relative: &str, data: &[u8]| {
+        let file = folder.join(relative);
+        #[cfg(unix)]
+        let inode = |f: &std::path::Path| {
+            std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(f).expect("metadata"))
+        };
+        #[cfg(unix)]
+        let before = inode(&file);
+        std::fs::write(&file, data).expect("an in-place rewrite");
+        #[cfg(unix)]
+        assert_eq!(inode(&file), before, "the rewrite keeps the inode");
+    };
+    rewrite("docs/reports/a.txt", b"rewritten in place");
+    rewrite("docs/plan.pdf", b"new plan");
+
+    let mut visitor = stack.visitor();
+    let key = snapshot.key.to_string();
+    assert_eq!(visitor.get(&format!("/s/{key}")).await.status, 200);
+    for (path, old) in [("reports/a.txt", &b"alpha"[..]), ("plan.pdf", b"plan")] {
+        let file = visitor.get(&format!("/s/{key}/dl/{path}")).await;
+        assert_eq!(file.status, 200, "{path}: {}", file.text());
+        assert_eq!(&file.body[..], old, "{path}");
+    }
+    // The original did change, so the check above is not vacuous.
+    let live = stack.share("ana", &["docs/reports"], |_| {}).await;
+    let key = live.key.to_string();
+    visitor.get(&format!("/s/{key}")).await;
+    let a = visitor.get(&format!("/s/{key}/dl/reports/a.txt")).await;
+    assert_eq!(&a.body[..], b"rewritten in place");
 }
 
 /// Runs a program; `None` when it is not installed.

@@ -950,6 +950,65 @@ pub async fn copy_folder_deep(store: Arc<dyn FileStore>) {
     assert_eq!(content(&store, "dst/x/y/z.txt").await, b"zz");
 }
 
+/// A copy of a file larger than one upload part is whole, and stays the old version when
+/// a new version of the original is written.
+pub async fn copy_large_file_keeps_old_bytes(store: Arc<dyn FileStore>) {
+    const CHUNK: usize = 256 * 1024;
+    const CHUNKS: usize = 24; // 6 MiB: more than one part on every adapter
+    let version = |seed: usize| -> ByteStream {
+        Box::pin(stream::iter((0..CHUNKS).map(move |i| {
+            Ok::<_, FileStoreError>(Bytes::from(pattern(seed + i, CHUNK)))
+        })))
+    };
+    let checksum = |seed: usize| {
+        let mut sum = Checksum::new();
+        for i in 0..CHUNKS {
+            sum.update(&pattern(seed + i, CHUNK));
+        }
+        sum
+    };
+    let sum_of = |path: &'static str| {
+        let store = Arc::clone(&store);
+        async move {
+            let read = match store.read(&p(path), None).await {
+                Ok(read) => read,
+                Err(e) => panic!("reading {path:?} failed: {e}"),
+            };
+            let mut stream = read.stream;
+            let mut sum = Checksum::new();
+            while let Some(chunk) = stream.next().await {
+                match chunk {
+                    Ok(chunk) => sum.update(&chunk),
+                    Err(e) => panic!("reading {path:?} failed: {e}"),
+                }
+            }
+            sum
+        }
+    };
+    if let Err(e) = store.write(&p("media/v.bin"), version(0), CREATE).await {
+        panic!("write failed: {e}");
+    }
+    assert!(
+        store
+            .copy(&p("media/v.bin"), &p("snap/v.bin"))
+            .await
+            .is_ok()
+    );
+    assert_eq!(sum_of("snap/v.bin").await, checksum(0));
+    if let Err(e) = store
+        .write(&p("media/v.bin"), version(1000), OVERWRITE)
+        .await
+    {
+        panic!("overwrite failed: {e}");
+    }
+    assert_eq!(sum_of("media/v.bin").await, checksum(1000));
+    assert_eq!(sum_of("snap/v.bin").await, checksum(0));
+    assert_eq!(
+        stat(&store, "snap/v.bin").await.size,
+        (CHUNK * CHUNKS) as u64
+    );
+}
+
 /// Copy refuses an existing target, a missing source and a folder into itself.
 pub async fn copy_refusals(store: Arc<dyn FileStore>) {
     put(&store, "a.txt", b"a").await;
@@ -977,6 +1036,20 @@ pub async fn copy_refusals(store: Arc<dyn FileStore>) {
         "{err:?}"
     );
     assert_eq!(names(&store, "dir").await, vec![file("f.txt", 1)]);
+    // Into a file (its "folder" is a file): `WrongKind` naming that file, for a file and
+    // for a folder copied.
+    for from in ["a.txt", "dir"] {
+        let err = store.copy(&p(from), &p("b.txt/inner")).await;
+        assert!(
+            matches!(
+                err,
+                Err(FileStoreError::WrongKind { ref path, expected: EntryKind::Folder })
+                    if path == &p("b.txt")
+            ),
+            "{from}: {err:?}"
+        );
+    }
+    assert_eq!(content(&store, "b.txt").await, b"b");
 }
 
 /// A snapshot share copies its items into a temporary area and later drops the area,
@@ -1101,6 +1174,7 @@ macro_rules! file_store_conformance {
             rename_and_copy_root_refused,
             copy_file,
             copy_folder_deep,
+            copy_large_file_keeps_old_bytes,
             copy_refusals,
             snapshot_area_copy_and_delete,
         ]);

@@ -2,7 +2,9 @@
 
 use crate::PathError;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// Longest accepted path, in bytes.
 pub const MAX_PATH_BYTES: usize = 4096;
@@ -62,6 +64,32 @@ impl SharePath {
         }
         check_segment(name)?;
         Ok(Self(name.to_owned()))
+    }
+
+    /// Parses a name a person gives to something new (a renamed file, a new folder, an
+    /// item's alias): a [`segment`](Self::segment) without invisible or
+    /// direction-changing characters ([`is_invisible`]), so it shows as what it is.
+    ///
+    /// Names read from storage go through [`segment`](Self::segment) instead: files put
+    /// there by other programs keep their names.
+    ///
+    /// ```
+    /// use sharelink_core::{PathError, SharePath};
+    /// assert!(SharePath::new_name("invoice.pdf").is_ok());
+    /// assert_eq!(
+    ///     SharePath::new_name("invoice\u{202E}fdp.exe"),
+    ///     Err(PathError::InvisibleCharacter('\u{202E}'))
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// [`PathError::InvisibleCharacter`] naming the first such character, or what
+    /// [`segment`](Self::segment) refuses.
+    pub fn new_name(name: &str) -> Result<Self, PathError> {
+        if let Some(c) = name.chars().find(|c| is_invisible(*c)) {
+            return Err(PathError::InvisibleCharacter(c));
+        }
+        Self::segment(name)
     }
 
     /// Whether this is the root.
@@ -137,6 +165,37 @@ impl SharePath {
         Some(Self(
             self.0[base.0.len()..].trim_start_matches('/').to_owned(),
         ))
+    }
+}
+
+/// Whether a character is invisible or changes the direction of text: Unicode general
+/// category Cf (format: the bidi controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F
+/// and U+061C; the zero-width U+200B–U+200D, U+2060–U+2064 and U+FEFF; the soft hyphen
+/// U+00AD; …) and the line and paragraph separators U+2028 and U+2029. In a name, such a
+/// character can make it look like another (`invoice\u{202E}fdp.exe` shows as
+/// `invoiceexe.pdf`). Trade-off: emoji joined with U+200D (ZWJ) lose the join.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c.general_category(),
+        GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
+
+/// `name` without its invisible and direction-changing characters ([`is_invisible`]);
+/// borrowed when it has none. Uploads use it: a file name comes from the uploader's
+/// system, not from their keyboard, so it is cleaned rather than refused.
+///
+/// ```
+/// use sharelink_core::model::path::strip_invisible;
+/// assert_eq!(strip_invisible("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+/// ```
+pub fn strip_invisible(name: &str) -> Cow<'_, str> {
+    if name.chars().any(is_invisible) {
+        Cow::Owned(name.chars().filter(|c| !is_invisible(*c)).collect())
+    } else {
+        Cow::Borrowed(name)
     }
 }
 
@@ -264,7 +323,108 @@ mod tests {
         assert_eq!(SharePath::root().parent(), None);
     }
 
+    /// The characters the model refuses in new names (and strips from uploaded ones).
+    const HOSTILE: &[char] = &[
+        '\u{202A}',
+        '\u{202B}',
+        '\u{202C}',
+        '\u{202D}',
+        '\u{202E}',
+        '\u{2066}',
+        '\u{2067}',
+        '\u{2068}',
+        '\u{2069}',
+        '\u{200E}',
+        '\u{200F}',
+        '\u{061C}',
+        '\u{200B}',
+        '\u{200C}',
+        '\u{200D}',
+        '\u{FEFF}',
+        '\u{2060}',
+        '\u{2061}',
+        '\u{2062}',
+        '\u{2063}',
+        '\u{2064}',
+        '\u{00AD}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{180E}',
+        '\u{E0001}',
+    ];
+
+    #[test]
+    fn every_hostile_character_is_invisible_and_refused_in_new_names() {
+        for &c in HOSTILE {
+            assert!(is_invisible(c), "U+{:04X}", u32::from(c));
+            let name = format!("invoice{c}fdp.exe");
+            assert_eq!(
+                SharePath::new_name(&name),
+                Err(PathError::InvisibleCharacter(c)),
+                "U+{:04X}",
+                u32::from(c)
+            );
+            assert_eq!(strip_invisible(&name), "invoicefdp.exe");
+            // Storage names keep them: files other programs wrote still list.
+            assert!(SharePath::segment(&name).is_ok());
+        }
+    }
+
+    #[test]
+    fn the_error_names_the_code_point() {
+        let err = SharePath::new_name("invoice\u{202E}fdp.exe").unwrap_err();
+        assert!(err.to_string().contains("U+202E"), "{err}");
+        assert!(!err.to_string().contains('\u{202E}'), "{err}");
+    }
+
+    #[test]
+    fn ordinary_names_are_new_names_and_untouched() {
+        for name in [
+            "invoice.pdf",
+            "résumé 2026.docx",
+            "日本語.txt",
+            "🙂.png",
+            "a-b_c (1).tar.gz",
+        ] {
+            assert_eq!(SharePath::new_name(name).unwrap().as_str(), name);
+            assert!(matches!(strip_invisible(name), Cow::Borrowed(_)));
+        }
+        assert_eq!(SharePath::new_name(".."), Err(PathError::ParentSegment));
+        assert_eq!(SharePath::new_name("a/b"), Err(PathError::EmptySegment));
+    }
+
     proptest! {
+        #[test]
+        fn no_accepted_new_name_holds_an_invisible_character(
+            name in "[a.\u{202E}\u{200B}\u{00AD}\u{FEFF}\u{2066}é ]{0,12}"
+        ) {
+            match SharePath::new_name(&name) {
+                Ok(accepted) => prop_assert!(!accepted.as_str().chars().any(is_invisible)),
+                Err(PathError::InvisibleCharacter(c)) => {
+                    prop_assert!(is_invisible(c) && name.contains(c));
+                }
+                Err(_) => prop_assert!(SharePath::segment(&name).is_err()),
+            }
+            // Cleaning leaves none, and keeps every other character in order.
+            let cleaned = strip_invisible(&name);
+            prop_assert!(!cleaned.chars().any(is_invisible));
+            let kept: String = name.chars().filter(|c| !is_invisible(*c)).collect();
+            prop_assert_eq!(cleaned.as_ref(), kept.as_str());
+            if SharePath::segment(&cleaned).is_ok() {
+                prop_assert!(SharePath::new_name(&cleaned).is_ok());
+            }
+        }
+
+        #[test]
+        fn any_character_is_either_visible_or_refused(c in any::<char>()) {
+            let name = format!("x{c}y");
+            match SharePath::new_name(&name) {
+                Ok(_) => prop_assert!(!is_invisible(c)),
+                Err(PathError::InvisibleCharacter(found)) => prop_assert_eq!(found, c),
+                Err(_) => prop_assert!(!is_invisible(c)),
+            }
+        }
+
         #[test]
         fn parsed_paths_never_escape(text in "[a./\\\\\0b]{0,12}") {
             if let Ok(p) = SharePath::parse(&text) {

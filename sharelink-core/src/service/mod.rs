@@ -183,6 +183,13 @@ pub enum ServiceError {
     /// An item named at creation does not exist in the file store.
     #[error("`{0}` does not exist")]
     NoSuchItem(String),
+    /// A visitor path that must name a folder (to list, to make a folder or upload in, to
+    /// move or copy into) names a file, or nothing.
+    #[error("`{0}` is not a folder of this share")]
+    NotAFolder(crate::SharePath),
+    /// A visitor path that must name a file (to download or preview) names a folder.
+    #[error("`{0}` is a folder, not a file")]
+    NotAFile(crate::SharePath),
     /// The file store failed.
     #[error(transparent)]
     Storage(#[from] FileStoreError),

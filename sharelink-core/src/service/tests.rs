@@ -1684,6 +1684,215 @@ fn one_network_cannot_spray_guesses_from_many_addresses() {
     assert!(w.try_password(&share, &neighbour, "correct horse").is_ok());
 }
 
+/// A full-level share of `docs/reports`, a session on it, and a request maker.
+fn full_share(w: &World) -> (Share, SessionId, Client) {
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/reports"], |s| s.allowed = AllowedActions::Full),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    (share, s, c)
+}
+
+#[test]
+fn a_wrong_kind_of_path_is_a_typed_error_and_changes_nothing() {
+    let w = world();
+    let (share, s, c) = full_share(&w);
+    let req = VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed);
+    let not_a_folder = |r: Result<_>, p: &str| match r {
+        Err(ServiceError::NotAFolder(got)) => assert_eq!(got, path(p)),
+        other => panic!("expected NotAFolder({p}), got {other:?}"),
+    };
+    not_a_folder(
+        block_on(w.app.list(&req, &path("reports/a.txt"))).map(drop),
+        "reports/a.txt",
+    );
+    for action in [Action::Download, Action::Preview] {
+        match block_on(w.app.download(&req, &path("reports/sub"), None, action)) {
+            Err(ServiceError::NotAFile(got)) => assert_eq!(got, path("reports/sub")),
+            other => panic!("{action:?}: expected NotAFile, got {other:?}"),
+        }
+    }
+    for parent in ["reports/a.txt", "reports/missing"] {
+        not_a_folder(
+            block_on(w.app.create_folder(&req, &path(parent), "new")).map(drop),
+            parent,
+        );
+    }
+    for (into, copy) in [
+        ("reports/a.txt", false),
+        ("reports/a.txt", true),
+        ("reports/missing", false),
+        ("reports/missing", true),
+    ] {
+        not_a_folder(
+            block_on(
+                w.app
+                    .move_or_copy(&req, &path("reports/sub"), &path(into), copy),
+            )
+            .map(drop),
+            into,
+        );
+    }
+    not_a_folder(
+        block_on(w.app.upload(
+            &req,
+            &path("reports/a.txt"),
+            "up.txt",
+            Some(2),
+            fixtures::chunks(b"up", 7),
+        ))
+        .map(drop),
+        "reports/a.txt",
+    );
+    // Taken names are conflicts, whatever is there.
+    for (from, name) in [("reports/a.txt", "sub"), ("reports/sub", "a.txt")] {
+        let r = block_on(w.app.rename(&req, &path(from), name));
+        assert!(
+            matches!(
+                r,
+                Err(ServiceError::Storage(FileStoreError::AlreadyExists { .. }))
+            ),
+            "{from} -> {name}: {r:?}"
+        );
+    }
+    let r = block_on(w.app.create_folder(&req, &path("reports"), "a.txt"));
+    assert!(
+        matches!(
+            r,
+            Err(ServiceError::Storage(FileStoreError::AlreadyExists { .. }))
+        ),
+        "{r:?}"
+    );
+    // Nothing was made, moved or spoiled.
+    for missing in [
+        "docs/reports/missing",
+        "docs/reports/a.txt/new",
+        "docs/reports/a.txt/up.txt",
+    ] {
+        assert!(
+            matches!(
+                block_on(w.files.stat(&path(missing))),
+                Err(FileStoreError::NotFound { .. } | FileStoreError::WrongKind { .. })
+            ),
+            "{missing} exists"
+        );
+    }
+    assert_eq!(
+        block_on(w.files.stat(&path("docs/reports/sub/b.pdf")))
+            .unwrap()
+            .kind,
+        EntryKind::File
+    );
+}
+
+#[test]
+fn the_uploaders_folder_taken_by_a_file_is_a_conflict() {
+    let w = world();
+    let share = w
+        .create(
+            "ana",
+            request(&["docs/drop"], |s| {
+                s.allowed = AllowedActions::Upload;
+                s.upload_rules.subfolder = UploaderFolder::ByTime;
+            }),
+        )
+        .share;
+    let c = client("b1");
+    let s = w.session(&share, &c);
+    let session = block_on(w.app.ports().repo.get_session(&s))
+        .unwrap()
+        .unwrap();
+    let sub = share
+        .settings
+        .upload_rules
+        .uploader_folder(None, None, session.created_at)
+        .unwrap();
+    block_on(put_file(
+        w.files.as_ref(),
+        &format!("docs/drop/{}", sub.as_str()),
+        b"a file",
+    ));
+    let r = block_on(w.app.upload(
+        &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
+        &path("drop"),
+        "in.txt",
+        Some(2),
+        fixtures::chunks(b"in", 7),
+    ));
+    match r {
+        Err(ServiceError::Conflict(message)) => {
+            assert!(
+                message.contains(sub.as_str()) && message.contains("is a file"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[test]
+fn new_names_with_invisible_characters_are_refused_and_uploads_cleaned() {
+    let w = world();
+    let (share, s, c) = full_share(&w);
+    let req = VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed);
+    let hostile = "invoice\u{202E}fdp.exe";
+    let refused = |r: Result<SharePath>| match r {
+        Err(ServiceError::Path(PathError::InvisibleCharacter(c))) => assert_eq!(c, '\u{202E}'),
+        other => panic!("expected a refused character, got {other:?}"),
+    };
+    refused(block_on(w.app.rename(
+        &req,
+        &path("reports/a.txt"),
+        hostile,
+    )));
+    refused(block_on(w.app.create_folder(
+        &req,
+        &path("reports"),
+        hostile,
+    )));
+    assert!(block_on(w.files.stat(&path("docs/reports/a.txt"))).is_ok());
+
+    let up = |name: &str| {
+        block_on(w.app.upload(
+            &req,
+            &path("reports"),
+            name,
+            Some(3),
+            fixtures::chunks(b"abc", 7),
+        ))
+    };
+    let stored = up(hostile).unwrap();
+    assert_eq!(stored.name, "invoicefdp.exe");
+    assert_eq!(stored.path, path("reports/invoicefdp.exe"));
+    // The file-type rules see the cleaned name: a zero-width space cannot hide `apk`.
+    assert_eq!(
+        denied(up("game.ap\u{200B}k")),
+        Denial::FileTypeRefused {
+            extension: "apk".into()
+        }
+    );
+    // A name of nothing but invisible characters is no name.
+    assert_eq!(
+        denied(up("\u{200B}\u{FEFF}")),
+        Denial::UploadRuleBroken(UploadViolation::BadName)
+    );
+    let listed: Vec<String> = block_on(w.app.list(&req, &path("reports")))
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    assert!(
+        listed
+            .iter()
+            .all(|n| !n.chars().any(crate::model::path::is_invisible)),
+        "{listed:?}"
+    );
+}
+
 #[test]
 fn a_planned_download_reads_once_and_metadata_spends_nothing() {
     let w = world();

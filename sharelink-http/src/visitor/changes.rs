@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use bytes::Bytes;
+use sharelink_core::model::path::strip_invisible;
 use sharelink_core::policy::RequestMode;
 use sharelink_core::ports::{ByteStream, FileStoreError};
 use sharelink_core::service::{ServiceError, Visit, VisitRequest};
@@ -21,7 +22,9 @@ use tokio::sync::mpsc;
 // ----- uploads and changes -------------------------------------------------------------
 
 /// The file name a browser sent, as folders and a name: a folder upload sends
-/// `dir/sub/file`; old browsers send a Windows path, of which only the name counts.
+/// `dir/sub/file`; old browsers send a Windows path, of which only the name counts. The
+/// folders are cleaned of invisible characters as the file's name is (they come from the
+/// uploader's system, not typed here).
 pub(crate) fn upload_name(raw: &str) -> (Vec<String>, String) {
     let name = raw
         .rsplit(['/', '\\'])
@@ -36,9 +39,8 @@ pub(crate) fn upload_name(raw: &str) -> (Vec<String>, String) {
         parts.pop();
         parts
             .into_iter()
-            .map(str::trim)
-            .filter(|p| !p.is_empty() && *p != "." && *p != "..")
-            .map(str::to_owned)
+            .map(|p| strip_invisible(p).trim().to_owned())
+            .filter(|p| !p.is_empty() && p != "." && p != "..")
             .collect()
     };
     (dirs, name)

@@ -20,6 +20,7 @@ mod archive;
 mod brute;
 mod conditional;
 mod hostile;
+mod paths;
 mod resume;
 
 // ----- world -----------------------------------------------------------------------------

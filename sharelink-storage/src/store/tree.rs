@@ -9,6 +9,7 @@ use object_store::path::Path;
 use object_store::{CopyMode, CopyOptions, ObjectStoreExt, RenameOptions, RenameTargetMode};
 use sharelink_core::SharePath;
 use sharelink_core::ports::file_store::{EntryKind, FileStore, FileStoreError};
+use std::path::PathBuf;
 
 /// Concurrent copies or deletes while moving a folder.
 const TREE_CONCURRENCY: usize = 8;
@@ -67,6 +68,26 @@ impl ObjectFileStore {
         Ok(())
     }
 
+    /// Where an object key lives on local disk (`None` on other backends).
+    fn disk_path(&self, location: &Path) -> Option<PathBuf> {
+        self.local_path(&self.share_path(location)?)
+    }
+
+    /// On local disk, a create-only byte copy of one file (`None` on other backends, whose
+    /// copies are independent objects already).
+    async fn copy_on_disk(
+        &self,
+        to: &SharePath,
+        from_location: &Path,
+        to_location: &Path,
+    ) -> Option<Result<(), FileStoreError>> {
+        let root = self.local_root.clone()?;
+        let source = self.disk_path(from_location)?;
+        let target = self.disk_path(to_location)?;
+        let copied = local::blocking(move || local::copy_file(&root, &source, &target)).await;
+        Some(copied.map_err(|e| map_io(self.name(), to, e)))
+    }
+
     /// Copies a file with a create-only copy (or a checked copy where unsupported).
     async fn copy_file(
         &self,
@@ -75,6 +96,10 @@ impl ObjectFileStore {
         to_location: &Path,
         keep_source: bool,
     ) -> Result<(), FileStoreError> {
+        if keep_source && let Some(copied) = self.copy_on_disk(to, from_location, to_location).await
+        {
+            return copied;
+        }
         let result = if keep_source {
             let options = CopyOptions::new().with_mode(CopyMode::Create);
             self.store
@@ -137,11 +162,18 @@ impl ObjectFileStore {
             })
             .collect();
         futures::stream::iter(pairs)
-            .map(|(source, target)| async move { self.store.copy(&source, &target).await })
+            .map(|(source, target)| async move {
+                if keep_source && let Some(copied) = self.copy_on_disk(to, &source, &target).await {
+                    return copied;
+                }
+                self.store
+                    .copy(&source, &target)
+                    .await
+                    .map_err(self.map(to))
+            })
             .buffer_unordered(TREE_CONCURRENCY)
             .try_collect::<Vec<()>>()
-            .await
-            .map_err(self.map(to))?;
+            .await?;
         if !keep_source {
             // Exactly what was copied: a file added to the source meanwhile stays there.
             let copied = futures::stream::iter(keys.into_iter().map(Ok)).boxed();

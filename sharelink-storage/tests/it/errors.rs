@@ -106,7 +106,7 @@ fn a_dropped_upload_leaves_nothing_on_disk() {
     });
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
         let path = entry.path();

@@ -1,5 +1,5 @@
-//! A file larger than 1 GiB, written as a stream to local disk and read back, with the
-//! process' peak memory checked to stay small.
+//! A file larger than 1 GiB, written as a stream to local disk, read back and copied,
+//! with the process' peak memory checked to stay small.
 //!
 //! The work runs in a child process (this test binary, re-run on one test) so that the
 //! peak resident memory it reports belongs to the transfer alone, not to other tests
@@ -151,9 +151,29 @@ fn child_transfers_over_one_gib() {
         let mut want = block(&base, 511)[BLOCK - 4..].to_vec();
         want.extend_from_slice(&block(&base, 512)[..4]);
         assert_eq!(bytes, want);
+
+        // A copy (as a snapshot share takes) is a byte copy: streamed, not held whole.
+        let copy = SharePath::parse("snapshots/huge.bin").expect("path");
+        let copy_started = Instant::now();
+        store.copy(&path, &copy).await.expect("copy");
+        let copied = copy_started.elapsed();
+        assert_eq!(store.stat(&copy).await.expect("stat").size, SIZE);
+        let range = sharelink_core::ports::file_store::ByteRange {
+            start,
+            end: start + 8,
+        };
+        let read = store.read(&copy, Some(range)).await.expect("ranged read");
+        let bytes: Vec<u8> = read
+            .stream
+            .map(|c| c.expect("chunk").to_vec())
+            .concat()
+            .await;
+        assert_eq!(bytes, want);
         println!(
-            "large file: size={SIZE} write={:.1}s total={:.1}s peak_rss_kib={} (before: {before})",
+            "large file: size={SIZE} write={:.1}s copy={:.1}s total={:.1}s peak_rss_kib={} \
+             (before: {before})",
             written.as_secs_f64(),
+            copied.as_secs_f64(),
             started.elapsed().as_secs_f64(),
             peak_rss_kib(),
         );

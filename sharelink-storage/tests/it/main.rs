@@ -1,10 +1,11 @@
 //! Integration tests of sharelink-storage: the core file-store conformance suite on every
 //! backend (local disk, memory, and a real S3-compatible server when
-//! `SHARELINK_TEST_S3_ENDPOINT` is set), URL configuration, error mapping, and a file
-//! larger than 1 GiB streamed with flat memory.
+//! `SHARELINK_TEST_S3_ENDPOINT` is set), independent copies on local disk, URL
+//! configuration, error mapping, and a file larger than 1 GiB streamed with flat memory.
 
 mod config;
 mod conformance;
+mod copies;
 mod errors;
 mod large_file;
 

@@ -52,7 +52,8 @@ impl ShareItem {
     /// An item, checked: the path is not the root; the alias, if any, is a valid name.
     ///
     /// # Errors
-    /// [`SettingsError::BadAlias`] or a path error (as [`SettingsError::BadAlias`] of the path).
+    /// [`SettingsError::BadAlias`] or a path error (as [`SettingsError::BadAlias`] of the path);
+    /// [`SettingsError::AliasCharacter`] for an invisible or direction-changing character.
     pub fn new(
         path: SharePath,
         kind: ItemKind,
@@ -62,10 +63,17 @@ impl ShareItem {
             return Err(SettingsError::BadAlias(String::new()));
         }
         let alias = alias.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
-        if let Some(a) = &alias
-            && (SharePath::segment(a).is_err() || a.chars().count() > MAX_ALIAS)
-        {
-            return Err(SettingsError::BadAlias(a.chars().take(60).collect()));
+        if let Some(a) = &alias {
+            match SharePath::new_name(a) {
+                Err(PathError::InvisibleCharacter(c)) => {
+                    return Err(SettingsError::AliasCharacter(c));
+                }
+                Err(_) => return Err(SettingsError::BadAlias(a.chars().take(60).collect())),
+                Ok(_) if a.chars().count() > MAX_ALIAS => {
+                    return Err(SettingsError::BadAlias(a.chars().take(60).collect()));
+                }
+                Ok(_) => {}
+            }
         }
         Ok(Self {
             path,
@@ -378,6 +386,13 @@ mod tests {
     }
 
     #[test]
+    fn uploader_folders_drop_invisible_characters() {
+        let folder = safe_segment("Eve\u{202E}gpj.exe\u{200B}");
+        assert_eq!(folder.as_str(), "Evegpj.exe");
+        assert_eq!(safe_segment("\u{202E}\u{FEFF}").as_str(), "_");
+    }
+
+    #[test]
     fn aliases_must_be_names() {
         assert!(
             ShareItem::new(
@@ -396,5 +411,13 @@ mod tests {
             .is_err()
         );
         assert!(ShareItem::new(SharePath::root(), ItemKind::Folder, None).is_err());
+        assert_eq!(
+            ShareItem::new(
+                SharePath::parse("a").unwrap(),
+                ItemKind::File,
+                Some("invoice\u{202E}fdp.exe".into())
+            ),
+            Err(SettingsError::AliasCharacter('\u{202E}'))
+        );
     }
 }

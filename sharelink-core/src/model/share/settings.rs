@@ -306,11 +306,13 @@ fn time_label(at: OffsetDateTime) -> String {
     )
 }
 
-/// Turns any text into a safe single path segment (control characters, slashes and
-/// backslashes replaced; dots-only names and empty names avoided; length bounded).
+/// Turns any text into a safe single path segment (invisible and direction-changing
+/// characters dropped; control characters, slashes and backslashes replaced; dots-only
+/// names and empty names avoided; length bounded).
 pub fn safe_segment(raw: &str) -> SharePath {
     let mut s: String = raw
         .chars()
+        .filter(|c| !crate::model::path::is_invisible(*c))
         .map(|c| {
             if c.is_control() || c == '/' || c == '\\' {
                 '_'

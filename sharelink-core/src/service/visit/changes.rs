@@ -4,14 +4,17 @@ use super::{Entry, Intent, Scene, VisitRequest};
 use crate::model::share::Resolved;
 use crate::ports::access_log::LogKind;
 use crate::ports::events::ShareEvent;
-use crate::service::{Result, Sharelink};
+use crate::ports::{EntryKind, FileStoreError};
+use crate::service::{Result, ServiceError, Sharelink};
 use crate::{Action, Denial, SharePath};
 
 impl Sharelink {
     /// Makes a folder (`name` inside `parent`).
     ///
     /// # Errors
-    /// A [`Denial`], or a storage error.
+    /// A [`Denial`]; a path error for a bad name (an invisible or direction-changing
+    /// character is refused, naming it); [`ServiceError::NotAFolder`] when `parent` is a
+    /// file or missing; a storage error (`AlreadyExists` when a file has the name).
     pub async fn create_folder(
         &self,
         req: &VisitRequest<'_>,
@@ -19,7 +22,7 @@ impl Sharelink {
         name: &str,
     ) -> Result<SharePath> {
         let scene = self.scene(req).await?;
-        let name = SharePath::segment(name)?;
+        let name = SharePath::new_name(name)?;
         let visitor = parent.join(&name)?;
         let grant = self
             .authorize(&scene, &Intent::new(Action::CreateFolder, parent))
@@ -27,9 +30,16 @@ impl Sharelink {
         let Some(Resolved::Item { storage, .. }) = &grant.target else {
             return Err(Denial::OutsideShare.into());
         };
+        self.require_folder(storage, parent).await?;
         let folder = storage.join(&name)?;
         self.counted(&scene.share, &grant, async {
-            Ok(self.ports.files.create_folder(&folder).await?)
+            match self.ports.files.create_folder(&folder).await {
+                // The parent became a file since it was checked.
+                Err(FileStoreError::WrongKind { .. }) => {
+                    Err(ServiceError::NotAFolder(parent.clone()))
+                }
+                other => Ok(other?),
+            }
         })
         .await?;
         self.modified(&scene, LogKind::CreateFolder, vec![visitor.to_string()])
@@ -40,8 +50,10 @@ impl Sharelink {
     /// Renames a file or folder within its folder.
     ///
     /// # Errors
-    /// A [`Denial`] (including a refused type for the new name), or a storage error
-    /// (`AlreadyExists` when the name is taken).
+    /// A [`Denial`] (including a refused type for the new name); a path error for a bad
+    /// name (an invisible or direction-changing character is refused, naming it); a
+    /// storage error (`AlreadyExists` when the name is taken, `NotFound` for a missing
+    /// file).
     pub async fn rename(
         &self,
         req: &VisitRequest<'_>,
@@ -49,7 +61,7 @@ impl Sharelink {
         new_name: &str,
     ) -> Result<SharePath> {
         let scene = self.scene(req).await?;
-        let new_name = SharePath::segment(new_name)?;
+        let new_name = SharePath::new_name(new_name)?;
         let intent = Intent {
             rename_to: Some(&new_name),
             ..Intent::new(Action::Rename, path)
@@ -76,7 +88,8 @@ impl Sharelink {
     /// Moves (or, with `copy`, copies) a file or folder into another folder of the share.
     ///
     /// # Errors
-    /// A [`Denial`], or a storage error.
+    /// A [`Denial`]; [`ServiceError::NotAFolder`] when `into` is a file or missing; a
+    /// storage error (`AlreadyExists` when the name is taken there, `IntoItself`).
     pub async fn move_or_copy(
         &self,
         req: &VisitRequest<'_>,
@@ -101,13 +114,21 @@ impl Sharelink {
         let name = SharePath::segment(from.file_name().unwrap_or_default())?;
         let to = dest.join(&name)?;
         let visitor = into.join(&name)?;
+        // The store would make a missing destination; a visitor names an existing folder.
+        self.require_folder(dest, into).await?;
         self.counted(&scene.share, &grant, async {
-            if copy {
-                self.ports.files.copy(from, &to).await?;
+            let moved = if copy {
+                self.ports.files.copy(from, &to).await
             } else {
-                self.ports.files.rename(from, &to).await?;
+                self.ports.files.rename(from, &to).await
+            };
+            match moved {
+                // The destination became a file since it was checked.
+                Err(FileStoreError::WrongKind { .. }) => {
+                    Err(ServiceError::NotAFolder(into.clone()))
+                }
+                other => Ok(other?),
             }
-            Ok(())
         })
         .await?;
         let kind = if copy { LogKind::Copy } else { LogKind::Move };
@@ -135,6 +156,18 @@ impl Sharelink {
         self.modified(&scene, LogKind::Delete, vec![path.to_string()])
             .await;
         Ok(())
+    }
+
+    /// Refuses, with [`ServiceError::NotAFolder`] naming the visitor's path, a storage path
+    /// that is a file or nothing.
+    async fn require_folder(&self, storage: &SharePath, visitor: &SharePath) -> Result<()> {
+        match self.ports.files.stat(storage).await {
+            Ok(entry) if entry.kind == EntryKind::Folder => Ok(()),
+            Ok(_) | Err(FileStoreError::NotFound { .. }) => {
+                Err(ServiceError::NotAFolder(visitor.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Logs and publishes a change.

@@ -5,6 +5,7 @@ use super::{
     ReadPlan, Scene, UseTicket, VisitRequest,
 };
 use crate::RequestMode;
+use crate::model::path::strip_invisible;
 use crate::model::share::Resolved;
 use crate::policy::{Grant, UploadInfo};
 use crate::ports::access_log::LogKind;
@@ -54,7 +55,8 @@ impl Sharelink {
     /// Lists a folder (or, at the top, the share's items).
     ///
     /// # Errors
-    /// A [`Denial`], or a storage error.
+    /// A [`Denial`]; [`ServiceError::NotAFolder`] when `path` is a file; or a storage
+    /// error.
     pub async fn list(&self, req: &VisitRequest<'_>, path: &SharePath) -> Result<Vec<Listed>> {
         let scene = self.scene(req).await?;
         let grant = self
@@ -81,6 +83,9 @@ impl Sharelink {
             Some(Resolved::Item { storage, .. }) => {
                 let entries = match self.ports.files.list(storage).await {
                     Err(FileStoreError::NotFound { .. }) => return Err(Denial::OutsideShare.into()),
+                    Err(FileStoreError::WrongKind { .. }) => {
+                        return Err(ServiceError::NotAFolder(path.clone()));
+                    }
                     other => other?,
                 };
                 let mut out = Vec::with_capacity(entries.len());
@@ -133,7 +138,8 @@ impl Sharelink {
     /// refunded. `HEAD` requests never count.
     ///
     /// # Errors
-    /// A [`Denial`], or a storage error.
+    /// A [`Denial`]; [`ServiceError::NotAFile`] when `path` is a folder; or a storage
+    /// error.
     pub async fn download(
         &self,
         req: &VisitRequest<'_>,
@@ -231,8 +237,9 @@ impl Sharelink {
             return Err(Denial::OutsideShare.into());
         };
         let read = match self.ports.files.read(storage, range).await {
-            Err(FileStoreError::NotFound { .. }) | Err(FileStoreError::WrongKind { .. }) => {
-                return Err(Denial::OutsideShare.into());
+            Err(FileStoreError::NotFound { .. }) => return Err(Denial::OutsideShare.into()),
+            Err(FileStoreError::WrongKind { .. }) => {
+                return Err(ServiceError::NotAFile(path.clone()));
             }
             other => other?,
         };
@@ -457,9 +464,13 @@ impl Sharelink {
     /// Uploads a file into a folder of the share (or its inbox), in the uploader's own
     /// subfolder when the rules ask, under a name that does not collide. The size and the
     /// share's upload space are enforced while streaming; a failed upload leaves nothing.
+    /// Invisible and direction-changing characters are dropped from the name
+    /// ([`strip_invisible`]) before any rule sees it.
     ///
     /// # Errors
-    /// A [`Denial`] (including broken upload rules), or a storage error.
+    /// A [`Denial`] (including broken upload rules); [`ServiceError::NotAFolder`] when
+    /// `folder` is a file or missing; [`ServiceError::Conflict`] when the uploader's own
+    /// folder is taken by a file; or a storage error.
     pub async fn upload(
         &self,
         req: &VisitRequest<'_>,
@@ -469,8 +480,11 @@ impl Sharelink {
         data: ByteStream,
     ) -> Result<Listed> {
         let scene = self.scene(req).await?;
+        // Cleaned, not refused: the name comes from the uploader's system, not their
+        // keyboard. The rules (refused types, allowed extensions) see the cleaned name.
+        let file_name = strip_invisible(file_name);
         let info = UploadInfo {
-            file_name: file_name.to_owned(),
+            file_name: file_name.clone().into_owned(),
             size,
         };
         let intent = Intent {
@@ -489,7 +503,9 @@ impl Sharelink {
             {
                 self.ports.files.create_folder(storage).await?;
             }
-            Ok(_) | Err(FileStoreError::NotFound { .. }) => return Err(Denial::OutsideShare.into()),
+            Ok(_) | Err(FileStoreError::NotFound { .. }) => {
+                return Err(ServiceError::NotAFolder(folder.clone()));
+            }
             Err(e) => return Err(e.into()),
         }
         let mut dir = storage.clone();
@@ -502,7 +518,7 @@ impl Sharelink {
         ) {
             dir = dir.join(&sub)?;
         }
-        let name = SharePath::segment(file_name)
+        let name = SharePath::segment(&file_name)
             .map_err(|_| Denial::UploadRuleBroken(UploadViolation::BadName))?;
         let remaining = rules
             .max_share_bytes
@@ -511,7 +527,14 @@ impl Sharelink {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let too_large = |e: ServiceError| match e {
+        let refusal = |e: ServiceError| match e {
+            // The uploader's own folder is taken by a file.
+            ServiceError::Storage(FileStoreError::WrongKind { path, .. }) => {
+                let shown = share.visitor_path(&path).unwrap_or_default();
+                ServiceError::Conflict(format!(
+                    "`{shown}` is a file, so nothing can be uploaded into it"
+                ))
+            }
             ServiceError::Storage(FileStoreError::TooLarge { .. }) => {
                 let violation = match rules.max_file_bytes {
                     Some(m) if max_bytes == Some(m) => UploadViolation::FileTooLarge { max: m },
@@ -527,7 +550,7 @@ impl Sharelink {
             let entry = self
                 .write_unique(&dir, &name, data, max_bytes)
                 .await
-                .map_err(too_large)?;
+                .map_err(refusal)?;
             if !self
                 .ports
                 .repo
