@@ -1710,12 +1710,19 @@ fn a_wrong_kind_of_path_is_a_typed_error_and_changes_nothing() {
         block_on(w.app.list(&req, &path("reports/a.txt"))).map(drop),
         "reports/a.txt",
     );
-    for action in [Action::Download, Action::Preview] {
-        match block_on(w.app.download(&req, &path("reports/sub"), None, action)) {
-            Err(ServiceError::NotAFile(got)) => assert_eq!(got, path("reports/sub")),
-            other => panic!("{action:?}: expected NotAFile, got {other:?}"),
-        }
+    match block_on(
+        w.app
+            .download(&req, &path("reports/sub"), None, Action::Download),
+    ) {
+        Err(ServiceError::NotAFile(got)) => assert_eq!(got, path("reports/sub")),
+        other => panic!("expected NotAFile, got {other:?}"),
     }
+    // A folder's name has no type with a preview: refused before the store is asked.
+    let preview = block_on(
+        w.app
+            .download(&req, &path("reports/sub"), None, Action::Preview),
+    );
+    assert_eq!(denied(preview), Denial::NoPreview);
     for parent in ["reports/a.txt", "reports/missing"] {
         not_a_folder(
             block_on(w.app.create_folder(&req, &path(parent), "new")).map(drop),
