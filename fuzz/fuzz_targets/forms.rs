@@ -12,7 +12,7 @@ use sharelink_core::ports::FileStore;
 use sharelink_core::service::{CreateShare, NewItem};
 use sharelink_core::testing::fixtures;
 use sharelink_core::{AllowedActions, SharePath, ShareSettings};
-use sharelink_http::{Anonymous, AppState, HttpConfig};
+use sharelink_http::{Anonymous, SharelinkState, HttpConfig};
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
@@ -57,7 +57,7 @@ fn world() -> &'static World {
                 .await
                 .unwrap()
                 .share;
-            let state = AppState::new(
+            let state = SharelinkState::new(
                 app,
                 Arc::new(Anonymous),
                 HttpConfig {

@@ -1,7 +1,7 @@
 //! Who is asking: client address (trusted-proxy aware), cookies (browser id, visitor
 //! session per share, CSRF token), the embedder's user, and the response format.
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, SharelinkState};
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -84,7 +84,7 @@ pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("application/json"))
 }
 
-pub(crate) fn random_token(state: &AppState, len: usize) -> String {
+pub(crate) fn random_token(state: &SharelinkState, len: usize) -> String {
     state.app.ports().random.string_from(TOKEN_ALPHABET, len)
 }
 
@@ -93,10 +93,13 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
-impl FromRequestParts<AppState> for Ctx {
+impl FromRequestParts<SharelinkState> for Ctx {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharelinkState,
+    ) -> Result<Self, ApiError> {
         let prefix = match parts.extensions.get::<OriginalUri>() {
             Some(o) => o
                 .path()
@@ -105,6 +108,7 @@ impl FromRequestParts<AppState> for Ctx {
                 .to_owned(),
             None => String::new(),
         };
+        state.wiring.check(state, parts, &prefix);
         // Our cookies stay under the mount point, away from the rest of the embedder's site.
         let cookie_path = format!("{prefix}/");
         let cookies = parse_cookies(&parts.headers);

@@ -11,7 +11,7 @@
 //! use axum::http::request::Parts;
 //! use sharelink_core::UserId;
 //! use sharelink_core::service::Sharelink;
-//! use sharelink_http::{AppState, Authenticator, HttpConfig};
+//! use sharelink_http::{SharelinkState, Authenticator, HttpConfig};
 //!
 //! /// Reads the embedder's own session (here: a trusted header, for the example only).
 //! #[derive(Debug)]
@@ -26,7 +26,7 @@
 //! }
 //!
 //! fn app(sharelink: Sharelink) -> axum::Router {
-//!     let state = AppState::new(sharelink, Arc::new(HeaderAuth), HttpConfig::default());
+//!     let state = SharelinkState::new(sharelink, Arc::new(HeaderAuth), HttpConfig::default());
 //!     axum::Router::new()
 //!         .route("/", axum::routing::get(|| async { "my app" }))
 //!         .nest("/share", sharelink_http::router(state))
@@ -36,7 +36,9 @@
 //!
 //! Visitors then open `/share/s/{key}`; the management API lives under `/share/api`.
 //! Set [`sharelink_core::service::Config::link_base`] to the public address of
-//! `/share/s/` so generated links point here.
+//! `/share/s/` ([`link_base`] builds it) so generated links point here; a link base that
+//! does not match where visitors arrive, or a server that gives no client address, is
+//! reported once ([`SharelinkState::wiring_problems`] and a `tracing` warning).
 //!
 //! # Routes
 //! | route | what |
@@ -93,10 +95,15 @@ mod pages;
 mod qr;
 mod visitor;
 mod watermark;
+mod wiring;
 mod zip;
 
 pub use error::ApiError;
+/// The core crate, re-exported so an embedder depends on one version of both: use
+/// `sharelink_http::sharelink_core::…`.
+pub use sharelink_core;
 pub use sharelink_core::text::escape_html;
+pub use wiring::{WiringProblem, link_base};
 
 /// Internals exposed for fuzzing and property tests only; not part of the stable API.
 #[doc(hidden)]
@@ -175,21 +182,30 @@ impl Default for HttpConfig {
 }
 
 /// What every route needs: the application, the authenticator and the HTTP settings.
+/// (Not named `AppState`, the name most axum applications give their own state.)
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct SharelinkState {
     pub(crate) app: Sharelink,
     pub(crate) auth: Arc<dyn Authenticator>,
     pub(crate) config: Arc<HttpConfig>,
+    pub(crate) wiring: Arc<wiring::Wiring>,
 }
 
-impl AppState {
+impl SharelinkState {
     /// The state for [`router`].
     pub fn new(app: Sharelink, auth: Arc<dyn Authenticator>, config: HttpConfig) -> Self {
         Self {
             app,
             auth,
             config: Arc::new(config),
+            wiring: Arc::default(),
         }
+    }
+
+    /// The wiring mistakes seen while serving so far, each once (also logged once as a
+    /// `tracing` warning): check it in a health check or a test of your wiring.
+    pub fn wiring_problems(&self) -> Vec<WiringProblem> {
+        self.wiring.problems()
     }
 
     /// The application.
@@ -227,7 +243,7 @@ impl BlockingRunner for TokioBlockingRunner {
 /// The sharelink router: visitor routes under `/s/{key}` and the management API under
 /// `/api`. Nest it wherever you like (`app.nest("/share", router(state))`); it carries
 /// its own state, so it fits a router whose state is still pending (`Router<S>`).
-pub fn router<S>(state: AppState) -> Router<S>
+pub fn router<S>(state: SharelinkState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {

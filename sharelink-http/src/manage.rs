@@ -4,7 +4,7 @@
 //! Cross-site requests cannot send `application/json` bodies without a CORS preflight,
 //! which this router never grants, so JSON bodies are the CSRF protection here.
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, SharelinkState};
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
@@ -28,10 +28,13 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 #[derive(Debug)]
 struct Actor(UserId);
 
-impl FromRequestParts<AppState> for Actor {
+impl FromRequestParts<SharelinkState> for Actor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharelinkState,
+    ) -> Result<Self, ApiError> {
         state
             .auth
             .user(parts)
@@ -71,7 +74,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 }
 
 /// The management routes.
-pub(crate) fn routes(form_limit: usize) -> Router<AppState> {
+pub(crate) fn routes(form_limit: usize) -> Router<SharelinkState> {
     Router::new()
         .route("/openapi.json", get(openapi))
         .route("/shares", get(list).post(create))
@@ -206,7 +209,7 @@ struct CreateBody {
     params(),
     responses((status = 201, description = "Created", body = ShareDto), (status = 422, description = "Refused settings", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn create(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Json(body): Json<CreateBody>,
 ) -> Result<Response, ApiError> {
@@ -233,7 +236,7 @@ async fn create(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn read(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
@@ -256,7 +259,7 @@ struct UpdateBody {
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn update(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
     Json(body): Json<UpdateBody>,
@@ -324,7 +327,7 @@ fn decode_cursor(s: &str) -> Result<ShareCursor, ApiError> {
     params(),
     responses((status = 200, description = "`{shares, next_cursor}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn list(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -359,7 +362,7 @@ async fn list(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 204, description = "Revoked"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn revoke(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
@@ -372,7 +375,7 @@ async fn revoke(
     params(),
     responses((status = 200, description = "`{revoked}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn revoke_all(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
 ) -> Result<Json<Value>, ApiError> {
     let n = st.app.revoke_all(&actor).await?;
@@ -384,7 +387,7 @@ async fn revoke_all(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn expire(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
@@ -404,7 +407,7 @@ struct ReactivateBody {
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn reactivate(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
     Json(body): Json<ReactivateBody>,
@@ -421,7 +424,7 @@ async fn reactivate(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn add_items(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
     Json(body): Json<Vec<ItemBody>>,
@@ -435,7 +438,7 @@ async fn add_items(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn remove_items(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
     Json(body): Json<Vec<String>>,
@@ -479,7 +482,7 @@ fn recipient_json(r: &sharelink_core::Recipient) -> Value {
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "`{outcomes: [{email, ok, recipient | error}]}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn share_by_email(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
     Json(body): Json<EmailBody>,
@@ -519,7 +522,7 @@ async fn share_by_email(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "`{recipients}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn recipients(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
@@ -534,7 +537,7 @@ async fn recipients(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "`{registrations}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn registrations(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
@@ -572,7 +575,7 @@ struct LogParams {
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "`{events, next_before_id}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn access_log(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
     Query(q): Query<LogParams>,
@@ -604,7 +607,7 @@ async fn access_log(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "Statistics", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn statistics(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
@@ -617,7 +620,7 @@ async fn statistics(
     params(),
     responses((status = 200, description = "`{templates}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn templates(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
 ) -> Result<Json<Value>, ApiError> {
     let list = st.app.templates(&actor).await?;
@@ -637,7 +640,7 @@ struct TemplateRequest {
     params(),
     responses((status = 201, description = "The template", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn save_template(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Json(body): Json<TemplateRequest>,
 ) -> Result<Response, ApiError> {
@@ -650,7 +653,7 @@ async fn save_template(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 204, description = "Deleted"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn delete_template(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
@@ -670,7 +673,7 @@ async fn delete_template(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "SVG", content_type = "image/svg+xml"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn qr_svg(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
@@ -684,7 +687,7 @@ async fn qr_svg(
     params(("id" = i64, Path, description = "Share id"),),
     responses((status = 200, description = "PNG", content_type = "image/png"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn qr_png(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Actor(actor): Actor,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {

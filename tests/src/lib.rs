@@ -52,7 +52,7 @@ use sharelink_core::ports::{Argon2idHasher, FileStore, Mailer};
 use sharelink_core::service::{Config, Ports, Sharelink};
 use sharelink_core::testing::fixtures::{Person, path, people, put_file, share_request, user};
 use sharelink_core::{Argon2Params, Email, Rights, Share, ShareSettings, SiteSettings, UserId};
-use sharelink_http::{AppState, Authenticator, HttpConfig, TokioBlockingRunner};
+use sharelink_http::{Authenticator, HttpConfig, SharelinkState, TokioBlockingRunner};
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -444,7 +444,7 @@ impl Stack {
             .with_blocking(Arc::new(TokioBlockingRunner));
         let app = Sharelink::new(ports, Config::new(format!("{base}/s/")).with_site(site))
             .expect("the application");
-        let state = AppState::new(
+        let state = SharelinkState::new(
             app.clone(),
             Arc::new(HeaderAuth),
             HttpConfig {

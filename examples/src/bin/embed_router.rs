@@ -15,7 +15,7 @@ use sharelink_core::memory::{
     MemoryAccessLog, MemoryDirectory, MemoryFileStore, MemoryMailer, MemoryRepository,
 };
 use sharelink_core::service::{Config, Ports, Sharelink};
-use sharelink_http::{AppState, Authenticator, HttpConfig, TokioBlockingRunner};
+use sharelink_http::{Authenticator, HttpConfig, SharelinkState, TokioBlockingRunner};
 use std::sync::Arc;
 
 /// Your application's idea of who is signed in (here a header, for the example only).
@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         secure_cookies: false, // plain HTTP on loopback
         ..HttpConfig::default()
     };
-    let state = AppState::new(sharelink, Arc::new(HeaderAuth), http);
+    let state = SharelinkState::new(sharelink, Arc::new(HeaderAuth), http);
 
     // 2. Your existing application, with sharelink nested under /share.
     let app = Router::new()

@@ -16,7 +16,7 @@ use sharelink_core::ports::{
 };
 use sharelink_core::service::{Config, Ports, Sharelink};
 use sharelink_core::{Email, SharePath};
-use sharelink_http::{AppState, HttpConfig, TokioBlockingRunner};
+use sharelink_http::{HttpConfig, SharelinkState, TokioBlockingRunner};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -132,7 +132,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
         secure_cookies,
         ..HttpConfig::default()
     };
-    let state = AppState::new(sharelink.clone(), Arc::new(users.clone()), http);
+    let state = SharelinkState::new(sharelink.clone(), Arc::new(users.clone()), http);
     let router = pages::routes(pages::PageState {
         sharelink: sharelink.clone(),
         users: users.clone(),

@@ -11,7 +11,7 @@ use crate::pages::{confirm_download_page, esc, url_path};
 use crate::visitor::{
     Fields, check_csrf, confirmed_session, fail, fail_with_link, returning_session, service_fail,
 };
-use crate::{ApiError, AppState};
+use crate::{ApiError, SharelinkState};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
@@ -27,7 +27,7 @@ use sharelink_core::{Action, Denial, SharePath};
 /// Download (`PREVIEW` false) or preview of one file: one handler for GET, HEAD and the
 /// POST of a confirm button.
 pub(crate) async fn file<const PREVIEW: bool>(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Path((key, path)): Path<(String, String)>,
     method: Method,
     headers: HeaderMap,
@@ -50,7 +50,7 @@ pub(crate) async fn file<const PREVIEW: bool>(
 
 /// Download-all (of the share, or of the paths named by `p` fields) as one ZIP stream.
 pub(crate) async fn zip(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Path(key): Path<String>,
     method: Method,
     headers: HeaderMap,
@@ -72,7 +72,7 @@ pub(crate) async fn zip(
 /// returning browser without a session of this share gets one opened (then the answer
 /// carries its cookie).
 async fn request_mode(
-    st: &AppState,
+    st: &SharelinkState,
     ctx: &mut Ctx,
     key: &str,
     method: &Method,

@@ -10,7 +10,7 @@ use crate::client::Ctx;
 use crate::client::random_token;
 use crate::pages::{confirm_page, esc};
 use crate::visitor::{Fields, fail, fail_with_link, service_fail};
-use crate::{ApiError, AppState, watermark};
+use crate::{ApiError, SharelinkState, watermark};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -37,7 +37,7 @@ struct Asked {
 /// conditional request or a range counted from the end opens the file once, through
 /// [`sharelink_core::service::Sharelink::download_planned`].
 pub(crate) async fn file(
-    st: &AppState,
+    st: &SharelinkState,
     ctx: &Ctx,
     key: &str,
     raw_path: &str,
@@ -229,7 +229,7 @@ fn not_modified(entry: &Entry) -> Response {
 /// sent as PNG (never its original bytes, never a range of them). Core reads such a
 /// preview whole and gives none of a file that cannot be marked.
 async fn watermarked(
-    st: &AppState,
+    st: &SharelinkState,
     ctx: &Ctx,
     key: &str,
     path: &SharePath,
@@ -315,7 +315,7 @@ const MAX_RANGES: usize = 16;
 /// version). The boundary is random.
 #[allow(clippy::too_many_arguments)]
 async fn ranges_of(
-    st: &AppState,
+    st: &SharelinkState,
     ctx: &Ctx,
     key: &str,
     sid: &SessionId,
@@ -398,7 +398,7 @@ async fn ranges_of(
 
 /// Download-all: the share, or the paths named by `p` fields, as one ZIP stream.
 pub(crate) async fn zip(
-    st: &AppState,
+    st: &SharelinkState,
     ctx: &Ctx,
     key: &str,
     fields: &Fields,

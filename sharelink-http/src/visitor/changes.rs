@@ -6,7 +6,7 @@ use super::{
     service_fail,
 };
 use crate::client::Ctx;
-use crate::{ApiError, AppState};
+use crate::{ApiError, SharelinkState};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -60,7 +60,7 @@ pub(crate) fn multipart_error(e: &axum::extract::multipart::MultipartError) -> A
 }
 
 pub(crate) async fn upload(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Path(key): Path<String>,
     headers: HeaderMap,
     ctx: Ctx,
@@ -219,7 +219,7 @@ pub(crate) async fn upload(
 macro_rules! change_handler {
     ($name:ident, |$st:ident, $ctx:ident, $key:ident, $sid:ident, $fields:ident| $body:expr) => {
         pub(crate) async fn $name(
-            State($st): State<AppState>,
+            State($st): State<SharelinkState>,
             Path($key): Path<String>,
             headers: HeaderMap,
             mut $ctx: Ctx,

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::client::Ctx;
 use crate::pages::Notice;
-use crate::{ApiError, AppState};
+use crate::{ApiError, SharelinkState};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,7 +16,7 @@ use sharelink_core::{Answer, Denial, SharePath};
 
 /// After a gate form: the next page (HTML: redirect to it), or the form again with why.
 pub(crate) async fn after_gate(
-    st: &AppState,
+    st: &SharelinkState,
     mut ctx: Ctx,
     key: &str,
     result: Result<Option<Visit>, ServiceError>,
@@ -75,7 +75,7 @@ pub(crate) async fn after_gate(
 }
 
 pub(crate) async fn back_to_gate(
-    st: &AppState,
+    st: &SharelinkState,
     mut ctx: Ctx,
     key: &str,
     status: StatusCode,
@@ -125,7 +125,7 @@ pub(crate) fn visit_has_gate(res: &Response) -> bool {
 macro_rules! gate_handler {
     ($name:ident, |$st:ident, $ctx:ident, $key:ident, $sid:ident, $fields:ident| $body:expr, $success:expr) => {
         pub(crate) async fn $name(
-            State($st): State<AppState>,
+            State($st): State<SharelinkState>,
             Path($key): Path<String>,
             headers: HeaderMap,
             mut $ctx: Ctx,

@@ -15,7 +15,7 @@ mod gates;
 use crate::client::Ctx;
 use crate::download;
 use crate::pages::{self, Notice, confirm_open_page, esc, gate_page, share_page, url_query};
-use crate::{ApiError, AppState};
+use crate::{ApiError, SharelinkState};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -37,7 +37,7 @@ pub(crate) fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
 }
 
 /// The visitor routes.
-pub(crate) fn routes(form_limit: usize, upload_limit: u64) -> Router<AppState> {
+pub(crate) fn routes(form_limit: usize, upload_limit: u64) -> Router<SharelinkState> {
     let upload_limit = usize::try_from(upload_limit).unwrap_or(usize::MAX);
     Router::new()
         .route("/s/{key}", get(show))
@@ -149,7 +149,7 @@ pub(crate) struct PageQuery {
 }
 
 pub(crate) async fn show(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Path(key): Path<String>,
     Query(q): Query<PageQuery>,
     method: Method,
@@ -199,7 +199,7 @@ pub(crate) async fn show(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn open(
-    st: AppState,
+    st: SharelinkState,
     mut ctx: Ctx,
     key: String,
     r: Option<String>,
@@ -269,7 +269,7 @@ pub(crate) async fn open(
 }
 
 pub(crate) async fn open_confirmed(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Path(key): Path<String>,
     headers: HeaderMap,
     ctx: Ctx,
@@ -304,7 +304,7 @@ pub(crate) fn check_csrf(ctx: &Ctx, headers: &HeaderMap, fields: &Fields) -> Res
 
 /// Renders where a visit stands: its next gate, or the share page.
 pub(crate) async fn render_visit(
-    st: &AppState,
+    st: &SharelinkState,
     ctx: &mut Ctx,
     key: &str,
     visit: Visit,
@@ -372,7 +372,7 @@ pub(crate) fn gate_json(ctx: &Ctx, gate: &GateInfo) -> Response {
 /// For a GET from a browser that has our cookie but no session of this share (it saw a
 /// page stored nothing for, or a link to a file): opens one, as a navigation of a
 /// returning browser would. Best effort: without one, the request answers as before.
-pub(crate) async fn returning_session(st: &AppState, ctx: &mut Ctx, key: &str) -> bool {
+pub(crate) async fn returning_session(st: &SharelinkState, ctx: &mut Ctx, key: &str) -> bool {
     ctx.returning && ctx.session(key).is_none() && confirmed_session(st, ctx, key).await.is_ok()
 }
 
@@ -380,7 +380,7 @@ pub(crate) async fn returning_session(st: &AppState, ctx: &mut Ctx, key: &str) -
 /// now for a visitor who answers a gate shown before anything was stored (a first fetch
 /// without our cookies stores no session).
 pub(crate) async fn confirmed_session(
-    st: &AppState,
+    st: &SharelinkState,
     ctx: &mut Ctx,
     key: &str,
 ) -> Result<SessionId, ApiError> {
@@ -429,7 +429,7 @@ pub(crate) async fn widget_js() -> Response {
 /// fresh visitor (a third-party frame carries no cookies): a gated share shows only a
 /// link, and nothing is counted (the look is unconfirmed).
 pub(crate) async fn embed(
-    State(st): State<AppState>,
+    State(st): State<SharelinkState>,
     Path(key): Path<String>,
     ctx: Ctx,
 ) -> Response {

@@ -151,7 +151,7 @@ impl Watched {
             secure_cookies: false,
             ..HttpConfig::default()
         };
-        let state = AppState::new(app.clone(), Arc::new(HeaderAuth), http);
+        let state = SharelinkState::new(app.clone(), Arc::new(HeaderAuth), http);
         Self {
             router: sharelink_http::router(state),
             app,

@@ -12,7 +12,7 @@ use sharelink_core::ports::{
 use sharelink_core::service::{Config, Sharelink};
 use sharelink_core::testing::fixtures::{self, chunks, path, share_request, user};
 use sharelink_core::{SharePath, UseLimit, UseUnit};
-use sharelink_http::{AppState, HttpConfig};
+use sharelink_http::{HttpConfig, SharelinkState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -98,7 +98,7 @@ async fn setup() -> (Arc<CountingStore>, Remote, String) {
         .await
         .unwrap()
         .share;
-    let state = AppState::new(
+    let state = SharelinkState::new(
         app,
         Arc::new(super::HeaderAuth),
         HttpConfig {

@@ -11,7 +11,7 @@ use sharelink_core::ports::{Argon2idHasher, FileStore, MailMessage, PasswordHash
 use sharelink_core::service::{Config, CreateShare, NewItem, Sharelink};
 use sharelink_core::testing::fixtures::{self, path, put_file, share_request, user};
 use sharelink_core::*;
-use sharelink_http::{AppState, Authenticator, HttpConfig};
+use sharelink_http::{Authenticator, HttpConfig, SharelinkState};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -62,7 +62,7 @@ async fn world_custom(http: HttpConfig, hasher: Arc<dyn PasswordHasher>) -> Worl
     let base = fixtures::World::new();
     let ports = base.mem.ports().with_hasher(hasher);
     let app = Sharelink::new(ports, Config::new(fixtures::LINK_BASE)).unwrap();
-    let state = AppState::new(app.clone(), Arc::new(HeaderAuth), http);
+    let state = SharelinkState::new(app.clone(), Arc::new(HeaderAuth), http);
     World {
         app,
         router: sharelink_http::router(state),
@@ -2298,4 +2298,45 @@ async fn a_plain_link_opens_for_a_person_in_one_round_trip() {
     assert!(bare.text().contains("reports/"), "{}", bare.text());
     let stats = w.app.statistics(&user("ana"), share.id).await.unwrap();
     assert_eq!(stats.visits, 1);
+}
+
+#[tokio::test]
+async fn wiring_mistakes_are_reported_once() {
+    use sharelink_http::WiringProblem;
+    let base = fixtures::World::new();
+    let app = Sharelink::new(
+        base.mem.ports(),
+        Config::new("https://files.example.test/s/"),
+    )
+    .unwrap();
+    let state = SharelinkState::new(app, Arc::new(HeaderAuth), HttpConfig::default());
+    let nested = Router::new().nest("/share", sharelink_http::router(state.clone()));
+    assert!(state.wiring_problems().is_empty());
+    for _ in 0..3 {
+        let res = nested
+            .clone()
+            .oneshot(
+                Request::get("/share/s/Zz9Zz9Zz9Zz9Zz9Zz9Zz9Z")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    // Served without connect info, under /share while links say /s/: each said once.
+    assert_eq!(
+        state.wiring_problems(),
+        vec![
+            WiringProblem::NoClientAddress,
+            WiringProblem::LinksElsewhere {
+                link_base: "https://files.example.test/s/".into(),
+                served_at: "/share/s/".into(),
+            },
+        ]
+    );
+    assert_eq!(
+        sharelink_http::link_base("https://files.example.test", "/share"),
+        "https://files.example.test/share/s/"
+    );
 }
