@@ -40,6 +40,8 @@
 //!     to: Email::parse("ana@example.com")?,
 //!     to_name: Some("Ana".into()),
 //!     branding: Default::default(),
+//!     from: None,
+//!     time_zone: None,
 //!     message: MailMessage::LinkResent {
 //!         share_name: "Plans".into(),
 //!         link: Secret("https://files.example.com/s/4Hq2".into()),
