@@ -37,6 +37,7 @@ fn share() -> Share {
         settings,
         adjustments: vec![],
         password_hash: None,
+        autofill_code: None,
         bound_device: None,
         uses: 3,
         uploaded_bytes: 0,

@@ -273,6 +273,13 @@ pub enum SettingsError {
         /// The quota.
         max: u32,
     },
+    /// Auto-fill was turned on without a password to put in the link: only its hash is
+    /// kept, so the password must be given (or generated) again.
+    #[error("auto-fill puts the password in the link: set or generate the password to turn it on")]
+    AutofillNeedsPassword,
+    /// A time zone that is not an IANA time-zone name (such as `Europe/Paris`).
+    #[error("`{0}` is not a known time zone (use an IANA name such as Europe/Paris)")]
+    UnknownTimeZone(String),
     /// Site settings that contradict themselves.
     #[error("site settings are inconsistent: {0}")]
     Site(&'static str),

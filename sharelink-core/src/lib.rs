@@ -51,7 +51,7 @@ pub use model::ids::*;
 pub use model::ip::{IpAllowList, IpNet, truncate_ip};
 pub use model::key::{CustomKeyRules, UrlKey};
 pub use model::media::{MediaType, Preview};
-pub use model::password::{Argon2Params, PasswordHash, PlainPassword};
+pub use model::password::{Argon2Params, AutofillCode, PasswordHash, PlainPassword};
 pub use model::path::SharePath;
 pub use model::rights::{Action, AllowedActions, Capability, Rights};
 pub use model::session::VisitorSession;

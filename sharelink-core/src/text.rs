@@ -46,3 +46,158 @@ pub fn single_line(text: &str) -> String {
     }
     out
 }
+
+/// The IANA name of a time zone the bundled time-zone database knows, spelled as the
+/// database spells it (`europe/paris` gives `Europe/Paris`); `None` for any other text.
+///
+/// ```
+/// use sharelink_core::text::time_zone_name;
+/// assert_eq!(time_zone_name("europe/paris").as_deref(), Some("Europe/Paris"));
+/// assert_eq!(time_zone_name("Mars/Olympus"), None);
+/// ```
+pub fn time_zone_name(name: &str) -> Option<String> {
+    let zone = jiff::tz::TimeZone::get(name).ok()?;
+    Some(zone.iana_name().unwrap_or(name).to_owned())
+}
+
+/// An instant as people read it in `zone` (an IANA name), the zone named:
+/// `3 December 2026, 17:00 (Europe/Paris)`. Without a zone, or with one the time-zone
+/// database does not know, the date is in UTC and says so. Mail and pages show dates
+/// through this one function.
+///
+/// ```
+/// use sharelink_core::text::local_date;
+/// use time::macros::datetime;
+/// let at = datetime!(2026-12-03 16:00 UTC);
+/// assert_eq!(local_date(at, Some("Europe/Paris")), "3 December 2026, 17:00 (Europe/Paris)");
+/// assert_eq!(local_date(at, None), "3 December 2026, 16:00 (UTC)");
+/// ```
+pub fn local_date(at: time::OffsetDateTime, zone: Option<&str>) -> String {
+    const PATTERN: &str = "%-d %B %Y, %H:%M";
+    let zoned = zone
+        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        .and_then(|tz| {
+            let ts = jiff::Timestamp::from_nanosecond(at.unix_timestamp_nanos()).ok()?;
+            let name = tz.iana_name()?.to_owned();
+            Some((ts.to_zoned(tz), name))
+        });
+    match zoned {
+        Some((local, name)) => format!("{} ({name})", local.strftime(PATTERN)),
+        None => {
+            let utc = at.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{} {} {}, {:02}:{:02} (UTC)",
+                utc.day(),
+                utc.month(),
+                utc.year(),
+                utc.hour(),
+                utc.minute()
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    #[test]
+    fn local_dates_table() {
+        let winter = datetime!(2026-12-03 16:00 UTC);
+        let summer = datetime!(2026-07-01 23:30 UTC);
+        for (at, zone, expected) in [
+            (
+                winter,
+                Some("Europe/Paris"),
+                "3 December 2026, 17:00 (Europe/Paris)",
+            ),
+            (
+                summer,
+                Some("Europe/Paris"),
+                "2 July 2026, 01:30 (Europe/Paris)",
+            ),
+            (
+                winter,
+                Some("america/new_york"),
+                "3 December 2026, 11:00 (America/New_York)",
+            ),
+            (
+                winter,
+                Some("Asia/Kolkata"),
+                "3 December 2026, 21:30 (Asia/Kolkata)",
+            ),
+            (winter, Some("UTC"), "3 December 2026, 16:00 (UTC)"),
+            (winter, None, "3 December 2026, 16:00 (UTC)"),
+            (winter, Some("Mars/Olympus"), "3 December 2026, 16:00 (UTC)"),
+            (
+                winter,
+                Some("../../etc/passwd"),
+                "3 December 2026, 16:00 (UTC)",
+            ),
+        ] {
+            assert_eq!(local_date(at, zone), expected, "{zone:?}");
+        }
+    }
+
+    #[test]
+    fn zone_names_are_checked_and_spelled_as_the_database_does() {
+        for (name, expected) in [
+            ("Europe/Paris", Some("Europe/Paris")),
+            ("EUROPE/PARIS", Some("Europe/Paris")),
+            ("UTC", Some("UTC")),
+            ("", None),
+            ("Europe/Atlantis", None),
+            ("/usr/share/zoneinfo/Europe/Paris", None),
+            ("+01:00", None),
+        ] {
+            assert_eq!(time_zone_name(name).as_deref(), expected, "{name:?}");
+        }
+    }
+
+    fn zone() -> impl Strategy<Value = Option<&'static str>> {
+        prop::option::of(prop::sample::select(vec![
+            "Europe/Paris",
+            "America/Los_Angeles",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+            "Asia/Kathmandu",
+            "Australia/Lord_Howe",
+            "UTC",
+        ]))
+    }
+
+    proptest! {
+        #[test]
+        fn any_instant_formats_with_its_zone_named(
+            nanos in OffsetDateTime::UNIX_EPOCH.replace_year(-9999).unwrap().unix_timestamp_nanos()
+                ..=datetime!(9999-12-31 23:59:59.999_999_999 UTC).unix_timestamp_nanos(),
+            zone in zone(),
+        ) {
+            let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap();
+            let text = local_date(at, zone);
+            let named = format!("({})", zone.unwrap_or("UTC"));
+            // At the very ends of the range a zone may not fit: the date falls back to UTC.
+            prop_assert!(text.ends_with(&named) || text.ends_with("(UTC)"), "{text}");
+            prop_assert!(!text.chars().any(char::is_control));
+            if zone.is_none() {
+                let utc = at.to_offset(time::UtcOffset::UTC);
+                let expected = format!("{} {} {}, ", utc.day(), utc.month(), utc.year());
+                prop_assert!(text.starts_with(&expected), "{text}");
+            }
+        }
+
+        #[test]
+        fn instants_of_ordinary_years_show_in_their_zone(
+            nanos in datetime!(1970-01-01 0:00 UTC).unix_timestamp_nanos()
+                ..datetime!(2200-01-01 0:00 UTC).unix_timestamp_nanos(),
+            zone in zone(),
+        ) {
+            let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap();
+            let text = local_date(at, zone);
+            prop_assert!(text.ends_with(&format!("({})", zone.unwrap_or("UTC"))), "{text}");
+        }
+    }
+}

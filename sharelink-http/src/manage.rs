@@ -106,7 +106,9 @@ struct ShareDto<'a> {
     /// The public URL key.
     #[schema(value_type = String)]
     key: &'a str,
-    /// The public link.
+    /// The public link. With auto-fill (`effective.password_autofill`) it carries the
+    /// access code (`?code=…`), so the owner can copy it again at any time; the QR code
+    /// is drawn from this same link.
     link: String,
     /// The owner's user id.
     #[schema(value_type = String)]

@@ -12,7 +12,11 @@
 //! [`DefaultRenderer`](sharelink_core::ports::mailer::DefaultRenderer)): a one-line
 //! subject, a plain-text part and an HTML part in which all user text is escaped, sent
 //! as `multipart/alternative`. The From name and the site title come from each mail's
-//! [`Branding`](sharelink_core::Branding). Headers are built with lettre's typed
+//! [`Branding`](sharelink_core::Branding). The From address is the mailer's configured
+//! sender, unless the mail names the site's own (`Mail::from`, from
+//! `SiteSettings::notification_sender`): then that is the From, and the configured
+//! sender goes in a `Sender` header and stays the SMTP envelope sender, so bounces and
+//! SPF stay with the mail server. Headers are built with lettre's typed
 //! builders only, and names and subjects are reduced to one line first, so no user text
 //! can add a header or a recipient. One [`Mail`](sharelink_core::ports::Mail) is one
 //! message to one recipient; for many, use
@@ -40,6 +44,8 @@
 //!     to: Email::parse("ana@example.com")?,
 //!     to_name: Some("Ana".into()),
 //!     branding: Default::default(),
+//!     from: None,
+//!     time_zone: None,
 //!     message: MailMessage::LinkResent {
 //!         share_name: "Plans".into(),
 //!         link: Secret("https://files.example.com/s/4Hq2".into()),

@@ -46,17 +46,32 @@ fn mailbox(
     Ok(Mailbox::new(name, address))
 }
 
-/// The whole message: From (the sender address with the branding's name), To (the one
-/// recipient), Subject, Date, a Message-ID at the sender's domain, `Auto-Submitted`, and
-/// a multipart/alternative body with the text part first and the HTML part second.
+/// The whole message: From (the site's notification sender, else the mailer's own
+/// address, with the branding's name), To (the one recipient), Subject, Date, a
+/// Message-ID at the sender's domain, `Auto-Submitted`, and a multipart/alternative body
+/// with the text part first and the HTML part second.
+///
+/// When From is the site's address, the mailer's own address goes in a `Sender` header
+/// (RFC 5322: the agent that sent the mail on the author's behalf), and lettre takes the
+/// SMTP envelope sender from it: bounces come back to the mailbox the server may send
+/// from, and SPF is checked against that server's domain.
 pub(crate) fn build(
     mailer: &'static str,
     mail: &Mail,
     rendered: &RenderedMail,
     sender: &Email,
 ) -> Result<Message, MailError> {
-    Message::builder()
-        .from(mailbox(mailer, Some(&mail.branding.sender_name), sender)?)
+    let name = Some(mail.branding.sender_name.as_str());
+    let mut builder = Message::builder();
+    match &mail.from {
+        Some(from) if from != sender => {
+            builder = builder
+                .from(mailbox(mailer, name, from)?)
+                .sender(mailbox(mailer, name, sender)?);
+        }
+        _ => builder = builder.from(mailbox(mailer, name, sender)?),
+    }
+    builder
         .to(mailbox(mailer, mail.to_name.as_deref(), &mail.to)?)
         .subject(single_line(rendered.subject()))
         .message_id(Some(format!(
@@ -88,6 +103,8 @@ mod tests {
                 sender_name: "Acme\nX-Injected: yes".to_owned(),
                 ..Branding::default()
             },
+            from: None,
+            time_zone: None,
             message: MailMessage::LinkResent {
                 share_name: "S\r\nBcc: eve@example.com".to_owned(),
                 link: Secret("https://x.example/s/k".to_owned()),
@@ -111,5 +128,42 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(envelope, vec!["ana@example.com"]);
+    }
+
+    #[test]
+    fn the_site_sender_is_the_from_and_the_mailer_stays_the_envelope() {
+        let site = Email::parse("shares@acme.example").unwrap();
+        let mailer = Email::parse("noreply@relay.example").unwrap();
+        let mail = Mail {
+            to: Email::parse("ana@example.com").unwrap(),
+            to_name: None,
+            branding: Branding::default(),
+            from: Some(site),
+            time_zone: None,
+            message: MailMessage::LinkResent {
+                share_name: "S".to_owned(),
+                link: Secret("https://x.example/s/k".to_owned()),
+            },
+        };
+        let rendered = DefaultRenderer.render(&mail).unwrap();
+        let message = build("test", &mail, &rendered, &mailer).unwrap();
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        let head = raw.split("\r\n\r\n").next().unwrap();
+        assert!(
+            head.contains("From: sharelink <shares@acme.example>"),
+            "{head}"
+        );
+        assert!(
+            head.contains("Sender: sharelink <noreply@relay.example>"),
+            "{head}"
+        );
+        assert_eq!(
+            message
+                .envelope()
+                .from()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("noreply@relay.example")
+        );
     }
 }

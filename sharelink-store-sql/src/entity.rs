@@ -35,6 +35,8 @@ pub mod share {
         pub bound_device: Option<String>,
         /// When the owner was reminded of the current expiry (cleared when it changes).
         pub reminder_sent_at: Option<i64>,
+        /// The readable access code of a share with auto-fill (secret).
+        pub autofill_code: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

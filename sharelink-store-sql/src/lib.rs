@@ -26,6 +26,7 @@
 //!         settings,
 //!         adjustments: vec![],
 //!         password_hash: None,
+//!         autofill_code: None,
 //!         created_at: datetime!(2026-11-23 10:00 UTC),
 //!     })
 //!     .await?;

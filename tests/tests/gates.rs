@@ -15,6 +15,7 @@ on_every_backend!(
     verified_email_passes_with_the_code_from_the_mail,
     registration_with_a_custom_form,
     clickwrap_must_be_accepted_first,
+    autofill_mails_a_link_that_opens_past_the_password,
 );
 
 async fn password_gate_guards_listing_and_downloads(backend: Backend) {
@@ -177,6 +178,96 @@ async fn emailed_only_link_binds_to_one_browser_and_resends_a_fresh_link(backend
     let r = recipients.json();
     assert_eq!(r["recipients"][0]["email"], guest.as_str(), "{r}");
     assert_eq!(r["recipients"][0]["bound"], true, "{r}");
+}
+
+async fn autofill_mails_a_link_that_opens_past_the_password(backend: Backend) {
+    if !smtp_configured() {
+        return;
+    }
+    let stack = Stack::start(backend).await;
+    let mail = stack.mail.clone().expect("MailDev");
+    let password = "open sesame & co";
+    let share = stack
+        .share_with_password("ana", &["docs/reports"], Some(password), |s| {
+            s.name = "Autofilled reports".into();
+            s.password_autofill = true;
+            s.schedule.time_zone = Some("Europe/Paris".into());
+            s.schedule.expires_at = Some(time::macros::datetime!(2026-12-03 16:00 UTC));
+        })
+        .await;
+    let key = share.key.to_string();
+    let encoded = "code=open%20sesame%20%26%20co";
+    // The owner reads the link with the code back from the database.
+    let read = stack
+        .api(
+            Method::GET,
+            &format!("/shares/{}", share.id.0),
+            Some("ana"),
+            None,
+        )
+        .await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(
+        read.json()["link"],
+        format!("{}/s/{key}?{encoded}", stack.base),
+        "{}",
+        read.text()
+    );
+
+    let guest = stack.email("autofill");
+    let sent = stack
+        .api(
+            Method::POST,
+            &format!("/shares/{}/email", share.id.0),
+            Some("ana"),
+            Some(json!({ "recipients": [{ "email": guest.as_str() }] })),
+        )
+        .await;
+    assert_eq!(sent.json()["outcomes"][0]["ok"], true, "{}", sent.text());
+    let invitation = &mail.wait_for(&guest, 1).await[0];
+    let link = invitation
+        .link_starting_with(&format!("{}/s/{key}?r=", stack.base))
+        .unwrap_or_else(|| panic!("no link in {invitation:?}"));
+    assert!(link.ends_with(&format!("&{encoded}")), "{link}");
+    assert!(invitation.html.contains(encoded), "{invitation:?}");
+    // Dates are in the share's time zone, which the mail names.
+    assert!(
+        invitation
+            .text
+            .contains("3 December 2026, 17:00 (Europe/Paris)"),
+        "{}",
+        invitation.text
+    );
+
+    // The recipient presses the button of the link as mailed and is inside: no prompt.
+    let mut guest_browser = stack.visitor();
+    let asked = guest_browser.get_url(&link).await;
+    assert_eq!(asked.status, 409, "{}", asked.text());
+    let (_, query) = link.split_once('?').expect("a query");
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert!(
+        fields.contains(&("code".to_owned(), password.to_owned())),
+        "{fields:?}"
+    );
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let page = guest_browser
+        .post_form(&format!("/s/{key}/open"), &fields)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(
+        page.json()["entries"][0]["name"],
+        "reports",
+        "{}",
+        page.text()
+    );
+    // Without the code the password is asked for.
+    let bare = stack.visitor().get(&format!("/s/{key}")).await;
+    assert_eq!(bare.json()["error"], "password_required", "{}", bare.text());
 }
 
 async fn verified_email_passes_with_the_code_from_the_mail(backend: Backend) {

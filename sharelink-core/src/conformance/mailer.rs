@@ -77,7 +77,11 @@ impl Mailbox for MemoryMailer {
         self.sent_to(to)
             .into_iter()
             .map(|(mail, rendered)| {
-                let from = single_line(&mail.branding.sender_name);
+                let name = single_line(&mail.branding.sender_name);
+                let from = match &mail.from {
+                    Some(address) => format!("{name} <{address}>"),
+                    None => name,
+                };
                 let to_header = match &mail.to_name {
                     Some(name) => format!("{} <{}>", single_line(name), mail.to),
                     None => mail.to.to_string(),
@@ -133,6 +137,8 @@ fn mail(to: &Email, message: MailMessage) -> Mail {
         to: to.clone(),
         to_name: Some("Ana Lopez".to_owned()),
         branding: branding(),
+        from: None,
+        time_zone: None,
         message,
     }
 }
@@ -237,6 +243,25 @@ pub async fn invitation_arrives_with_link(mailer: Arc<dyn Mailer>, mailbox: Arc<
     assert_both_parts_contain(&m, "Bob Stone");
 }
 
+/// The site's notification sender arrives as the From address, under the branding's
+/// name, and dates show in the mail's time zone, named.
+pub async fn site_sender_and_time_zone_arrive(mailer: Arc<dyn Mailer>, mailbox: Arc<dyn Mailbox>) {
+    let to = address("site-from");
+    let site = address("shares");
+    let mut m = mail(&to, invitation("Plans", None, &link()));
+    m.from = Some(site.clone());
+    m.time_zone = Some("Europe/Paris".to_owned());
+    send_ok(&*mailer, &m).await;
+    let got = only_message(&*mailbox, &to).await;
+    assert!(
+        got.from.contains(site.as_str()) && got.from.contains("Acme Files Team"),
+        "From {:?}",
+        got.from
+    );
+    // 2031-05-06 07:08 UTC is 09:08 in Paris (summer time).
+    assert_both_parts_contain(&got, "6 May 2031, 09:08 (Europe/Paris)");
+}
+
 /// A one-time code arrives with the code in both parts.
 pub async fn one_time_code_arrives(mailer: Arc<dyn Mailer>, mailbox: Arc<dyn Mailbox>) {
     let to = address("code");
@@ -321,7 +346,7 @@ pub async fn expiry_reminder_arrives(mailer: Arc<dyn Mailer>, mailbox: Arc<dyn M
     assert_well_formed(&m, &to);
     assert!(m.subject.contains(&name), "subject {:?}", m.subject);
     assert_both_parts_contain(&m, &name);
-    assert_both_parts_contain(&m, "2030-12-24");
+    assert_both_parts_contain(&m, "24 December 2030, 18:00 (UTC)");
 }
 
 /// Each message reaches its own recipient only: three recipients, three links, and
@@ -547,6 +572,7 @@ macro_rules! mailer_conformance {
     (run = $run:expr, make = $make:expr) => {
         $crate::mailer_conformance!(@cases ($run) ($make)
             invitation_arrives_with_link,
+            site_sender_and_time_zone_arrive,
             one_time_code_arrives,
             download_notification_arrives,
             link_resent_arrives,

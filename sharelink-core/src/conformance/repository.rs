@@ -52,6 +52,7 @@ pub fn new_share(k: &str, owner: &str, name: &str, created_at: OffsetDateTime) -
             to: created_at + Duration::days(30),
         }],
         password_hash: None,
+        autofill_code: None,
         created_at,
     }
 }
@@ -103,6 +104,7 @@ macro_rules! repository_conformance {
     (run = $run:expr, make = $make:expr $(,)?) => {
         $crate::repository_conformance!(@cases $run, $make;
             shares::{insert_and_find, duplicate_key_is_refused, password_hash_round_trips,
+                autofill_code_round_trips,
                 update_keeps_counters, delete_cascades, list_filters,
                 name_search_escapes_wildcards, keyset_pagination,
                 reserve_and_refund, reserve_dedup_counts_once, is_counted_is_read_only,

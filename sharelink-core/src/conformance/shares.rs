@@ -80,6 +80,43 @@ pub async fn password_hash_round_trips((repo, _): Stores) {
     assert_eq!(back.password_hash, Some(hash));
 }
 
+/// An auto-fill code round-trips, including characters that need quoting; an update
+/// changes it and erases it.
+pub async fn autofill_code_round_trips((repo, _): Stores) {
+    let code =
+        |text: &str| crate::AutofillCode::of(&PlainPassword::new(text, 1).expect("valid password"));
+    let mut new = new_share("afkey0001", "ana", "autofill", T0);
+    new.settings.password = true;
+    new.settings.password_autofill = true;
+    new.autofill_code = Some(code("correct horse & 'ünï' %20?"));
+    let share = repo.insert_share(new).await.expect("insert");
+    let mut back = repo
+        .get_share(share.id)
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(back.autofill_code, Some(code("correct horse & 'ünï' %20?")));
+    back.autofill_code = Some(code("second"));
+    repo.update_share(&back).await.expect("update");
+    let found = repo
+        .find_by_key(&back.key)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(found.autofill_code, Some(code("second")));
+    back.autofill_code = None;
+    repo.update_share(&back).await.expect("update");
+    let erased = repo
+        .get_share(share.id)
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(erased.autofill_code, None);
+    // A share without auto-fill stores none.
+    let plain = insert(repo.as_ref(), "afkey0002", "ana", "plain", T0).await;
+    assert_eq!(plain.autofill_code, None);
+}
+
 /// Update replaces settings and items but not counters; a changed expiry re-arms the reminder.
 pub async fn update_keeps_counters((repo, _): Stores) {
     let share = insert(repo.as_ref(), "updkey001", "ana", "before", T0).await;

@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 ///     to: Email::parse("ana@example.com").unwrap(),
 ///     to_name: None,
 ///     branding: Branding::default(),
+///     from: None,
+///     time_zone: None,
 ///     message: MailMessage::LinkResent {
 ///         share_name: "Plans".into(),
 ///         link: Secret("https://files.example.com/s/abc".into()),

@@ -23,6 +23,7 @@ impl ShareStore for MemoryRepository {
             settings: new.settings,
             adjustments: new.adjustments,
             password_hash: new.password_hash,
+            autofill_code: new.autofill_code,
             bound_device: None,
             uses: 0,
             uploaded_bytes: 0,
@@ -56,6 +57,7 @@ impl ShareStore for MemoryRepository {
         stored.settings = share.settings.clone();
         stored.adjustments = share.adjustments.clone();
         stored.password_hash = share.password_hash.clone();
+        stored.autofill_code = share.autofill_code.clone();
         stored.updated_at = share.updated_at;
         Ok(())
     }

@@ -67,6 +67,38 @@ impl fmt::Debug for PlainPassword {
     }
 }
 
+/// The access code a share with auto-fill puts in its link, kept readable so the owner
+/// can get the link again. `Debug` hides it.
+///
+/// Only a share whose effective settings ask for auto-fill holds one; the gate still
+/// checks the argon2 hash, never this copy.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AutofillCode(String);
+
+impl AutofillCode {
+    /// The readable copy of a share's password.
+    pub fn of(password: &PlainPassword) -> Self {
+        Self(password.expose().to_owned())
+    }
+
+    /// The code as stored (read back from a store).
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The clear text. Handle with care.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AutofillCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AutofillCode(…)")
+    }
+}
+
 /// An argon2id hash in PHC string form (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -215,5 +247,8 @@ mod tests {
         assert!(!format!("{p:?}").contains(p.expose()));
         assert!(PasswordHash::parse("$2b$10$abcdefghijklmnopqrstuu").is_err());
         assert!(PasswordHash::parse("plain").is_err());
+        let code = AutofillCode::of(&p);
+        assert_eq!(code.expose(), p.expose());
+        assert!(!format!("{code:?}").contains(p.expose()));
     }
 }

@@ -60,6 +60,10 @@ pub struct VisitorSession {
     /// owner's notifications, never for access.
     #[serde(default)]
     pub email: Option<Email>,
+    /// The name the visitor registered with (the watermark's `{name}`), never for
+    /// access. Sessions registered before it was kept have none.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 impl VisitorSession {
@@ -92,6 +96,7 @@ impl VisitorSession {
             clickwrap_accepted: false,
             gate_stamps: BTreeMap::new(),
             email: None,
+            name: None,
         }
     }
 }

@@ -176,7 +176,11 @@ pub struct SiteSettings {
     pub max_items: usize,
     /// Page and email branding.
     pub branding: Branding,
-    /// Sender address of notification emails.
+    /// The From address of every email sent on the site's behalf (invitations, codes,
+    /// notifications, reminders), under the branding's sender name; `None`: the mail
+    /// adapter's own address. The adapter's own address stays the envelope sender (and
+    /// the `Sender` header), so bounces and SPF stay with the mail server: the site's
+    /// domain should allow that server (SPF/DKIM) for DMARC to pass.
     pub notification_sender: Option<Email>,
     /// Access-log privacy.
     pub log_privacy: LogPrivacy,

@@ -37,6 +37,7 @@ fn base_share() -> Share {
         settings,
         adjustments: vec![],
         password_hash: None,
+        autofill_code: None,
         bound_device: None,
         uses: 0,
         uploaded_bytes: 0,

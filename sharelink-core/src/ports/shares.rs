@@ -4,7 +4,8 @@
 use crate::model::share::Adjustment;
 use crate::ports::RepoError;
 use crate::{
-    DeviceId, PasswordHash, Share, ShareId, ShareItem, ShareSettings, ShareState, UrlKey, UserId,
+    AutofillCode, DeviceId, PasswordHash, Share, ShareId, ShareItem, ShareSettings, ShareState,
+    UrlKey, UserId,
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,8 @@ pub struct NewShare {
     pub adjustments: Vec<Adjustment>,
     /// Password hash.
     pub password_hash: Option<PasswordHash>,
+    /// The readable password of a share with auto-fill.
+    pub autofill_code: Option<AutofillCode>,
     /// Creation time.
     pub created_at: OffsetDateTime,
 }
@@ -90,7 +93,7 @@ pub enum Reservation {
 ///   key without regard to case; a second share with the same key (in any case) gives
 ///   `KeyTaken` and stores nothing.
 /// - `update_share` replaces items, requested and effective settings, adjustments, password
-///   hash and `updated_at`, but never the counters (`uses`, `uploaded_bytes`,
+///   hash, auto-fill code (set, changed or erased) and `updated_at`, but never the counters (`uses`, `uploaded_bytes`,
 ///   `bound_device`, `reminder_sent_at`), which only the atomic methods change — except
 ///   that a changed expiry clears `reminder_sent_at` (one reminder per expiry).
 /// - `delete_share` removes the share and everything under it (recipients, registrations,

@@ -7,12 +7,12 @@ use crate::policy::{PolicyInput, apply_policy, daily_quota};
 use crate::ports::access_log::{LogEvent, LogQuery, ShareStats};
 use crate::ports::directory::UserInfo;
 use crate::ports::events::ShareEvent;
-use crate::ports::mailer::{Mail, MailMessage, Secret};
+use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::*;
 use crate::ports::{EntryKind, FileStoreError};
 use crate::{
-    Adjustment, Email, ItemKind, PlainPassword, Recipient, Rights, Share, ShareId, ShareItem,
-    SharePath, ShareSettings, ShareState, UrlKey, UserId,
+    Adjustment, AutofillCode, Email, ItemKind, PlainPassword, Recipient, Rights, Share, ShareId,
+    ShareItem, SharePath, ShareSettings, ShareState, UrlKey, UserId,
 };
 use time::OffsetDateTime;
 
@@ -40,14 +40,35 @@ pub struct CreateShare {
 }
 
 /// A new share, with what is shown only once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Created {
     /// The share (with requested and effective settings and the adjustments).
     pub share: Share,
-    /// Its link.
+    /// Its link (carrying the access code under auto-fill, see [`Sharelink::link`]).
     pub link: String,
-    /// The generated password, shown once (never stored in clear).
+    /// The generated password, shown once (stored in clear only for auto-fill).
     pub generated_password: Option<PlainPassword>,
+}
+
+impl std::fmt::Debug for Created {
+    // The link holds the key, and under auto-fill the access code.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Created")
+            .field("share", &self.share)
+            .field("link", &"…")
+            .field("generated_password", &self.generated_password)
+            .finish()
+    }
+}
+
+/// The readable code a share keeps when its effective settings ask for auto-fill.
+fn autofill_code(
+    settings: &ShareSettings,
+    password: Option<&PlainPassword>,
+) -> Option<AutofillCode> {
+    password
+        .filter(|_| settings.password && settings.password_autofill)
+        .map(AutofillCode::of)
 }
 
 /// How an update treats the password.
@@ -256,6 +277,7 @@ impl Sharelink {
                 settings: effective.settings.clone(),
                 adjustments: effective.adjustments.clone(),
                 password_hash: password_hash.clone(),
+                autofill_code: autofill_code(&effective.settings, password.as_ref()),
                 created_at: now,
             };
             match self.ports.repo.insert_share(new).await {
@@ -349,35 +371,43 @@ impl Sharelink {
             site: &self.config.site,
             now,
         })?;
-        let mut shown = None;
-        share.password_hash = if effective.settings.password {
+        let had_autofill = share.settings.password && share.settings.password_autofill;
+        let min = self.config.site.password_min_len;
+        // The new password in clear, when there is one (the old one is only a hash).
+        let (new_password, generated) = if effective.settings.password {
             match password {
-                PasswordChange::Set(p) => {
-                    let p = PlainPassword::new(&p, self.config.site.password_min_len)?;
-                    Some(self.hash(p).await?)
-                }
-                PasswordChange::Generate => {
-                    let p = PlainPassword::generate(
-                        self.ports.random.as_ref(),
-                        self.config.site.password_min_len,
-                    );
-                    shown = Some(p.clone());
-                    Some(self.hash(p).await?)
-                }
-                PasswordChange::Keep => match share.password_hash.take() {
-                    Some(h) => Some(h),
-                    None => {
-                        let p = PlainPassword::generate(
-                            self.ports.random.as_ref(),
-                            self.config.site.password_min_len,
-                        );
-                        shown = Some(p.clone());
-                        Some(self.hash(p).await?)
-                    }
-                },
+                PasswordChange::Set(p) => (Some(PlainPassword::new(&p, min)?), false),
+                PasswordChange::Generate => (
+                    Some(PlainPassword::generate(self.ports.random.as_ref(), min)),
+                    true,
+                ),
+                PasswordChange::Keep if share.password_hash.is_some() => (None, false),
+                PasswordChange::Keep => (
+                    Some(PlainPassword::generate(self.ports.random.as_ref(), min)),
+                    true,
+                ),
             }
         } else {
-            None
+            (None, false)
+        };
+        // The readable code follows the password; it is erased when auto-fill is off.
+        share.autofill_code = match autofill_code(&effective.settings, new_password.as_ref()) {
+            Some(code) => Some(code),
+            None if effective.settings.password && effective.settings.password_autofill => {
+                match share.autofill_code.take() {
+                    Some(kept) => Some(kept),
+                    // Shares that had auto-fill before codes were kept go on as they were.
+                    None if had_autofill => None,
+                    None => return Err(crate::SettingsError::AutofillNeedsPassword.into()),
+                }
+            }
+            None => None,
+        };
+        let shown = new_password.clone().filter(|_| generated);
+        share.password_hash = match new_password {
+            Some(p) => Some(self.hash(p).await?),
+            None if effective.settings.password => share.password_hash.take(),
+            None => None,
         };
         share.items = items;
         share.requested = requested;
@@ -671,18 +701,17 @@ impl Sharelink {
                 sent_at: None,
             })
             .await?;
-        let mail = Mail {
-            to: input.email.clone(),
-            to_name: None,
-            branding: self.config.site.branding.clone(),
-            message: MailMessage::Invitation {
+        let mail = self.mail_about(
+            share,
+            input.email.clone(),
+            MailMessage::Invitation {
                 share_name: share.settings.name.clone(),
                 sender: sender.display_name.clone(),
                 message: message.map(str::to_owned),
-                link: Secret(format!("{}?r={code}", self.link(share))),
+                link: Secret(self.recipient_link(share, &code)),
                 expires_at: share.settings.schedule.expires_at,
             },
-        };
+        );
         self.ports.mailer.send(&mail).await?;
         self.ports
             .repo
@@ -828,15 +857,14 @@ impl Sharelink {
                 if !self.ports.repo.mark_reminded(share.id, now).await? {
                     continue;
                 }
-                let mail = Mail {
+                let mail = self.mail_about(
+                    share,
                     to,
-                    to_name: None,
-                    branding: self.config.site.branding.clone(),
-                    message: MailMessage::ExpiryReminder {
+                    MailMessage::ExpiryReminder {
                         share_name: share.settings.name.clone(),
                         expires_at,
                     },
-                };
+                );
                 if self.ports.mailer.send(&mail).await.is_ok() {
                     sent += 1;
                 }

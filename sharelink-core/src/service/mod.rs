@@ -5,6 +5,8 @@
 
 mod manage;
 #[cfg(test)]
+mod settings_tests;
+#[cfg(test)]
 mod tests;
 mod visit;
 
@@ -238,9 +240,60 @@ impl Sharelink {
         &self.config
     }
 
-    /// The public link of a share.
+    /// The public link of a share. With auto-fill on, it carries the access code
+    /// (`?code=…`, percent-encoded) so the visitor skips the password prompt: treat it
+    /// as a secret.
     pub fn link(&self, share: &Share) -> String {
-        format!("{}{}", self.config.link_base, share.key.as_str())
+        self.link_with(share, None)
+    }
+
+    /// A recipient's own link (`?r=<code>`), with the access code too under auto-fill.
+    fn recipient_link(&self, share: &Share, recipient_code: &str) -> String {
+        self.link_with(share, Some(recipient_code))
+    }
+
+    fn link_with(&self, share: &Share, recipient_code: Option<&str>) -> String {
+        // Every byte but letters and digits is escaped: a code may hold `&`, `#`, `+` or
+        // spaces, and each query parser must read back exactly the characters typed.
+        let encode = |v: &str| {
+            percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let mut query = Vec::new();
+        if let Some(r) = recipient_code {
+            query.push(format!("r={}", encode(r)));
+        }
+        if let Some(code) = share
+            .autofill_code
+            .as_ref()
+            .filter(|_| share.settings.password && share.settings.password_autofill)
+        {
+            query.push(format!("code={}", encode(code.expose())));
+        }
+        let mut link = format!("{}{}", self.config.link_base, share.key.as_str());
+        if !query.is_empty() {
+            link.push('?');
+            link.push_str(&query.join("&"));
+        }
+        link
+    }
+
+    /// A mail about `share`, sent on the site's behalf: the site's branding, its
+    /// notification sender as the From address (when set), and dates in the share's
+    /// time zone.
+    fn mail_about(
+        &self,
+        share: &Share,
+        to: Email,
+        message: crate::ports::mailer::MailMessage,
+    ) -> crate::ports::mailer::Mail {
+        crate::ports::mailer::Mail {
+            to,
+            to_name: None,
+            branding: self.config.site.branding.clone(),
+            from: self.config.site.notification_sender.clone(),
+            time_zone: share.settings.schedule.time_zone.clone(),
+            message,
+        }
     }
 
     fn token(&self, len: usize) -> String {

@@ -191,6 +191,7 @@ pub fn share() -> impl Strategy<Value = Share> {
                     settings,
                     adjustments: Vec::new(),
                     password_hash: None,
+                    autofill_code: None,
                     bound_device: bound
                         .then(|| DeviceId::parse("device-a").expect("valid constant")),
                     uses,

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 mod archive;
+mod autofill;
 mod brute;
 mod conditional;
 mod hostile;

@@ -26,6 +26,8 @@ fn invitation(to: &Email) -> Mail {
             sender_name: "Acme Files".to_owned(),
             logo_url: None,
         },
+        from: None,
+        time_zone: None,
         message: MailMessage::Invitation {
             share_name: "Plans".to_owned(),
             sender: "Bob".to_owned(),

@@ -26,6 +26,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_init;
 mod m20261130_000001_creations;
+mod m20261201_000001_autofill_code;
 
 /// The name the initial migration is recorded under.
 const INIT: &str = "m20261123_000001_init";
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_init::Migration),
             Box::new(m20261130_000001_creations::Migration),
+            Box::new(m20261201_000001_autofill_code::Migration),
         ]
     }
 
@@ -110,6 +112,13 @@ mod tests {
             .iter()
             .map(|m| m.name().to_owned())
             .collect();
-        assert_eq!(names, vec![INIT, "m20261130_000001_creations"]);
+        assert_eq!(
+            names,
+            vec![
+                INIT,
+                "m20261130_000001_creations",
+                "m20261201_000001_autofill_code"
+            ]
+        );
     }
 }

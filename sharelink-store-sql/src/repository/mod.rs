@@ -38,8 +38,9 @@ use sharelink_core::ports::{
     ShareCursor, SharePage, ShareQuery, StoredRegistration, Template, TemplateBody,
 };
 use sharelink_core::{
-    BrowserId, DeviceId, Email, PasswordHash, Recipient, RecipientId, RegistrationId, SessionId,
-    Share, ShareId, SharePath, ShareSettings, ShareState, UrlKey, UserId, VisitorSession,
+    AutofillCode, BrowserId, DeviceId, Email, PasswordHash, Recipient, RecipientId, RegistrationId,
+    SessionId, Share, ShareId, SharePath, ShareSettings, ShareState, UrlKey, UserId,
+    VisitorSession,
 };
 use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
@@ -66,6 +67,7 @@ fn share_from(m: share::Model) -> Result<Share> {
             .as_deref()
             .map(|h| parse(h, PasswordHash::parse))
             .transpose()?,
+        autofill_code: m.autofill_code.map(AutofillCode::from_stored),
         bound_device: m
             .bound_device
             .as_deref()

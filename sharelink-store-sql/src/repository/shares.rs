@@ -28,6 +28,7 @@ impl ShareStore for SqlStore {
             uploaded_bytes: Set(0),
             bound_device: Set(None),
             reminder_sent_at: Set(None),
+            autofill_code: Set(new.autofill_code.as_ref().map(|c| c.expose().to_owned())),
         };
         let id = match share::Entity::insert(row).exec(self.connection()).await {
             Ok(done) => done.last_insert_id,
@@ -43,6 +44,7 @@ impl ShareStore for SqlStore {
             settings: new.settings,
             adjustments: new.adjustments,
             password_hash: new.password_hash,
+            autofill_code: new.autofill_code,
             bound_device: None,
             uses: 0,
             uploaded_bytes: 0,
@@ -97,6 +99,10 @@ impl ShareStore for SqlStore {
             .col_expr(
                 S::PasswordHash,
                 Expr::value(s.password_hash.as_ref().map(|h| h.as_str().to_owned())),
+            )
+            .col_expr(
+                S::AutofillCode,
+                Expr::value(s.autofill_code.as_ref().map(|c| c.expose().to_owned())),
             )
             .col_expr(S::UpdatedAt, Expr::value(nanos(s.updated_at)?))
             .col_expr(S::NameFolded, Expr::value(d.name_folded))

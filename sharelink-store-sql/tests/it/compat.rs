@@ -83,7 +83,10 @@ async fn accepts_a_database_of_0_1(backend: Backend, fixture: &str) {
             .iter()
             .map(|(n, _)| n.as_str())
             .collect::<Vec<_>>(),
-        vec!["m20261130_000001_creations"]
+        vec![
+            "m20261130_000001_creations",
+            "m20261201_000001_autofill_code"
+        ]
     );
 
     // The store works on it: a share with a use limit, and the log.
@@ -96,6 +99,21 @@ async fn accepts_a_database_of_0_1(backend: Backend, fixture: &str) {
         .await
         .expect("find");
     assert_eq!(found.map(|s| s.id), Some(share.id));
+    // The auto-fill column added since 0.1 holds a code.
+    let mut with_code = new_share("compat02Key", "ana", "Coded", T0);
+    with_code.autofill_code = Some(sharelink_core::AutofillCode::of(
+        &sharelink_core::PlainPassword::new("open sesame", 1).expect("password"),
+    ));
+    let coded = store.insert_share(with_code).await.expect("insert");
+    let back = store
+        .get_share(coded.id)
+        .await
+        .expect("get")
+        .expect("found");
+    assert_eq!(
+        back.autofill_code.as_ref().map(|c| c.expose()),
+        Some("open sesame")
+    );
     store
         .append(&NewLogEvent {
             share_id: share.id,

@@ -177,6 +177,8 @@ async fn frozen_rows_load(backend: Backend) {
         assert_eq!(share.requested, expected, "{key}");
         assert_eq!(share.items.len(), 2);
         assert_eq!(share.created_at, CREATED);
+        // Rows from before auto-fill kept its code (v1 has auto-fill on) have none.
+        assert_eq!(share.autofill_code, None, "{key}");
     }
     let full = store
         .get_share(ShareId(42))

@@ -11,7 +11,7 @@ pub use settings::{
     WatermarkVars, safe_segment,
 };
 
-use crate::model::password::PasswordHash;
+use crate::model::password::{AutofillCode, PasswordHash};
 use crate::{
     AllowedActions, BrowserId, DeviceId, Email, PathError, RecipientId, SettingsError, ShareId,
     SharePath, UrlKey, UserId,
@@ -163,6 +163,10 @@ pub struct Share {
     pub adjustments: Vec<Adjustment>,
     /// The password's hash, when protected.
     pub password_hash: Option<PasswordHash>,
+    /// The password, readable, while the effective settings ask for auto-fill: the link
+    /// carries it (see `SECURITY.md`). Absent from rows written before auto-fill kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autofill_code: Option<AutofillCode>,
     /// The device the share is bound to, once one opened it.
     pub bound_device: Option<DeviceId>,
     /// Uses spent (under `settings.use_limit`).

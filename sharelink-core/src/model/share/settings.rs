@@ -37,7 +37,8 @@ pub struct Schedule {
     pub expires_at: Option<OffsetDateTime>,
     /// The creator's UTC offset, for showing dates as they meant them.
     pub display_offset: UtcOffset,
-    /// The creator's IANA time-zone name, if known (a label only).
+    /// The creator's IANA time-zone name (such as `Europe/Paris`): dates in mail are
+    /// shown in it. Checked at creation and update (see [`ShareSettings::check`]).
     pub time_zone: Option<String>,
 }
 
@@ -416,7 +417,7 @@ impl ShareSettings {
 
     /// Checks what does not depend on policy: name and text lengths, item constraints
     /// of the level, the inbox, a positive use limit, form definitions, patterns, start
-    /// before expiry.
+    /// before expiry, a known time zone.
     ///
     /// # Errors
     /// [`SettingsError`] for the first problem.
@@ -472,6 +473,13 @@ impl ShareSettings {
             && s >= e
         {
             return Err(SettingsError::StartAfterExpiry);
+        }
+        if let Some(zone) = &self.schedule.time_zone
+            && crate::text::time_zone_name(zone).is_none()
+        {
+            return Err(SettingsError::UnknownTimeZone(
+                crate::text::single_line(zone).chars().take(60).collect(),
+            ));
         }
         let r = &self.upload_rules;
         if r.max_file_bytes == Some(0) || r.max_share_bytes == Some(0) {

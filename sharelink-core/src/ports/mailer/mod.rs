@@ -26,6 +26,13 @@ pub struct Mail {
     pub to_name: Option<String>,
     /// Site title and sender name.
     pub branding: Branding,
+    /// The From address, when the site names one ([`crate::SiteSettings::notification_sender`]);
+    /// `None`: the mailer's own sender address. Either way the mailer's own address
+    /// stays the envelope sender (bounces and SPF are the mail server's).
+    pub from: Option<Email>,
+    /// The IANA time zone dates are shown in (the share's, see
+    /// [`crate::text::local_date`]); `None` or an unknown zone: UTC.
+    pub time_zone: Option<String>,
     /// What to say.
     pub message: MailMessage,
 }
@@ -189,7 +196,9 @@ impl MailError {
 /// - `send` delivers exactly one message to `mail.to` and to nobody else, with a subject,
 ///   a plain-text part and an HTML part, both carrying every link and code of the message,
 ///   for every kind of [`MailMessage`].
-/// - The sender's display name is `mail.branding.sender_name`; the subject names the share.
+/// - The sender's display name is `mail.branding.sender_name`; the From address is
+///   `mail.from` when set (the mailer's own address then stays the envelope sender and
+///   goes in a `Sender` header), else the mailer's own; the subject names the share.
 /// - User-supplied text (names, custom messages, share names) arrives as text: it never
 ///   becomes markup in the HTML part, never adds a header or a recipient, and line breaks
 ///   in it never reach a header. Non-ASCII text arrives intact.

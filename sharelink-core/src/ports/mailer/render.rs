@@ -7,10 +7,9 @@
 use super::{Mail, MailMessage};
 use crate::Branding;
 use crate::ports::BoxError;
-use crate::text::{escape_html, single_line};
+use crate::text::{escape_html, local_date, single_line};
 use std::fmt::{self, Debug, Write as _};
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 /// Longest piece of user text (a share name, a sender) copied into a subject.
 const SUBJECT_PART_CHARS: usize = 120;
@@ -120,14 +119,6 @@ fn short(text: &str) -> String {
         cut.push('…');
         cut
     }
-}
-
-fn when(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year]-[month]-[day] [hour]:[minute] UTC"
-        ))
-        .unwrap_or_else(|_| at.to_string())
 }
 
 /// Whether a link may become an `href` (only web links: never `javascript:` and co).
@@ -250,6 +241,7 @@ impl Html {
 }
 
 fn render_default(mail: &Mail) -> RenderedMail {
+    let when = |at: OffsetDateTime| local_date(at, mail.time_zone.as_deref());
     let branding = &mail.branding;
     let site = single_line(&branding.site_title);
     let mut text = String::new();
@@ -423,6 +415,8 @@ mod tests {
                 sender_name: "Acme".to_owned(),
                 logo_url: Some("javascript:alert(1)".to_owned()),
             },
+            from: None,
+            time_zone: None,
             message,
         }
     }
@@ -557,6 +551,35 @@ mod tests {
             .unwrap();
         let debug = format!("{rendered:?}");
         assert!(!debug.contains("KEY"), "{debug}");
+    }
+
+    #[test]
+    fn dates_show_in_the_share_time_zone_and_name_it() {
+        let mut m = mail(all_kinds("x").remove(0));
+        let utc = DefaultRenderer.render(&m).unwrap();
+        assert!(
+            utc.text().contains("2 January 2030, 03:04 (UTC)"),
+            "{}",
+            utc.text()
+        );
+        m.time_zone = Some("Europe/Paris".to_owned());
+        let paris = DefaultRenderer.render(&m).unwrap();
+        for part in [paris.text(), paris.html()] {
+            assert!(
+                part.contains("2 January 2030, 04:04 (Europe/Paris)"),
+                "{part}"
+            );
+        }
+        let mut reminder = mail(all_kinds("x").remove(4));
+        reminder.time_zone = Some("America/New_York".to_owned());
+        let rendered = DefaultRenderer.render(&reminder).unwrap();
+        assert!(
+            rendered
+                .subject()
+                .contains("1 January 2030, 22:04 (America/New_York)"),
+            "{}",
+            rendered.subject()
+        );
     }
 
     #[test]

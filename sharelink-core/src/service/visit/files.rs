@@ -10,7 +10,7 @@ use crate::model::share::Resolved;
 use crate::policy::{Grant, UploadInfo};
 use crate::ports::access_log::LogKind;
 use crate::ports::events::ShareEvent;
-use crate::ports::mailer::{Mail, MailMessage};
+use crate::ports::mailer::MailMessage;
 use crate::ports::{
     ByteRange, ByteStream, Entry as FileEntry, EntryKind, FileStoreError, WriteOptions,
 };
@@ -442,18 +442,17 @@ impl Sharelink {
                 if share.settings.notify_on_download
                     && let Some(to) = self.owner_email(&share.owner).await
                 {
-                    let mail = Mail {
+                    let mail = self.mail_about(
+                        &share,
                         to,
-                        to_name: None,
-                        branding: self.config.site.branding.clone(),
-                        message: MailMessage::DownloadNotification {
+                        MailMessage::DownloadNotification {
                             share_name: share.settings.name.clone(),
                             visitor: session.identity().map(ToString::to_string),
                             paths,
                             at: now,
                             ip: self.log_ip(client.ip),
                         },
-                    };
+                    );
                     // Best effort: the download happened whether or not the owner hears.
                     let _ = self.ports.mailer.send(&mail).await;
                 }

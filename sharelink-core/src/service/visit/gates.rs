@@ -7,7 +7,7 @@ use crate::policy::{Attempt, Gate, RequestMode};
 use crate::ports::RandomSourceExt;
 use crate::ports::access_log::LogKind;
 use crate::ports::events::ShareEvent;
-use crate::ports::mailer::{Mail, MailMessage, Secret};
+use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::{AttemptKey, CodeCheck, OneTimeCode};
 use crate::service::{Result, ServiceError, Sharelink};
 use crate::{
@@ -237,15 +237,14 @@ impl Sharelink {
             .repo
             .replace_link_code(recipient, &code, self.now())
             .await?;
-        let mail = Mail {
-            to: email.clone(),
-            to_name: None,
-            branding: self.config.site.branding.clone(),
-            message: MailMessage::LinkResent {
+        let mail = self.mail_about(
+            share,
+            email.clone(),
+            MailMessage::LinkResent {
                 share_name: share.settings.name.clone(),
-                link: Secret(format!("{}?r={code}", self.link(share))),
+                link: Secret(self.recipient_link(share, &code)),
             },
-        };
+        );
         self.ports.mailer.send(&mail).await?;
         Ok(())
     }
@@ -437,11 +436,10 @@ impl Sharelink {
                 Attempt::Code => "one-time codes",
                 Attempt::CodeSend => "addresses for one-time codes",
             };
-            let mail = Mail {
+            let mail = self.mail_about(
+                share,
                 to,
-                to_name: None,
-                branding: self.config.site.branding.clone(),
-                message: MailMessage::UnderAttack {
+                MailMessage::UnderAttack {
                     share_name: share.settings.name.clone(),
                     target: target.to_owned(),
                     attempts,
@@ -449,7 +447,7 @@ impl Sharelink {
                         .unwrap_or(u32::MAX),
                     at: now,
                 },
-            };
+            );
             // Best effort: the attempt goes on whether or not the owner hears.
             let _ = self.ports.mailer.send(&mail).await;
         }
@@ -578,16 +576,15 @@ impl Sharelink {
                 attempts_left: policy.max_attempts,
             })
             .await?;
-        let mail = Mail {
-            to: email.clone(),
-            to_name: None,
-            branding: self.config.site.branding.clone(),
-            message: MailMessage::OneTimeCode {
+        let mail = self.mail_about(
+            share,
+            email.clone(),
+            MailMessage::OneTimeCode {
                 share_name: share.settings.name.clone(),
                 code: Secret(code),
                 valid_minutes: u32::try_from(policy.ttl.whole_minutes()).unwrap_or(u32::MAX),
             },
-        };
+        );
         self.ports.mailer.send(&mail).await?;
         Ok(())
     }
@@ -656,6 +653,7 @@ impl Sharelink {
             )
             .await?;
         scene.session.registration = Some(id);
+        scene.session.name = registration.name.clone();
         gate.stamp_passed(&scene.share, &mut scene.session);
         if scene.session.email.is_none() {
             scene.session.email = registration.email.clone();

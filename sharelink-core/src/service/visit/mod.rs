@@ -668,7 +668,7 @@ impl Sharelink {
         share.settings.watermark.as_ref().map(|w| {
             w.render(&WatermarkVars {
                 email: session.identity().map(ToString::to_string),
-                name: None,
+                name: session.name.clone(),
                 ip: client.ip.map(|i| i.to_string()),
                 time: self
                     .now()
