@@ -12,7 +12,6 @@ use crate::client::Ctx;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use std::fmt::Write as _;
 use time::OffsetDateTime;
 
 /// Escapes text for HTML (core's escaper: one escaper for pages and mail).
@@ -99,20 +98,10 @@ pub(crate) fn size(bytes: u64) -> String {
     }
 }
 
-/// A date for people (`2026-11-23 09:00 UTC`).
-pub(crate) fn date(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    );
-    s
+/// A date for people, in the share's time zone, named (`3 December 2026, 17:00
+/// (Europe/Paris)`); the same wording as the mails.
+pub(crate) fn date(t: OffsetDateTime, zone: Option<&str>) -> String {
+    sharelink_core::text::local_date(t, zone)
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub(crate) fn share_page(
     if let Some(exp) = view.expires_at {
         b.push_str(&format!(
             "<p><small>Available until {}</small></p>",
-            super::date(exp)
+            super::date(exp, view.time_zone.as_deref())
         ));
     }
     // Breadcrumbs.
@@ -118,7 +118,7 @@ placeholder=\"folder\" aria-label=\"Destination folder\" size=\"10\" required><s
                     String::new()
                 },
                 if e.kind == EntryKind::File {
-                    super::date(e.modified)
+                    super::date(e.modified, view.time_zone.as_deref())
                 } else {
                     String::new()
                 }

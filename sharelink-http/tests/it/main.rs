@@ -2341,3 +2341,21 @@ async fn wiring_mistakes_are_reported_once() {
         "https://files.example.test/share/s/"
     );
 }
+
+#[tokio::test]
+async fn the_page_shows_dates_in_the_share_time_zone() {
+    let w = world().await;
+    let expires = fixtures::T0 + time::Duration::days(3);
+    let share = w
+        .share(&["docs/reports"], |s| {
+            s.schedule.time_zone = Some("Europe/Paris".into());
+            s.schedule.expires_at = Some(expires);
+        })
+        .await;
+    let mut b = Browser::default();
+    let page = b.get(&w.router, &format!("/s/{}", share.key)).await;
+    let text = page.text();
+    let shown = sharelink_core::text::local_date(expires, Some("Europe/Paris"));
+    assert!(text.contains(&format!("Available until {shown}")), "{text}");
+    assert!(shown.ends_with("(Europe/Paris)"));
+}

@@ -120,6 +120,9 @@ pub struct ShareView {
     pub has_inbox: bool,
     /// The watermark text for image previews, filled in for this visitor.
     pub watermark: Option<String>,
+    /// The creator's time zone (an IANA name), for showing dates; UTC when absent.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// A visitor session and where it stands.
@@ -707,6 +710,7 @@ impl Sharelink {
                 .collect(),
             has_inbox: share.settings.inbox.is_some(),
             watermark,
+            time_zone: share.settings.schedule.time_zone.clone(),
         })
     }
 
