@@ -20,6 +20,7 @@ mod archive;
 mod brute;
 mod hostile;
 mod resume;
+mod uploads;
 
 // ----- world -----------------------------------------------------------------------------
 
