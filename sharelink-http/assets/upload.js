@@ -96,7 +96,6 @@
         var answer = {};
         try { answer = JSON.parse(xhr.responseText); } catch (_) {}
         if (xhr.status < 300 && answer.next) {
-          bar.value = 100;
           say("Uploaded " + answer.uploaded.length + " of " + files.length + ".", false);
           location.assign(answer.next);
         } else {

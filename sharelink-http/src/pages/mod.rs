@@ -45,7 +45,7 @@ border-bottom:1px solid #ddd;text-align:left}.msg{padding:1rem;background:#f4f4f
 border-radius:.3rem}.err{background:#fde8e8}form.inline{display:inline}pre{white-space:pre-wrap}\
 nav a{margin-right:.3rem}.upload form{padding:.5rem;border:2px dashed transparent;\
 border-radius:.3rem}.upload form.drop{border-color:#36c;background:#eef3fc}\
-.upload progress{display:block;width:100%}";
+.upload progress:not([hidden]){display:block;width:100%}";
 
 /// A whole page around `body` (already escaped HTML).
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {

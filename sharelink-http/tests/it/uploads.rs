@@ -88,7 +88,7 @@ impl Person {
         &mut self,
         form: &UploadForm,
         choice: Option<&str>,
-        files: &[(&str, &[u8])],
+        files: &[Chosen<'_>],
     ) -> reqwest::Response {
         let mut body = reqwest::multipart::Form::new();
         // Parts in the form's order, as a browser sends them.
@@ -122,7 +122,7 @@ impl Person {
         &mut self,
         form: &UploadForm,
         choice: Option<&str>,
-        files: &[(&str, &[u8])],
+        files: &[Chosen<'_>],
     ) -> Seen {
         let res = self.post(form, choice, files).await;
         assert_eq!(res.status(), 303, "an upload answers with a redirect");
@@ -130,6 +130,9 @@ impl Person {
         self.follow(res, url).await
     }
 }
+
+/// A file chosen in a file input: its name (a path inside a chosen folder) and bytes.
+type Chosen<'a> = (&'a str, &'a [u8]);
 
 /// A control of an upload form, in document order.
 #[derive(Debug)]
@@ -400,7 +403,7 @@ async fn a_refused_upload_says_why_with_a_way_back() {
         .await;
     let mut person = Person::new(addr);
     let form = form_of(&mut person, &share, "", false).await;
-    let cases: [(&[(&str, &[u8])], &str, &str); 3] = [
+    let cases: [(&[Chosen<'_>], &str, &str); 3] = [
         (&[("tool.exe", b"MZ")], "tool.exe", "files of this type"),
         (
             &[("big.txt", b"more than ten")],
