@@ -49,7 +49,7 @@
 //! | `GET`/`HEAD`/`POST /s/{key}/dl/{*path}` | download (Range, ETag, conditional requests); `POST` confirms a counted download |
 //! | `GET`/`POST /s/{key}/preview/{*path}` | preview: inline only for safe types; when the share asks for a watermark, images are sent as a marked PNG and other files have no preview |
 //! | `GET`/`POST /s/{key}/zip` (`p=` paths) | download all as a streamed ZIP64 archive |
-//! | `POST /s/{key}/upload` (multipart) | upload, streamed to storage |
+//! | `POST /s/{key}/upload` (multipart: `csrf`, `folder`, `file`…) | upload, streamed to storage; answers a redirect to the folder's page with `uploaded=N` (the page says what was stored), or JSON `{"uploaded": [...], "next": page}` |
 //! | `POST /s/{key}/mkdir`, `/rename`, `/move`, `/delete` | changes (full level) |
 //! | `GET /s/{key}/embed`, `GET /widget.js` | the embeddable widget |
 //! | `/api/…` | management JSON API; its OpenAPI document is `GET /api/openapi.json` |
@@ -182,7 +182,7 @@ impl Default for HttpConfig {
 }
 
 /// What every route needs: the application, the authenticator and the HTTP settings.
-/// (Not named `AppState`, the name most axum applications give their own state.)
+/// (Not named `SharelinkState`, the name most axum applications give their own state.)
 #[derive(Debug, Clone)]
 pub struct SharelinkState {
     pub(crate) app: Sharelink,

@@ -6,7 +6,7 @@ mod gate;
 mod share;
 
 pub(crate) use gate::{confirm_open_page, gate_page};
-pub(crate) use share::share_page;
+pub(crate) use share::{share_page, upload_failed_page, uploaded_notice};
 
 use crate::client::Ctx;
 use axum::http::StatusCode;
@@ -42,7 +42,9 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margi
 padding:0 1rem;color:#222}table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;\
 border-bottom:1px solid #ddd;text-align:left}.msg{padding:1rem;background:#f4f4f4;\
 border-radius:.3rem}.err{background:#fde8e8}form.inline{display:inline}pre{white-space:pre-wrap}\
-nav a{margin-right:.3rem}";
+nav a{margin-right:.3rem}.upload form{padding:.5rem;border:2px dashed transparent;\
+border-radius:.3rem}.upload form.drop{border-color:#36c;background:#eef3fc}\
+.upload progress:not([hidden]){display:block;width:100%}";
 
 /// A whole page around `body` (already escaped HTML).
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {

@@ -1,7 +1,7 @@
 //! The share page: breadcrumbs, the listing with each entry's actions, download-all,
 //! upload and new-folder forms.
 
-use super::{Notice, csrf_field, esc, notice_html, url_path, url_query};
+use super::{Notice, csrf_field, esc, notice_html, page, url_path, url_query};
 use crate::client::Ctx;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -207,5 +207,66 @@ type=\"file\" name=\"file\" multiple required></label> <button>Upload</button>\
 <form data-upload method=\"post\" enctype=\"multipart/form-data\" action=\"{action}\">{csrf}\
 {folder_field}<label>Or a whole folder <input type=\"file\" name=\"file\" webkitdirectory \
 multiple required></label> <button>Upload folder</button></form></section>"
+    )
+}
+
+/// "3 files uploaded", as a person reads it.
+fn files(n: usize) -> String {
+    if n == 1 {
+        "1 file".to_owned()
+    } else {
+        format!("{n} files")
+    }
+}
+
+/// The notice on the page an upload returns to: what was stored, also where the visitor
+/// cannot see it (a drop box lists nothing; an inbox is the owner's).
+pub(crate) fn uploaded_notice(n: usize, view: &ShareView) -> Notice {
+    let text = if n == 0 {
+        return Notice {
+            error: true,
+            text: "No file was uploaded: none was chosen.".to_owned(),
+        };
+    } else if view.has_inbox && !view.rights.has(Capability::Upload) {
+        format!("{} sent to the owner.", files(n))
+    } else if !view.rights.has(Capability::List) {
+        format!(
+            "{} uploaded. The owner has received {}; this link does not show the folder's \
+contents.",
+            files(n),
+            if n == 1 { "it" } else { "them" }
+        )
+    } else {
+        format!("{} uploaded.", files(n))
+    };
+    Notice { error: false, text }
+}
+
+/// The page of a refused or failed upload: why, which file, what was stored before it,
+/// and a link back to the upload form.
+pub(crate) fn upload_failed_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    file: Option<&str>,
+    stored: usize,
+    back: &str,
+) -> Response {
+    let what = file.map_or_else(String::new, |f| format!("<strong>{}</strong>: ", esc(f)));
+    let before = if stored == 0 {
+        "Nothing was uploaded.".to_owned()
+    } else {
+        format!("Uploaded before it: {}.", files(stored))
+    };
+    page(
+        status,
+        title,
+        &format!(
+            "<h1>{}</h1><p class=\"msg err\" role=\"alert\">{what}{}</p><p>{before}</p>\
+<p><a href=\"{}\">Back to the upload form</a></p>",
+            esc(title),
+            esc(message),
+            esc(back)
+        ),
     )
 }

@@ -2,14 +2,15 @@
 //! level: new folder, rename, move or copy, delete.
 
 use super::{
-    Fields, back_to_folder, check_csrf, confirmed_session, fail, fail_with_link, field, parse_path,
-    service_fail,
+    Fields, back_to_folder, check_csrf, confirmed_session, fail, fail_with_link, failure_title,
+    field, folder_url, parse_path,
 };
 use crate::client::Ctx;
+use crate::pages::upload_failed_page;
 use crate::{ApiError, SharelinkState};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use bytes::Bytes;
 use sharelink_core::model::path::strip_invisible;
@@ -59,6 +60,33 @@ pub(crate) fn multipart_error(e: &axum::extract::multipart::MultipartError) -> A
     ApiError::new(status, "upload_failed", text)
 }
 
+/// The answer to an upload that stopped at `file` (if it got that far) after `stored`
+/// files: the error as JSON, or a page that says why with a link back to the form.
+fn upload_failed(
+    ctx: &Ctx,
+    key: &str,
+    folder: &SharePath,
+    file: Option<&str>,
+    stored: usize,
+    err: ApiError,
+) -> Response {
+    if ctx.json {
+        return err.into_response();
+    }
+    upload_failed_page(
+        err.status,
+        failure_title(err.code),
+        &err.message,
+        file,
+        stored,
+        &folder_url(ctx, key, folder, None),
+    )
+}
+
+/// Takes an upload form (`csrf`, `folder`, then `file` parts; a folder upload names each
+/// file by its relative path) and answers with the folder's page, which says how many
+/// files were stored (`?uploaded=N`), or as JSON with the stored entries and that page's
+/// address (`{"uploaded": [...], "next": url}`).
 pub(crate) async fn upload(
     State(st): State<SharelinkState>,
     Path(key): Path<String>,
@@ -75,8 +103,12 @@ pub(crate) async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > st.config.max_upload_bytes) {
-        return fail(
+        return upload_failed(
             &ctx,
+            &key,
+            &SharePath::root(),
+            None,
+            0,
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "upload_failed",
@@ -94,7 +126,10 @@ pub(crate) async fn upload(
         let mut part = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return fail(&ctx, multipart_error(&e)),
+            Err(e) => {
+                let n = uploaded.len();
+                return upload_failed(&ctx, &key, &folder, None, n, multipart_error(&e));
+            }
         };
         let file_name = part.file_name().map(upload_name);
         match (part.name(), file_name) {
@@ -106,12 +141,15 @@ pub(crate) async fn upload(
                 let v = part.text().await.unwrap_or_default();
                 folder = match parse_path(Some(&v)) {
                     Ok(p) => p,
-                    Err(e) => return fail(&ctx, e),
+                    Err(e) => return upload_failed(&ctx, &key, &folder, None, 0, e),
                 };
             }
             (_, Some((dirs, name))) => {
+                let stored = uploaded.len();
+                let failed =
+                    |e: ApiError| upload_failed(&ctx, &key, &folder, Some(&name), stored, e);
                 if !csrf_ok {
-                    return fail(&ctx, ApiError::csrf());
+                    return failed(ApiError::csrf());
                 }
                 if name.is_empty() {
                     continue; // an empty file input
@@ -161,10 +199,10 @@ pub(crate) async fn upload(
                                 })) => {
                                     match SharePath::segment(dir).and_then(|d| target.join(&d)) {
                                         Ok(p) => p,
-                                        Err(e) => return service_fail(&ctx, e.into()),
+                                        Err(e) => return failed(ServiceError::from(e).into()),
                                     }
                                 }
-                                Err(e) => return service_fail(&ctx, e),
+                                Err(e) => return failed(e.into()),
                             };
                         }
                     }
@@ -203,17 +241,18 @@ pub(crate) async fn upload(
                     tokio::join!(st.app.upload(&req, &target, &name, None, stream), pump);
                 match (result, body_error) {
                     (Ok(l), None) => uploaded.push(l),
-                    (_, Some(why)) => return fail(&ctx, why),
-                    (Err(e), None) => return service_fail(&ctx, e),
+                    (_, Some(why)) => return failed(why),
+                    (Err(e), None) => return failed(e.into()),
                 }
             }
             _ => {}
         }
     }
+    let next = folder_url(&ctx, &key, &folder, Some(uploaded.len()));
     if ctx.json {
-        return Json(serde_json::json!({ "uploaded": uploaded })).into_response();
+        return Json(serde_json::json!({ "uploaded": uploaded, "next": next })).into_response();
     }
-    back_to_folder(&ctx, &key, &folder)
+    Redirect::to(&next).into_response()
 }
 
 macro_rules! change_handler {

@@ -87,7 +87,12 @@ pub(crate) fn fail(ctx: &Ctx, err: ApiError) -> Response {
         }
         return err.into_response();
     }
-    let title = match err.code {
+    pages::message(err.status, failure_title(err.code), &err.message)
+}
+
+/// The heading of the page that answers a refusal with code `code`.
+pub(crate) fn failure_title(code: &str) -> &'static str {
+    match code {
         "not_found" | "share_not_found" => "Share not found",
         "expired" => "This link has expired",
         "uses_exhausted" => "Use limit reached",
@@ -101,9 +106,10 @@ pub(crate) fn fail(ctx: &Ctx, err: ApiError) -> Response {
         "outside_share" => "Not found",
         "ip_not_allowed" => "Not available from your network",
         "unavailable" => "Temporarily unavailable",
+        "upload_rule_broken" => "Upload refused",
+        "upload_failed" => "Upload failed",
         _ => "Cannot continue",
-    };
-    pages::message(err.status, title, &err.message)
+    }
 }
 
 /// A refusal, as [`fail`], with a link back to the share for page visitors.
@@ -144,6 +150,8 @@ pub(crate) struct PageQuery {
     r: Option<String>,
     code: Option<String>,
     p: Option<String>,
+    /// How many files the upload that sent the visitor here stored.
+    uploaded: Option<usize>,
     /// Set on the one round trip that gives a browser our cookie before a page opens.
     go: Option<String>,
 }
@@ -177,7 +185,11 @@ pub(crate) async fn show(
             .await
         {
             Ok(visit) => {
-                return render_visit(&st, &mut ctx, &key, visit, &path, mode, None).await;
+                let notice = q
+                    .uploaded
+                    .zip(visit.view.as_ref())
+                    .map(|(n, view)| pages::uploaded_notice(n, view));
+                return render_visit(&st, &mut ctx, &key, visit, &path, mode, notice).await;
             }
             Err(ServiceError::Denied(Denial::NoSession)) => {}
             Err(e) => return service_fail(&ctx, e),
@@ -495,10 +507,28 @@ pub(crate) async fn embed(
 }
 
 pub(crate) fn back_to_folder(ctx: &Ctx, key: &str, folder: &SharePath) -> Response {
-    let rest = if folder.is_root() {
+    Redirect::to(&folder_url(ctx, key, folder, None)).into_response()
+}
+
+/// The address of a folder's page, saying how many files were just uploaded there when
+/// `uploaded` is given (the page then shows it).
+pub(crate) fn folder_url(
+    ctx: &Ctx,
+    key: &str,
+    folder: &SharePath,
+    uploaded: Option<usize>,
+) -> String {
+    let mut query = Vec::new();
+    if !folder.is_root() {
+        query.push(format!("p={}", url_query(folder.as_str())));
+    }
+    if let Some(n) = uploaded {
+        query.push(format!("uploaded={n}"));
+    }
+    let rest = if query.is_empty() {
         String::new()
     } else {
-        format!("?p={}", url_query(folder.as_str()))
+        format!("?{}", query.join("&"))
     };
-    Redirect::to(&ctx.share_url(key, &rest)).into_response()
+    ctx.share_url(key, &rest)
 }

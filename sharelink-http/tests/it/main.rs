@@ -23,6 +23,7 @@ mod conditional;
 mod hostile;
 mod paths;
 mod resume;
+mod uploads;
 
 // ----- world -----------------------------------------------------------------------------
 

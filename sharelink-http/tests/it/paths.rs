@@ -68,7 +68,13 @@ async fn every_wrong_kind_of_path_is_a_typed_404_or_409() {
     assert_error("download a folder", res, 404, "not_a_file", "reports/sub");
     // A folder has no preview: refused by the rule, before the store is asked.
     let res = r.send(r.client.get(get("/preview/reports/sub"))).await;
-    assert_error("preview a folder", res, 404, "preview_unavailable", "no preview");
+    assert_error(
+        "preview a folder",
+        res,
+        404,
+        "preview_unavailable",
+        "no preview",
+    );
 
     let mkdir = format!("/s/{key}/mkdir");
     for parent in ["reports/a.txt", "reports/missing"] {
