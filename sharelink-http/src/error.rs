@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sharelink_core::Denial;
-use sharelink_core::ports::{FileStoreError, RepoError};
+use sharelink_core::ports::{EntryKind, FileStoreError, RepoError};
 use sharelink_core::service::ServiceError;
 
 /// An error answered to a client: a status, a stable machine-readable code and a message
@@ -130,6 +130,16 @@ impl From<ServiceError> for ApiError {
             ServiceError::Storage(FileStoreError::NotFound { .. }) => {
                 Self::new(S::NOT_FOUND, "outside_share", "not found in this share")
             }
+            // A folder asked for where a file is (a page at a file's path), or the reverse:
+            // there is no such thing at that path.
+            ServiceError::Storage(FileStoreError::WrongKind { expected, .. }) => Self::new(
+                S::NOT_FOUND,
+                "wrong_kind",
+                match expected {
+                    EntryKind::Folder => "that is a file, not a folder",
+                    EntryKind::File => "that is a folder, not a file",
+                },
+            ),
             ServiceError::Mail(_) => Self::new(S::BAD_GATEWAY, "mail", "mail could not be sent"),
             ServiceError::Repo(RepoError::Unavailable { .. })
             | ServiceError::Storage(FileStoreError::Unreachable { .. }) => Self::unavailable(),

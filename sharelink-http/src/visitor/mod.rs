@@ -98,7 +98,7 @@ pub(crate) fn fail(ctx: &Ctx, err: ApiError) -> Response {
         "too_many_attempts" => "Too many attempts",
         "no_session" => "Please open the link again",
         "csrf" => "Form expired",
-        "outside_share" => "Not found",
+        "outside_share" | "wrong_kind" => "Not found",
         "ip_not_allowed" => "Not available from your network",
         "unavailable" => "Temporarily unavailable",
         _ => "Cannot continue",

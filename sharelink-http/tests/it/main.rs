@@ -19,6 +19,7 @@ use tower::ServiceExt;
 mod archive;
 mod brute;
 mod hostile;
+mod levels;
 mod resume;
 
 // ----- world -----------------------------------------------------------------------------
