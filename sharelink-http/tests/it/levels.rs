@@ -606,17 +606,17 @@ async fn every_level_every_route_every_method() {
     );
 }
 
-/// What the share page of each level offers: the files with a preview link, and whether
-/// it has download links (and the ZIP forms), an upload form, a new-folder form, and the
-/// rename/move/delete forms.
+/// What the share page of each level offers: whether it lists the files, the files with
+/// a preview link, and whether it has download links (and the ZIP forms), an upload form,
+/// a new-folder form, and the rename/move/delete forms.
 #[rustfmt::skip]
-const PAGES: [(AllowedActions, &[&str], bool, bool, bool, bool); 5] = [
-    // level         preview links         download upload  mkdir  change
-    (PreviewOnly,    &["a.txt", "p.png"],  false,   false,  false, false),
-    (Download,       &["a.txt", "p.png"],  true,    false,  false, false),
-    (Upload,         &[],                  false,   true,   false, false),
-    (UploadDownload, &["a.txt", "p.png"],  true,    true,   true,  false),
-    (Full,           &["a.txt", "p.png"],  true,    true,   true,  true),
+const PAGES: [(AllowedActions, bool, &[&str], bool, bool, bool, bool); 5] = [
+    // level         listing preview links         download upload  mkdir  change
+    (PreviewOnly,    true,   &["a.txt", "p.png"],  false,   false,  false, false),
+    (Download,       true,   &["a.txt", "p.png"],  true,    false,  false, false),
+    (Upload,         false,  &[],                  false,   true,   false, false),
+    (UploadDownload, true,   &["a.txt", "p.png"],  true,    true,   true,  false),
+    (Full,           true,   &["a.txt", "p.png"],  true,    true,   true,  true),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -625,16 +625,19 @@ async fn each_level_page_offers_only_what_it_allows() {
     reset(&w).await;
     let (addr, server) = serve(w.router.clone()).await;
     let mut mismatches = Vec::new();
-    for (level, previews, download, upload, mkdir, change) in PAGES {
+    for (level, listing, previews, download, upload, mkdir, change) in PAGES {
         let share = level_share(&w, level).await;
         let mut visitor = Visitor::open(addr, &share.key.to_string()).await;
-        let expected = (previews.to_vec(), download, upload, mkdir, change);
+        let expected = (listing, previews.to_vec(), download, upload, mkdir, change);
         // The folder's page offers exactly that; the top's offers no more.
         for (query, exact) in [("?p=levels", true), ("", false)] {
             let page = visitor.case(Get, query).await;
             assert_eq!(page.status, 200, "{level:?} {query}");
             let html = String::from_utf8_lossy(&page.body);
             let offered = (
+                files()
+                    .iter()
+                    .any(|(name, _)| html.contains(&format!("{name}<"))),
                 files()
                     .into_iter()
                     .map(|(name, _)| name)
@@ -647,11 +650,12 @@ async fn each_level_page_offers_only_what_it_allows() {
                     .iter()
                     .any(|a| html.contains(a)),
             );
-            let within = offered.0.iter().all(|p| expected.0.contains(p))
-                && (!offered.1 || download)
-                && (!offered.2 || upload)
-                && (!offered.3 || mkdir)
-                && (!offered.4 || change);
+            let within = (!offered.0 || listing)
+                && offered.1.iter().all(|p| expected.1.contains(p))
+                && (!offered.2 || download)
+                && (!offered.3 || upload)
+                && (!offered.4 || mkdir)
+                && (!offered.5 || change);
             if (exact && offered != expected) || !within {
                 mismatches.push(format!(
                     "{:<15} page {query:<10} expected {expected:?}, got {offered:?}",
@@ -706,4 +710,44 @@ async fn without_a_limit_a_get_answers_as_the_confirmed_post() {
         "GETs without a limit differ from the table's POSTs:\n{}",
         mismatches.join("\n")
     );
+}
+
+/// With a watermark, a preview-only share hands out no original at all: a picture's
+/// preview is a new PNG (whatever range is asked), and the other files have no preview.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watermarked_preview_only_share_hands_out_no_original() {
+    let w = world().await;
+    reset(&w).await;
+    let (addr, server) = serve(w.router.clone()).await;
+    let share = w
+        .share(&[FOLDER], |s| {
+            s.allowed = PreviewOnly;
+            s.watermark = Some(sharelink_core::Watermark {
+                text: "for {ip}".into(),
+            });
+        })
+        .await;
+    let mut visitor = Visitor::open(addr, &share.key.to_string()).await;
+    for (name, _) in files() {
+        for range in [None, Some("bytes=0-20"), Some("bytes=-8")] {
+            let url = format!("http://{addr}{}/preview/levels/{name}", visitor.share);
+            let mut req = visitor.http.get(url);
+            if let Some(r) = range {
+                req = req.header("range", r);
+            }
+            let res = visitor.send(req).await;
+            let status = res.status().as_u16();
+            let body = res.bytes().await.unwrap();
+            assert!(served(&body).is_empty(), "{name} {range:?}: the original");
+            if name == "p.png" {
+                assert_eq!(status, 200, "{name} {range:?}");
+                let marked = image::load_from_memory_with_format(&body, image::ImageFormat::Png)
+                    .expect("a PNG");
+                assert_eq!((marked.width(), marked.height()), (3, 2));
+            } else {
+                assert_eq!(status, 404, "{name} {range:?}: {}", gist(&body));
+            }
+        }
+    }
+    server.abort();
 }
