@@ -606,11 +606,22 @@ async fn every_level_every_route_every_method() {
     );
 }
 
+/// A level and what its page offers, as [`PAGES`] reads.
+type PageRow = (
+    AllowedActions,
+    bool,
+    &'static [&'static str],
+    bool,
+    bool,
+    bool,
+    bool,
+);
+
 /// What the share page of each level offers: whether it lists the files, the files with
 /// a preview link, and whether it has download links (and the ZIP forms), an upload form,
 /// a new-folder form, and the rename/move/delete forms.
 #[rustfmt::skip]
-const PAGES: [(AllowedActions, bool, &[&str], bool, bool, bool, bool); 5] = [
+const PAGES: [PageRow; 5] = [
     // level         listing preview links         download upload  mkdir  change
     (PreviewOnly,    true,   &["a.txt", "p.png"],  false,   false,  false, false),
     (Download,       true,   &["a.txt", "p.png"],  true,    false,  false, false),
