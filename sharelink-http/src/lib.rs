@@ -182,7 +182,7 @@ impl Default for HttpConfig {
 }
 
 /// What every route needs: the application, the authenticator and the HTTP settings.
-/// (Not named `SharelinkState`, the name most axum applications give their own state.)
+/// (Not named `AppState`, the name most axum applications give their own state.)
 #[derive(Debug, Clone)]
 pub struct SharelinkState {
     pub(crate) app: Sharelink,

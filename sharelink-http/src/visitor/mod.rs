@@ -103,7 +103,7 @@ pub(crate) fn failure_title(code: &str) -> &'static str {
         "too_many_attempts" => "Too many attempts",
         "no_session" => "Please open the link again",
         "csrf" => "Form expired",
-        "outside_share" => "Not found",
+        "outside_share" | "wrong_kind" => "Not found",
         "ip_not_allowed" => "Not available from your network",
         "unavailable" => "Temporarily unavailable",
         "upload_rule_broken" => "Upload refused",

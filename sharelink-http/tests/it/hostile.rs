@@ -50,15 +50,18 @@ const RAW: &[&str] = &[
 
 const SECRET: &[u8] = b"TOP-SECRET-CONTENT";
 
-/// Every file in the store, with its content.
-async fn snapshot(files: &MemoryFileStore) -> Vec<(String, Vec<u8>)> {
+/// Every file in the store, with its content, and every folder (as `path/`, empty).
+pub(super) async fn snapshot(files: &MemoryFileStore) -> Vec<(String, Vec<u8>)> {
     use futures::StreamExt;
     let mut out = Vec::new();
     let mut folders = vec![SharePath::root()];
     while let Some(folder) = folders.pop() {
         for e in files.list(&folder).await.unwrap_or_default() {
             match e.kind {
-                EntryKind::Folder => folders.push(e.path.clone()),
+                EntryKind::Folder => {
+                    out.push((format!("{}/", e.path), Vec::new()));
+                    folders.push(e.path.clone());
+                }
                 EntryKind::File => {
                     let mut read = files.read(&e.path, None).await.unwrap();
                     let mut data = Vec::new();

@@ -21,6 +21,7 @@ mod autofill;
 mod brute;
 mod conditional;
 mod hostile;
+mod levels;
 mod paths;
 mod resume;
 mod uploads;

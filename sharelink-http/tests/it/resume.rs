@@ -66,7 +66,7 @@ fn cookie_header(r: &Remote) -> String {
 }
 
 /// Writes every byte (the readiness API: the tests' tokio has no `io-util`).
-async fn write_all(tcp: &TcpStream, mut bytes: &[u8]) {
+pub(super) async fn write_all(tcp: &TcpStream, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         tcp.writable().await.unwrap();
         match tcp.try_write(bytes) {
@@ -78,7 +78,7 @@ async fn write_all(tcp: &TcpStream, mut bytes: &[u8]) {
 }
 
 /// Reads what is there (at least one byte, or 0 at the end).
-async fn read(tcp: &TcpStream, buf: &mut [u8]) -> usize {
+pub(super) async fn read(tcp: &TcpStream, buf: &mut [u8]) -> usize {
     loop {
         tcp.readable().await.unwrap();
         match tcp.try_read(buf) {
