@@ -108,7 +108,27 @@ impl From<ServiceError> for ApiError {
             ServiceError::UserDisabled => {
                 Self::new(S::FORBIDDEN, "user_disabled", "this account is disabled")
             }
-            ServiceError::Conflict(m) => Self::new(S::CONFLICT, "conflict", m),
+            e @ ServiceError::KeyTaken => Self::new(S::CONFLICT, "key_taken", e.to_string()),
+            e @ ServiceError::ModeFixed => Self::new(S::CONFLICT, "mode_fixed", e.to_string()),
+            e @ ServiceError::SnapshotItemsFixed => {
+                Self::new(S::CONFLICT, "items_fixed", e.to_string())
+            }
+            e @ ServiceError::ExpiryInPast => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "expiry_in_past", e.to_string())
+            }
+            e @ ServiceError::NotActive => Self::new(S::CONFLICT, "not_active", e.to_string()),
+            e @ ServiceError::RecipientHasShare { .. } => {
+                Self::new(S::CONFLICT, "recipient_has_share", e.to_string())
+            }
+            e @ ServiceError::GateAlreadyPassed => {
+                Self::new(S::CONFLICT, "already_passed", e.to_string())
+            }
+            e @ ServiceError::TooManyFiles { .. } => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "too_many_files", e.to_string())
+            }
+            e @ ServiceError::UploaderFolderTaken(_) => {
+                Self::new(S::CONFLICT, "uploader_folder_taken", e.to_string())
+            }
             ServiceError::NoSuchItem(p) => Self::new(
                 S::UNPROCESSABLE_ENTITY,
                 "no_such_item",

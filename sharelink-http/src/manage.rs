@@ -60,7 +60,7 @@ struct ErrorBody {
     info(title = "sharelink management API", description = "Create and manage share links. \
 Every call needs the embedder's signed-in user (401 otherwise); owners see their own \
 shares, admins all."),
-    paths(create, read, update, list, revoke, revoke_all, expire, reactivate, add_items,
+    paths(create, read, read_by_key, update, list, revoke, revoke_all, expire, reactivate, add_items,
         remove_items, share_by_email, recipients, registrations, access_log, statistics,
         qr_svg, qr_png, templates, save_template, delete_template),
     components(schemas(ErrorBody, ShareDto, ItemBody, CreateBody, UpdateBody, ReactivateBody,
@@ -79,6 +79,7 @@ pub(crate) fn routes(form_limit: usize) -> Router<SharelinkState> {
         .route("/openapi.json", get(openapi))
         .route("/shares", get(list).post(create))
         .route("/shares/revoke-all", post(revoke_all))
+        .route("/shares/by-key/{key}", get(read_by_key))
         .route("/shares/{id}", get(read).patch(update).delete(revoke))
         .route("/shares/{id}/items", post(add_items))
         .route("/shares/{id}/items/remove", post(remove_items))
@@ -243,6 +244,19 @@ async fn read(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let share = st.app.get_share(&actor, ShareId(id)).await?;
+    Ok(Json(share_json(&st.app, &share)))
+}
+
+/// Finds a share by its link key (owner or admin only).
+#[utoipa::path(get, path = "/api/shares/by-key/{key}", tag = "shares",
+    params(("key" = String, Path, description = "The link key (without regard to case)"),),
+    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No share with that key, or not yours", body = ErrorBody)))]
+async fn read_by_key(
+    State(st): State<SharelinkState>,
+    Actor(actor): Actor,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let share = st.app.find_share_by_key(&actor, &key).await?;
     Ok(Json(share_json(&st.app, &share)))
 }
 

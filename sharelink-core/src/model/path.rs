@@ -113,10 +113,13 @@ impl SharePath {
     }
 
     /// The lower-cased extension of the last segment (`"pdf"` for `a/B.PDF`), if any.
+    /// Trailing dots and spaces are not part of a name's type (Windows drops them when it
+    /// saves `x.apk.` or `x.apk `, which are `apk` then), and a dot-file is of the type
+    /// after its dot (`.apk` is `apk`): the file-type rules see what a system would.
     pub fn extension(&self) -> Option<String> {
-        let name = self.file_name()?;
-        let (stem, ext) = name.rsplit_once('.')?;
-        (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
+        let name = self.file_name()?.trim_end_matches(['.', ' ']);
+        let (_, ext) = name.rsplit_once('.')?;
+        (!ext.is_empty()).then(|| ext.to_ascii_lowercase())
     }
 
     /// The parent path; `None` for the root.
@@ -317,7 +320,16 @@ mod tests {
         let p = SharePath::parse("a/b/c.TXT").unwrap();
         assert_eq!(p.parent().unwrap().as_str(), "a/b");
         assert_eq!(p.extension().as_deref(), Some("txt"));
-        assert_eq!(SharePath::parse(".bashrc").unwrap().extension(), None);
+        assert_eq!(SharePath::parse("noext").unwrap().extension(), None);
+        // What a system saving the name would see: trailing dots and spaces dropped, a
+        // dot-file typed by what follows its dot.
+        for name in ["x.apk.", "x.apk ", "x.APK. .", ".apk", "a/.apk"] {
+            assert_eq!(
+                SharePath::parse(name).unwrap().extension().as_deref(),
+                Some("apk"),
+                "{name:?}"
+            );
+        }
         let base = SharePath::parse("a").unwrap();
         assert_eq!(p.strip_prefix(&base).unwrap().as_str(), "b/c.TXT");
         assert_eq!(SharePath::root().parent(), None);

@@ -11,8 +11,8 @@ use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::*;
 use crate::ports::{EntryKind, FileStoreError};
 use crate::{
-    Adjustment, AutofillCode, Email, ItemKind, PlainPassword, Recipient, Rights, Share, ShareId,
-    ShareItem, SharePath, ShareSettings, ShareState, UrlKey, UserId,
+    Adjustment, AutofillCode, Capability, Email, ItemKind, PlainPassword, Recipient, Rights, Share,
+    ShareId, ShareItem, SharePath, ShareSettings, ShareState, UrlKey, UserId,
 };
 use time::OffsetDateTime;
 
@@ -164,13 +164,26 @@ impl Sharelink {
         Ok(rights)
     }
 
-    async fn resolve_items(&self, items: &[NewItem]) -> Result<Vec<ShareItem>> {
+    /// The items `owner` asks to share, as stored. The owner's right to share each path
+    /// is checked before the store is asked whether it exists, so a user without it
+    /// learns nothing of what a folder holds: a missing and an existing item answer the
+    /// same.
+    async fn resolve_items(&self, owner: &UserId, items: &[NewItem]) -> Result<Vec<ShareItem>> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             // The snapshot area is never shared, neither directly nor through a parent.
             let root = &self.config.snapshot_root;
             if item.path.is_root() || item.path.starts_with(root) || root.starts_with(&item.path) {
                 return Err(ServiceError::NoSuchItem(item.path.to_string()));
+            }
+            let rights = self.ports.directory.rights(owner, &item.path).await?;
+            if !rights.has(Capability::Share) {
+                let name = item
+                    .alias
+                    .as_deref()
+                    .or_else(|| item.path.file_name())
+                    .unwrap_or_default();
+                return Err(crate::SettingsError::NoShareRight(name.to_owned()).into());
             }
             let entry = match self.ports.files.stat(&item.path).await {
                 Ok(e) => e,
@@ -239,7 +252,7 @@ impl Sharelink {
         req: CreateShare,
         now: time::OffsetDateTime,
     ) -> Result<Created> {
-        let mut items = self.resolve_items(&req.items).await?;
+        let mut items = self.resolve_items(actor, &req.items).await?;
         let rights = self.rights_on(actor, &items).await?;
         let mut requested = req.settings;
         requested.password |= req.password.is_some();
@@ -288,9 +301,7 @@ impl Sharelink {
                         let _ = self.ports.files.delete(root).await;
                     }
                     return Err(match e {
-                        RepoError::KeyTaken => {
-                            ServiceError::Conflict("the link key is already taken".into())
-                        }
+                        RepoError::KeyTaken => ServiceError::KeyTaken,
                         other => other.into(),
                     });
                 }
@@ -349,6 +360,28 @@ impl Sharelink {
     /// `ShareNotFound` (also when the actor may not see it).
     pub async fn get_share(&self, actor: &UserId, id: ShareId) -> Result<Share> {
         Ok(self.managed(actor, id).await?.1)
+    }
+
+    /// The share whose link key is `key`, if the actor may manage it (owner or admin):
+    /// how an embedder that creates shares with custom keys finds the one it made ("create
+    /// if absent" then matches on [`ServiceError::KeyTaken`]).
+    ///
+    /// # Errors
+    /// `ShareNotFound`: no such key, not a key at all, or a share the actor may not see
+    /// (indistinguishable on purpose).
+    pub async fn find_share_by_key(&self, actor: &UserId, key: &str) -> Result<Share> {
+        let user = self.actor(actor).await?;
+        let key = UrlKey::parse(key).map_err(|_| ServiceError::ShareNotFound)?;
+        let share = self
+            .ports
+            .repo
+            .find_by_key(&key)
+            .await?
+            .ok_or(ServiceError::ShareNotFound)?;
+        if !user.is_admin && &share.owner != actor {
+            return Err(ServiceError::ShareNotFound);
+        }
+        Ok(share)
     }
 
     async fn reapply(
@@ -447,9 +480,7 @@ impl Sharelink {
     ) -> Result<(Share, Option<PlainPassword>)> {
         let (_, share) = self.managed(actor, id).await?;
         if share.settings.mode != settings.mode {
-            return Err(ServiceError::Conflict(
-                "the mode of a share cannot change".into(),
-            ));
+            return Err(ServiceError::ModeFixed);
         }
         let items = share.items.clone();
         self.reapply(actor, share, settings, items, password).await
@@ -462,12 +493,10 @@ impl Sharelink {
     pub async fn add_items(&self, actor: &UserId, id: ShareId, new: Vec<NewItem>) -> Result<Share> {
         let (_, share) = self.managed(actor, id).await?;
         if share.settings.mode == crate::ShareMode::Snapshot {
-            return Err(ServiceError::Conflict(
-                "the items of a snapshot share cannot change".into(),
-            ));
+            return Err(ServiceError::SnapshotItemsFixed);
         }
         let mut items = share.items.clone();
-        items.extend(self.resolve_items(&new).await?);
+        items.extend(self.resolve_items(&share.owner, &new).await?);
         let requested = share.requested.clone();
         Ok(self
             .reapply(actor, share, requested, items, PasswordChange::Keep)
@@ -606,7 +635,7 @@ impl Sharelink {
     /// Reactivates a share with a new expiry in the future (or none); nothing is resent.
     ///
     /// # Errors
-    /// `ShareNotFound`, `Conflict` for an expiry not in the future, settings errors.
+    /// `ShareNotFound`, `ExpiryInPast` for an expiry not in the future, settings errors.
     pub async fn reactivate(
         &self,
         actor: &UserId,
@@ -615,9 +644,7 @@ impl Sharelink {
     ) -> Result<Share> {
         let (_, share) = self.managed(actor, id).await?;
         if expires_at.is_some_and(|e| e <= self.now()) {
-            return Err(ServiceError::Conflict(
-                "the new expiry must be in the future".into(),
-            ));
+            return Err(ServiceError::ExpiryInPast);
         }
         let mut requested = share.requested.clone();
         requested.schedule.expires_at = expires_at;
@@ -634,7 +661,7 @@ impl Sharelink {
     /// refused.
     ///
     /// # Errors
-    /// `ShareNotFound`, or `Conflict` when the share is not active. Per-recipient failures
+    /// `ShareNotFound`, or `NotActive` when the share is not active. Per-recipient failures
     /// are in the outcomes.
     pub async fn share_by_email(
         &self,
@@ -646,9 +673,7 @@ impl Sharelink {
         let (user, share) = self.managed(actor, id).await?;
         let now = self.now();
         if share.state(now) != ShareState::Active && share.state(now) != ShareState::NotYetActive {
-            return Err(ServiceError::Conflict(
-                "only an active share can be sent".into(),
-            ));
+            return Err(ServiceError::NotActive);
         }
         let mut outcomes = Vec::with_capacity(recipients.len());
         for input in recipients {
@@ -680,11 +705,10 @@ impl Sharelink {
                     .await?
                     .is_empty()
                 {
-                    return Err(ServiceError::Conflict(format!(
-                        "{} already has an active share of `{}`",
-                        input.email,
-                        item.display_name()
-                    )));
+                    return Err(ServiceError::RecipientHasShare {
+                        email: input.email.clone(),
+                        item: item.display_name().to_owned(),
+                    });
                 }
             }
         }

@@ -179,9 +179,42 @@ pub enum ServiceError {
     /// The share does not exist or the actor may not see it (indistinguishable on purpose).
     #[error("share not found")]
     ShareNotFound,
-    /// A request that conflicts with the current state.
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// The custom link key is taken by another share (keys are unique without regard to
+    /// case). "Create if absent" matches on this.
+    #[error("this link key is already taken")]
+    KeyTaken,
+    /// A share's mode (reference or snapshot) is fixed at creation.
+    #[error("the mode of a share cannot change")]
+    ModeFixed,
+    /// The items of a snapshot share are fixed at creation.
+    #[error("the items of a snapshot share cannot change")]
+    SnapshotItemsFixed,
+    /// A new expiry must lie in the future.
+    #[error("the new expiry must be in the future")]
+    ExpiryInPast,
+    /// Only an active (or not yet active) share can be sent to recipients.
+    #[error("only an active share can be sent")]
+    NotActive,
+    /// The site allows one active share per recipient and item, and this recipient has one.
+    #[error("{email} already has an active share of `{item}`")]
+    RecipientHasShare {
+        /// The recipient.
+        email: crate::Email,
+        /// The item's name.
+        item: String,
+    },
+    /// The gate answered is already passed (or not asked by this share).
+    #[error("this step is already done")]
+    GateAlreadyPassed,
+    /// A download-all would hold more files than one archive may.
+    #[error("too many files for one archive (at most {max})")]
+    TooManyFiles {
+        /// The most files one archive holds.
+        max: usize,
+    },
+    /// The uploader's own folder (`{0}`, a visitor path) is taken by a file.
+    #[error("`{0}` is a file, so nothing can be uploaded into it")]
+    UploaderFolderTaken(crate::SharePath),
     /// An item named at creation does not exist in the file store.
     #[error("`{0}` does not exist")]
     NoSuchItem(String),

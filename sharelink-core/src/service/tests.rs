@@ -747,7 +747,7 @@ fn one_active_share_per_recipient_and_item() {
     );
     assert!(matches!(
         block_on(w.app.share_by_email(&user("ana"), b.id, rita(), None)).unwrap()[0].result,
-        Err(ServiceError::Conflict(_))
+        Err(ServiceError::RecipientHasShare { .. })
     ));
     block_on(w.app.expire(&user("ana"), a.id)).unwrap();
     assert!(
@@ -812,7 +812,7 @@ fn verified_email_with_one_time_code() {
             &VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed),
             &code
         )),
-        Err(ServiceError::Conflict(_))
+        Err(ServiceError::GateAlreadyPassed)
     ));
 }
 
@@ -960,7 +960,7 @@ fn expire_keeps_the_log_and_reactivation_restores_access() {
             w.app
                 .reactivate(&user("ana"), share.id, Some(T0 - Duration::hours(1)))
         ),
-        Err(ServiceError::Conflict(_))
+        Err(ServiceError::ExpiryInPast)
     ));
     block_on(
         w.app
@@ -1285,7 +1285,7 @@ fn quota_and_custom_keys() {
     req.custom_key = Some("q3figures2026X".into());
     assert!(matches!(
         block_on(w.app.create_share(&user("ana"), req.clone())),
-        Err(ServiceError::Conflict(_))
+        Err(ServiceError::KeyTaken)
     ));
     req.custom_key = Some("password1".into());
     assert!(matches!(
@@ -1831,7 +1831,8 @@ fn the_uploaders_folder_taken_by_a_file_is_a_conflict() {
         fixtures::chunks(b"in", 7),
     ));
     match r {
-        Err(ServiceError::Conflict(message)) => {
+        Err(e @ ServiceError::UploaderFolderTaken(_)) => {
+            let message = e.to_string();
             assert!(
                 message.contains(sub.as_str()) && message.contains("is a file"),
                 "{message}"
@@ -2037,4 +2038,64 @@ fn an_upload_to_the_top_of_a_drop_box_lands_in_its_folder() {
         fixtures::chunks(b"x", 1),
     ));
     assert_eq!(denied(r), Denial::OutsideShare);
+}
+
+#[test]
+fn sharing_where_one_has_no_rights_tells_nothing_of_what_is_there() {
+    let w = world();
+    block_on(put_file(&*w.files, "secret/payroll.xlsx", b"salaries"));
+    let attempt = |p: &str| block_on(w.app.create_share(&user("ana"), request(&[p], |_| {})));
+    // An existing file and a missing one answer alike: rights come before existence.
+    for p in ["secret/payroll.xlsx", "secret/missing.xlsx", "secret"] {
+        match attempt(p) {
+            Err(ServiceError::Settings(crate::SettingsError::NoShareRight(_))) => {}
+            other => panic!("{p}: {other:?}"),
+        }
+    }
+    // Where one may share, a missing item is named as missing.
+    assert!(matches!(
+        attempt("docs/missing.txt"),
+        Err(ServiceError::NoSuchItem(_))
+    ));
+}
+
+#[test]
+fn a_custom_key_taken_is_typed_and_its_owner_finds_the_share() {
+    let w = world_with(SiteSettings {
+        custom_keys: CustomKeyRules {
+            allowed: true,
+            min_len: 8,
+        },
+        ..SiteSettings::default()
+    });
+    let mut req = request(&["docs/plan.pdf"], |_| {});
+    req.custom_key = Some("Quarterly2026Plan".into());
+    let made = w.create("ana", req.clone()).share;
+    // "Create if absent": the second creation says the key is taken, as a variant.
+    assert!(matches!(
+        block_on(w.app.create_share(&user("ana"), req)),
+        Err(ServiceError::KeyTaken)
+    ));
+    let found = block_on(w.app.find_share_by_key(&user("ana"), "quarterly2026plan")).unwrap();
+    assert_eq!(found.id, made.id);
+    assert_eq!(
+        block_on(w.app.find_share_by_key(&user("root"), "Quarterly2026Plan"))
+            .unwrap()
+            .id,
+        made.id
+    );
+    // Someone else's share and no share answer alike.
+    for (who, key) in [
+        ("bob", "Quarterly2026Plan"),
+        ("ana", "NoSuchKey2026x"),
+        ("ana", "!!"),
+    ] {
+        assert!(
+            matches!(
+                block_on(w.app.find_share_by_key(&user(who), key)),
+                Err(ServiceError::ShareNotFound)
+            ),
+            "{who} {key}"
+        );
+    }
 }

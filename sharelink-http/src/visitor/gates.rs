@@ -59,7 +59,7 @@ pub(crate) async fn after_gate(
                     | "too_many_attempts"
                     | "form"
                     | "bad_request"
-                    | "conflict"
+                    | "already_passed"
             );
             if ctx.json || !gate_problem {
                 return fail(&ctx, err);

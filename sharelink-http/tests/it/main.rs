@@ -2361,3 +2361,66 @@ async fn the_page_shows_dates_in_the_share_time_zone() {
     assert!(text.contains(&format!("Available until {shown}")), "{text}");
     assert!(shown.ends_with("(Europe/Paris)"));
 }
+
+#[tokio::test]
+async fn the_api_tells_nothing_of_folders_one_may_not_share() {
+    let w = world().await;
+    put(&w.files, "secret/payroll.xlsx", b"salaries").await;
+    let mut answers = Vec::new();
+    for name in ["payroll.xlsx", "missing.xlsx"] {
+        let res = api(
+            &w,
+            Method::POST,
+            "/api/shares",
+            Some("ana"),
+            Some(serde_json::json!({
+                "name": "x",
+                "items": [{"path": format!("secret/{name}"), "alias": "doc.xlsx"}],
+            })),
+        )
+        .await;
+        answers.push((res.status, res.text()));
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "an existing and a missing file answer alike"
+    );
+    assert_eq!(answers[0].0, StatusCode::UNPROCESSABLE_ENTITY, "{}", answers[0].1);
+    assert!(answers[0].1.contains("you may not share"));
+}
+
+#[tokio::test]
+async fn the_owner_finds_a_share_by_its_key() {
+    let w = world().await;
+    let share = w.share(&["docs/reports"], |_| {}).await;
+    let key = share.key.to_string();
+    let found = api(
+        &w,
+        Method::GET,
+        &format!("/api/shares/by-key/{key}"),
+        Some("ana"),
+        None,
+    )
+    .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text());
+    let body: serde_json::Value = serde_json::from_slice(&found.body).unwrap();
+    assert_eq!(body["id"], share.id.0);
+    let other = api(
+        &w,
+        Method::GET,
+        &format!("/api/shares/by-key/{key}"),
+        Some("bob"),
+        None,
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let none = api(
+        &w,
+        Method::GET,
+        "/api/shares/by-key/NoSuchKey2026x",
+        Some("ana"),
+        None,
+    )
+    .await;
+    assert_eq!((none.status, none.text()), (other.status, other.text()));
+}

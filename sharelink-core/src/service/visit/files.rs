@@ -392,9 +392,9 @@ impl Sharelink {
                 }
             }
             if files.len() > MAX_BUNDLE_FILES {
-                return Err(ServiceError::Conflict(format!(
-                    "too many files for one archive (at most {MAX_BUNDLE_FILES})"
-                )));
+                return Err(ServiceError::TooManyFiles {
+                    max: MAX_BUNDLE_FILES,
+                });
             }
         }
         Ok(())
@@ -468,7 +468,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// A [`Denial`] (including broken upload rules); [`ServiceError::NotAFolder`] when
-    /// `folder` is a file or missing; [`ServiceError::Conflict`] when the uploader's own
+    /// `folder` is a file or missing; [`ServiceError::UploaderFolderTaken`] when the uploader's own
     /// folder is taken by a file; or a storage error.
     pub async fn upload(
         &self,
@@ -530,9 +530,7 @@ impl Sharelink {
             // The uploader's own folder is taken by a file.
             ServiceError::Storage(FileStoreError::WrongKind { path, .. }) => {
                 let shown = share.visitor_path(&path).unwrap_or_default();
-                ServiceError::Conflict(format!(
-                    "`{shown}` is a file, so nothing can be uploaded into it"
-                ))
+                ServiceError::UploaderFolderTaken(shown)
             }
             ServiceError::Storage(FileStoreError::TooLarge { .. }) => {
                 let violation = match rules.max_file_bytes {

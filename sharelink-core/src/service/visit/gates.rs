@@ -275,7 +275,7 @@ impl Sharelink {
         match pending {
             Err(d) if d == gate.pending() => Ok(scene),
             Err(d) => Err(d.into()),
-            Ok(_) => Err(ServiceError::Conflict("this step is already done".into())),
+            Ok(_) => Err(ServiceError::GateAlreadyPassed),
         }
     }
 
