@@ -581,7 +581,7 @@ fn open(gate: Gate, share: &Share, session: &mut VisitorSession, choice: usize) 
         Gate::SignIn => session.org_user = Some(id(UserId::parse("member"))),
         Gate::Device => {
             session.device = Some(share.bound_device.clone().unwrap_or_else(|| {
-                device(if choice % 2 == 0 {
+                device(if choice.is_multiple_of(2) {
                     "device-a"
                 } else {
                     "device-b"
@@ -1145,8 +1145,8 @@ fn deny(kind: DenialKind, sc: &mut AccessScenario, d: &mut Draw) {
                 head.join(&join_within(&tail, 1024)).unwrap_or(head)
             };
             let files = indices(&sc.share, Some(ItemKind::File));
-            let top_refused = !matches!(action, Action::List | Action::DownloadAll)
-                && !(action == Action::Upload && sc.share.sole_folder().is_some());
+            let top_takes = matches!(action, Action::List | Action::DownloadAll)
+                || (action == Action::Upload && sc.share.sole_folder().is_some());
             match d.choose(4) {
                 0 if matches!(action, Action::Move | Action::Copy) => {
                     sc.destination = d.pick(&[unknown, SharePath::root()]);
@@ -1156,7 +1156,7 @@ fn deny(kind: DenialKind, sc: &mut AccessScenario, d: &mut Draw) {
                     let tail = d.tail(1);
                     sc.path = visitor_path(&sc.share, i, &tail, None);
                 }
-                2 if top_refused => sc.path = SharePath::root(),
+                2 if !top_takes => sc.path = SharePath::root(),
                 _ => sc.path = unknown,
             }
         }
@@ -1185,7 +1185,7 @@ fn deny(kind: DenialKind, sc: &mut AccessScenario, d: &mut Draw) {
             let site = sc.site.clone();
             // A folder item too: a folder's name has no preview type (mostly).
             sc.path = file_where(&sc.share, None, d, |n| {
-                !MediaType::of(n).has_preview(watermarked) && !(public && refused(&site, n))
+                !(MediaType::of(n).has_preview(watermarked) || (public && refused(&site, n)))
             });
         }
         K::UploadRuleBroken => {
@@ -1263,7 +1263,10 @@ mod tests {
         for p in PATTERNS {
             let p = EmailPattern::parse(p).unwrap();
             assert!(admitted_email(&p, &mut Draw::fixed(0)).is_some(), "{p:?}");
-            assert!(!p.matches(&refused_email(&[p.clone()], &mut Draw::fixed(1))));
+            assert!(!p.matches(&refused_email(
+                std::slice::from_ref(&p),
+                &mut Draw::fixed(1)
+            )));
         }
     }
 
