@@ -28,7 +28,7 @@
 //! # Features
 //! | feature | what it adds |
 //! |---|---|
-//! | `proptest` | [`testing`]: proptest strategies for shares, settings, sessions and paths |
+//! | `proptest` | [`testing`]: proptest strategies for shares, settings, sessions and paths; access scenarios admitted or denied for a chosen reason |
 //! | `conformance` | `conformance`: the behaviour suites every adapter runs (implies `proptest`) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

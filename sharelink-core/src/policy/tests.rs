@@ -517,9 +517,10 @@ proptest! {
         // never before start or after expiry
         prop_assert!(s.schedule.starts_at.is_none_or(|st| sc.now >= st));
         prop_assert!(s.schedule.expires_at.is_none_or(|e| sc.now < e));
-        // never past the use limit
+        // never past the use limit (a use already counted for this request is one spent)
         if let Some(l) = s.use_limit {
-            prop_assert!(!l.exhausted_for(share.uses, sc.action));
+            prop_assert!(!l.exhausted_for(share.uses - u32::from(sc.already_counted), sc.action));
+            prop_assert!(!(grant.counts_use && sc.already_counted));
             if grant.counts_use { prop_assert!(share.uses < l.max); prop_assert_eq!(sc.mode, RequestMode::Confirmed); }
         }
         prop_assert!(!(grant.counts_use && sc.mode == RequestMode::Head));

@@ -274,6 +274,10 @@ pub struct AccessScenario {
     pub destination: SharePath,
     /// The upload.
     pub upload: UploadInfo,
+    /// The new name of a rename.
+    pub rename_to: Option<SharePath>,
+    /// Whether the use the request would spend is already counted.
+    pub already_counted: bool,
     /// How the request was made.
     pub mode: RequestMode,
     /// When.
@@ -294,8 +298,8 @@ impl AccessScenario {
             path: Some(&self.path),
             destination: Some(&self.destination),
             upload: Some(&self.upload),
-            rename_to: None,
-            already_counted: false,
+            rename_to: self.rename_to.as_ref(),
+            already_counted: self.already_counted,
             mode: self.mode,
             now: self.now,
             creator: self.creator,
@@ -304,7 +308,9 @@ impl AccessScenario {
     }
 }
 
-/// Visitor paths aimed at a share's items (mostly inside, sometimes not).
+/// Visitor paths aimed at the items of [`share`]'s shares (mostly inside, sometimes not),
+/// from a fixed list; the scenario strategies aim at their own share's items with
+/// [`names`](super::names) from a grammar.
 pub fn visitor_path() -> impl Strategy<Value = SharePath> {
     prop::sample::select(vec![
         "",
@@ -323,35 +329,14 @@ pub fn visitor_path() -> impl Strategy<Value = SharePath> {
     .prop_map(|p| SharePath::parse(p).unwrap_or_default())
 }
 
-/// A complete, arbitrary access scenario.
+/// A complete, arbitrary access scenario, balanced so every outcome is common: about a
+/// third [admitted](super::Scenarios::admitted), almost half [denied](super::Scenarios::denied)
+/// for one reason (each [`DenialKind`](super::DenialKind) equally often), the rest
+/// [tangled](super::tangled_scenario) (several checks broken at once).
 pub fn access_scenario() -> impl Strategy<Value = AccessScenario> {
-    (
-        (share(), any::<bool>(), session(), action(), visitor_path(), visitor_path()),
-        (
-            prop::sample::select(vec!["a.txt", "b.apk", "c.pdf", "../x"]),
-            prop::option::of(0u64..2000),
-            prop::sample::select(vec![RequestMode::Head, RequestMode::Unconfirmed, RequestMode::Confirmed]),
-            instant(),
-            prop_oneof![1 => Just(CreatorRights::Disabled), 6 => rights().prop_map(CreatorRights::Active), 3 => Just(CreatorRights::Active(Rights::ALL))],
-            site_settings(),
-        ),
-    )
-        .prop_map(|((share, revoked, session, action, path, destination), (name, size, mode, now, creator, site))| {
-            // A gate the session holds the fact of was passed under the share's current
-            // configuration (the service stamps it so).
-            let session = super::fixtures::passed_now(&share, &session);
-            AccessScenario {
-                share,
-                revoked: revoked && name == "c.pdf",
-                session,
-                action,
-                path,
-                destination,
-                upload: UploadInfo { file_name: name.to_owned(), size },
-                mode,
-                now,
-                creator,
-                site,
-            }
-        })
+    prop_oneof![
+        35 => super::Scenarios::admitted(),
+        45 => super::Scenarios::denied(),
+        20 => super::tangled_scenario(),
+    ]
 }
