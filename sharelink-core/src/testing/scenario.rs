@@ -905,6 +905,7 @@ fn build(level: AllowedActions, action: Action, d: &mut Draw) -> AccessScenario 
         settings: s,
         adjustments: Vec::new(),
         password_hash: None,
+        autofill_code: None,
         bound_device: d.one_in(2).then(|| device("device-a")),
         uses,
         uploaded_bytes,
