@@ -1,4 +1,5 @@
-//! What a storage URL names: `file:///abs/path`, `memory://`, `s3://bucket/prefix?…`,
+//! What a storage URL names: `file:///abs/path` (or `file:relative/path`, under the
+//! working directory), `memory://`, `s3://bucket/prefix?…`,
 //! `gs://bucket/prefix?…`, `az://container/prefix?…`. Cloud stores are built here with
 //! `object_store::parse_url_opts`; the store wrapping them is `ObjectFileStore`'s job.
 
@@ -57,6 +58,11 @@ fn redacted_text(text: &str) -> String {
 /// Parses `text` into the storage it names; `extra` options are applied after the URL's
 /// query parameters (use them for secrets kept out of URLs).
 pub(crate) fn parse(text: &str, extra: Vec<(String, String)>) -> Result<Storage, Error> {
+    // `file:data/files` has no `//`: a URL parser would read `/data/files`, at the
+    // filesystem root. A person writing it means the folder `data/files` here.
+    if let Some(relative) = text.strip_prefix("file:").filter(|r| !r.starts_with('/')) {
+        return relative_folder(text, relative, &extra);
+    }
     let url = Url::parse(text).map_err(|source| Error::InvalidUrl {
         url: redacted_text(text),
         source,
@@ -87,6 +93,23 @@ pub(crate) fn parse(text: &str, extra: Vec<(String, String)>) -> Result<Storage,
             scheme: other.to_owned(),
         }),
     }
+}
+
+/// A `file:` URL without `//`: a folder relative to the working directory (no query).
+fn relative_folder(
+    text: &str,
+    relative: &str,
+    extra: &[(String, String)],
+) -> Result<Storage, Error> {
+    let not_local = || Error::NotALocalPath {
+        url: redacted_text(text),
+    };
+    if relative.is_empty() || relative.contains(['?', '#']) {
+        return Err(not_local());
+    }
+    refuse_options("local", extra)?;
+    let cwd = std::env::current_dir().map_err(|_| not_local())?;
+    Ok(Storage::Local(cwd.join(relative)))
 }
 
 fn refuse_options(backend: &'static str, options: &[(String, String)]) -> Result<(), Error> {
@@ -306,6 +329,27 @@ mod tests {
             parse("not a url", vec![]),
             Err(Error::InvalidUrl { .. })
         ));
+    }
+
+    #[test]
+    fn a_file_url_without_slashes_is_a_folder_here_not_at_the_root() {
+        let here = std::env::current_dir().expect("cwd");
+        for (text, folder) in [("file:data/files", "data/files"), ("file:./data", "./data")] {
+            match parse(text, vec![]) {
+                Ok(Storage::Local(path)) => assert_eq!(path, here.join(folder), "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        match parse("file:///srv/files", vec![]) {
+            Ok(Storage::Local(path)) => assert_eq!(path, std::path::PathBuf::from("/srv/files")),
+            other => panic!("{other:?}"),
+        }
+        for bad in ["file:", "file:data?x=1"] {
+            assert!(
+                matches!(parse(bad, vec![]), Err(Error::NotALocalPath { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[cfg(feature = "azure")]

@@ -49,9 +49,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     ))
     .await?;
     let (repo, log) = store.ports();
-    let files = Arc::new(sharelink_storage::ObjectFileStore::local(data.join("files"))?);
+    let files = Arc::new(sharelink_storage::ObjectFileStore::local(
+        data.join("files"),
+    )?);
     let sender = Email::parse("noreply@files.example.com")?;
-    let mailer = Arc::new(sharelink_mail::OutboxMailer::new(data.join("outbox"), sender)?);
+    let mailer = Arc::new(sharelink_mail::OutboxMailer::new(
+        data.join("outbox"),
+        sender,
+    )?);
     let ports = Ports::new(repo, log, files, mailer, Arc::new(MyUsers))
         .with_blocking(Arc::new(TokioBlockingRunner));
     // Links point where the router is nested: {origin}/share/s/{key}.

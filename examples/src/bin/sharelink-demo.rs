@@ -25,6 +25,11 @@ const USAGE: &str = "usage: sharelink-demo [--listen ADDR] [--public-url URL] [-
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Warnings (a wiring mistake, say) go to standard error; RUST_LOG is not read here.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .init();
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -125,7 +125,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     }
     let sharelink = Sharelink::new(
         ports,
-        Config::new(format!("{base}/share/s/")).with_site(site),
+        Config::new(sharelink_http::link_base(base, "/share")).with_site(site),
     )?;
     let secure_cookies = base.starts_with("https://");
     let http = HttpConfig {

@@ -2385,7 +2385,12 @@ async fn the_api_tells_nothing_of_folders_one_may_not_share() {
         answers[0], answers[1],
         "an existing and a missing file answer alike"
     );
-    assert_eq!(answers[0].0, StatusCode::UNPROCESSABLE_ENTITY, "{}", answers[0].1);
+    assert_eq!(
+        answers[0].0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answers[0].1
+    );
     assert!(answers[0].1.contains("you may not share"));
 }
 
