@@ -8,9 +8,7 @@ mod serve;
 
 use crate::client::Ctx;
 use crate::pages::{confirm_download_page, esc, url_path};
-use crate::visitor::{
-    Fields, check_csrf, confirmed_session, fail, fail_with_link, returning_session, service_fail,
-};
+use crate::visitor::{Fields, posted_session, returning_session, service_fail};
 use crate::{ApiError, SharelinkState};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -86,10 +84,7 @@ async fn request_mode(
         Err(_) => Fields::new(),
     };
     if *method == Method::POST {
-        check_csrf(ctx, headers, &fields).map_err(|e| fail(ctx, e))?;
-        confirmed_session(st, ctx, key)
-            .await
-            .map_err(|e| fail_with_link(ctx, key, e))?;
+        posted_session(st, ctx, key, headers, &fields).await?;
         Ok((RequestMode::Confirmed, true, fields))
     } else if *method == Method::HEAD {
         Ok((RequestMode::Head, false, fields))

@@ -2,8 +2,8 @@
 //! level: new folder, rename, move or copy, delete.
 
 use super::{
-    Fields, back_to_folder, check_csrf, confirmed_session, fail, fail_with_link, failure_title,
-    field, folder_url, parse_path,
+    Fields, back_to_folder, fail, fail_with_link, failure_title, field, folder_url, parse_path,
+    posted_session,
 };
 use crate::client::Ctx;
 use crate::pages::upload_failed_page;
@@ -264,12 +264,9 @@ macro_rules! change_handler {
             mut $ctx: Ctx,
             Form($fields): Form<Fields>,
         ) -> Response {
-            if let Err(e) = check_csrf(&$ctx, &headers, &$fields) {
-                return fail(&$ctx, e);
-            }
-            let $sid = match confirmed_session(&$st, &mut $ctx, &$key).await {
+            let $sid = match posted_session(&$st, &mut $ctx, &$key, &headers, &$fields).await {
                 Ok(s) => s,
-                Err(e) => return fail_with_link(&$ctx, &$key, e),
+                Err(res) => return res,
             };
             let result: Result<(SharePath, SharePath), ApiError> = async { $body }.await;
             let res = match result {

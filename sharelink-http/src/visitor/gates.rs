@@ -1,8 +1,6 @@
 //! The gate forms (password, email code, registration, terms) and what follows them.
 
-use super::{
-    Fields, check_csrf, confirmed_session, fail, fail_with_link, field, render_visit, service_fail,
-};
+use super::{Fields, fail, field, posted_session, render_visit, service_fail};
 use crate::client::Ctx;
 use crate::pages::Notice;
 use crate::{ApiError, SharelinkState};
@@ -131,12 +129,9 @@ macro_rules! gate_handler {
             mut $ctx: Ctx,
             Form($fields): Form<Fields>,
         ) -> Response {
-            if let Err(e) = check_csrf(&$ctx, &headers, &$fields) {
-                return fail(&$ctx, e);
-            }
-            let $sid = match confirmed_session(&$st, &mut $ctx, &$key).await {
+            let $sid = match posted_session(&$st, &mut $ctx, &$key, &headers, &$fields).await {
                 Ok(s) => s,
-                Err(e) => return fail_with_link(&$ctx, &$key, e),
+                Err(res) => return res,
             };
             let result: Result<Option<Visit>, ServiceError> = $body;
             after_gate(&$st, $ctx, &$key, result, $success).await

@@ -381,6 +381,21 @@ pub(crate) fn gate_json(ctx: &Ctx, gate: &GateInfo) -> Response {
         .into_response()
 }
 
+/// The session of a form post: its CSRF token checked, then the visitor's session or one
+/// opened now ([`confirmed_session`]); a refusal is the answer to give.
+pub(crate) async fn posted_session(
+    st: &SharelinkState,
+    ctx: &mut Ctx,
+    key: &str,
+    headers: &HeaderMap,
+    fields: &Fields,
+) -> Result<SessionId, Response> {
+    check_csrf(ctx, headers, fields).map_err(|e| fail(ctx, e))?;
+    confirmed_session(st, ctx, key)
+        .await
+        .map_err(|e| fail_with_link(ctx, key, e))
+}
+
 /// For a GET from a browser that has our cookie but no session of this share (it saw a
 /// page stored nothing for, or a link to a file): opens one, as a navigation of a
 /// returning browser would. Best effort: without one, the request answers as before.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// A browser over a real socket: follows redirects itself, keeps cookies, asks for HTML.
 struct WebBrowser {
     client: reqwest::Client,
-    cookies: HashMap<String, String>,
+    cookies: Jar,
 }
 
 impl WebBrowser {
@@ -18,7 +18,7 @@ impl WebBrowser {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            cookies: HashMap::new(),
+            cookies: Jar::default(),
         }
     }
 
@@ -27,25 +27,15 @@ impl WebBrowser {
         let origin = url.split("/share/").next().unwrap().to_owned();
         let mut url = url.to_owned();
         for _ in 0..5 {
-            let cookie = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
             let res = self
                 .client
                 .get(&url)
-                .header("cookie", cookie)
+                .header("cookie", self.cookies.header())
                 .header("accept", "text/html")
                 .send()
                 .await
                 .unwrap();
-            for c in res.headers().get_all("set-cookie") {
-                let pair = c.to_str().unwrap().split(';').next().unwrap();
-                let (k, v) = pair.split_once('=').unwrap();
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
+            self.cookies.keep(&res);
             if res.status().is_redirection() {
                 let to = res.headers()["location"].to_str().unwrap();
                 url = if to.starts_with('/') {

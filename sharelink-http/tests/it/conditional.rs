@@ -114,21 +114,13 @@ async fn setup() -> (Arc<CountingStore>, Remote, String) {
     (store, r, format!("/s/{key}/dl/big.bin"))
 }
 
-fn cookies(r: &Remote) -> String {
-    r.cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// A confirmed download (the POST of the confirm button) with extra headers.
 async fn post(r: &Remote, url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
     let csrf = r.cookies.get("sl_csrf").cloned().unwrap();
     let mut req = r
         .client
         .post(format!("{}{url}", r.base))
-        .header("cookie", cookies(r))
+        .header("cookie", r.cookies.header())
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("csrf={csrf}"));
     for (k, v) in headers {

@@ -10,12 +10,11 @@
 
 use super::hostile::snapshot;
 use super::resume::{read, write_all};
-use super::{World, enc, multipart, put, serve, world};
+use super::{Jar, World, enc, multipart, put, serve, world};
 use sharelink_core::AllowedActions::{self, Download, Full, PreviewOnly, Upload, UploadDownload};
 use sharelink_core::ports::{FileStore, LogKind, LogQuery};
 use sharelink_core::testing::fixtures::{path, user};
 use sharelink_core::{Share, UseLimit, UseUnit};
-use std::collections::HashMap;
 use std::fmt;
 use std::io::Read as _;
 use std::net::SocketAddr;
@@ -245,7 +244,7 @@ struct Visitor {
     http: reqwest::Client,
     addr: SocketAddr,
     share: String,
-    cookies: HashMap<String, String>,
+    cookies: Jar,
 }
 
 /// An answer as it came over the wire.
@@ -267,7 +266,7 @@ impl Visitor {
                 .unwrap(),
             addr,
             share: format!("/share/s/{key}"),
-            cookies: HashMap::new(),
+            cookies: Jar::default(),
         };
         let mut url = v.share.clone();
         for _ in 0..3 {
@@ -286,27 +285,14 @@ impl Visitor {
         self.cookies.get("sl_csrf").cloned().unwrap_or_default()
     }
 
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
     async fn send(&mut self, req: reqwest::RequestBuilder) -> reqwest::Response {
         let res = req
-            .header("cookie", self.cookie_header())
+            .header("cookie", self.cookies.header())
             .header("accept", "text/html")
             .send()
             .await
             .unwrap();
-        for c in res.headers().get_all("set-cookie") {
-            let pair = c.to_str().unwrap().split(';').next().unwrap();
-            if let Some((k, v)) = pair.split_once('=') {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
+        self.cookies.keep(&res);
         res
     }
 
@@ -390,7 +376,7 @@ impl Visitor {
              Connection: close\r\n\r\n",
             self.share,
             self.addr,
-            self.cookie_header()
+            self.cookies.header()
         );
         write_all(&tcp, request.as_bytes()).await;
         let mut all = Vec::new();

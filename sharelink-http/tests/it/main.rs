@@ -1699,11 +1699,43 @@ async fn serve(router: Router) -> (std::net::SocketAddr, tokio::task::JoinHandle
     (addr, server)
 }
 
+/// The cookies a real-socket test client keeps, as a browser keeps them.
+#[derive(Debug, Default, Clone)]
+struct Jar(HashMap<String, String>);
+
+impl Jar {
+    /// The `Cookie` header to send.
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Keeps the cookies an answer sets.
+    fn keep(&mut self, res: &reqwest::Response) {
+        for c in res.headers().get_all("set-cookie") {
+            let pair = c.to_str().unwrap().split(';').next().unwrap();
+            if let Some((k, v)) = pair.split_once('=') {
+                self.0.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Jar {
+    type Target = HashMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 /// A reqwest client with a minimal cookie jar.
 struct Remote {
     client: reqwest::Client,
     base: String,
-    cookies: HashMap<String, String>,
+    cookies: Jar,
 }
 
 impl Remote {
@@ -1714,28 +1746,18 @@ impl Remote {
                 .build()
                 .unwrap(),
             base: format!("http://{addr}/share"),
-            cookies: HashMap::new(),
+            cookies: Jar::default(),
         }
     }
 
     async fn send(&mut self, req: reqwest::RequestBuilder) -> (u16, String) {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
         let res = req
-            .header("cookie", cookie)
+            .header("cookie", self.cookies.header())
             .header("accept", "application/json")
             .send()
             .await
             .unwrap();
-        for c in res.headers().get_all("set-cookie") {
-            let pair = c.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.insert(k.to_owned(), v.to_owned());
-        }
+        self.cookies.keep(&res);
         (res.status().as_u16(), res.text().await.unwrap())
     }
 

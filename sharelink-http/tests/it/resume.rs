@@ -57,14 +57,6 @@ async fn inside(addr: SocketAddr, share: &Share) -> Remote {
     r
 }
 
-fn cookie_header(r: &Remote) -> String {
-    r.cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// Writes every byte (the readiness API: the tests' tokio has no `io-util`).
 pub(super) async fn write_all(tcp: &TcpStream, mut bytes: &[u8]) {
     while !bytes.is_empty() {
@@ -104,7 +96,7 @@ async fn download_and_leave(
          X-CSRF-Token: {csrf}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
          Content-Length: 0\r\n\r\n",
         share.key,
-        cookie_header(r)
+        r.cookies.header()
     );
     write_all(&tcp, request.as_bytes()).await;
     let mut buf = Vec::with_capacity(keep + 4096);
@@ -179,7 +171,7 @@ fn assert_aborted(event: &LogEvent) {
 async fn resume(r: &Remote, share: &Share, from: usize, if_range: &str) -> reqwest::Response {
     r.client
         .get(format!("{}/s/{}/dl/big.bin", r.base, share.key))
-        .header("cookie", cookie_header(r))
+        .header("cookie", r.cookies.header())
         .header("range", format!("bytes={from}-"))
         .header("if-range", if_range)
         .send()
@@ -292,7 +284,7 @@ async fn a_download_all_left_part_way_spends_its_use() {
          X-CSRF-Token: {csrf}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
          Content-Length: 0\r\n\r\n",
         share.key,
-        cookie_header(&r)
+        r.cookies.header()
     );
     write_all(&tcp, request.as_bytes()).await;
     let mut got = 0;

@@ -11,7 +11,7 @@ use scraper::{ElementRef, Html, Selector};
 struct Person {
     client: reqwest::Client,
     origin: String,
-    cookies: HashMap<String, String>,
+    cookies: Jar,
 }
 
 /// A page as the person got it.
@@ -30,28 +30,18 @@ impl Person {
                 .build()
                 .unwrap(),
             origin: format!("http://{addr}"),
-            cookies: HashMap::new(),
+            cookies: Jar::default(),
         }
     }
 
     async fn send(&mut self, req: reqwest::RequestBuilder) -> reqwest::Response {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
         let res = req
-            .header("cookie", cookie)
+            .header("cookie", self.cookies.header())
             .header("accept", "text/html")
             .send()
             .await
             .unwrap();
-        for c in res.headers().get_all("set-cookie") {
-            let pair = c.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.insert(k.to_owned(), v.to_owned());
-        }
+        self.cookies.keep(&res);
         res
     }
 
