@@ -69,6 +69,7 @@ mod backend;
 mod config;
 mod error;
 mod local;
+pub mod migrate;
 mod range;
 mod store;
 

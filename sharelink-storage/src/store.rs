@@ -54,12 +54,12 @@ const READ_ATTEMPTS: usize = 3;
 /// Writes larger than one part, and reads on local disk, use the tokio runtime they run
 /// in (every `object_store` cloud backend needs one anyway).
 pub struct ObjectFileStore {
-    store: Arc<dyn ObjectStore>,
+    pub(crate) store: Arc<dyn ObjectStore>,
     /// Prepended to every key (the URL's path).
-    prefix: Path,
+    pub(crate) prefix: Path,
     backend: Backend,
     /// On the local backend, the folder that holds the files, for directory bookkeeping.
-    local_root: Option<PathBuf>,
+    pub(crate) local_root: Option<PathBuf>,
     part_size: usize,
     upload_concurrency: usize,
 }

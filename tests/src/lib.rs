@@ -45,6 +45,8 @@
 //! # }
 //! ```
 
+pub mod crawl;
+
 use axum::serve::ListenerExt;
 use bytes::Bytes;
 use sharelink_core::memory::{ManualClock, MemoryDirectory};

@@ -107,7 +107,8 @@ impl ObjectFileStore {
     }
 
     /// Reads and stores the body; on failure nothing new is visible at `location`.
-    pub(super) async fn store_body(
+    /// `path` only names the file in errors (and in the create-only check).
+    pub(crate) async fn store_body(
         &self,
         path: &SharePath,
         location: &Path,

@@ -8,6 +8,7 @@ mod conformance;
 mod copies;
 mod errors;
 mod large_file;
+mod migrate;
 
 use std::future::Future;
 

@@ -1,0 +1,255 @@
+//! A visitor's-eye crawl of every share, to prove a move changed nothing for visitors:
+//! [`crawl`] opens each share through the real visitor flow, passes the password gates
+//! it knows, lists every folder and hashes every file it can reach; [`diff`] compares two
+//! crawls; [`counters`] reads what visits leave behind (use counts, device bindings,
+//! access-log totals) so a test can check they carried over.
+//!
+//! The crawl spends nothing: a share whose opening would spend a use or bind a device is
+//! only opened unconfirmed (as a link preview is), and what it answers is recorded (a
+//! one-time link used before the move answers "uses exhausted" before and after it).
+//! Shares without a use limit are walked with confirmed requests, which count no use but
+//! do write access-log rows: compare [`counters`] around the move, not around a crawl.
+
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use sharelink_core::ports::{EntryKind, ShareStats};
+use sharelink_core::service::{
+    Client, ListShares, OpenRequest, Outcome, ServiceError, Sharelink, Visit, VisitRequest,
+};
+use sharelink_core::{Action, BrowserId, Denial, RequestMode, Share, SharePath, UserId};
+use std::collections::BTreeMap;
+
+/// What a crawl saw, by share (name and key).
+pub type Crawl = BTreeMap<String, Seen>;
+
+/// What the crawler saw of one share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// Opened and walked: every reachable visitor path.
+    Walked(BTreeMap<String, Reached>),
+    /// Opened unconfirmed only (walking it would spend a use or bind a device), or
+    /// stopped at a gate the crawler cannot pass: the answer.
+    Stopped(String),
+}
+
+/// One reachable path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reached {
+    /// A folder.
+    Folder,
+    /// A file: its size and SHA-256 (hex).
+    File {
+        /// Bytes.
+        size: u64,
+        /// SHA-256 of the bytes served.
+        sha256: String,
+    },
+}
+
+/// What visits left behind on one share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counters {
+    /// Uses spent.
+    pub uses: u32,
+    /// Whether a device is bound.
+    pub bound: bool,
+    /// The access log's totals.
+    pub stats: ShareStats,
+}
+
+/// Every share, as `admin` lists them (all states).
+async fn every_share(app: &Sharelink, admin: &UserId) -> Vec<Share> {
+    let mut shares = Vec::new();
+    let mut after = None;
+    loop {
+        let page = app
+            .list_shares(
+                admin,
+                ListShares {
+                    after,
+                    limit: Some(100),
+                    ..ListShares::default()
+                },
+            )
+            .await
+            .expect("the admin listing");
+        shares.extend(page.shares);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return shares,
+        }
+    }
+}
+
+fn label(share: &Share) -> String {
+    format!("{} ({})", share.settings.name, share.key.as_str())
+}
+
+/// Use counts, bindings and access-log totals of every share, by share.
+///
+/// # Panics
+/// When the listing or the statistics fail.
+pub async fn counters(app: &Sharelink, admin: &UserId) -> BTreeMap<String, Counters> {
+    let mut out = BTreeMap::new();
+    for share in every_share(app, admin).await {
+        let stats = app
+            .ports()
+            .log
+            .statistics(share.id)
+            .await
+            .expect("the statistics");
+        out.insert(
+            label(&share),
+            Counters {
+                uses: share.uses,
+                bound: share.bound_device.is_some(),
+                stats,
+            },
+        );
+    }
+    out
+}
+
+/// Crawls every share `admin` can list; `passwords` gives the password of protected
+/// shares by share name.
+///
+/// # Panics
+/// On a storage or repository failure (a denial is recorded, not a panic).
+pub async fn crawl(app: &Sharelink, admin: &UserId, passwords: &BTreeMap<String, String>) -> Crawl {
+    let client = Client {
+        ip: Some([127, 0, 0, 1].into()),
+        user_agent: Some("sharelink-crawler".to_owned()),
+        browser: BrowserId::parse("sharelink-crawler").expect("a browser id"),
+        device: None,
+        user: None,
+    };
+    let mut crawl = Crawl::new();
+    for share in every_share(app, admin).await {
+        let password = passwords.get(&share.settings.name).map(String::as_str);
+        let seen = visit(app, &share, &client, password).await;
+        crawl.insert(label(&share), seen);
+    }
+    crawl
+}
+
+/// Walking a share that counts uses or binds devices would change it.
+fn spends(share: &Share) -> bool {
+    share.settings.use_limit.is_some() || share.settings.device_binding
+}
+
+fn stopped(result: Result<Visit, ServiceError>) -> Seen {
+    Seen::Stopped(match result {
+        Ok(visit) => match (visit.gate.pending, visit.view) {
+            (Some(gate), _) => format!("gate {gate:?}"),
+            (None, Some(view)) => format!("inside {:?}", view.items),
+            (None, None) => "nothing".to_owned(),
+        },
+        Err(ServiceError::Denied(denial)) => format!("denied {denial:?}"),
+        Err(other) => panic!("opening failed: {other}"),
+    })
+}
+
+async fn visit(app: &Sharelink, share: &Share, client: &Client, password: Option<&str>) -> Seen {
+    let key = share.key.as_str();
+    let open = |mode| {
+        app.open(OpenRequest {
+            key,
+            client,
+            recipient_code: None,
+            access_code: None,
+            mode,
+        })
+    };
+    if spends(share) {
+        return stopped(open(RequestMode::Unconfirmed).await);
+    }
+    let mut visit = match open(RequestMode::Confirmed).await {
+        Ok(visit) => visit,
+        err => return stopped(err),
+    };
+    let Some(session) = visit.session.clone() else {
+        return stopped(Ok(visit));
+    };
+    let req = VisitRequest::new(key, &session.id, client, RequestMode::Confirmed);
+    if visit.gate.pending == Some(Denial::PasswordRequired)
+        && let Some(password) = password
+    {
+        visit = match app.submit_password(&req, password).await {
+            Ok(visit) => visit,
+            err => return stopped(err),
+        };
+    }
+    if visit.view.is_none() {
+        return stopped(Ok(visit));
+    }
+    let mut reached = BTreeMap::new();
+    let mut folders = vec![SharePath::root()];
+    while let Some(folder) = folders.pop() {
+        let listed = app.list(&req, &folder).await.expect("a listing");
+        for entry in listed {
+            match entry.kind {
+                EntryKind::Folder => {
+                    reached.insert(entry.path.to_string(), Reached::Folder);
+                    folders.push(entry.path);
+                }
+                EntryKind::File => {
+                    let file = hash(app, &req, &entry.path).await;
+                    reached.insert(entry.path.to_string(), file);
+                }
+            }
+        }
+    }
+    Seen::Walked(reached)
+}
+
+async fn hash(app: &Sharelink, req: &VisitRequest<'_>, path: &SharePath) -> Reached {
+    let mut download = app
+        .download(req, path, None, Action::Download)
+        .await
+        .unwrap_or_else(|e| panic!("download {path}: {e}"));
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = download.read.stream.next().await {
+        let chunk = chunk.unwrap_or_else(|e| panic!("read {path}: {e}"));
+        size += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    app.finish(download.ticket, Outcome::Completed { bytes: size })
+        .await;
+    let sha256 = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Reached::File { size, sha256 }
+}
+
+/// How two crawls differ, one line per share or path that changed (empty when equal).
+pub fn diff(before: &Crawl, after: &Crawl) -> Vec<String> {
+    let mut out = Vec::new();
+    for (share, seen) in before {
+        match (seen, after.get(share)) {
+            (_, None) => out.push(format!("{share}: gone")),
+            (Seen::Walked(a), Some(Seen::Walked(b))) => {
+                for (path, reached) in a {
+                    match b.get(path) {
+                        None => out.push(format!("{share} {path}: gone")),
+                        Some(r) if r != reached => {
+                            out.push(format!("{share} {path}: {reached:?} became {r:?}"));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                for path in b.keys().filter(|p| !a.contains_key(*p)) {
+                    out.push(format!("{share} {path}: new"));
+                }
+            }
+            (a, Some(b)) if a != b => out.push(format!("{share}: {a:?} became {b:?}")),
+            _ => {}
+        }
+    }
+    for share in after.keys().filter(|s| !before.contains_key(*s)) {
+        out.push(format!("{share}: new"));
+    }
+    out
+}
