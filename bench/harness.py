@@ -863,6 +863,9 @@ def main() -> int:
     return 0
 
 
+KEPT_MARKER = "<!-- measured by hand: bench/run keeps what follows -->"
+
+
 def write_results(path: Path, res: Results, took: float, quick: bool) -> None:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -880,7 +883,13 @@ def write_results(path: Path, res: Results, took: float, quick: bool) -> None:
     ]
     for title, body in res.sections:
         lines += [f"## {title}", ""] + body + [""]
-    path.write_text("\n".join(lines))
+    # Figures measured by hand (the backend moves) stay below the marker, as they were.
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        if KEPT_MARKER in old:
+            kept = old[old.index(KEPT_MARKER):]
+    path.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
     log(f"== wrote {path}")
 
 
