@@ -32,7 +32,7 @@ impl fmt::Debug for StoreConfig {
 }
 
 /// The URL with any password replaced, for logs and debug output.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
