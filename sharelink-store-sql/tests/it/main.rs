@@ -8,6 +8,7 @@
 
 mod compat;
 mod fail_fast;
+mod processes;
 mod store;
 mod stored_rows;
 
