@@ -11,6 +11,7 @@ mod fail_fast;
 mod processes;
 mod store;
 mod stored_rows;
+mod upgrade;
 
 use sharelink_core::conformance::repository::Stores;
 use sharelink_store_sql::testing::{TestBackend, fresh_store};
