@@ -1,6 +1,8 @@
 //! Integration tests of sharelink-store-sql: the core conformance suite and the store's
-//! own cases (two nodes racing for uses, migrations, databases made by earlier versions,
-//! errors) on SQLite, PostgreSQL and MariaDB/MySQL.
+//! own cases (two nodes racing for uses, two OS processes on one SQLite file, migrations,
+//! databases made by earlier versions and by today's release, errors) on SQLite,
+//! PostgreSQL and MariaDB/MySQL, and a check that a configured server which is down
+//! fails the binary at once.
 //!
 //! PostgreSQL and MySQL cases run when `SHARELINK_TEST_POSTGRES_URL` /
 //! `SHARELINK_TEST_MYSQL_URL` are set (and the crate's `postgres` / `mysql` features
