@@ -32,7 +32,7 @@ impl fmt::Debug for StoreConfig {
 }
 
 /// The URL with any password replaced, for logs and debug output.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -121,25 +121,40 @@ impl StoreConfig {
                 if create { o.create_if_missing(true) } else { o }
             });
         }
+        let sqlite = backend == DbBackend::Sqlite;
         // Two processes opening a new SQLite file at once race to switch it to WAL, which
         // takes an exclusive lock that the busy timeout does not wait for: the loser is
         // told "database is locked" and simply tries again.
-        let mut tries = 0;
-        let db = loop {
-            match Database::connect(opts.clone()).await {
-                Err(e)
-                    if backend == DbBackend::Sqlite && tries < 50 && crate::error::is_busy(&e) =>
-                {
-                    tries += 1;
-                    tokio::time::sleep(Duration::from_millis(20 * tries)).await;
-                }
-                other => break other.map_err(|source| Error::Unreachable { source })?,
-            }
-        };
-        crate::migration::migrate(&db)
+        let db = again_while_busy(sqlite, || Database::connect(opts.clone()))
+            .await
+            .map_err(|source| Error::Unreachable { source })?;
+        // Two processes migrating at once: the migration's transaction reads before it
+        // writes, and SQLite refuses (without waiting) to let a reader whose snapshot
+        // another process has since written to become a writer. The transaction rolled
+        // back whole, so running it again is safe; the second run finds the work done.
+        again_while_busy(sqlite, || crate::migration::migrate(&db))
             .await
             .map_err(|source| Error::Migration { source })?;
         Ok(SqlStore::from_migrated(db))
+    }
+}
+
+/// Runs `op` until it succeeds or fails otherwise than with SQLite's "database is locked"
+/// (at most 50 times, backing off a little more each time; servers are not retried).
+async fn again_while_busy<T, F, Fut>(sqlite: bool, mut op: F) -> Result<T, sea_orm::DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+{
+    let mut tries = 0;
+    loop {
+        match op().await {
+            Err(e) if sqlite && tries < 50 && crate::error::is_busy(&e) => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(20 * tries)).await;
+            }
+            other => return other,
+        }
     }
 }
 

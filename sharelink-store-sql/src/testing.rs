@@ -11,8 +11,11 @@
 //! The variables hold an admin URL (a user allowed to create databases). A variable that
 //! is unset means the backend is not tested here: [`TestBackend::configured`] says so
 //! with a notice and [`run`] skips the case. A variable that is set while its server is
-//! down is a failure, never a skip: [`TestDatabase::create`] returns
-//! [`TestDatabaseError::Unreachable`] within a few seconds.
+//! down is a failure, never a skip: the first [`TestDatabase::create`] of a test binary
+//! tries the server's address once (two seconds at most) and, when nothing answers,
+//! returns [`TestDatabaseError::NoAnswer`] naming the variable and the address; every
+//! later call in the same binary gets the same answer at once, so a suite of hundreds of
+//! cases fails in seconds rather than waiting out a connect timeout per case.
 //!
 //! [`TestDatabase`] is the building block: it owns one database and removes it when
 //! dropped. [`run`], [`fresh_url`] and [`fresh_store`] are for test cases that cannot
@@ -34,6 +37,8 @@ use sharelink_core::ports::{OsRandom, RandomSourceExt};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The variable naming the PostgreSQL server tests may create databases on.
@@ -43,6 +48,8 @@ pub const MYSQL_VAR: &str = "SHARELINK_TEST_MYSQL_URL";
 
 /// How long reaching a configured server may take before the test fails.
 const SERVER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the once-per-binary check waits for a configured server's port to answer.
+const PORT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A database backend under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +108,17 @@ pub enum TestDatabaseError {
     NotConfigured {
         /// The variable.
         variable: &'static str,
+    },
+    /// The variable is set but nothing answers at its address (found once per test
+    /// binary, then repeated at once): a failure, not a skip.
+    #[error("{variable} is set but nothing answers at {address}: {reason}")]
+    NoAnswer {
+        /// The variable naming the server.
+        variable: &'static str,
+        /// The address it names (`host:port`).
+        address: String,
+        /// Why: the connect error, or that the URL names no address.
+        reason: String,
     },
     /// The variable is set but its server cannot be reached: a failure, not a skip.
     #[error("{variable} is set but the server is unreachable")]
@@ -161,8 +179,10 @@ impl TestDatabase {
     ///
     /// # Errors
     /// [`TestDatabaseError::NotConfigured`] when the variable is unset,
-    /// [`TestDatabaseError::Unreachable`] when its server does not answer within five
-    /// seconds, [`TestDatabaseError::Create`] or [`TestDatabaseError::TempDir`].
+    /// [`TestDatabaseError::NoAnswer`] when nothing listens at its address (checked once
+    /// per test binary), [`TestDatabaseError::Unreachable`] when its server does not
+    /// answer within five seconds, [`TestDatabaseError::Create`] or
+    /// [`TestDatabaseError::TempDir`].
     pub async fn create(backend: TestBackend) -> Result<Self, TestDatabaseError> {
         match backend.variable() {
             None => Self::create_on(backend, "").await,
@@ -170,6 +190,7 @@ impl TestDatabase {
                 let admin_url = backend
                     .server_url()
                     .ok_or(TestDatabaseError::NotConfigured { variable })?;
+                answers_once(backend, variable, &admin_url)?;
                 Self::create_on(backend, &admin_url).await
             }
         }
@@ -274,6 +295,53 @@ impl Drop for TestDatabase {
         })
         .join();
     }
+}
+
+/// Whether something listens at the address of `backend`'s server: tried once per test
+/// binary (the first caller waits at most [`PORT_TIMEOUT`]; the test threads calling at
+/// the same time wait for its answer), then answered from memory.
+fn answers_once(
+    backend: TestBackend,
+    variable: &'static str,
+    admin_url: &str,
+) -> Result<(), TestDatabaseError> {
+    static POSTGRES: OnceLock<Result<(), (String, String)>> = OnceLock::new();
+    static MYSQL: OnceLock<Result<(), (String, String)>> = OnceLock::new();
+    let (cell, default_port) = match backend {
+        TestBackend::Postgres => (&POSTGRES, 5432),
+        TestBackend::MySql => (&MYSQL, 3306),
+        TestBackend::Sqlite | TestBackend::SqliteMemory => return Ok(()),
+    };
+    cell.get_or_init(|| port_answers(admin_url, default_port))
+        .clone()
+        .map_err(|(address, reason)| TestDatabaseError::NoAnswer {
+            variable,
+            address,
+            reason,
+        })
+}
+
+/// Connects to the host and port of `url` (`default_port` when it names none) and hangs
+/// up; on failure, the address tried and why. A URL without a host (a Unix socket) is
+/// left to the driver.
+fn port_answers(url: &str, default_port: u16) -> Result<(), (String, String)> {
+    let parsed = url::Url::parse(url).map_err(|e| (crate::config::redact(url), e.to_string()))?;
+    let Some(host) = parsed.host_str().filter(|h| !h.is_empty()) else {
+        return Ok(());
+    };
+    let address = format!("{host}:{}", parsed.port().unwrap_or(default_port));
+    let resolved: Vec<SocketAddr> = (host, parsed.port().unwrap_or(default_port))
+        .to_socket_addrs()
+        .map_err(|e| (address.clone(), format!("does not resolve: {e}")))?
+        .collect();
+    let mut last = format!("{host} has no address");
+    for socket in resolved {
+        match TcpStream::connect_timeout(&socket, PORT_TIMEOUT) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err((address, last))
 }
 
 /// An admin connection that gives up quickly when the server is down.
@@ -452,6 +520,24 @@ mod tests {
         );
         assert!(err.to_string().contains("unreachable"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_closed_port_is_named_with_the_reason() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port")
+            .port();
+        let started = std::time::Instant::now();
+        let (address, reason) = port_answers(&format!("postgres://u:pw@127.0.0.1:{port}/t"), 1)
+            .expect_err("nothing listens there");
+        assert_eq!(address, format!("127.0.0.1:{port}"));
+        assert!(!reason.is_empty());
+        assert!(started.elapsed() <= PORT_TIMEOUT + Duration::from_secs(1));
+        // No host (a Unix socket): left to the driver.
+        assert!(port_answers("postgres:///t?host=/run/postgresql", 5432).is_ok());
+        let err = port_answers("not a url", 5432).expect_err("unparseable");
+        assert!(!err.0.contains("pw"));
     }
 
     #[test]

@@ -1,14 +1,19 @@
 //! Integration tests of sharelink-store-sql: the core conformance suite and the store's
-//! own cases (two nodes racing for uses, migrations, databases made by earlier versions,
-//! errors) on SQLite, PostgreSQL and MariaDB/MySQL.
+//! own cases (two nodes racing for uses, two OS processes on one SQLite file, migrations,
+//! databases made by earlier versions and by today's release, errors) on SQLite,
+//! PostgreSQL and MariaDB/MySQL, and a check that a configured server which is down
+//! fails the binary at once.
 //!
 //! PostgreSQL and MySQL cases run when `SHARELINK_TEST_POSTGRES_URL` /
 //! `SHARELINK_TEST_MYSQL_URL` are set (and the crate's `postgres` / `mysql` features
 //! are on); each case gets its own database from `sharelink_store_sql::testing`.
 
 mod compat;
+mod fail_fast;
+mod processes;
 mod store;
 mod stored_rows;
+mod upgrade;
 
 use sharelink_core::conformance::repository::Stores;
 use sharelink_store_sql::testing::{TestBackend, fresh_store};
