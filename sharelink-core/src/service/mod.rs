@@ -4,6 +4,8 @@
 //! the product; adapters (HTTP, CLI, jobs) only translate to and from them.
 
 mod mail;
+#[cfg(test)]
+mod mail_tests;
 mod manage;
 #[cfg(test)]
 mod settings_tests;
