@@ -440,3 +440,106 @@ mod round_trip {
         }
     }
 }
+
+/// The mails `queued_mail_v1_every_kind.json` holds.
+fn every_kind_of_mail() -> Vec<sharelink_core::ports::Mail> {
+    use sharelink_core::ports::{Mail, MailMessage, Secret};
+    let branding = Branding {
+        site_title: "Files".into(),
+        sender_name: "Files team".into(),
+        logo_url: None,
+    };
+    let at = datetime!(2026-11-23 09:00 UTC);
+    let to = |e: &str| Email::parse(e).expect("valid email");
+    let plain = |to: Email, message| Mail {
+        to,
+        to_name: None,
+        branding: branding.clone(),
+        from: None,
+        time_zone: None,
+        message,
+    };
+    vec![
+        Mail {
+            to: to("rita@ext.example"),
+            to_name: Some("Rita Ü".into()),
+            branding: branding.clone(),
+            from: Some(to("noreply@example.com")),
+            time_zone: Some("Europe/Zurich".into()),
+            message: MailMessage::Invitation {
+                share_name: "Plans — ünïcödé".into(),
+                sender: "Ana".into(),
+                message: Some("Line one\nline two".into()),
+                link: Secret("https://files.example.com/s/abc?r=xyz".into()),
+                expires_at: Some(datetime!(2026-12-01 09:00 UTC)),
+            },
+        },
+        plain(
+            to("rita@ext.example"),
+            MailMessage::OneTimeCode {
+                share_name: "Plans".into(),
+                code: Secret("048213".into()),
+                valid_minutes: 10,
+            },
+        ),
+        plain(
+            to("ana@example.com"),
+            MailMessage::DownloadNotification {
+                share_name: "Plans".into(),
+                visitor: Some("rita@ext.example".into()),
+                paths: vec!["a/b.pdf".into(), "c.txt".into()],
+                at,
+                ip: Some(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))),
+            },
+        ),
+        plain(
+            to("rita@ext.example"),
+            MailMessage::LinkResent {
+                share_name: "Plans".into(),
+                link: Secret("https://files.example.com/s/abc?r=new".into()),
+            },
+        ),
+        plain(
+            to("ana@example.com"),
+            MailMessage::ExpiryReminder {
+                share_name: "Plans".into(),
+                expires_at: datetime!(2026-11-24 09:00 UTC),
+            },
+        ),
+        plain(
+            to("ana@example.com"),
+            MailMessage::UnderAttack {
+                share_name: "Plans".into(),
+                target: "the password".into(),
+                attempts: 21,
+                window_minutes: 15,
+                at,
+            },
+        ),
+    ]
+}
+
+#[test]
+fn queued_mail_of_every_kind_loads_and_rewrites_unchanged() {
+    let text = fixture!("queued_mail_v1_every_kind.json");
+    let mails = every_kind_of_mail();
+    assert_eq!(load::<Vec<sharelink_core::ports::Mail>>(text), mails);
+    let frozen: Value = serde_json::from_str(text).expect("fixture is JSON");
+    assert_eq!(serde_json::to_value(&mails).expect("serialize"), frozen);
+}
+
+#[test]
+fn a_newer_queued_mail_with_unknown_fields_loads_with_defaults() {
+    use sharelink_core::ports::{Mail, MailMessage, Secret};
+    let mail: Mail = load(fixture!("queued_mail_v2_newer_row.json"));
+    assert_eq!(mail.to, Email::parse("rita@ext.example").expect("valid"));
+    assert_eq!(mail.branding, Branding::default());
+    assert_eq!(mail.from, None);
+    assert_eq!(
+        mail.message,
+        MailMessage::LinkResent {
+            share_name: "Plans".into(),
+            link: Secret("https://files.example.com/s/abc?r=new".into()),
+        }
+    );
+}

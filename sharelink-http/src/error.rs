@@ -108,6 +108,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::UserDisabled => {
                 Self::new(S::FORBIDDEN, "user_disabled", "this account is disabled")
             }
+            e @ ServiceError::MailNotFound => {
+                Self::new(S::NOT_FOUND, "mail_not_found", e.to_string())
+            }
+            e @ ServiceError::MailNotRetryable(_) => {
+                Self::new(S::CONFLICT, "mail_not_retryable", e.to_string())
+            }
             e @ ServiceError::KeyTaken => Self::new(S::CONFLICT, "key_taken", e.to_string()),
             e @ ServiceError::ModeFixed => Self::new(S::CONFLICT, "mode_fixed", e.to_string()),
             e @ ServiceError::SnapshotItemsFixed => {

@@ -240,6 +240,39 @@ impl BlockingRunner for TokioBlockingRunner {
     }
 }
 
+/// Runs the mail worker ([`Sharelink::deliver_mail`]) every `every` on the current tokio
+/// runtime, up to 100 mails a run (a full run starts the next at once), until the
+/// returned handle is aborted. Queue errors are logged and retried on the next tick.
+/// Several processes may each run one: every mail is claimed by one worker.
+pub fn spawn_mail_worker(
+    app: Sharelink,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    const BATCH: u32 = 100;
+    tokio::spawn(async move {
+        loop {
+            match app.deliver_mail(BATCH).await {
+                Ok(d) => {
+                    if d != sharelink_core::service::Delivery::default() {
+                        tracing::info!(
+                            sent = d.sent,
+                            retrying = d.retrying,
+                            dead = d.dead,
+                            expired = d.expired,
+                            "mail worker"
+                        );
+                    }
+                    if d.sent + d.retrying + d.dead + d.expired >= BATCH {
+                        continue;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "mail worker: the queue failed"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
 /// The sharelink router: visitor routes under `/s/{key}` and the management API under
 /// `/api`. Nest it wherever you like (`app.nest("/share", router(state))`); it carries
 /// its own state, so it fits a router whose state is still pending (`Router<S>`).

@@ -15,8 +15,10 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sharelink_core::ports::{LogKind, LogQuery, ShareCursor, TemplateBody};
+use sharelink_core::ports::{MailState, QueuedMailId};
 use sharelink_core::service::{
-    CreateShare, ListShares, NewItem, NewRecipientInput, PasswordChange, Sharelink,
+    CreateShare, ListMail, ListShares, MailView, NewItem, NewRecipientInput, PasswordChange,
+    Sharelink,
 };
 use sharelink_core::{
     Adjustment, Email, Share, ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
@@ -62,10 +64,12 @@ Every call needs the embedder's signed-in user (401 otherwise); owners see their
 shares, admins all."),
     paths(create, read, read_by_key, update, list, revoke, revoke_all, expire, reactivate, add_items,
         remove_items, share_by_email, recipients, registrations, access_log, statistics,
-        qr_svg, qr_png, templates, save_template, delete_template),
+        qr_svg, qr_png, templates, save_template, delete_template, queued_mail, retry_mail),
     components(schemas(ErrorBody, ShareDto, ItemBody, CreateBody, UpdateBody, ReactivateBody,
-        RecipientBody, EmailBody, TemplateRequest)),
-    tags((name = "shares", description = "Share links"))
+        RecipientBody, EmailBody, TemplateRequest, MailDto)),
+    tags((name = "shares", description = "Share links"),
+        (name = "mail", description = "Outgoing mail in the queue: owners see the mail about \
+their shares, admins all; links and codes are never shown"))
 )]
 struct ApiDoc;
 
@@ -94,6 +98,8 @@ pub(crate) fn routes(form_limit: usize) -> Router<SharelinkState> {
         .route("/shares/{id}/qr.png", get(qr_png))
         .route("/templates", get(templates).post(save_template))
         .route("/templates/{id}", axum::routing::delete(delete_template))
+        .route("/mail", get(queued_mail))
+        .route("/mail/{id}/retry", post(retry_mail))
         .layer(DefaultBodyLimit::max(form_limit))
 }
 
@@ -710,4 +716,115 @@ async fn qr_png(
     let share = st.app.get_share(&actor, ShareId(id)).await?;
     let png = crate::qr::png(&st.app.link(&share))?;
     Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// A queued mail: what, to whom and how its delivery went (never its links or codes).
+#[derive(Debug, Serialize, ToSchema)]
+struct MailDto {
+    id: i64,
+    /// `invitation`, `one_time_code`, `download_notification`, `link_resent`,
+    /// `expiry_reminder` or `under_attack`.
+    kind: &'static str,
+    to: String,
+    share_id: Option<i64>,
+    /// `pending`, `sent`, `dead` or `expired`.
+    state: &'static str,
+    attempts: u32,
+    last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    queued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    next_attempt_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    not_after: Option<OffsetDateTime>,
+}
+
+impl From<MailView> for MailDto {
+    fn from(m: MailView) -> Self {
+        Self {
+            id: m.id.0,
+            kind: m.kind,
+            to: m.to.to_string(),
+            share_id: m.share.map(|s| s.0),
+            state: m.state.as_str(),
+            attempts: m.attempts,
+            last_error: m.last_error,
+            queued_at: m.queued_at,
+            next_attempt_at: m.next_attempt_at,
+            updated_at: m.updated_at,
+            not_after: m.not_after,
+        }
+    }
+}
+
+/// Filters of the mail listing.
+#[derive(Debug, Deserialize, IntoParams)]
+struct MailParams {
+    /// `pending`, `sent`, `dead` or `expired`; all when absent.
+    state: Option<String>,
+    /// Only mails older than this id (the next page).
+    before_id: Option<i64>,
+    /// At most this many (default 50, at most 1000).
+    limit: Option<u32>,
+}
+
+/// Lists queued mail, newest first: owners the mail about their shares, admins all.
+#[utoipa::path(get, path = "/api/mail", tag = "mail", params(MailParams),
+    responses((status = 200, description = "`{mail, next_before_id}`", body = Object), (status = 400, description = "Unknown state", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody)))]
+async fn queued_mail(
+    State(st): State<SharelinkState>,
+    Actor(actor): Actor,
+    Query(q): Query<MailParams>,
+) -> Result<Json<Value>, ApiError> {
+    let state = q
+        .state
+        .as_deref()
+        .map(|s| {
+            MailState::parse(s).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_state",
+                    "state must be pending, sent, dead or expired",
+                )
+            })
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    let mail: Vec<MailDto> = st
+        .app
+        .queued_mail(
+            &actor,
+            ListMail {
+                state,
+                before: q.before_id.map(QueuedMailId),
+                limit: Some(limit),
+            },
+        )
+        .await?
+        .into_iter()
+        .map(MailDto::from)
+        .collect();
+    let next = (mail.len() == limit as usize)
+        .then(|| mail.last().map(|m| m.id))
+        .flatten();
+    Ok(Json(json!({ "mail": mail, "next_before_id": next })))
+}
+
+/// Sends a dead or expired mail again.
+#[utoipa::path(post, path = "/api/mail/{id}/retry", tag = "mail",
+    params(("id" = i64, Path, description = "Mail id"),),
+    responses((status = 200, description = "The mail, pending again", body = MailDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such mail, or not yours", body = ErrorBody), (status = 409, description = "The mail is pending or sent", body = ErrorBody)))]
+async fn retry_mail(
+    State(st): State<SharelinkState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<MailDto>, ApiError> {
+    let mail = st.app.retry_mail(&actor, QueuedMailId(id)).await?;
+    Ok(Json(mail.into()))
 }

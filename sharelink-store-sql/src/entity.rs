@@ -246,3 +246,34 @@ pub mod log_event {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The mail queue (`sl_mail_queue`).
+pub mod queued_mail {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sl_mail_queue")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub share_id: Option<i64>,
+        pub owner: Option<String>,
+        pub recipient: String,
+        pub kind: String,
+        /// The mail's JSON (holds links and codes: secret).
+        pub mail: String,
+        pub state: String,
+        pub attempts: i64,
+        pub next_attempt_at: i64,
+        pub leased_until: Option<i64>,
+        pub not_after: Option<i64>,
+        pub last_error: Option<String>,
+        pub queued_at: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -12,9 +12,7 @@ pub mod users;
 
 use axum::Router;
 use bytes::Bytes;
-use sharelink_core::ports::{
-    AccessLog, ByteStream, FileStore, FileStoreError, Mailer, ShareRepository, WriteOptions,
-};
+use sharelink_core::ports::{ByteStream, FileStore, FileStoreError, Mailer, WriteOptions};
 use sharelink_core::service::{Config, Ports, Sharelink};
 use sharelink_core::{Email, SharePath};
 use sharelink_http::{HttpConfig, SharelinkState, TokioBlockingRunner};
@@ -96,20 +94,25 @@ pub const SAMPLE_FILES: &[(&str, &str)] = &[
 ];
 
 /// Builds the demo: opens (or creates) the database, the file store (seeding the sample
-/// tree when it is empty) and the mailer, and returns the application.
+/// tree when it is empty) and the mailer, starts the mail worker (mail is queued in the
+/// database and delivered every second, with retries), and returns the application.
 ///
 /// # Errors
 /// When a folder cannot be created or a backend cannot be opened.
 pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     std::fs::create_dir_all(&config.data_dir)?;
     let data_dir = std::fs::canonicalize(&config.data_dir)?;
-    let (repo, log) = database(config, &data_dir).await?;
+    let store = database(config, &data_dir).await?;
+    let queue = store.mail_queue();
+    let (repo, log) = store.ports();
     let files = storage(config, &data_dir)?;
     seed(files.as_ref()).await?;
     let mailer = mailer(config, &data_dir)?;
     let users = DemoUsers::default();
     let base = config.public_url.trim_end_matches('/');
+    // Mail goes through the database's queue, so an SMTP outage loses none of it.
     let ports = Ports::new(repo, log, files, mailer, Arc::new(users.clone()))
+        .with_mail_queue(queue)
         .with_blocking(Arc::new(TokioBlockingRunner));
     let mut site = sharelink_core::SiteSettings {
         // Let the page show custom keys (off by default).
@@ -133,6 +136,11 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
         secure_cookies,
         ..HttpConfig::default()
     };
+    // Detached: it runs as long as the runtime that built the demo.
+    drop(sharelink_http::spawn_mail_worker(
+        sharelink.clone(),
+        std::time::Duration::from_secs(1),
+    ));
     let state = SharelinkState::new(sharelink.clone(), Arc::new(users.clone()), http);
     let router = pages::routes(pages::PageState {
         sharelink: sharelink.clone(),
@@ -150,7 +158,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
 async fn database(
     config: &DemoConfig,
     data_dir: &Path,
-) -> Result<(Arc<dyn ShareRepository>, Arc<dyn AccessLog>), BoxError> {
+) -> Result<sharelink_store_sql::SqlStore, BoxError> {
     let url = match &config.database {
         Some(url) => url.clone(),
         None => format!(
@@ -158,7 +166,7 @@ async fn database(
             data_dir.join("sharelink.db").display()
         ),
     };
-    Ok(sharelink_store_sql::connect(&url).await?.ports())
+    Ok(sharelink_store_sql::connect(&url).await?)
 }
 
 fn storage(config: &DemoConfig, data_dir: &Path) -> Result<Arc<dyn FileStore>, BoxError> {

@@ -2,6 +2,7 @@
 
 mod access_log;
 mod file_store;
+mod mail_queue;
 mod mailer;
 mod recipients;
 mod repository;
@@ -12,6 +13,7 @@ mod visitors;
 
 pub use access_log::MemoryAccessLog;
 pub use file_store::MemoryFileStore;
+pub use mail_queue::MemoryMailQueue;
 pub use mailer::MemoryMailer;
 pub use repository::MemoryRepository;
 pub use support::{ManualClock, MemoryDirectory, MemoryEvents, SeededRandom};
@@ -45,6 +47,9 @@ pub struct InMemory {
     pub files: Arc<MemoryFileStore>,
     /// Mail sent.
     pub mailer: Arc<MemoryMailer>,
+    /// The mail queue (not in [`InMemory::ports`]: add it with
+    /// [`Ports::with_mail_queue`] to test queued delivery).
+    pub mail_queue: Arc<MemoryMailQueue>,
     /// Users and their rights.
     pub directory: Arc<MemoryDirectory>,
     /// Events published.
@@ -63,6 +68,7 @@ impl InMemory {
             log: Arc::new(MemoryAccessLog::new()),
             files: Arc::new(MemoryFileStore::new()),
             mailer: Arc::new(MemoryMailer::new()),
+            mail_queue: Arc::new(MemoryMailQueue::new()),
             directory: Arc::new(MemoryDirectory::new()),
             events: Arc::new(MemoryEvents::new()),
             clock: Arc::new(ManualClock::new(start)),

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod events;
 pub mod file_store;
 pub mod hasher;
+pub mod mail_queue;
 pub mod mailer;
 pub mod random;
 pub mod recipients;
@@ -27,6 +28,9 @@ pub use file_store::{
     ByteRange, ByteStream, Entry, EntryKind, FileRead, FileStore, FileStoreError, WriteOptions,
 };
 pub use hasher::{Argon2idHasher, PasswordHasher};
+pub use mail_queue::{
+    Failure, MailQuery, MailQueue, MailState, NewQueuedMail, QueuedMail, QueuedMailId,
+};
 pub use mailer::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
 pub use mailer::{Mail, MailError, MailMessage, Mailer, Secret, send_each};
 pub use random::{OsRandom, RandomSource, RandomSourceExt};

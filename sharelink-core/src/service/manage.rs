@@ -123,7 +123,7 @@ pub struct SendOutcome {
 }
 
 impl Sharelink {
-    async fn actor(&self, id: &UserId) -> Result<UserInfo> {
+    pub(super) async fn actor(&self, id: &UserId) -> Result<UserInfo> {
         let user = self
             .ports
             .directory
@@ -736,7 +736,7 @@ impl Sharelink {
                 expires_at: share.settings.schedule.expires_at,
             },
         );
-        self.ports.mailer.send(&mail).await?;
+        self.post_mail(share, mail, None).await?;
         self.ports
             .repo
             .replace_link_code(recipient.id, &code, now)
@@ -889,7 +889,7 @@ impl Sharelink {
                         expires_at,
                     },
                 );
-                if self.ports.mailer.send(&mail).await.is_ok() {
+                if self.post_mail(share, mail, None).await.is_ok() {
                     sent += 1;
                 }
             }

@@ -3,6 +3,9 @@
 //! [`Sharelink`] holds every port as `Arc<dyn …>`. Its methods are the whole behaviour of
 //! the product; adapters (HTTP, CLI, jobs) only translate to and from them.
 
+mod mail;
+#[cfg(test)]
+mod mail_tests;
 mod manage;
 #[cfg(test)]
 mod settings_tests;
@@ -10,6 +13,7 @@ mod settings_tests;
 mod tests;
 mod visit;
 
+pub use mail::{Delivery, ListMail, MailRetry, MailView};
 pub use manage::*;
 pub use visit::*;
 
@@ -32,6 +36,10 @@ pub struct Ports {
     pub files: Arc<dyn FileStore>,
     /// Outgoing email.
     pub mailer: Arc<dyn Mailer>,
+    /// The durable queue outgoing email goes through, if any: with one, the use cases
+    /// queue mail and [`Sharelink::deliver_mail`] sends it through `mailer`; without, they
+    /// send it at once.
+    pub mail_queue: Option<Arc<dyn MailQueue>>,
     /// The embedder's users and rights.
     pub directory: Arc<dyn PermissionDirectory>,
     /// Lifecycle and visitor events.
@@ -65,6 +73,7 @@ impl Ports {
             log,
             files,
             mailer,
+            mail_queue: None,
             directory,
             events: Arc::new(NoEvents),
             clock: Arc::new(SystemClock),
@@ -78,6 +87,14 @@ impl Ports {
     #[must_use]
     pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
         self.events = events;
+        self
+    }
+
+    /// With a durable mail queue: mail is queued and delivered by
+    /// [`Sharelink::deliver_mail`].
+    #[must_use]
+    pub fn with_mail_queue(mut self, queue: Arc<dyn MailQueue>) -> Self {
+        self.mail_queue = Some(queue);
         self
     }
 
@@ -120,6 +137,8 @@ pub struct Config {
     pub link_base: String,
     /// Folder of the file store where snapshot copies live (never shared itself).
     pub snapshot_root: crate::SharePath,
+    /// How queued mail is retried.
+    pub mail_retry: MailRetry,
 }
 
 impl Config {
@@ -130,7 +149,15 @@ impl Config {
             site: SiteSettings::default(),
             link_base: link_base.into(),
             snapshot_root: crate::SharePath::parse(".sharelink/snapshots").unwrap_or_default(),
+            mail_retry: MailRetry::default(),
         }
+    }
+
+    /// With this retry schedule for queued mail.
+    #[must_use]
+    pub fn with_mail_retry(mut self, retry: MailRetry) -> Self {
+        self.mail_retry = retry;
+        self
     }
 
     /// With this site policy.
@@ -234,6 +261,12 @@ pub enum ServiceError {
     /// The embedder's directory failed.
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    /// No queued mail with this id, or the actor may not see it (indistinguishable).
+    #[error("mail not found")]
+    MailNotFound,
+    /// Only a dead or expired mail can be sent again.
+    #[error("only a dead or expired mail can be retried (this one is {0})")]
+    MailNotRetryable(MailState),
     /// Mail could not be sent.
     #[error(transparent)]
     Mail(#[from] MailError),

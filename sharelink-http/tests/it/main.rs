@@ -22,6 +22,7 @@ mod brute;
 mod conditional;
 mod hostile;
 mod levels;
+mod mail;
 mod paths;
 mod resume;
 mod uploads;

@@ -27,6 +27,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_init;
 mod m20261130_000001_creations;
 mod m20261201_000001_autofill_code;
+mod m20261202_000001_mail_queue;
 
 /// The name the initial migration is recorded under.
 const INIT: &str = "m20261123_000001_init";
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_init::Migration),
             Box::new(m20261130_000001_creations::Migration),
             Box::new(m20261201_000001_autofill_code::Migration),
+            Box::new(m20261202_000001_mail_queue::Migration),
         ]
     }
 
@@ -117,7 +119,8 @@ mod tests {
             vec![
                 INIT,
                 "m20261130_000001_creations",
-                "m20261201_000001_autofill_code"
+                "m20261201_000001_autofill_code",
+                "m20261202_000001_mail_queue"
             ]
         );
     }

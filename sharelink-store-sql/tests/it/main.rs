@@ -15,12 +15,67 @@ mod store;
 mod stored_rows;
 mod upgrade;
 
+use sharelink_core::conformance::mail_queue::Queues;
 use sharelink_core::conformance::repository::Stores;
-use sharelink_store_sql::testing::{TestBackend, fresh_store};
+use sharelink_store_sql::StoreConfig;
+use sharelink_store_sql::testing::{TestBackend, fresh_store, fresh_url};
 
 /// The two ports of a migrated store on a fresh database.
 async fn stores(backend: TestBackend) -> Stores {
     fresh_store(backend).await.ports()
+}
+
+/// Two handles on the mail queue of a fresh database: two pools, as two processes would
+/// have (one pool on `sqlite::memory:`, where a second would be another database).
+async fn queues(backend: TestBackend) -> Queues {
+    if backend == TestBackend::SqliteMemory {
+        let store = fresh_store(backend).await;
+        return (store.mail_queue(), store.mail_queue());
+    }
+    let url = fresh_url(backend).await;
+    let a = StoreConfig::new(&url).connect().await.expect("first pool");
+    let b = StoreConfig::new(&url).connect().await.expect("second pool");
+    (a.mail_queue(), b.mail_queue())
+}
+
+/// The mail-queue suite on every backend.
+mod mail_queue {
+    use crate::queues;
+    use sharelink_store_sql::testing::{TestBackend as Backend, run};
+
+    mod sqlite {
+        use super::*;
+        sharelink_core::mail_queue_conformance!(
+            run = |f| run(Backend::Sqlite, f),
+            make = queues(Backend::Sqlite)
+        );
+    }
+
+    mod sqlite_memory {
+        use super::*;
+        sharelink_core::mail_queue_conformance!(
+            run = |f| run(Backend::SqliteMemory, f),
+            make = queues(Backend::SqliteMemory)
+        );
+    }
+
+    #[cfg(feature = "postgres")]
+    mod postgres {
+        use super::*;
+        sharelink_core::mail_queue_conformance!(
+            run = |f| run(Backend::Postgres, f),
+            make = queues(Backend::Postgres)
+        );
+    }
+
+    #[cfg(feature = "mysql")]
+    mod mysql {
+        use super::*;
+        sharelink_core::mail_queue_conformance!(
+            run = |f| run(Backend::MySql, f),
+            make = queues(Backend::MySql)
+        );
+    }
 }
 
 /// The conformance suite on SQLite files.

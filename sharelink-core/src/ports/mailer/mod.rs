@@ -13,32 +13,43 @@ pub use render::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
 use crate::ports::BoxError;
 use crate::{Branding, Email};
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use std::fmt::{self, Debug};
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// One email to one recipient.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialisable so a [`MailQueue`](crate::ports::MailQueue) can keep it: the stored form
+/// is additive JSON (fields added later have defaults, unknown ones are ignored), frozen
+/// in `tests/fixtures/stored/queued_mail_*.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
     /// The recipient.
     pub to: Email,
     /// The recipient's display name, if known (never trusted: adapters encode it).
+    #[serde(default)]
     pub to_name: Option<String>,
     /// Site title and sender name.
+    #[serde(default)]
     pub branding: Branding,
     /// The From address, when the site names one ([`crate::SiteSettings::notification_sender`]);
     /// `None`: the mailer's own sender address. Either way the mailer's own address
     /// stays the envelope sender (bounces and SPF are the mail server's).
+    #[serde(default)]
     pub from: Option<Email>,
     /// The IANA time zone dates are shown in (the share's, see
     /// [`crate::text::local_date`]); `None` or an unknown zone: UTC.
+    #[serde(default)]
     pub time_zone: Option<String>,
     /// What to say.
     pub message: MailMessage,
 }
 
 /// A secret that must not show in `Debug` output or logs (a code, a link with a key).
-#[derive(Clone, PartialEq, Eq)]
+/// It is stored as plain text (a queued mail must be sendable later).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(pub String);
 
 impl Debug for Secret {
@@ -48,7 +59,11 @@ impl Debug for Secret {
 }
 
 /// The kinds of email sharelink sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Stored as JSON tagged by `kind` (the snake-case variant name, see
+/// [`MailMessage::kind`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MailMessage {
     /// A share sent by email: the recipient's own link.
@@ -58,10 +73,12 @@ pub enum MailMessage {
         /// Who shared it (display name or email).
         sender: String,
         /// The sender's custom message, if any (plain text).
+        #[serde(default)]
         message: Option<String>,
         /// The recipient's own link.
         link: Secret,
         /// When the link stops working, if ever.
+        #[serde(default, with = "crate::model::instant::option")]
         expires_at: Option<OffsetDateTime>,
     },
     /// A one-time code proving the visitor owns an email address.
@@ -78,12 +95,16 @@ pub enum MailMessage {
         /// The share's name.
         share_name: String,
         /// The visitor, as far as known (verified email, registration name…).
+        #[serde(default)]
         visitor: Option<String>,
         /// What was downloaded (paths, or "all files").
+        #[serde(default)]
         paths: Vec<String>,
         /// When.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
         /// From which address (possibly truncated for privacy).
+        #[serde(default)]
         ip: Option<IpAddr>,
     },
     /// A fresh link, sent after the recipient's link was opened in another browser.
@@ -98,6 +119,7 @@ pub enum MailMessage {
         /// The share's name.
         share_name: String,
         /// When it expires.
+        #[serde(with = "crate::model::instant")]
         expires_at: OffsetDateTime,
     },
     /// Tells a share's owner that someone is guessing its password or codes (sent once
@@ -112,8 +134,24 @@ pub enum MailMessage {
         /// The counting window, in minutes.
         window_minutes: u32,
         /// When the limit was passed.
+        #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
+}
+
+impl MailMessage {
+    /// The kind of message, as stored and shown: `invitation`, `one_time_code`,
+    /// `download_notification`, `link_resent`, `expiry_reminder` or `under_attack`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Invitation { .. } => "invitation",
+            Self::OneTimeCode { .. } => "one_time_code",
+            Self::DownloadNotification { .. } => "download_notification",
+            Self::LinkResent { .. } => "link_resent",
+            Self::ExpiryReminder { .. } => "expiry_reminder",
+            Self::UnderAttack { .. } => "under_attack",
+        }
+    }
 }
 
 /// Errors of a mailer.

@@ -454,7 +454,7 @@ impl Sharelink {
                         },
                     );
                     // Best effort: the download happened whether or not the owner hears.
-                    let _ = self.ports.mailer.send(&mail).await;
+                    let _ = self.post_mail(&share, mail, None).await;
                 }
             }
         }

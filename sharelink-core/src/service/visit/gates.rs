@@ -245,7 +245,7 @@ impl Sharelink {
                 link: Secret(self.recipient_link(share, &code)),
             },
         );
-        self.ports.mailer.send(&mail).await?;
+        self.post_mail(share, mail, None).await?;
         Ok(())
     }
 
@@ -449,7 +449,7 @@ impl Sharelink {
                 },
             );
             // Best effort: the attempt goes on whether or not the owner hears.
-            let _ = self.ports.mailer.send(&mail).await;
+            let _ = self.post_mail(share, mail, None).await;
         }
         Ok(())
     }
@@ -565,6 +565,7 @@ impl Sharelink {
             .ports
             .random
             .string_from(ONE_TIME_CODE_DIGITS, usize::from(policy.digits));
+        let expires_at = self.now() + policy.ttl;
         self.ports
             .repo
             .put_code(&OneTimeCode {
@@ -572,7 +573,7 @@ impl Sharelink {
                 session_id: scene.session.id.clone(),
                 email: email.clone(),
                 code: code.clone(),
-                expires_at: self.now() + policy.ttl,
+                expires_at,
                 attempts_left: policy.max_attempts,
             })
             .await?;
@@ -585,7 +586,8 @@ impl Sharelink {
                 valid_minutes: u32::try_from(policy.ttl.whole_minutes()).unwrap_or(u32::MAX),
             },
         );
-        self.ports.mailer.send(&mail).await?;
+        // A code that arrives after it expired is worse than none: the queue drops it.
+        self.post_mail(share, mail, Some(expires_at)).await?;
         Ok(())
     }
 
