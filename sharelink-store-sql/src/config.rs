@@ -2,7 +2,7 @@
 
 use crate::SqlStore;
 use crate::error::Error;
-use sea_orm::{ConnectOptions, Database, DbBackend};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use std::fmt;
 use std::time::Duration;
 
@@ -90,6 +90,16 @@ impl StoreConfig {
     /// [`Error::BadUrl`], [`Error::UnsupportedScheme`], [`Error::Unreachable`] or
     /// [`Error::Migration`].
     pub async fn connect(&self) -> Result<SqlStore, Error> {
+        let db = self.open().await?;
+        crate::migration::migrate(&db)
+            .await
+            .map_err(|source| Error::Migration { source })?;
+        Ok(SqlStore::from_migrated(db))
+    }
+
+    /// Connects without touching the schema (for reading a database as it is, as the
+    /// database copy does with its source).
+    pub(crate) async fn open(&self) -> Result<DatabaseConnection, Error> {
         let (backend, url) = parse_url(&self.url)?;
         let mut opts = ConnectOptions::new(url.clone());
         opts.sqlx_logging(false)
@@ -136,10 +146,7 @@ impl StoreConfig {
                 other => break other.map_err(|source| Error::Unreachable { source })?,
             }
         };
-        crate::migration::migrate(&db)
-            .await
-            .map_err(|source| Error::Migration { source })?;
-        Ok(SqlStore::from_migrated(db))
+        Ok(db)
     }
 }
 

@@ -63,6 +63,7 @@
 
 mod access_log;
 mod codec;
+pub mod copy;
 mod config;
 mod entity;
 mod error;
@@ -73,6 +74,7 @@ mod repository;
 pub mod testing;
 
 pub use config::StoreConfig;
+pub use copy::{CopyError, CopyOptions, CopyReport, copy_database};
 pub use error::{Error, STORE};
 pub use sea_orm::{DatabaseConnection, DbBackend};
 

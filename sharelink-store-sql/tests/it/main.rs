@@ -7,6 +7,7 @@
 //! are on); each case gets its own database from `sharelink_store_sql::testing`.
 
 mod compat;
+mod copy;
 mod store;
 mod stored_rows;
 
