@@ -16,6 +16,9 @@
 //!   --smtp URL         e.g. smtp://user:pass@smtp.example.com:587?tls=starttls (default: outbox)
 //!   --attempt-limit N  failed password/code attempts per client and per share in 15 minutes
 //!                      (default 5 per client, 100 per share)
+//! cargo run --release -p sharelink-examples --bin sharelink-demo -- migrate-db \
+//!   --from URL --to URL [--resume] [--batch ROWS]
+//!                      copy every table to another database, verify, print a report
 //! ```
 
 use sharelink_examples::demo::{self, BoxError, DemoConfig};
@@ -43,7 +46,10 @@ async fn run() -> Result<(), BoxError> {
     let mut listen = "127.0.0.1:8080".to_owned();
     let mut public_url = None;
     let mut config = DemoConfig::new("sharelink-demo-data", "");
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.next_if(|a| a == "migrate-db").is_some() {
+        return demo::migrate_db::run(args).await;
+    }
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             println!("{USAGE}");
