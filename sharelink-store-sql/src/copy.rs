@@ -355,10 +355,22 @@ impl Copy<'_> {
         }
         let mut tables = Vec::with_capacity(plan.len());
         for table in &plan {
-            let (source_rows, source_checksum) =
-                checksum(self.source, Side::Source, table, Kinds::Source, self.batch()).await?;
-            let (target_rows, target_checksum) =
-                checksum(self.target, Side::Target, table, Kinds::Target, self.batch()).await?;
+            let (source_rows, source_checksum) = checksum(
+                self.source,
+                Side::Source,
+                table,
+                Kinds::Source,
+                self.batch(),
+            )
+            .await?;
+            let (target_rows, target_checksum) = checksum(
+                self.target,
+                Side::Target,
+                table,
+                Kinds::Target,
+                self.batch(),
+            )
+            .await?;
             if source_rows != target_rows || source_checksum != target_checksum {
                 return Err(CopyError::VerificationMismatch {
                     table: table.name.clone(),
@@ -508,8 +520,7 @@ impl Copy<'_> {
             }
             txn.execute(&insert).await?;
         }
-        let state_json =
-            serde_json::to_string(state).map_err(|e| DbErr::Custom(e.to_string()))?;
+        let state_json = serde_json::to_string(state).map_err(|e| DbErr::Custom(e.to_string()))?;
         let forget = Query::delete()
             .from_table(Alias::new(PROGRESS_TABLE))
             .and_where(Expr::col(Alias::new("table_name")).eq(table.name.as_str()))
@@ -540,7 +551,10 @@ impl Copy<'_> {
                     "SELECT setval(pg_get_serial_sequence('{name}', '{column}'), \
                      COALESCE((SELECT MAX(\"{column}\") FROM \"{name}\"), 0) + 1, false)"
                 );
-                self.target.execute_unprepared(&sql).await.map_err(on_error)?;
+                self.target
+                    .execute_unprepared(&sql)
+                    .await
+                    .map_err(on_error)?;
             }
             DbBackend::MySql => {
                 let sql = format!("SELECT COALESCE(MAX(`{column}`), 0) + 1 FROM `{name}`");
@@ -554,7 +568,10 @@ impl Copy<'_> {
                     })
                     .map_err(db_err(Side::Target, Some(name)))?;
                 let sql = format!("ALTER TABLE `{name}` AUTO_INCREMENT = {next}");
-                self.target.execute_unprepared(&sql).await.map_err(on_error)?;
+                self.target
+                    .execute_unprepared(&sql)
+                    .await
+                    .map_err(on_error)?;
             }
             // SQLite numbers after the largest id in the table (and `sqlite_sequence`
             // follows inserted ids).
@@ -971,7 +988,7 @@ fn select_batch(
         let condition = if table.key.len() == 1 {
             match (columns.next(), values.next()) {
                 (Some(c), Some(v)) => c.gt(v),
-                _ => Expr::val(false).into(),
+                _ => Expr::val(false),
             }
         } else {
             Expr::tuple(columns).gt(Expr::tuple(values))
@@ -1039,7 +1056,9 @@ struct Progress {
 }
 
 /// The progress recorded in the target (empty when there is none).
-async fn read_progress(target: &DatabaseConnection) -> Result<BTreeMap<String, Progress>, CopyError> {
+async fn read_progress(
+    target: &DatabaseConnection,
+) -> Result<BTreeMap<String, Progress>, CopyError> {
     let select = Query::select()
         .columns([Alias::new("table_name"), Alias::new("state")])
         .from(Alias::new(PROGRESS_TABLE))
@@ -1050,15 +1069,13 @@ async fn read_progress(target: &DatabaseConnection) -> Result<BTreeMap<String, P
         .map_err(db_err(Side::Target, Some(PROGRESS_TABLE)))?;
     let mut progress = BTreeMap::new();
     for row in rows {
-        let (table, state): (String, String) = (|| {
-            Ok::<_, DbErr>((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
-        })()
-        .map_err(db_err(Side::Target, Some(PROGRESS_TABLE)))?;
-        let state: Progress =
-            serde_json::from_str(&state).map_err(|e| CopyError::Progress {
-                table: table.clone(),
-                reason: e.to_string(),
-            })?;
+        let (table, state): (String, String) =
+            (|| Ok::<_, DbErr>((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))()
+                .map_err(db_err(Side::Target, Some(PROGRESS_TABLE)))?;
+        let state: Progress = serde_json::from_str(&state).map_err(|e| CopyError::Progress {
+            table: table.clone(),
+            reason: e.to_string(),
+        })?;
         progress.insert(table, state);
     }
     Ok(progress)

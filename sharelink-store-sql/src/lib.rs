@@ -63,8 +63,8 @@
 
 mod access_log;
 mod codec;
-pub mod copy;
 mod config;
+pub mod copy;
 mod entity;
 mod error;
 pub mod migration;

@@ -52,13 +52,13 @@ pub async fn run(mut args: impl Iterator<Item = String>) -> Result<(), BoxError>
         }
         Err(e) => {
             // The driver's message is in the sources; print them all on one line.
-            let mut message = std::iter::successors(
-                Some(&e as &(dyn std::error::Error + 'static)),
-                |e| e.source(),
-            )
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(": ");
+            let mut message =
+                std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
             if matches!(e, CopyError::Database { .. } | CopyError::Stopped { .. }) {
                 message.push_str("; what was copied is kept: run again with --resume");
             }

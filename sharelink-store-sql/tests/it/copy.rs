@@ -10,8 +10,8 @@ use sharelink_core::ports::{
     Argon2idHasher, FileStore, InlineRunner, LogQuery, MailMessage, TemplateBody,
 };
 use sharelink_core::service::{
-    Client, Config, CreateShare, NewRecipientInput, OpenRequest, Outcome, Ports,
-    Sharelink, VisitRequest,
+    Client, Config, CreateShare, NewRecipientInput, OpenRequest, Outcome, Ports, Sharelink,
+    VisitRequest,
 };
 use sharelink_core::testing::fixtures::{
     FILES, FOLDERS, LINK_BASE, PEOPLE, T0, chunks, client, corp_email, path, people, put_file,
@@ -41,8 +41,10 @@ fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     .with_random(mem.random.clone())
     .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
     .with_blocking(Arc::new(InlineRunner));
-    let mut site = SiteSettings::default();
-    site.shares_per_user_per_day = Some(100);
+    let site = SiteSettings {
+        shares_per_user_per_day: Some(100),
+        ..SiteSettings::default()
+    };
     Sharelink::new(ports, Config::new(LINK_BASE).with_site(site)).expect("a valid site")
 }
 
@@ -60,7 +62,12 @@ async fn world() -> InMemory {
 }
 
 /// Opens `key` as `c` and returns the session id.
-async fn open(app: &Sharelink, key: &str, c: &Client, code: Option<&str>) -> sharelink_core::SessionId {
+async fn open(
+    app: &Sharelink,
+    key: &str,
+    c: &Client,
+    code: Option<&str>,
+) -> sharelink_core::SessionId {
     let visit = app
         .open(OpenRequest {
             key,
@@ -86,7 +93,12 @@ fn confirmed<'a>(
 async fn download(app: &Sharelink, key: &str, c: &Client, file: &str) {
     let session = open(app, key, c, None).await;
     let d = app
-        .download(&confirmed(key, &session, c), &path(file), None, Action::Download)
+        .download(
+            &confirmed(key, &session, c),
+            &path(file),
+            None,
+            Action::Download,
+        )
         .await
         .unwrap_or_else(|e| panic!("download {file}: {e}"));
     app.finish(d.ticket, Outcome::Completed { bytes: 5 }).await;
@@ -95,9 +107,8 @@ async fn download(app: &Sharelink, key: &str, c: &Client, file: &str) {
 /// Writes the data set through the service; the ids of its shares.
 async fn fill(app: &Sharelink, mem: &InMemory) -> Vec<ShareId> {
     let ana = &user("ana");
-    let create = |req: CreateShare| async move {
-        app.create_share(ana, req).await.expect("created").share
-    };
+    let create =
+        |req: CreateShare| async move { app.create_share(ana, req).await.expect("created").share };
     let mut ids = Vec::new();
 
     // Public, downloaded twice (log rows, a counted use).
@@ -155,10 +166,18 @@ async fn fill(app: &Sharelink, mem: &InMemory) -> Vec<ShareId> {
     .await
     .expect("sent");
     let invitation = match &mem.mailer.sent_to(&rita)[0].0.message {
-        MailMessage::Invitation { link, .. } => link.0.rsplit_once("?r=").expect("a code").1.to_owned(),
+        MailMessage::Invitation { link, .. } => {
+            link.0.rsplit_once("?r=").expect("a code").1.to_owned()
+        }
         other => panic!("{other:?}"),
     };
-    open(app, emailed.key.as_str(), &client("rita"), Some(&invitation)).await;
+    open(
+        app,
+        emailed.key.as_str(),
+        &client("rita"),
+        Some(&invitation),
+    )
+    .await;
     ids.push(emailed.id);
 
     // Verified addresses: a code requested and still pending.
@@ -212,7 +231,10 @@ async fn fill(app: &Sharelink, mem: &InMemory) -> Vec<ShareId> {
     .await;
     download(app, once.key.as_str(), &client("once"), "reports/a.txt").await;
     ids.push(once.id);
-    let bound = create(share_request(&["docs/reports"], |s| s.device_binding = true)).await;
+    let bound = create(share_request(&["docs/reports"], |s| {
+        s.device_binding = true
+    }))
+    .await;
     open(app, bound.key.as_str(), &client("dev"), None).await;
     ids.push(bound.id);
     let snapshot = create(share_request(&["docs/plan.pdf"], |s| {
@@ -271,15 +293,29 @@ async fn read_back(app: &Sharelink, ids: &[ShareId]) -> Vec<String> {
     for &id in ids {
         let share = app.get_share(&ana, id).await.expect("the share");
         out.push(serde_json::to_string(&share).expect("json"));
-        out.push(format!("{:?}", app.recipients(&ana, id).await.expect("recipients")));
-        out.push(format!("{:?}", app.registrations(&ana, id).await.expect("registrations")));
         out.push(format!(
             "{:?}",
-            app.access_log(&ana, id, LogQuery::default()).await.expect("log")
+            app.recipients(&ana, id).await.expect("recipients")
         ));
-        out.push(format!("{:?}", app.statistics(&ana, id).await.expect("stats")));
+        out.push(format!(
+            "{:?}",
+            app.registrations(&ana, id).await.expect("registrations")
+        ));
+        out.push(format!(
+            "{:?}",
+            app.access_log(&ana, id, LogQuery::default())
+                .await
+                .expect("log")
+        ));
+        out.push(format!(
+            "{:?}",
+            app.statistics(&ana, id).await.expect("stats")
+        ));
     }
-    out.push(format!("{:?}", app.templates(&ana).await.expect("templates")));
+    out.push(format!(
+        "{:?}",
+        app.templates(&ana).await.expect("templates")
+    ));
     out
 }
 
@@ -349,7 +385,10 @@ async fn round_trip(backends: &[Backend]) {
             assert!(*rows > 0, "the data set leaves `{table}` empty");
         }
         if let Some(previous) = &sums {
-            assert_eq!(previous, &these, "checksums changed on the way to {backend:?}");
+            assert_eq!(
+                previous, &these,
+                "checksums changed on the way to {backend:?}"
+            );
         }
         sums = Some(these);
         from = to;
@@ -390,7 +429,10 @@ fn a_target_with_rows_is_refused() {
         let from = fresh_url(Backend::Sqlite).await;
         StoreConfig::new(&from).connect().await.expect("migrated");
         let to = fresh_url(Backend::Sqlite).await;
-        let app = app_over(StoreConfig::new(&to).connect().await.expect("connect"), &mem);
+        let app = app_over(
+            StoreConfig::new(&to).connect().await.expect("connect"),
+            &mem,
+        );
         app.create_share(&user("ana"), share_request(&["docs/reports"], |_| {}))
             .await
             .expect("a share");
@@ -427,12 +469,18 @@ fn a_target_changed_between_crash_and_resume_fails_verification() {
     run(Backend::Sqlite, async {
         let mem = world().await;
         let from = fresh_url(Backend::Sqlite).await;
-        let app = app_over(StoreConfig::new(&from).connect().await.expect("connect"), &mem);
+        let app = app_over(
+            StoreConfig::new(&from).connect().await.expect("connect"),
+            &mem,
+        );
         fill(&app, &mem).await;
         let to = fresh_url(Backend::Sqlite).await;
         let options = CopyOptions::new().batch_rows(3);
         let stopped = copy_database(&from, &to, &options.clone().stop_after_batches(1)).await;
-        assert!(matches!(stopped, Err(CopyError::Stopped { .. })), "{stopped:?}");
+        assert!(
+            matches!(stopped, Err(CopyError::Stopped { .. })),
+            "{stopped:?}"
+        );
         let target = StoreConfig::new(&to).connect().await.expect("connect");
         target
             .connection()
