@@ -2,7 +2,7 @@
 
 use crate::SqlStore;
 use crate::error::Error;
-use sea_orm::{ConnectOptions, Database, DbBackend};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use std::fmt;
 use std::time::Duration;
 
@@ -90,6 +90,21 @@ impl StoreConfig {
     /// [`Error::BadUrl`], [`Error::UnsupportedScheme`], [`Error::Unreachable`] or
     /// [`Error::Migration`].
     pub async fn connect(&self) -> Result<SqlStore, Error> {
+        let db = self.open().await?;
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        // Two processes migrating at once: the migration's transaction reads before it
+        // writes, and SQLite refuses (without waiting) to let a reader whose snapshot
+        // another process has since written to become a writer. The transaction rolled
+        // back whole, so running it again is safe; the second run finds the work done.
+        again_while_busy(sqlite, || crate::migration::migrate(&db))
+            .await
+            .map_err(|source| Error::Migration { source })?;
+        Ok(SqlStore::from_migrated(db))
+    }
+
+    /// Connects without touching the schema (for reading a database as it is, as the
+    /// database copy does with its source).
+    pub(crate) async fn open(&self) -> Result<DatabaseConnection, Error> {
         let (backend, url) = parse_url(&self.url)?;
         let mut opts = ConnectOptions::new(url.clone());
         opts.sqlx_logging(false)
@@ -125,17 +140,9 @@ impl StoreConfig {
         // Two processes opening a new SQLite file at once race to switch it to WAL, which
         // takes an exclusive lock that the busy timeout does not wait for: the loser is
         // told "database is locked" and simply tries again.
-        let db = again_while_busy(sqlite, || Database::connect(opts.clone()))
+        again_while_busy(sqlite, || Database::connect(opts.clone()))
             .await
-            .map_err(|source| Error::Unreachable { source })?;
-        // Two processes migrating at once: the migration's transaction reads before it
-        // writes, and SQLite refuses (without waiting) to let a reader whose snapshot
-        // another process has since written to become a writer. The transaction rolled
-        // back whole, so running it again is safe; the second run finds the work done.
-        again_while_busy(sqlite, || crate::migration::migrate(&db))
-            .await
-            .map_err(|source| Error::Migration { source })?;
-        Ok(SqlStore::from_migrated(db))
+            .map_err(|source| Error::Unreachable { source })
     }
 }
 

@@ -64,6 +64,7 @@
 mod access_log;
 mod codec;
 mod config;
+pub mod copy;
 mod entity;
 mod error;
 pub mod migration;
@@ -73,6 +74,7 @@ mod repository;
 pub mod testing;
 
 pub use config::StoreConfig;
+pub use copy::{CopyError, CopyOptions, CopyReport, copy_database};
 pub use error::{Error, STORE};
 pub use sea_orm::{DatabaseConnection, DbBackend};
 

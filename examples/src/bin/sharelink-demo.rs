@@ -18,6 +18,9 @@
 //!                      (default 5 per client, 100 per share)
 //! cargo run --release -p sharelink-examples --bin sharelink-demo -- migrate-storage \
 //!     --from URL --to URL [--verify] [--concurrency N]
+//! cargo run --release -p sharelink-examples --bin sharelink-demo -- migrate-db \
+//!   --from URL --to URL [--resume] [--batch ROWS]
+//!                      copy every table to another database, verify, print a report
 //! ```
 
 use sharelink_examples::demo::{self, BoxError, DemoConfig};
@@ -46,8 +49,11 @@ async fn run() -> Result<(), BoxError> {
     let mut public_url = None;
     let mut config = DemoConfig::new("sharelink-demo-data", "");
     let mut args = std::env::args().skip(1).peekable();
-    if args.peek().map(String::as_str) == Some("migrate-storage") {
-        return demo::move_storage::run(args.skip(1)).await;
+    if args.next_if(|a| a == "migrate-storage").is_some() {
+        return demo::move_storage::run(args).await;
+    }
+    if args.next_if(|a| a == "migrate-db").is_some() {
+        return demo::migrate_db::run(args).await;
     }
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {

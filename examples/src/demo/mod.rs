@@ -6,6 +6,7 @@
 //! sharelink router nested at `/share`); [`serve`] runs it with `TCP_NODELAY` and the
 //! client address known, as the `sharelink-http` docs ask.
 
+pub mod migrate_db;
 pub mod move_storage;
 pub mod pages;
 pub mod users;

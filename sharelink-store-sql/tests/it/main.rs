@@ -9,6 +9,7 @@
 //! are on); each case gets its own database from `sharelink_store_sql::testing`.
 
 mod compat;
+mod copy;
 mod fail_fast;
 mod processes;
 mod store;
