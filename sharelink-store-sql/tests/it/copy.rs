@@ -29,6 +29,8 @@ use std::sync::Arc;
 
 /// sharelink over `store` (files, mail and people in memory), the clock at `T0`.
 fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
+    // Mail goes through the store's queue, so the data set fills its table too.
+    let queue = store.mail_queue();
     let (repo, log) = store.ports();
     let ports = Ports::new(
         repo,
@@ -40,7 +42,8 @@ fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     .with_clock(mem.clock.clone())
     .with_random(mem.random.clone())
     .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
-    .with_blocking(Arc::new(InlineRunner));
+    .with_blocking(Arc::new(InlineRunner))
+    .with_mail_queue(queue);
     let site = SiteSettings {
         shares_per_user_per_day: Some(100),
         ..SiteSettings::default()
@@ -165,6 +168,8 @@ async fn fill(app: &Sharelink, mem: &InMemory) -> Vec<ShareId> {
     )
     .await
     .expect("sent");
+    // The queue hands the invitations to the mailer (the rows stay, marked sent).
+    app.deliver_mail(100).await.expect("delivered");
     let invitation = match &mem.mailer.sent_to(&rita)[0].0.message {
         MailMessage::Invitation { link, .. } => {
             link.0.rsplit_once("?r=").expect("a code").1.to_owned()
