@@ -58,20 +58,7 @@ impl MailQueue for MemoryMailQueue {
     async fn enqueue(&self, new: NewQueuedMail) -> Result<QueuedMail, RepoError> {
         let mut st = self.state();
         st.next_id += 1;
-        let mail = QueuedMail {
-            id: QueuedMailId(st.next_id),
-            mail: new.mail,
-            share: new.share,
-            owner: new.owner,
-            not_after: new.not_after,
-            state: MailState::Pending,
-            attempts: 0,
-            next_attempt_at: new.queued_at,
-            leased_until: None,
-            last_error: None,
-            queued_at: new.queued_at,
-            updated_at: new.queued_at,
-        };
+        let mail = QueuedMail::pending(QueuedMailId(st.next_id), new);
         st.mails.insert(mail.id, mail.clone());
         Ok(mail)
     }

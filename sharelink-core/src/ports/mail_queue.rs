@@ -111,6 +111,26 @@ pub struct QueuedMail {
     pub updated_at: OffsetDateTime,
 }
 
+impl QueuedMail {
+    /// A mail just queued as `id`: pending, no attempt yet, due at once.
+    pub fn pending(id: QueuedMailId, new: NewQueuedMail) -> Self {
+        Self {
+            id,
+            mail: new.mail,
+            share: new.share,
+            owner: new.owner,
+            not_after: new.not_after,
+            state: MailState::Pending,
+            attempts: 0,
+            next_attempt_at: new.queued_at,
+            leased_until: None,
+            last_error: None,
+            queued_at: new.queued_at,
+            updated_at: new.queued_at,
+        }
+    }
+}
+
 impl Debug for QueuedMail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `Mail`'s own Debug hides links and codes; the rest is metadata.

@@ -110,20 +110,7 @@ impl MailQueue for SqlStore {
             .await
             .map_err(DbError)?
             .last_insert_id;
-        Ok(QueuedMail {
-            id: QueuedMailId(id),
-            mail: new.mail,
-            share: new.share,
-            owner: new.owner,
-            not_after: new.not_after,
-            state: MailState::Pending,
-            attempts: 0,
-            next_attempt_at: new.queued_at,
-            leased_until: None,
-            last_error: None,
-            queued_at: new.queued_at,
-            updated_at: new.queued_at,
-        })
+        Ok(QueuedMail::pending(QueuedMailId(id), new))
     }
 
     async fn claim_due(
