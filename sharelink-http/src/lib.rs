@@ -93,12 +93,14 @@ mod error;
 mod manage;
 mod pages;
 mod qr;
+mod serve;
 mod visitor;
 mod watermark;
 mod wiring;
 mod zip;
 
 pub use error::ApiError;
+pub use serve::{ServeLimits, serve};
 /// The core crate, re-exported so an embedder depends on one version of both: use
 /// `sharelink_http::sharelink_core::…`.
 pub use sharelink_core;
