@@ -84,8 +84,10 @@ impl Default for ServeLimits {
 /// # async fn run(app: axum::Router) -> std::io::Result<()> {
 /// use sharelink_http::{ServeLimits, serve};
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// // In a binary: `tokio::signal::ctrl_c()`, or SIGTERM (how containers are stopped).
+/// let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
 /// let stop = async {
-///     let _ = tokio::signal::ctrl_c().await;
+///     let _ = stopped.await;
 /// };
 /// serve(listener, app, ServeLimits::default(), stop).await;
 /// # Ok(())
