@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 /// A running demo on a random loopback port, over a temporary data folder.
 struct Running {
     addr: SocketAddr,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: tokio::task::JoinHandle<()>,
     data: tempfile::TempDir,
 }
 
@@ -26,7 +26,12 @@ async fn start() -> Running {
     let app = demo::build(&DemoConfig::new(data.path(), format!("http://{addr}")))
         .await
         .unwrap();
-    let server = tokio::spawn(demo::serve(listener, app.router));
+    let server = tokio::spawn(sharelink_http::serve(
+        listener,
+        app.router,
+        sharelink_http::ServeLimits::default(),
+        std::future::pending(),
+    ));
     Running { addr, server, data }
 }
 

@@ -58,30 +58,19 @@
 //! (form field `csrf` or header `X-CSRF-Token`). Errors answer
 //! `{"error": code, "message": …}` as JSON, or a friendly page.
 //!
-//! # Serving: set `TCP_NODELAY`
-//! Small responses (pages, small files, JSON) stall for about 40 ms per request when
-//! Nagle's algorithm meets delayed ACKs: measured on loopback, a 4 KiB file went from
-//! ~870 to ~9,000 requests/s once `TCP_NODELAY` was set. Set it on every accepted socket:
+//! # Serving
+//! [`serve`] runs the application the way a public server must: slow-header and idle
+//! connections are closed, connections are limited in total and per client address
+//! ([`ServeLimits`]), HTTP/1.1 and HTTP/2 are spoken, and a shutdown lets downloads in
+//! flight finish and settles their uses. It sets `TCP_NODELAY` (without it small
+//! responses stall ~40 ms when Nagle's algorithm meets delayed ACKs: a 4 KiB file went
+//! from ~870 to ~9,000 requests/s on loopback) and gives the router the client address
+//! (IP allow-lists, brute-force limits, the access log); behind a reverse proxy, list it in
+//! [`HttpConfig::trusted_proxies`].
 //!
-//! ```no_run
-//! # async fn serve(app: axum::Router) -> std::io::Result<()> {
-//! use axum::serve::ListenerExt;
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080")
-//!     .await?
-//!     .tap_io(|tcp| {
-//!         let _ = tcp.set_nodelay(true);
-//!     });
-//! axum::serve(
-//!     listener,
-//!     app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-//! )
-//! .await
-//! # }
-//! ```
-//!
-//! Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the client address
-//! is known (IP allow-lists, brute-force limits, the access log); behind a reverse proxy,
-//! list it in [`HttpConfig::trusted_proxies`].
+//! With `axum::serve` instead, set `TCP_NODELAY` on every accepted socket and serve
+//! `into_make_service_with_connect_info::<SocketAddr>()`; it has no header or idle
+//! timeout, so put it behind a proxy that has them.
 //!
 //! # Production wiring
 //! Use [`TokioBlockingRunner`] as core's `BlockingRunner` so argon2 never blocks the
@@ -93,12 +82,14 @@ mod error;
 mod manage;
 mod pages;
 mod qr;
+mod serve;
 mod visitor;
 mod watermark;
 mod wiring;
 mod zip;
 
 pub use error::ApiError;
+pub use serve::{ServeLimits, serve};
 /// The core crate, re-exported so an embedder depends on one version of both: use
 /// `sharelink_http::sharelink_core::…`.
 pub use sharelink_core;

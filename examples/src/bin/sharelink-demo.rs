@@ -7,26 +7,17 @@
 //! (demo only: a toy sign-in).
 //!
 //! ```text
-//! cargo run --release -p sharelink-examples --bin sharelink-demo -- [options]
-//!   --listen ADDR      address to listen on (default 127.0.0.1:8080)
-//!   --public-url URL   address browsers use (default http://ADDR)
-//!   --data DIR         data folder (default ./sharelink-demo-data)
-//!   --database URL     e.g. postgres://user:pass@localhost/sharelink (default: SQLite)
-//!   --storage URL      e.g. s3://bucket/prefix?region=eu-west-3 (default: local folder)
-//!   --smtp URL         e.g. smtp://user:pass@smtp.example.com:587?tls=starttls (default: outbox)
-//!   --attempt-limit N  failed password/code attempts per client and per share in 15 minutes
-//!                      (default 5 per client, 100 per share)
-//! cargo run --release -p sharelink-examples --bin sharelink-demo -- migrate-storage \
-//!     --from URL --to URL [--verify] [--concurrency N]
-//! cargo run --release -p sharelink-examples --bin sharelink-demo -- migrate-db \
-//!   --from URL --to URL [--resume] [--batch ROWS]
-//!                      copy every table to another database, verify, print a report
+//! cargo run --release -p sharelink-examples --bin sharelink-demo -- --help
 //! ```
+//! lists every flag and the `SHARELINK_…` environment variable each also reads
+//! (`SHARELINK_LISTEN=0.0.0.0:8080`, `SHARELINK_DATABASE_URL=postgres://…`, …), and the
+//! `migrate-db` and `migrate-storage` commands. The server raises its open-file limit to
+//! the hard limit, closes slow and idle connections, limits connections per client
+//! address, and on SIGTERM or Ctrl-C lets downloads in flight finish before it exits.
 
-use sharelink_examples::demo::{self, BoxError, DemoConfig};
-
-const USAGE: &str = "usage: sharelink-demo [--listen ADDR] [--public-url URL] [--data DIR] \
-[--database URL] [--storage URL] [--smtp URL] [--attempt-limit N]";
+use clap::Parser;
+use sharelink_examples::demo::cli::{Cli, Command};
+use sharelink_examples::demo::{self, BoxError};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -35,7 +26,14 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::INFO)
         .init();
-    match run().await {
+    // Exits with clap's message (naming the flag and what it expects) on a bad value.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::MigrateDb(args)) => demo::migrate_db::run(args).await,
+        Some(Command::MigrateStorage(args)) => demo::move_storage::run(args).await,
+        None => run(cli.server).await,
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sharelink-demo: {e}");
@@ -44,51 +42,56 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> Result<(), BoxError> {
-    let mut listen = "127.0.0.1:8080".to_owned();
-    let mut public_url = None;
-    let mut config = DemoConfig::new("sharelink-demo-data", "");
-    let mut args = std::env::args().skip(1).peekable();
-    if args.next_if(|a| a == "migrate-storage").is_some() {
-        return demo::move_storage::run(args).await;
-    }
-    if args.next_if(|a| a == "migrate-db").is_some() {
-        return demo::migrate_db::run(args).await;
-    }
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            println!("{USAGE}");
-            return Ok(());
+async fn run(args: demo::cli::ServerArgs) -> Result<(), BoxError> {
+    // Every connection is a file descriptor; soft limits are often 1,024 or less.
+    let open_files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(error = %e, "the open-file limit could not be raised");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
         }
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        match flag.as_str() {
-            "--listen" => listen = value,
-            "--public-url" => public_url = Some(value),
-            "--data" => config.data_dir = value.into(),
-            "--database" => config.database = Some(value),
-            "--storage" => config.storage = Some(value),
-            "--smtp" => config.smtp = Some(value),
-            "--attempt-limit" => {
-                config.attempt_limit = Some(
-                    value
-                        .parse()
-                        .map_err(|_| format!("--attempt-limit needs a positive number\n{USAGE}"))?,
-                )
-            }
-            _ => return Err(format!("unknown option {flag}\n{USAGE}").into()),
-        }
-    }
-    let listener = tokio::net::TcpListener::bind(&listen).await?;
-    let addr = listener.local_addr()?;
-    config.public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("--listen {}: {e}", args.listen))?;
+    let config = args.config(listener.local_addr()?);
+    let limits = args.limits(open_files);
     let app = demo::build(&config).await?;
     println!("sharelink demo: open {}/", config.public_url);
     println!(
         "  sign in as alice / alice (may share projects/, only read reports/) or admin / admin"
     );
     println!("  data in {}", config.data_dir.display());
-    demo::serve(listener, app.router).await?;
+    println!(
+        "  open-file limit {open_files}: at most {} connections, {} per address",
+        limits.max_connections, limits.max_connections_per_address
+    );
+    sharelink_http::serve(listener, app.router, limits, stop_asked()).await;
+    println!("sharelink demo: stopped");
     Ok(())
+}
+
+/// Completes on SIGTERM (how containers are stopped) or Ctrl-C.
+async fn stop_asked() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    println!("sharelink demo: stopping; downloads in flight may finish");
 }

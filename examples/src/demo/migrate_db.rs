@@ -4,47 +4,46 @@
 use super::BoxError;
 use sharelink_store_sql::{CopyError, CopyOptions, copy_database};
 
-/// How the command is called.
-pub const USAGE: &str = "usage: sharelink-demo migrate-db --from URL --to URL [--resume] \
-[--batch ROWS]";
+/// The command's flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Database to copy from, e.g. sqlite://sharelink-demo-data/sharelink.db.
+    #[arg(
+        long,
+        env = "SHARELINK_MIGRATE_DB_FROM",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub from: String,
+    /// Database to copy into (empty, or partly filled by a stopped run with --resume),
+    /// e.g. postgres://user:pass@db/sharelink.
+    #[arg(
+        long,
+        env = "SHARELINK_MIGRATE_DB_TO",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub to: String,
+    /// Go on from what a stopped run committed instead of refusing a non-empty target.
+    #[arg(long, env = "SHARELINK_MIGRATE_DB_RESUME")]
+    pub resume: bool,
+    /// Rows copied per batch (one transaction each).
+    #[arg(long, env = "SHARELINK_MIGRATE_DB_BATCH", value_name = "ROWS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch: Option<u32>,
+}
 
-/// Runs the command with its arguments (after `migrate-db`): copies, verifies, and
-/// prints the report (per table: rows, rows copied by this run, checksum).
+/// Runs the command: copies, verifies, and prints the report (per table: rows, rows
+/// copied by this run, checksum).
 ///
 /// # Errors
-/// A bad argument, or the copy's [`CopyError`] (the target keeps what was committed:
-/// run again with `--resume`).
-pub async fn run(mut args: impl Iterator<Item = String>) -> Result<(), BoxError> {
-    let (mut from, mut to) = (None, None);
-    let mut options = CopyOptions::new();
-    while let Some(flag) = args.next() {
-        match flag.as_str() {
-            "--resume" => options = options.resume(true),
-            "--help" | "-h" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            "--from" | "--to" | "--batch" => {
-                let value = args
-                    .next()
-                    .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-                match flag.as_str() {
-                    "--from" => from = Some(value),
-                    "--to" => to = Some(value),
-                    _ => {
-                        let rows = value
-                            .parse()
-                            .map_err(|_| format!("--batch needs a number of rows\n{USAGE}"))?;
-                        options = options.batch_rows(rows);
-                    }
-                }
-            }
-            _ => return Err(format!("unknown option {flag}\n{USAGE}").into()),
-        }
+/// The copy's [`CopyError`] (the target keeps what was committed: run again with
+/// `--resume`).
+pub async fn run(args: Args) -> Result<(), BoxError> {
+    let mut options = CopyOptions::new().resume(args.resume);
+    if let Some(rows) = args.batch {
+        options = options.batch_rows(usize::try_from(rows)?);
     }
-    let (Some(from), Some(to)) = (from, to) else {
-        return Err(format!("--from and --to are required\n{USAGE}").into());
-    };
+    let (from, to) = (args.from, args.to);
     match copy_database(&from, &to, &options).await {
         Ok(report) => {
             print!("{report}");

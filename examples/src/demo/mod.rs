@@ -3,9 +3,10 @@
 //!
 //! [`DemoConfig`] says where things live; [`build`] wires every port into a
 //! [`Sharelink`] and returns the whole axum application (the demo's pages at `/`, the
-//! sharelink router nested at `/share`); [`serve`] runs it with `TCP_NODELAY` and the
-//! client address known, as the `sharelink-http` docs ask.
+//! sharelink router nested at `/share`), which the binary runs with
+//! [`sharelink_http::serve`]; [`cli`] is its command line.
 
+pub mod cli;
 pub mod migrate_db;
 pub mod move_storage;
 pub mod pages;
@@ -17,7 +18,6 @@ use sharelink_core::ports::{ByteStream, FileStore, FileStoreError, Mailer, Write
 use sharelink_core::service::{Config, Ports, Sharelink};
 use sharelink_core::{Email, SharePath};
 use sharelink_http::{HttpConfig, SharelinkState, TokioBlockingRunner};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use users::DemoUsers;
@@ -211,21 +211,4 @@ async fn seed(files: &dyn FileStore) -> Result<(), BoxError> {
             .await?;
     }
     Ok(())
-}
-
-/// Serves `app` on `listener` with `TCP_NODELAY` on every connection and the client
-/// address available to the router, until the process ends.
-///
-/// # Errors
-/// When accepting connections fails.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
 }

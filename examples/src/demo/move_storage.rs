@@ -7,44 +7,44 @@ use super::BoxError;
 use sharelink_storage::ObjectFileStore;
 use sharelink_storage::migrate::{self, MigrateOptions};
 
-/// Usage of the command.
-pub const USAGE: &str = "usage: sharelink-demo migrate-storage --from URL --to URL \
-[--verify] [--concurrency N]\n  copies every object (a rerun resumes and skips what is \
-there), then checks each by size and SHA-256; --verify only checks";
+/// The command's flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Storage URL to copy from, e.g. file:///srv/sharelink/files.
+    #[arg(
+        long,
+        env = "SHARELINK_MIGRATE_STORAGE_FROM",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub from: String,
+    /// Storage URL to copy into, e.g. s3://bucket/sharelink?region=eu-west-3.
+    #[arg(
+        long,
+        env = "SHARELINK_MIGRATE_STORAGE_TO",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub to: String,
+    /// Only check that both hold the same objects (size and SHA-256); copy nothing.
+    #[arg(long, env = "SHARELINK_MIGRATE_STORAGE_VERIFY")]
+    pub verify: bool,
+    /// Objects copied at once.
+    #[arg(long, env = "SHARELINK_MIGRATE_STORAGE_CONCURRENCY", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+}
 
-/// Runs the command with its arguments (after `migrate-storage`); prints a report.
+/// Runs the command; prints a report.
 ///
 /// # Errors
-/// A usage mistake, a storage URL that does not configure, or the move's
+/// A storage URL that does not configure, or the move's
 /// [`MigrateError`](sharelink_storage::migrate::MigrateError).
-pub async fn run(mut args: impl Iterator<Item = String>) -> Result<(), BoxError> {
-    let (mut from, mut to, mut check_only) = (None, None, false);
+pub async fn run(args: Args) -> Result<(), BoxError> {
     let mut options = MigrateOptions::default();
-    while let Some(flag) = args.next() {
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--from" => from = Some(value()?),
-            "--to" => to = Some(value()?),
-            "--verify" => check_only = true,
-            "--concurrency" => {
-                let n = value()?
-                    .parse()
-                    .map_err(|_| format!("--concurrency needs a positive number\n{USAGE}"))?;
-                options = options.with_concurrency(n);
-            }
-            "--help" | "-h" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            _ => return Err(format!("unknown option {flag}\n{USAGE}").into()),
-        }
+    if let Some(n) = args.concurrency {
+        options = options.with_concurrency(usize::try_from(n)?);
     }
-    let (Some(from), Some(to)) = (from, to) else {
-        return Err(format!("--from and --to are required\n{USAGE}").into());
-    };
+    let (from, to, check_only) = (args.from, args.to, args.verify);
     let source = ObjectFileStore::from_url(&from)?;
     let target = ObjectFileStore::from_url(&to)?;
     let started = std::time::Instant::now();

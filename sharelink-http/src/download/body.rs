@@ -52,7 +52,12 @@ impl SettledBody {
 /// Settles `ticket` in the background (from `poll` or `Drop`, which cannot wait).
 pub(crate) fn spawn_finish(app: Sharelink, ticket: UseTicket, outcome: Outcome) {
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        handle.spawn(async move { app.finish(ticket, outcome).await });
+        // Counted so that a server shutting down waits for it (see `serve`).
+        let settling = crate::serve::Settling::begin();
+        handle.spawn(async move {
+            app.finish(ticket, outcome).await;
+            drop(settling);
+        });
     }
 }
 

@@ -25,6 +25,7 @@ mod levels;
 mod mail;
 mod paths;
 mod resume;
+mod serve;
 mod uploads;
 
 // ----- world -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 /// Larger than the loopback socket buffers on both sides together, so the server is
 /// still sending when the client leaves.
-const SIZE: usize = 40 << 20;
+pub(super) const SIZE: usize = 40 << 20;
 /// What the client reads before it leaves.
 const READ_BEFORE_LEAVING: usize = 6 << 20;
 
@@ -25,7 +25,7 @@ fn payload() -> Vec<u8> {
 }
 
 /// A share of one large file, downloadable `max` times.
-async fn big_share(w: &World, max: u32) -> (Share, Vec<u8>) {
+pub(super) async fn big_share(w: &World, max: u32) -> (Share, Vec<u8>) {
     let data = payload();
     w.files
         .write(
@@ -50,7 +50,7 @@ async fn big_share(w: &World, max: u32) -> (Share, Vec<u8>) {
 }
 
 /// A browser inside the share (its session and CSRF cookies set).
-async fn inside(addr: SocketAddr, share: &Share) -> Remote {
+pub(super) async fn inside(addr: SocketAddr, share: &Share) -> Remote {
     let mut r = Remote::new(addr);
     let (status, body) = r.open(&share.key.to_string(), "").await;
     assert_eq!(status, 200, "{body}");
@@ -149,7 +149,7 @@ async fn downloads(w: &World, share: &Share) -> Vec<LogEvent> {
 }
 
 /// Waits (the use is settled in the background) until the share has `n` download events.
-async fn settled(w: &World, share: &Share, n: usize) -> Vec<LogEvent> {
+pub(super) async fn settled(w: &World, share: &Share, n: usize) -> Vec<LogEvent> {
     for _ in 0..500 {
         let events = downloads(w, share).await;
         if events.len() >= n {

@@ -1,0 +1,191 @@
+//! The `sharelink-demo` binary as a container runs it: `--help` describes every flag and
+//! its environment variable, a bad value is refused naming the flag, and SIGTERM during a
+//! download lets it finish and settles its use before the process exits.
+
+use sharelink_core::UserId;
+use sharelink_core::ports::{LogKind, LogQuery};
+use sharelink_core::testing::fixtures::share_request;
+use sharelink_examples::demo::{self, DemoConfig};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary, with no `SHARELINK_…` variable of the environment leaking in.
+fn demo_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sharelink-demo"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SHARELINK_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+#[test]
+fn help_describes_every_flag_and_its_environment_variable() {
+    let out = demo_command().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for (flag, env) in [
+        ("--listen", "SHARELINK_LISTEN"),
+        ("--public-url", "SHARELINK_PUBLIC_URL"),
+        ("--data", "SHARELINK_DATA"),
+        ("--database", "SHARELINK_DATABASE_URL"),
+        ("--storage", "SHARELINK_STORAGE_URL"),
+        ("--smtp", "SHARELINK_SMTP_URL"),
+        ("--attempt-limit", "SHARELINK_ATTEMPT_LIMIT"),
+        ("--max-connections", "SHARELINK_MAX_CONNECTIONS"),
+        (
+            "--max-connections-per-address",
+            "SHARELINK_MAX_CONNECTIONS_PER_ADDRESS",
+        ),
+    ] {
+        assert!(help.contains(flag), "{flag} missing:\n{help}");
+        assert!(help.contains(&format!("[env: {env}")), "{env} missing");
+    }
+    assert!(help.contains("migrate-db") && help.contains("migrate-storage"));
+    for command in ["migrate-db", "migrate-storage"] {
+        let out = demo_command().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.contains("--from") && help.contains("--to"), "{help}");
+    }
+}
+
+#[test]
+fn a_bad_value_names_the_flag_and_what_it_expected() {
+    let out = demo_command()
+        .args(["--listen", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let message = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        message.contains("'--listen <IP:PORT>'") && message.contains("socket address"),
+        "{message}"
+    );
+    // The same from the environment, as a container passes it.
+    let out = demo_command()
+        .env("SHARELINK_ATTEMPT_LIMIT", "many")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let message = String::from_utf8(out.stderr).unwrap();
+    assert!(message.contains("--attempt-limit"), "{message}");
+    // migrate-db keeps its required flags.
+    let out = demo_command().arg("migrate-db").output().unwrap();
+    let message = String::from_utf8(out.stderr).unwrap();
+    assert!(message.contains("--from <URL>"), "{message}");
+}
+
+const SIZE: usize = 24 << 20;
+
+#[tokio::test]
+async fn sigterm_during_a_download_lets_it_finish_and_settles_its_use() {
+    let data = tempfile::tempdir().unwrap();
+    let files = data.path().join("files/projects");
+    std::fs::create_dir_all(&files).unwrap();
+    let payload: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+    std::fs::write(files.join("big.bin"), &payload).unwrap();
+    let alice = UserId::parse("alice").unwrap();
+    let config = DemoConfig::new(data.path(), "http://127.0.0.1:1");
+    let share = demo::build(&config)
+        .await
+        .unwrap()
+        .sharelink
+        .create_share(&alice, share_request(&["projects/big.bin"], |_| {}))
+        .await
+        .unwrap()
+        .share;
+
+    let mut child = demo_command()
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("sharelink demo: open ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .trim_end_matches('/')
+        .to_owned();
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut cookies = Vec::new();
+    let mut url = format!("{base}/share/s/{}", share.key);
+    for _ in 0..3 {
+        let res = client
+            .get(&url)
+            .header("cookie", cookies.join("; "))
+            .send()
+            .await
+            .unwrap();
+        for c in res.headers().get_all("set-cookie") {
+            cookies.push(c.to_str().unwrap().split(';').next().unwrap().to_owned());
+        }
+        match res.headers().get("location") {
+            Some(to) => url = format!("{base}{}", to.to_str().unwrap()),
+            None => break,
+        }
+    }
+    let mut download = client
+        .get(format!("{base}/share/s/{}/dl/big.bin", share.key))
+        .header("cookie", cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let mut got = download.chunk().await.unwrap().unwrap().to_vec();
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    // A slow reader: the server must wait for it rather than cut it.
+    let started = Instant::now();
+    while let Some(chunk) = download.chunk().await.unwrap() {
+        got.extend_from_slice(&chunk);
+        if started.elapsed() < Duration::from_millis(500) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert!(got == payload, "{} of {SIZE} bytes arrived", got.len());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+
+    let log = demo::build(&config)
+        .await
+        .unwrap()
+        .sharelink
+        .access_log(
+            &alice,
+            share.id,
+            LogQuery {
+                kinds: Some(vec![LogKind::Download]),
+                limit: 10,
+                ..LogQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].event.detail, None, "{log:?}");
+    assert_eq!(log[0].event.bytes, Some(SIZE as u64));
+}
