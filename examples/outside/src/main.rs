@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use sharelink_http::sharelink_core::ports::{DirectoryError, PermissionDirectory, UserInfo};
 use sharelink_http::sharelink_core::service::{Config, Ports, Sharelink};
 use sharelink_http::sharelink_core::{Email, Rights, SharePath, UserId};
-use sharelink_http::{Authenticator, HttpConfig, SharelinkState, TokioBlockingRunner};
+use sharelink_http::{Authenticator, HttpConfig, ServeLimits, SharelinkState, TokioBlockingRunner};
 use std::sync::Arc;
 
 /// Who is signed in: your application's own session (here nobody, for brevity).
@@ -64,20 +64,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let app = Sharelink::new(ports, config)?;
     let state = SharelinkState::new(app, Arc::new(MyAuth), HttpConfig::default());
     let router = Router::new().nest("/share", sharelink_http::router(state.clone()));
+    // Timeouts, connection limits, HTTP/2, client addresses; `stop.send(())` ends it
+    // gracefully (in-flight downloads finish and their uses settle).
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(sharelink_http::serve(
+        listener,
+        router,
+        ServeLimits::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     // --- end of the README's part ---
 
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
     println!("sharelink under {origin}/share");
     if std::env::args().any(|a| a == "--smoke") {
         let status = smoke(&origin).await?;
         let problems = state.wiring_problems();
-        server.abort();
+        let _ = stop.send(());
+        server.await?;
         let _ = std::fs::remove_dir_all(&data);
         if !status.contains(" 404 ") || !problems.is_empty() {
             return Err(format!("smoke: {status}; wiring: {problems:?}").into());
@@ -85,7 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         println!("smoke: an unknown link answers {status}; no wiring problem");
         return Ok(());
     }
-    server.await??;
+    server.await?;
     Ok(())
 }
 
