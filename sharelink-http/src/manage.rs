@@ -15,15 +15,16 @@ mod request;
 
 use crate::{ApiError, SharelinkState};
 use axum::Json;
-use request::{ApiJson, ApiPath, ApiQuery};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use request::{ApiJson, ApiPath, ApiQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sharelink_core::model::instant::parse_in_zone;
 use sharelink_core::ports::{LogKind, LogQuery, ShareCursor, TemplateBody};
 use sharelink_core::ports::{MailState, QueuedMailId};
 use sharelink_core::service::{
@@ -33,7 +34,6 @@ use sharelink_core::service::{
 use sharelink_core::{
     Adjustment, Email, Share, ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
 };
-use sharelink_core::model::instant::parse_in_zone;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -97,23 +97,31 @@ impl utoipa::Modify for CommonRefusals {
             for op in changing.into_iter().flatten() {
                 let r = &mut op.responses.responses;
                 r.entry("403".into()).or_insert_with(|| {
-                    refusal("`cross_site`: sent from another site's page (`Origin`, `Sec-Fetch-Site`)")
+                    refusal(
+                        "`cross_site`: sent from another site's page (`Origin`, `Sec-Fetch-Site`)",
+                    )
                 });
                 r.entry("415".into()).or_insert_with(|| {
-                    refusal("`unsupported_media_type`: neither a JSON body nor `X-Sharelink-Request`")
+                    refusal(
+                        "`unsupported_media_type`: neither a JSON body nor `X-Sharelink-Request`",
+                    )
                 });
                 if op.request_body.is_some() {
-                    r.entry("400".into()).or_insert_with(|| {
-                        refusal("`malformed_json`: the body is not JSON")
-                    });
+                    r.entry("400".into())
+                        .or_insert_with(|| refusal("`malformed_json`: the body is not JSON"));
                     r.entry("422".into()).or_insert_with(|| {
                         refusal("`invalid_field`: a field is missing, unknown or of the wrong type or format (`field` names it)")
                     });
                 }
             }
-            for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete]
-                .into_iter()
-                .flatten()
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
             {
                 let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 if has_params {
@@ -300,9 +308,11 @@ fn merge_settings(base: &ShareSettings, patch: Option<Value>) -> Result<ShareSet
     request::from_value(value, "settings")
 }
 
-/// The RFC 3339 text of an instant read from a request.
+/// The RFC 3339 text of an instant read from a request, in UTC (`Z`), as every instant
+/// the API answers is.
 fn rfc3339(at: OffsetDateTime) -> Result<String, ApiError> {
-    at.format(&time::format_description::well_known::Rfc3339)
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
@@ -605,7 +615,8 @@ async fn reactivate(
             let zone = share.settings.schedule.time_zone.as_deref();
             Some(
                 parse_in_zone(&text, zone)
-                    .map_err(|e| ApiError::invalid_field("expires_at", e))?,
+                    .map_err(|e| ApiError::invalid_field("expires_at", e))?
+                    .to_offset(time::UtcOffset::UTC),
             )
         }
     };

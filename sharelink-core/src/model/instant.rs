@@ -267,22 +267,54 @@ mod tests {
     #[test]
     fn local_times_are_read_in_the_zone_given_or_utc() {
         let cases = [
-            ("2026-11-23T10:00", None, Some(datetime!(2026-11-23 10:00 UTC))),
-            ("2026-11-23T10:00", Some("Europe/Paris"), Some(datetime!(2026-11-23 09:00 UTC))),
-            ("2026-07-01T10:00:30", Some("Europe/Paris"), Some(datetime!(2026-07-01 08:00:30 UTC))),
-            ("2026-07-01T10:00:30.25", Some("America/New_York"), Some(datetime!(2026-07-01 14:00:30.25 UTC))),
+            (
+                "2026-11-23T10:00",
+                None,
+                Some(datetime!(2026-11-23 10:00 UTC)),
+            ),
+            (
+                "2026-11-23T10:00",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-11-23 09:00 UTC)),
+            ),
+            (
+                "2026-07-01T10:00:30",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-07-01 08:00:30 UTC)),
+            ),
+            (
+                "2026-07-01T10:00:30.25",
+                Some("America/New_York"),
+                Some(datetime!(2026-07-01 14:00:30.25 UTC)),
+            ),
             // Skipped by the spring change: moved forward an hour, to 03:30+02:00.
-            ("2026-03-29T02:30", Some("Europe/Paris"), Some(datetime!(2026-03-29 01:30 UTC))),
+            (
+                "2026-03-29T02:30",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-03-29 01:30 UTC)),
+            ),
             // Repeated by the autumn change: the first occurrence, at +02:00.
-            ("2026-10-25T02:30", Some("Europe/Paris"), Some(datetime!(2026-10-25 00:30 UTC))),
+            (
+                "2026-10-25T02:30",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-10-25 00:30 UTC)),
+            ),
             ("2026-11-23T10:00Z", Some("Europe/Paris"), None),
-            ("2026-11-23T10:00:00Z", Some("Europe/Paris"), Some(datetime!(2026-11-23 10:00 UTC))),
+            (
+                "2026-11-23T10:00:00Z",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-11-23 10:00 UTC)),
+            ),
             ("2026-11-23T10:00", Some("Mars/Olympus"), None),
             ("2026-11-23", None, None),
             ("23/11/2026 10:00", None, None),
         ];
         for (text, zone, expected) in cases {
-            assert_eq!(parse_in_zone(text, zone).ok(), expected, "{text} in {zone:?}");
+            assert_eq!(
+                parse_in_zone(text, zone).ok(),
+                expected,
+                "{text} in {zone:?}"
+            );
         }
         let e = parse_in_zone("2026-11-23T10:00", Some("Mars/Olympus")).unwrap_err();
         assert!(e.to_string().contains("Mars/Olympus"), "{e}");
@@ -292,8 +324,13 @@ mod tests {
 
     #[test]
     fn the_error_names_the_expected_format() {
-        let e = read(r#"{"at":"2026-11-23T10:00"}"#).unwrap_err().to_string();
-        assert!(e.contains("RFC 3339") && e.contains("2026-11-23T10:00:00Z"), "{e}");
+        let e = read(r#"{"at":"2026-11-23T10:00"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("RFC 3339") && e.contains("2026-11-23T10:00:00Z"),
+            "{e}"
+        );
     }
 
     #[test]

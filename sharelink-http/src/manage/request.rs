@@ -85,7 +85,10 @@ pub(super) fn from_value<T: DeserializeOwned>(
 /// root), the path written under `prefix`.
 fn json_error(e: serde_json::Error, path: &str, prefix: &str) -> ApiError {
     use serde_json::error::Category;
-    if matches!(e.classify(), Category::Syntax | Category::Eof | Category::Io) {
+    if matches!(
+        e.classify(),
+        Category::Syntax | Category::Eof | Category::Io
+    ) {
         return ApiError::malformed_json(e);
     }
     // serde_json appends the position; the field path says more.
@@ -99,7 +102,7 @@ fn json_error(e: serde_json::Error, path: &str, prefix: &str) -> ApiError {
         (a, b) if b.starts_with('[') => format!("{a}{b}"),
         (a, b) => format!("{a}.{b}"),
     };
-    let mut field = join(prefix, path);
+    let mut field = join(prefix, if path == "." { "" } else { path });
     // A missing field is reported at its parent: name the field itself.
     if let Some(name) = problem
         .strip_prefix("missing field `")
@@ -131,6 +134,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
                         value,
                         expected_type,
                     } => format!("`{key}` in the URL must be {expected_type}, not `{value}`"),
+                    ErrorKind::ParseError {
+                        value,
+                        expected_type,
+                    } => format!("the id in the URL must be {expected_type}, not `{value}`"),
                     kind => kind.to_string(),
                 };
                 Err(ApiError::new(
@@ -242,20 +249,61 @@ mod tests {
     #[test]
     fn every_json_failure_names_its_field_or_says_it_is_not_json() {
         let cases = [
-            (r#"{"name": "a", "items": [{"path": 5}]}"#, 422, Some("items[0].path"), "expected a string"),
-            (r#"{"items": []}"#, 422, Some("name"), "missing field `name`"),
-            (r#"{"name": "a", "items": [{}]}"#, 422, Some("items[0].path"), "missing field"),
-            (r#"{"name": "a", "items": [], "nmae": 1}"#, 422, Some("nmae"), "unknown field `nmae`"),
-            (r#"{"name": "a", "items": [{"path": "x", "alias": 1}]}"#, 422, Some("items[0].alias"), "unknown field"),
-            (r#"[1]"#, 422, Some("(body)"), "expected struct Body"),
+            (
+                r#"{"name": "a", "items": [{"path": 5}]}"#,
+                422,
+                Some("items[0].path"),
+                "expected a string",
+            ),
+            (
+                r#"{"items": []}"#,
+                422,
+                Some("name"),
+                "missing field `name`",
+            ),
+            (
+                r#"{"name": "a", "items": [{}]}"#,
+                422,
+                Some("items[0].path"),
+                "missing field",
+            ),
+            (
+                r#"{"name": "a", "items": [], "nmae": 1}"#,
+                422,
+                Some("nmae"),
+                "unknown field `nmae`",
+            ),
+            (
+                r#"{"name": "a", "items": [{"path": "x", "alias": 1}]}"#,
+                422,
+                Some("items[0].alias"),
+                "unknown field",
+            ),
+            (r#""x""#, 422, Some("(body)"), "expected struct Body"),
             (r#"{"name": "a", "#, 400, None, "not valid JSON"),
-            (r#"{"name": "a", "items": []} trailing"#, 400, None, "not valid JSON"),
+            (
+                r#"{"name": "a", "items": []} trailing"#,
+                400,
+                None,
+                "not valid JSON",
+            ),
             ("", 400, None, "not valid JSON"),
         ];
         for (json, status, field, needle) in cases {
             let (got_status, code, got_field, message) = refusal(json);
-            assert_eq!((got_status, got_field.as_deref()), (status, field), "{json}: {message}");
-            assert_eq!(code, if status == 400 { "malformed_json" } else { "invalid_field" });
+            assert_eq!(
+                (got_status, got_field.as_deref()),
+                (status, field),
+                "{json}: {message}"
+            );
+            assert_eq!(
+                code,
+                if status == 400 {
+                    "malformed_json"
+                } else {
+                    "invalid_field"
+                }
+            );
             assert!(message.contains(needle), "{json}: {message}");
             assert!(!message.contains(" at line ") || status == 400, "{message}");
         }
@@ -283,12 +331,42 @@ mod tests {
         let allowed = vec!["https://admin.example.com".to_owned()];
         let cases: &[(&[(&str, &str)], bool)] = &[
             (&[], true),
-            (&[("host", "share.example.com"), ("origin", "https://share.example.com")], true),
-            (&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")], true),
-            (&[("host", "share.example.com"), ("origin", "https://admin.example.com")], true),
-            (&[("host", "share.example.com"), ("origin", "https://evil.example")], false),
+            (
+                &[
+                    ("host", "share.example.com"),
+                    ("origin", "https://share.example.com"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("host", "127.0.0.1:8080"),
+                    ("origin", "http://127.0.0.1:8080"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("host", "share.example.com"),
+                    ("origin", "https://admin.example.com"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("host", "share.example.com"),
+                    ("origin", "https://evil.example"),
+                ],
+                false,
+            ),
             (&[("host", "share.example.com"), ("origin", "null")], false),
-            (&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8081")], false),
+            (
+                &[
+                    ("host", "127.0.0.1:8080"),
+                    ("origin", "http://127.0.0.1:8081"),
+                ],
+                false,
+            ),
             (&[("sec-fetch-site", "same-origin")], true),
             (&[("sec-fetch-site", "none")], true),
             (&[("sec-fetch-site", "same-site")], false),
