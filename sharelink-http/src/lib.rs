@@ -104,6 +104,7 @@ mod wiring;
 mod zip;
 
 pub use error::ApiError;
+pub use manage::request::from_this_site;
 /// The core crate, re-exported so an embedder depends on one version of both: use
 /// `sharelink_http::sharelink_core::…`.
 pub use sharelink_core;

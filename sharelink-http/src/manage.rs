@@ -11,7 +11,7 @@
 //! sends): they are read in the schedule's `time_zone`, or in UTC without one; so is a
 //! reactivation's `expires_at` (in the share's zone) and a query's instant (in UTC).
 
-mod request;
+pub(crate) mod request;
 
 use crate::{ApiError, SharelinkState};
 use axum::Json;

@@ -200,9 +200,12 @@ pub(super) async fn same_site_only(
     Ok(next.run(req).await)
 }
 
-/// Whether the request comes from a page of this origin or an allowed one (or from no
-/// page at all: scripts and older browsers send neither header).
-fn from_this_site(headers: &HeaderMap, allowed: &[String]) -> bool {
+/// Whether a request comes from a page of its own origin or of one of `allowed`
+/// (`https://admin.example.com`), judged by `Origin`, or by `Sec-Fetch-Site` when the
+/// browser sends no `Origin`; a request with neither (a script, an old browser) passes.
+/// The management API refuses state-changing requests that fail it; an embedder may use
+/// it for its own forms (the demo's sign-in does).
+pub fn from_this_site(headers: &HeaderMap, allowed: &[String]) -> bool {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     match text(header::ORIGIN) {
         Some(origin) => {
