@@ -49,6 +49,9 @@ fn refused(a: &Answer, status: u16, code: &str, field: Option<&str>) -> String {
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 
+/// Request headers, and the status and code they must be refused with.
+type Attempt<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
+
 #[tokio::test]
 async fn every_body_failure_answers_the_json_error_shape() {
     let w = world().await;
@@ -371,7 +374,7 @@ async fn a_form_from_another_site_changes_nothing_on_any_route() {
     assert!(routes.len() >= 12, "{routes:?}");
     let before = w.app.get_share(&user("ana"), share.id).await.unwrap();
     let form = ("content-type", "application/x-www-form-urlencoded");
-    let attempts: &[(&[(&str, &str)], u16, &str)] = &[
+    let attempts: &[Attempt] = &[
         // A form on a foreign page: the browser says where it comes from.
         (
             &[
