@@ -145,12 +145,14 @@ impl Browser {
         self.send(req).await
     }
 
-    /// A management call as the page's script makes it (JSON in, JSON out).
+    /// A management call as the page's script makes it (JSON in, JSON out, and the
+    /// `X-Sharelink-Request` header).
     async fn api(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
         let mut req = self
             .client
             .request(method, self.url(path))
-            .header("accept", "application/json");
+            .header("accept", "application/json")
+            .header("x-sharelink-request", "1");
         if let Some(body) = body {
             req = req
                 .header("content-type", "application/json")
@@ -159,10 +161,25 @@ impl Browser {
         self.send(req).await
     }
 
+    /// The token of the demo's sign-in and sign-out forms, read from the page as a
+    /// browser would.
+    async fn form_token(&mut self) -> String {
+        let page = self.get("/").await;
+        let (_, rest) = page
+            .body
+            .split_once("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no form token: {}", page.body));
+        rest.split('"').next().unwrap().to_owned()
+    }
+
     async fn sign_in(running: &Running, user: &str) -> Self {
         let mut b = Self::new(running);
+        let csrf = b.form_token().await;
         let res = b
-            .form("/login", &[("user", user), ("password", user)])
+            .form(
+                "/login",
+                &[("user", user), ("password", user), ("csrf", &csrf)],
+            )
             .await;
         assert_eq!(res.status, 303, "{}", res.body);
         assert!(b.cookies.contains_key("demo_session"));
@@ -189,8 +206,12 @@ async fn sign_in_page_and_wrong_password() {
     let page = b.get("/").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("action=\"/login\"") && page.body.contains("Demo only"));
+    let csrf = b.form_token().await;
     let wrong = b
-        .form("/login", &[("user", "alice"), ("password", "nope")])
+        .form(
+            "/login",
+            &[("user", "alice"), ("password", "nope"), ("csrf", &csrf)],
+        )
         .await;
     assert_eq!(wrong.status, 401);
     assert!(!b.cookies.contains_key("demo_session"));
@@ -491,4 +512,151 @@ async fn emailing_a_link_writes_to_the_outbox() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(count(), 1);
+}
+
+#[tokio::test]
+async fn sign_in_and_sign_out_refuse_forms_of_other_sites() {
+    let demo = start().await;
+    // No token (a form on another page cannot read it): refused, nobody signed in.
+    let mut b = Browser::new(&demo);
+    let csrf = b.form_token().await;
+    let forged = b
+        .form("/login", &[("user", "alice"), ("password", "alice")])
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(!b.cookies.contains_key("demo_session"));
+    let wrong = b
+        .form(
+            "/login",
+            &[
+                ("user", "alice"),
+                ("password", "alice"),
+                ("csrf", "0".repeat(32).as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+    // The right token, but the browser says the form is on another site.
+    let req = b
+        .client
+        .post(b.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example")
+        .body(form_body(&[
+            ("user", "alice"),
+            ("password", "alice"),
+            ("csrf", &csrf),
+        ]));
+    assert_eq!(b.send(req).await.status, 403);
+    assert!(!b.cookies.contains_key("demo_session"));
+
+    // Signed in, a forged sign-out changes nothing; the page's own one works.
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let forged = alice.form("/logout", &[]).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(alice.get("/demo/me").await.status, 200);
+    let csrf = alice.form_token().await;
+    let out = alice.form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_eq!(alice.get("/demo/me").await.status, 401);
+}
+
+#[tokio::test]
+async fn a_form_on_another_site_cannot_revoke_the_admins_shares() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let created = alice
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share("Apollo", &["projects/apollo"], json!({}))),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+    let mut admin = Browser::sign_in(&demo, "admin").await;
+    // What a browser sends for `<form method=post action=…>` on another site, with the
+    // admin's cookies.
+    for path in [
+        "/share/api/shares/revoke-all".to_owned(),
+        format!("/share/api/shares/{id}/expire"),
+    ] {
+        for headers in [
+            vec![
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            vec![("sec-fetch-site", "same-site")],
+            vec![],
+        ] {
+            let mut req = admin
+                .client
+                .post(admin.url(&path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("x=1");
+            for (k, v) in &headers {
+                req = req.header(*k, *v);
+            }
+            let a = admin.send(req).await;
+            assert!(
+                a.status == 403 || a.status == 415,
+                "{path} {headers:?}: {a:?}"
+            );
+            assert!(a.json()["error"].is_string(), "{a:?}");
+        }
+    }
+    let list = admin
+        .api(reqwest::Method::GET, "/share/api/shares", None)
+        .await
+        .json();
+    let shares = list["shares"].as_array().unwrap();
+    assert_eq!(shares.len(), 1);
+    assert_eq!(shares[0]["state"], "active");
+}
+
+#[tokio::test]
+async fn the_pages_date_inputs_set_an_expiry_in_the_browsers_zone() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let me = alice.get("/demo/me").await.json();
+    // What app.js sends: the defaults with the schedule from the datetime-local inputs,
+    // the browser's zone and offset.
+    let mut settings = me["defaults"].clone();
+    settings["name"] = json!("Dated");
+    settings["schedule"]["starts_at"] = json!("2035-01-01T08:00");
+    settings["schedule"]["expires_at"] = json!("2035-07-01T18:30");
+    settings["schedule"]["time_zone"] = json!("Europe/Paris");
+    settings["schedule"]["display_offset"] = json!("+01:00:00");
+    let created = alice
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share("Dated", &["projects/apollo"], settings)),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let share = created.json();
+    let schedule = &share["effective"]["schedule"];
+    assert_eq!(schedule["starts_at"], "2035-01-01T07:00:00Z", "{share}");
+    assert_eq!(schedule["expires_at"], "2035-07-01T16:30:00Z", "{share}");
+    assert_eq!(share["state"], "not_yet_active");
+    // A wrong date names the field and the format.
+    let bad = alice
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share(
+                "Bad",
+                &["projects/apollo"],
+                json!({"schedule": {"expires_at": "01/07/2035"}}),
+            )),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let bad = bad.json();
+    assert_eq!(bad["field"], "settings.schedule.expires_at");
+    assert!(
+        bad["message"].as_str().unwrap().contains("RFC 3339"),
+        "{bad}"
+    );
 }

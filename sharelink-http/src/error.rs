@@ -16,6 +16,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable message.
     pub message: String,
+    /// The request field at fault, as a path (`settings.schedule.expires_at`,
+    /// `items[0].path`), when one is.
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -25,7 +28,50 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// 422 `invalid_field`: the field at `field` (a path such as `settings.use_limit.max`)
+    /// is missing, unknown or not what it must be; `problem` says what was expected.
+    pub fn invalid_field(field: impl Into<String>, problem: impl std::fmt::Display) -> Self {
+        let field = field.into();
+        Self {
+            field: Some(field.clone()),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("{field}: {problem}"),
+            )
+        }
+    }
+
+    /// 400 `malformed_json`: the body is not JSON at all.
+    pub fn malformed_json(problem: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {problem}"),
+        )
+    }
+
+    /// 415 `unsupported_media_type`: the body is not declared as `application/json`.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json` (`{}` when there is \
+             nothing to say), or no body with the `X-Sharelink-Request: 1` header",
+        )
+    }
+
+    /// 403 `cross_site`: a state-changing request came from another site's page.
+    pub fn cross_site() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "cross_site",
+            "this request came from another site (`Origin` or `Sec-Fetch-Site`) and was refused",
+        )
     }
 
     /// 400 with a message.
@@ -186,7 +232,10 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.code, "message": self.message });
+        let mut body = serde_json::json!({ "error": self.code, "message": self.message });
+        if let Some(field) = self.field {
+            body["field"] = field.into();
+        }
         let mut res = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut().insert(

@@ -55,8 +55,13 @@
 //! | `/api/…` | management JSON API; its OpenAPI document is `GET /api/openapi.json` |
 //!
 //! Every state-changing visitor request carries the CSRF token of the `sl_csrf` cookie
-//! (form field `csrf` or header `X-CSRF-Token`). Errors answer
-//! `{"error": code, "message": …}` as JSON, or a friendly page.
+//! (form field `csrf` or header `X-CSRF-Token`). Every `POST`, `PATCH` and `DELETE` of
+//! the management API sends `Content-Type: application/json` (a JSON body, `{}` when
+//! there is nothing to say) or the `X-Sharelink-Request: 1` header, neither of which a
+//! plain HTML form can send, and is refused when `Origin` (or, without it,
+//! `Sec-Fetch-Site`) shows another site ([`HttpConfig::allowed_origins`] lists trusted
+//! ones). Errors answer `{"error": code, "message": …}` as JSON (with `field` when one
+//! request field is at fault), or a friendly page.
 //!
 //! # Serving
 //! [`serve`] runs the application the way a public server must: slow-header and idle
@@ -89,6 +94,7 @@ mod wiring;
 mod zip;
 
 pub use error::ApiError;
+pub use manage::request::from_this_site;
 pub use serve::{ServeLimits, serve};
 /// The core crate, re-exported so an embedder depends on one version of both: use
 /// `sharelink_http::sharelink_core::…`.
@@ -158,6 +164,11 @@ pub struct HttpConfig {
     /// (`/s/{key}/embed`), e.g. `https://intranet.example.com`; every other page refuses
     /// framing.
     pub widget_ancestors: String,
+    /// Origins other than the request's own (`https://admin.example.com`) whose pages may
+    /// send state-changing management API requests. The API refuses every other
+    /// cross-origin `POST`, `PATCH` or `DELETE` (by `Origin`, or `Sec-Fetch-Site` when no
+    /// `Origin` is sent).
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -168,6 +179,7 @@ impl Default for HttpConfig {
             max_form_bytes: 64 * 1024,
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
             widget_ancestors: "*".to_owned(),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -274,7 +286,7 @@ where
     let form_limit = state.config.max_form_bytes;
     Router::new()
         .merge(visitor::routes(form_limit, state.config.max_upload_bytes))
-        .nest("/api", manage::routes(form_limit))
+        .nest("/api", manage::routes(&state))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

@@ -1,19 +1,30 @@
 //! The management JSON API under `/api`, for the embedder's own UI and for scripts.
 //! The acting user comes from the [`crate::Authenticator`]; without one every call is 401.
 //!
-//! Cross-site requests cannot send `application/json` bodies without a CORS preflight,
-//! which this router never grants, so JSON bodies are the CSRF protection here.
+//! Cross-site requests cannot send `application/json` bodies or custom headers without a
+//! CORS preflight, which this router never grants, so every `POST`, `PATCH` and `DELETE`
+//! must carry one or the other; those whose `Origin` or `Sec-Fetch-Site` shows another
+//! site are refused outright ([`request::same_site_only`]).
+//!
+//! Instants are RFC 3339 in and out. A schedule's `starts_at` and `expires_at` may also be
+//! given as a local date and time without offset (what `<input type="datetime-local">`
+//! sends): they are read in the schedule's `time_zone`, or in UTC without one; so is a
+//! reactivation's `expires_at` (in the share's zone) and a query's instant (in UTC).
+
+pub(crate) mod request;
 
 use crate::{ApiError, SharelinkState};
 use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use request::{ApiJson, ApiPath, ApiQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sharelink_core::model::instant::parse_in_zone;
 use sharelink_core::ports::{LogKind, LogQuery, ShareCursor, TemplateBody};
 use sharelink_core::ports::{MailState, QueuedMailId};
 use sharelink_core::service::{
@@ -49,10 +60,78 @@ impl FromRequestParts<SharelinkState> for Actor {
 /// The error body of every refusal.
 #[derive(Debug, Serialize, ToSchema)]
 struct ErrorBody {
-    /// Stable machine-readable code (`not_found`, `unauthenticated`, …).
+    /// Stable machine-readable code (`not_found`, `unauthenticated`, `malformed_json`,
+    /// `invalid_field`, `unsupported_media_type`, `cross_site`, …).
     error: String,
-    /// Human-readable message.
+    /// Human-readable message; for `invalid_field` it names the field and what it must
+    /// be.
     message: String,
+    /// The request field at fault (`settings.schedule.expires_at`, `items[0].path`),
+    /// when one is.
+    field: Option<String>,
+}
+
+/// Adds to every operation the refusals every one of its kind may answer, so the
+/// document never lags behind [`request`].
+#[derive(Debug)]
+struct CommonRefusals;
+
+impl utoipa::Modify for CommonRefusals {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+        let refusal = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        utoipa::openapi::ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in doc.paths.paths.values_mut() {
+            let changing = [&mut item.post, &mut item.patch, &mut item.delete];
+            for op in changing.into_iter().flatten() {
+                let r = &mut op.responses.responses;
+                r.entry("403".into()).or_insert_with(|| {
+                    refusal(
+                        "`cross_site`: sent from another site's page (`Origin`, `Sec-Fetch-Site`)",
+                    )
+                });
+                r.entry("415".into()).or_insert_with(|| {
+                    refusal(
+                        "`unsupported_media_type`: neither a JSON body nor `X-Sharelink-Request`",
+                    )
+                });
+                if op.request_body.is_some() {
+                    r.entry("400".into())
+                        .or_insert_with(|| refusal("`malformed_json`: the body is not JSON"));
+                    r.entry("422".into()).or_insert_with(|| {
+                        refusal("`invalid_field`: a field is missing, unknown or of the wrong type or format (`field` names it)")
+                    });
+                }
+            }
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if has_params {
+                    op.responses.responses.entry("400".into()).or_insert_with(|| {
+                        refusal("`invalid_path_parameter` or `invalid_query`: a parameter is malformed")
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// The OpenAPI document of the management API (paths relative to where the router is
@@ -69,7 +148,8 @@ shares, admins all."),
         RecipientBody, EmailBody, TemplateRequest, MailDto)),
     tags((name = "shares", description = "Share links"),
         (name = "mail", description = "Outgoing mail in the queue: owners see the mail about \
-their shares, admins all; links and codes are never shown"))
+their shares, admins all; links and codes are never shown")),
+    modifiers(&CommonRefusals)
 )]
 struct ApiDoc;
 
@@ -77,8 +157,8 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// The management routes.
-pub(crate) fn routes(form_limit: usize) -> Router<SharelinkState> {
+/// The management routes; unknown routes and methods answer JSON errors too.
+pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
     Router::new()
         .route("/openapi.json", get(openapi))
         .route("/shares", get(list).post(create))
@@ -100,7 +180,21 @@ pub(crate) fn routes(form_limit: usize) -> Router<SharelinkState> {
         .route("/templates/{id}", axum::routing::delete(delete_template))
         .route("/mail", get(queued_mail))
         .route("/mail/{id}/retry", post(retry_mail))
-        .layer(DefaultBodyLimit::max(form_limit))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such API route")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this API route does not take that method",
+            )
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request::same_site_only,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.max_form_bytes))
 }
 
 /// A share as the management API shows it (never the password hash).
@@ -170,19 +264,70 @@ fn share_json(app: &Sharelink, s: &Share) -> Value {
 }
 
 /// Settings given as a JSON object, laid over `base` (so a caller names only what it
-/// changes).
+/// changes). Unknown settings are refused; local schedule instants are read in the
+/// schedule's time zone.
 fn merge_settings(base: &ShareSettings, patch: Option<Value>) -> Result<ShareSettings, ApiError> {
     let mut value = serde_json::to_value(base).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let (Some(Value::Object(patch)), Value::Object(target)) = (patch, &mut value) {
-        for (k, v) in patch {
-            target.insert(k, v);
+    let Value::Object(target) = &mut value else {
+        return Err(ApiError::bad_request("settings are not an object"));
+    };
+    match patch {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(patch)) => {
+            for (k, v) in patch {
+                if !target.contains_key(&k) {
+                    let known: Vec<&str> = target.keys().map(String::as_str).collect();
+                    return Err(ApiError::invalid_field(
+                        format!("settings.{k}"),
+                        format_args!("unknown setting, expected one of {}", known.join(", ")),
+                    ));
+                }
+                target.insert(k, v);
+            }
+        }
+        Some(other) => {
+            return Err(ApiError::invalid_field(
+                "settings",
+                format_args!("expected an object of settings, not {other}"),
+            ));
         }
     }
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("settings: {e}")))
+    if let Some(Value::Object(schedule)) = target.get_mut("schedule") {
+        let zone = schedule
+            .get("time_zone")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        for name in ["starts_at", "expires_at"] {
+            if let Some(Value::String(text)) = schedule.get_mut(name) {
+                let at = parse_in_zone(text, zone.as_deref())
+                    .map_err(|e| ApiError::invalid_field(format!("settings.schedule.{name}"), e))?;
+                *text = rfc3339(at)?;
+            }
+        }
+    }
+    request::from_value(value, "settings")
+}
+
+/// The RFC 3339 text of an instant read from a request, in UTC (`Z`), as every instant
+/// the API answers is.
+fn rfc3339(at: OffsetDateTime) -> Result<String, ApiError> {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// An optional instant of a query: RFC 3339, or a local date and time read in UTC.
+fn query_instant<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|text| parse_in_zone(&text, None).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// An item to share.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct ItemBody {
     path: String,
     alias: Option<String>,
@@ -190,11 +335,12 @@ struct ItemBody {
 
 fn items(raw: Vec<ItemBody>) -> Result<Vec<NewItem>, ApiError> {
     raw.into_iter()
-        .map(|i| {
+        .enumerate()
+        .map(|(i, item)| {
             Ok(NewItem {
-                path: SharePath::parse(&i.path)
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
-                alias: i.alias,
+                path: SharePath::parse(&item.path)
+                    .map_err(|e| ApiError::invalid_field(format!("items[{i}].path"), e))?,
+                alias: item.alias,
             })
         })
         .collect()
@@ -202,6 +348,7 @@ fn items(raw: Vec<ItemBody>) -> Result<Vec<NewItem>, ApiError> {
 
 /// A new share: `settings` holds any settings fields to change from the defaults.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct CreateBody {
     name: String,
     items: Vec<ItemBody>,
@@ -220,7 +367,7 @@ struct CreateBody {
 async fn create(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Json(body): Json<CreateBody>,
+    ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Response, ApiError> {
     let settings = merge_settings(&ShareSettings::named(&body.name), body.settings)?;
     let created = st
@@ -247,7 +394,7 @@ async fn create(
 async fn read(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let share = st.app.get_share(&actor, ShareId(id)).await?;
     Ok(Json(share_json(&st.app, &share)))
@@ -260,7 +407,7 @@ async fn read(
 async fn read_by_key(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let share = st.app.find_share_by_key(&actor, &key).await?;
     Ok(Json(share_json(&st.app, &share)))
@@ -268,6 +415,7 @@ async fn read_by_key(
 
 /// New settings (fields laid over the requested settings) and what to do with the password.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct UpdateBody {
     #[serde(default)]
     settings: Option<Value>,
@@ -283,8 +431,8 @@ struct UpdateBody {
 async fn update(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
-    Json(body): Json<UpdateBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
     let current = st.app.get_share(&actor, ShareId(id)).await?;
     let settings = merge_settings(&current.requested, body.settings)?;
@@ -294,11 +442,17 @@ async fn update(
         Some(Value::String(s)) if s == "generate" => PasswordChange::Generate,
         Some(Value::Object(o)) => match o.get("set").and_then(Value::as_str) {
             Some(p) => PasswordChange::Set(p.to_owned()),
-            None => return Err(ApiError::bad_request("password: expected {\"set\": \"…\"}")),
+            None => {
+                return Err(ApiError::invalid_field(
+                    "password.set",
+                    "expected the new password as a string",
+                ));
+            }
         },
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "password: \"keep\", \"generate\" or {\"set\": \"…\"}",
+            return Err(ApiError::invalid_field(
+                "password",
+                "expected \"keep\", \"generate\" or {\"set\": \"…\"}",
             ));
         }
     };
@@ -318,9 +472,13 @@ struct ListQuery {
     owner: Option<String>,
     /// Name contains.
     name: Option<String>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    /// RFC 3339, or a local date and time (read in UTC).
+    #[serde(default, deserialize_with = "query_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
     created_from: Option<OffsetDateTime>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    /// RFC 3339, or a local date and time (read in UTC).
+    #[serde(default, deserialize_with = "query_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
     created_to: Option<OffsetDateTime>,
     /// `not_yet_active`, `active`, `expired` or `exhausted`.
     #[param(value_type = Option<String>)]
@@ -335,7 +493,13 @@ fn encode_cursor(c: &ShareCursor) -> String {
 }
 
 fn decode_cursor(s: &str) -> Result<ShareCursor, ApiError> {
-    let bad = || ApiError::bad_request("bad cursor");
+    let bad = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "cursor: expected the `next_cursor` of the previous page",
+        )
+    };
     let (t, id) = s.split_once('.').ok_or_else(bad)?;
     Ok(ShareCursor {
         created_at: OffsetDateTime::from_unix_timestamp_nanos(t.parse().map_err(|_| bad())?)
@@ -351,7 +515,7 @@ fn decode_cursor(s: &str) -> Result<ShareCursor, ApiError> {
 async fn list(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = st
         .app
@@ -362,7 +526,13 @@ async fn list(
                     .owner
                     .map(|o| UserId::parse(&o))
                     .transpose()
-                    .map_err(|_| ApiError::bad_request("bad owner"))?,
+                    .map_err(|e| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_query",
+                            format!("owner: {e}"),
+                        )
+                    })?,
                 name_contains: q.name,
                 created_from: q.created_from,
                 created_to: q.created_to,
@@ -386,7 +556,7 @@ async fn list(
 async fn revoke(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     st.app.revoke(&actor, ShareId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -411,7 +581,7 @@ async fn revoke_all(
 async fn expire(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let share = st.app.expire(&actor, ShareId(id)).await?;
     Ok(Json(share_json(&st.app, &share)))
@@ -419,9 +589,13 @@ async fn expire(
 
 /// The new expiry (none: the site default).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct ReactivateBody {
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    expires_at: Option<OffsetDateTime>,
+    /// RFC 3339, or a local date and time read in the share's time zone (UTC without
+    /// one).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    expires_at: Option<String>,
 }
 
 /// Reactivates an expired share with a future expiry.
@@ -431,13 +605,22 @@ struct ReactivateBody {
 async fn reactivate(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
-    Json(body): Json<ReactivateBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ReactivateBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let share = st
-        .app
-        .reactivate(&actor, ShareId(id), body.expires_at)
-        .await?;
+    let expires_at = match body.expires_at {
+        None => None,
+        Some(text) => {
+            let share = st.app.get_share(&actor, ShareId(id)).await?;
+            let zone = share.settings.schedule.time_zone.as_deref();
+            Some(
+                parse_in_zone(&text, zone)
+                    .map_err(|e| ApiError::invalid_field("expires_at", e))?
+                    .to_offset(time::UtcOffset::UTC),
+            )
+        }
+    };
+    let share = st.app.reactivate(&actor, ShareId(id), expires_at).await?;
     Ok(Json(share_json(&st.app, &share)))
 }
 
@@ -448,8 +631,8 @@ async fn reactivate(
 async fn add_items(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
-    Json(body): Json<Vec<ItemBody>>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<Vec<ItemBody>>,
 ) -> Result<Json<Value>, ApiError> {
     let share = st.app.add_items(&actor, ShareId(id), items(body)?).await?;
     Ok(Json(share_json(&st.app, &share)))
@@ -462,12 +645,13 @@ async fn add_items(
 async fn remove_items(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
-    Json(body): Json<Vec<String>>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<Vec<String>>,
 ) -> Result<Json<Value>, ApiError> {
     let paths = body
         .iter()
-        .map(|p| SharePath::parse(p).map_err(|e| ApiError::bad_request(e.to_string())))
+        .enumerate()
+        .map(|(i, p)| SharePath::parse(p).map_err(|e| ApiError::invalid_field(format!("[{i}]"), e)))
         .collect::<Result<Vec<_>, _>>()?;
     let share = st.app.remove_items(&actor, ShareId(id), &paths).await?;
     Ok(Json(share_json(&st.app, &share)))
@@ -475,6 +659,7 @@ async fn remove_items(
 
 /// A recipient.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct RecipientBody {
     email: String,
     company: Option<String>,
@@ -483,6 +668,7 @@ struct RecipientBody {
 
 /// Recipients and an optional message.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct EmailBody {
     recipients: Vec<RecipientBody>,
     message: Option<String>,
@@ -506,8 +692,8 @@ fn recipient_json(r: &sharelink_core::Recipient) -> Value {
 async fn share_by_email(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
-    Json(body): Json<EmailBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut inputs = Vec::new();
     let mut outcomes = Vec::new();
@@ -546,7 +732,7 @@ async fn share_by_email(
 async fn recipients(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let list = st.app.recipients(&actor, ShareId(id)).await?;
     Ok(Json(json!({
@@ -561,7 +747,7 @@ async fn recipients(
 async fn registrations(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let list = st.app.registrations(&actor, ShareId(id)).await?;
     let out: Vec<Value> = list
@@ -584,9 +770,13 @@ struct LogParams {
     /// Only events of this kind (`visit`, `download`, `denied`, …).
     #[param(value_type = Option<String>)]
     kind: Option<LogKind>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    /// RFC 3339, or a local date and time (read in UTC).
+    #[serde(default, deserialize_with = "query_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
     from: Option<OffsetDateTime>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    /// RFC 3339, or a local date and time (read in UTC).
+    #[serde(default, deserialize_with = "query_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
     to: Option<OffsetDateTime>,
     before_id: Option<i64>,
     limit: Option<u32>,
@@ -599,8 +789,8 @@ struct LogParams {
 async fn access_log(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
-    Query(q): Query<LogParams>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<LogParams>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let events = st
@@ -631,7 +821,7 @@ async fn access_log(
 async fn statistics(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let stats = st.app.statistics(&actor, ShareId(id)).await?;
     Ok(Json(json!(stats)))
@@ -651,6 +841,7 @@ async fn templates(
 
 /// A named form or clickwrap template.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct TemplateRequest {
     name: String,
     #[schema(value_type = Object)]
@@ -664,7 +855,7 @@ struct TemplateRequest {
 async fn save_template(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Json(body): Json<TemplateRequest>,
+    ApiJson(body): ApiJson<TemplateRequest>,
 ) -> Result<Response, ApiError> {
     let t = st.app.save_template(&actor, &body.name, body.body).await?;
     Ok((StatusCode::CREATED, Json(json!(t))).into_response())
@@ -677,7 +868,7 @@ async fn save_template(
 async fn delete_template(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     if st.app.delete_template(&actor, id).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -697,7 +888,7 @@ async fn delete_template(
 async fn qr_svg(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let share = st.app.get_share(&actor, ShareId(id)).await?;
     let svg = crate::qr::svg(&st.app.link(&share))?;
@@ -711,7 +902,7 @@ async fn qr_svg(
 async fn qr_png(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let share = st.app.get_share(&actor, ShareId(id)).await?;
     let png = crate::qr::png(&st.app.link(&share))?;
@@ -780,7 +971,7 @@ struct MailParams {
 async fn queued_mail(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Query(q): Query<MailParams>,
+    ApiQuery(q): ApiQuery<MailParams>,
 ) -> Result<Json<Value>, ApiError> {
     let state = q
         .state
@@ -823,7 +1014,7 @@ async fn queued_mail(
 async fn retry_mail(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<MailDto>, ApiError> {
     let mail = st.app.retry_mail(&actor, QueuedMailId(id)).await?;
     Ok(Json(mail.into()))

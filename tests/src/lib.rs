@@ -611,7 +611,9 @@ impl Stack {
     ) -> Reply {
         let mut req = reqwest::Client::new()
             .request(method, format!("{}/api{path}", self.base))
-            .header("accept", "application/json");
+            .header("accept", "application/json")
+            // What a script sends, which a form on another site cannot.
+            .header("x-sharelink-request", "1");
         if let Some(u) = user {
             req = req.header("x-user", u);
         }

@@ -5,7 +5,7 @@
 const API = "/share/api";
 const $ = (sel, root = document) => root.querySelector(sel);
 const form = $("#share-form");
-let me = null; // {user, admin, epoch, defaults}
+let me = null; // {user, admin, defaults}
 let editing = null; // the share being edited, or null when creating
 
 function esc(s) {
@@ -14,13 +14,15 @@ function esc(s) {
   })[c]);
 }
 
+// Every call says it comes from this page's script (`X-Sharelink-Request`), which a
+// form on another site cannot; bodies are JSON.
 async function call(method, url, body) {
+  const headers = { Accept: "application/json", "X-Sharelink-Request": "1" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(url, {
     method,
     credentials: "same-origin",
-    headers: body === undefined ? { Accept: "application/json" } : {
-      Accept: "application/json", "Content-Type": "application/json",
-    },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -30,23 +32,12 @@ async function call(method, url, body) {
   return data;
 }
 
-// ----- instants: the settings use `time`'s serde form, which is either an RFC 3339
-// string or a tuple [year, ordinal, hour, minute, second, nanosecond, oh, om, os],
-// depending on the build; /demo/me tells which (`epoch`).
-function toInstant(localValue) {
-  if (!localValue) return null;
-  const d = new Date(localValue);
-  if (typeof me.epoch === "string") return d.toISOString();
-  const start = Date.UTC(d.getUTCFullYear(), 0, 1);
-  const ordinal = Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - start) / 86400000) + 1;
-  return [d.getUTCFullYear(), ordinal, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), 0, 0, 0, 0];
-}
+// ----- instants: the API answers RFC 3339 and takes the value of a datetime-local input
+// as it is, reading it in the share's time zone (set to this browser's below).
+const localInput = (value) => value || null;
 
 function fromInstant(v) {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "string") return new Date(v);
-  const [y, ord, h, m, s, , oh, om, os] = v;
-  return new Date(Date.UTC(y, 0, ord, h, m, s) - ((oh * 60 + om) * 60 + os) * 1000);
+  return v === null || v === undefined ? null : new Date(v);
 }
 
 function toLocalInput(v) {
@@ -102,15 +93,14 @@ const textOrNull = (s) => (s.trim() === "" ? null : s);
 function settingsFromForm(base) {
   const f = form.elements;
   const schedule = Object.assign({}, base.schedule, {
-    starts_at: toInstant(f.starts_at.value),
-    expires_at: toInstant(f.expires_at.value),
+    starts_at: localInput(f.starts_at.value),
+    expires_at: localInput(f.expires_at.value),
     time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || null,
   });
-  if (Array.isArray(schedule.display_offset)) {
-    // The creator's UTC offset, so dates show as they meant them.
-    const minutes = -new Date().getTimezoneOffset();
-    schedule.display_offset = [Math.trunc(minutes / 60), minutes % 60, 0];
-  }
+  // The creator's UTC offset (`+01:00:00`), so dates show as they meant them.
+  const minutes = -new Date().getTimezoneOffset();
+  const p = (n) => String(Math.abs(n)).padStart(2, "0");
+  schedule.display_offset = `${minutes < 0 ? "-" : "+"}${p(Math.trunc(minutes / 60))}:${p(minutes % 60)}:00`;
   const access = f.access.value === "verified_emails"
     ? { kind: "verified_emails", patterns: list(f.patterns.value) } : { kind: f.access.value };
   let registration = null;
@@ -309,7 +299,7 @@ $("#shares").addEventListener("click", async (ev) => {
         const when = prompt("New expiry (YYYY-MM-DDTHH:MM, empty: site default)", "");
         if (when === null) return;
         await call("POST", `${API}/shares/${id}/reactivate`, {
-          expires_at: when ? new Date(when).toISOString() : null,
+          expires_at: localInput(when),
         });
         break;
       }

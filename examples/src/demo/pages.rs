@@ -1,8 +1,12 @@
 //! The demo's own pages: sign-in and sign-out, the management page (HTML plus a small
 //! plain-JS file that calls the sharelink management API under `/share/api`), and a
 //! JSON listing of the files the signed-in user may see.
+//!
+//! The sign-in and sign-out forms carry a token that must match the `demo_csrf` cookie
+//! (`SameSite=Strict`), and are refused when `Origin` or `Sec-Fetch-Site` shows another
+//! site: no other page can sign a visitor in to an account of its choosing or out.
 
-use super::users::{DemoUsers, SESSION_COOKIE, cookie};
+use super::users::{DemoUsers, SESSION_COOKIE, cookie, random_token};
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -57,6 +61,55 @@ async fn page_headers(mut res: Response) -> Response {
     res
 }
 
+/// The cookie holding the token of the sign-in and sign-out forms.
+const CSRF_COOKIE: &str = "demo_csrf";
+
+/// The form token of this browser: its `demo_csrf` cookie, or a new one with the
+/// `Set-Cookie` value that stores it.
+fn form_token(state: &PageState, headers: &HeaderMap) -> (String, Option<String>) {
+    if let Some(token) = cookie(headers, CSRF_COOKIE).filter(|t| t.len() >= 32) {
+        return (token.to_owned(), None);
+    }
+    let token = random_token().unwrap_or_default();
+    let set = format!(
+        "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if state.secure_cookies { "; Secure" } else { "" }
+    );
+    (token, Some(set))
+}
+
+/// Whether a sign-in or sign-out form was sent by this site's own page: the token
+/// matches the cookie and the browser does not say it came from elsewhere.
+fn from_own_page(headers: &HeaderMap, submitted: &str) -> bool {
+    let Some(expected) = cookie(headers, CSRF_COOKIE).filter(|t| t.len() >= 32) else {
+        return false;
+    };
+    // Compared in full, so the time taken says nothing of where the first difference is.
+    let same = expected.len() == submitted.len()
+        && expected
+            .bytes()
+            .zip(submitted.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0;
+    same && sharelink_http::from_this_site(headers, &[])
+}
+
+/// A page, with the form-token cookie set when the browser has none yet.
+fn with_token_cookie(set: Option<String>, status: StatusCode, page: Html<String>) -> Response {
+    match set {
+        Some(set) => (status, [(header::SET_COOKIE, set)], page).into_response(),
+        None => (status, page).into_response(),
+    }
+}
+
+/// The hidden field carrying the form token.
+fn token_field(token: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(token)
+    )
+}
+
 fn signed_in(state: &PageState, headers: &HeaderMap) -> Option<UserId> {
     state.users.session_user(cookie(headers, SESSION_COOKIE)?)
 }
@@ -82,16 +135,17 @@ fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
-async fn index(State(state): State<PageState>, headers: HeaderMap) -> Html<String> {
+async fn index(State(state): State<PageState>, headers: HeaderMap) -> Response {
+    let (token, set) = form_token(&state, &headers);
     let Some(user) = signed_in(&state, &headers) else {
-        return sign_in_page(&state, None);
+        return with_token_cookie(set, StatusCode::OK, sign_in_page(&state, &token, None));
     };
     let admin = state.users.is_admin(&user);
-    page(
+    let html = page(
         "sharelink demo",
         &format!(
             "<header><h1>sharelink demo</h1><form method=\"post\" action=\"/logout\">\
-signed in as <b id=\"me\" data-admin=\"{admin}\">{}</b>{} <button>Sign out</button></form></header>\
+{}signed in as <b id=\"me\" data-admin=\"{admin}\">{}</b>{} <button>Sign out</button></form></header>\
 <p class=\"note\">Demo only: built-in users, plain-text passwords, in-memory sessions.</p>\
 <section><h2>Files</h2><div id=\"files\">Loading…</div></section>\
 <section id=\"editor\"><h2 id=\"editor-title\">New share</h2><form id=\"share-form\">\
@@ -146,6 +200,7 @@ signed in as <b id=\"me\" data-admin=\"{admin}\">{}</b>{} <button>Sign out</butt
 <option value=\"not_yet_active\">not yet active</option></select></label>{}\
 <button>Search</button></form><div id=\"shares\"></div><div id=\"details\"></div></section>\
 <script src=\"/app.js\"></script>",
+            token_field(&token),
             escape(user.as_str()),
             if admin { " (admin)" } else { "" },
             if admin {
@@ -154,10 +209,11 @@ signed in as <b id=\"me\" data-admin=\"{admin}\">{}</b>{} <button>Sign out</butt
                 ""
             },
         ),
-    )
+    );
+    with_token_cookie(set, StatusCode::OK, html)
 }
 
-fn sign_in_page(state: &PageState, error: Option<&str>) -> Html<String> {
+fn sign_in_page(state: &PageState, token: &str, error: Option<&str>) -> Html<String> {
     let users: Vec<String> = state
         .users
         .users()
@@ -174,7 +230,7 @@ fn sign_in_page(state: &PageState, error: Option<&str>) -> Html<String> {
     page(
         "Sign in — sharelink demo",
         &format!(
-            "<h1>sharelink demo</h1>{}<form method=\"post\" action=\"/login\">\
+            "<h1>sharelink demo</h1>{}<form method=\"post\" action=\"/login\">{}\
 <p><label>User <input name=\"user\" autocomplete=\"username\" autofocus></label></p>\
 <p><label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label></p>\
 <p><button>Sign in</button></p></form>\
@@ -185,6 +241,7 @@ and cannot see <code>hr/</code>.</p>",
             error
                 .map(|e| format!("<p class=\"err\">{}</p>", escape(e)))
                 .unwrap_or_default(),
+            token_field(token),
             users.join("")
         ),
     )
@@ -195,9 +252,36 @@ and cannot see <code>hr/</code>.</p>",
 struct SignIn {
     user: String,
     password: String,
+    #[serde(default)]
+    csrf: String,
 }
 
-async fn login(State(state): State<PageState>, Form(form): Form<SignIn>) -> Response {
+/// The sign-out form.
+#[derive(Debug, Deserialize)]
+struct SignOut {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The sign-in page again, saying the form came from elsewhere or expired.
+fn form_refused(state: &PageState, headers: &HeaderMap) -> Response {
+    let (token, set) = form_token(state, headers);
+    let page = sign_in_page(
+        state,
+        &token,
+        Some("The form expired or came from another site; please sign in again."),
+    );
+    with_token_cookie(set, StatusCode::FORBIDDEN, page)
+}
+
+async fn login(
+    State(state): State<PageState>,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Response {
+    if !from_own_page(&headers, &form.csrf) {
+        return form_refused(&state, &headers);
+    }
     match state.users.sign_in(form.user.trim(), &form.password) {
         Some(token) => (
             [(
@@ -212,13 +296,20 @@ async fn login(State(state): State<PageState>, Form(form): Form<SignIn>) -> Resp
             .into_response(),
         None => (
             StatusCode::UNAUTHORIZED,
-            sign_in_page(&state, Some("Wrong user or password.")),
+            sign_in_page(&state, &form.csrf, Some("Wrong user or password.")),
         )
             .into_response(),
     }
 }
 
-async fn logout(State(state): State<PageState>, headers: HeaderMap) -> Response {
+async fn logout(
+    State(state): State<PageState>,
+    headers: HeaderMap,
+    Form(form): Form<SignOut>,
+) -> Response {
+    if !from_own_page(&headers, &form.csrf) {
+        return form_refused(&state, &headers);
+    }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.users.sign_out(token);
     }
@@ -240,8 +331,7 @@ async fn app_js() -> Response {
         .into_response()
 }
 
-/// The signed-in user, and what the page needs to build settings: the default settings
-/// and how instants are written in them (`epoch`: the Unix epoch in that form).
+/// The signed-in user, and what the page needs to build settings: the default settings.
 async fn me(State(state): State<PageState>, headers: HeaderMap) -> Response {
     let Some(user) = signed_in(&state, &headers) else {
         return error(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first");
@@ -249,7 +339,6 @@ async fn me(State(state): State<PageState>, headers: HeaderMap) -> Response {
     Json(json!({
         "user": user.as_str(),
         "admin": state.users.is_admin(&user),
-        "epoch": serde_json::to_value(time::OffsetDateTime::UNIX_EPOCH).unwrap_or_default(),
         "defaults": serde_json::to_value(ShareSettings::named("")).unwrap_or_default(),
     }))
     .into_response()

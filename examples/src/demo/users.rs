@@ -171,7 +171,7 @@ impl DemoUsers {
 }
 
 /// A random session token (128 bits, hex).
-fn random_token() -> Option<String> {
+pub(crate) fn random_token() -> Option<String> {
     let mut buf = [0u8; 16];
     getrandom::fill(&mut buf).ok()?;
     Some(buf.iter().map(|b| format!("{b:02x}")).collect())

@@ -7,6 +7,11 @@
 //!
 //! An instant whose offset has seconds (which RFC 3339 cannot express) is written in UTC;
 //! one outside the years 0 to 9999 cannot be written at all.
+//!
+//! What a browser's `<input type="datetime-local">` sends (`2026-11-23T10:00`, no
+//! offset) is not an instant until a time zone is chosen: [`parse_in_zone`] reads it in
+//! a given IANA zone (the share's), or in UTC without one. The serde functions here never
+//! guess a zone, so stored rows stay unambiguous.
 
 use serde::de::{self, IntoDeserializer};
 use serde::{Deserialize, Deserializer, Serializer};
@@ -29,9 +34,81 @@ fn format(at: OffsetDateTime) -> Result<String, time::error::Format> {
 fn parse(text: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(text, &Rfc3339).or_else(|rfc3339| {
         let old: de::value::StrDeserializer<'_, de::value::Error> = text.into_deserializer();
-        OffsetDateTime::deserialize(old)
-            .map_err(|_| format!("an instant is neither RFC 3339 ({rfc3339}) nor in the old form"))
+        OffsetDateTime::deserialize(old).map_err(|_| {
+            format!(
+                "`{text}` is not an RFC 3339 instant such as 2026-11-23T10:00:00Z or \
+                 2026-11-23T11:00:00+01:00 ({rfc3339})"
+            )
+        })
     })
+}
+
+/// An instant that could not be read by [`parse_in_zone`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{text}` is neither an RFC 3339 instant (2026-11-23T10:00:00Z, \
+     2026-11-23T11:00:00+01:00) nor a local date and time (2026-11-23T10:00){}",
+    zone.as_ref().map(|z| format!(" in the time zone {z}")).unwrap_or_default()
+)]
+pub struct InstantError {
+    /// The text given.
+    pub text: String,
+    /// The time zone a local date and time was to be read in, when the zone is the
+    /// reason (unknown zone, or a time that does not exist there).
+    pub zone: Option<String>,
+}
+
+/// The local date-and-time form of `<input type="datetime-local">`: minutes, optional
+/// seconds and fraction, no offset.
+const LOCAL: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    version = 2,
+    "[year]-[month]-[day]T[hour]:[minute][optional [:[second][optional [.[subsecond]]]]]"
+);
+
+/// An instant from RFC 3339 text (with `Z` or an offset), or from a local date and time
+/// without offset (`2026-11-23T10:00`, what `<input type="datetime-local">` sends) read in
+/// the IANA time zone `zone`, or in UTC when `zone` is `None`. A local time that a
+/// daylight-saving change skips is moved forward by the gap, one it repeats takes the
+/// first occurrence, as JavaScript's `Date` does.
+///
+/// ```
+/// use sharelink_core::model::instant::parse_in_zone;
+/// use time::macros::datetime;
+/// assert_eq!(parse_in_zone("2026-07-01T10:00", Some("Europe/Paris")), Ok(datetime!(2026-07-01 08:00 UTC)));
+/// assert_eq!(parse_in_zone("2026-07-01T10:00", None), Ok(datetime!(2026-07-01 10:00 UTC)));
+/// assert_eq!(parse_in_zone("2026-07-01T10:00:00+02:00", Some("Asia/Tokyo")), Ok(datetime!(2026-07-01 08:00 UTC)));
+/// ```
+///
+/// # Errors
+/// When the text is in neither form, or the zone is unknown.
+pub fn parse_in_zone(text: &str, zone: Option<&str>) -> Result<OffsetDateTime, InstantError> {
+    if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(at);
+    }
+    let error = |zone: Option<&str>| InstantError {
+        text: text.to_owned(),
+        zone: zone.map(str::to_owned),
+    };
+    let local = time::PrimitiveDateTime::parse(text, LOCAL).map_err(|_| error(None))?;
+    let Some(zone) = zone else {
+        return Ok(local.assume_utc());
+    };
+    let tz = jiff::tz::TimeZone::get(zone).map_err(|_| error(Some(zone)))?;
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(local.year()).map_err(|_| error(None))?,
+        i8::try_from(u8::from(local.month())).map_err(|_| error(None))?,
+        i8::try_from(local.day()).map_err(|_| error(None))?,
+        i8::try_from(local.hour()).map_err(|_| error(None))?,
+        i8::try_from(local.minute()).map_err(|_| error(None))?,
+        i8::try_from(local.second()).map_err(|_| error(None))?,
+        i32::try_from(local.nanosecond()).map_err(|_| error(None))?,
+    )
+    .map_err(|_| error(None))?;
+    let stamp = tz
+        .to_ambiguous_timestamp(civil)
+        .compatible()
+        .map_err(|_| error(Some(zone)))?;
+    OffsetDateTime::from_unix_timestamp_nanos(stamp.as_nanosecond()).map_err(|_| error(None))
 }
 
 /// Writes an instant as RFC 3339.
@@ -185,6 +262,75 @@ mod tests {
         let json = serde_json::to_string(&Row { at, maybe: None }).unwrap();
         assert!(json.contains(r#""2026-01-01T10:59:30Z""#), "{json}");
         assert_eq!(read(&json).unwrap().at, at);
+    }
+
+    #[test]
+    fn local_times_are_read_in_the_zone_given_or_utc() {
+        let cases = [
+            (
+                "2026-11-23T10:00",
+                None,
+                Some(datetime!(2026-11-23 10:00 UTC)),
+            ),
+            (
+                "2026-11-23T10:00",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-11-23 09:00 UTC)),
+            ),
+            (
+                "2026-07-01T10:00:30",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-07-01 08:00:30 UTC)),
+            ),
+            (
+                "2026-07-01T10:00:30.25",
+                Some("America/New_York"),
+                Some(datetime!(2026-07-01 14:00:30.25 UTC)),
+            ),
+            // Skipped by the spring change: moved forward an hour, to 03:30+02:00.
+            (
+                "2026-03-29T02:30",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-03-29 01:30 UTC)),
+            ),
+            // Repeated by the autumn change: the first occurrence, at +02:00.
+            (
+                "2026-10-25T02:30",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-10-25 00:30 UTC)),
+            ),
+            ("2026-11-23T10:00Z", Some("Europe/Paris"), None),
+            (
+                "2026-11-23T10:00:00Z",
+                Some("Europe/Paris"),
+                Some(datetime!(2026-11-23 10:00 UTC)),
+            ),
+            ("2026-11-23T10:00", Some("Mars/Olympus"), None),
+            ("2026-11-23", None, None),
+            ("23/11/2026 10:00", None, None),
+        ];
+        for (text, zone, expected) in cases {
+            assert_eq!(
+                parse_in_zone(text, zone).ok(),
+                expected,
+                "{text} in {zone:?}"
+            );
+        }
+        let e = parse_in_zone("2026-11-23T10:00", Some("Mars/Olympus")).unwrap_err();
+        assert!(e.to_string().contains("Mars/Olympus"), "{e}");
+        let e = parse_in_zone("soon", None).unwrap_err();
+        assert!(e.to_string().contains("2026-11-23T10:00:00Z"), "{e}");
+    }
+
+    #[test]
+    fn the_error_names_the_expected_format() {
+        let e = read(r#"{"at":"2026-11-23T10:00"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("RFC 3339") && e.contains("2026-11-23T10:00:00Z"),
+            "{e}"
+        );
     }
 
     #[test]

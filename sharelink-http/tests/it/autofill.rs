@@ -70,7 +70,10 @@ async fn api(
     url: String,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = client.request(method, url).header("x-user", "ana");
+    let mut req = client
+        .request(method, url)
+        .header("x-user", "ana")
+        .header("x-sharelink-request", "1");
     if let Some(body) = body {
         req = req
             .header("content-type", "application/json")
