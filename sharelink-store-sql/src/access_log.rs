@@ -5,16 +5,18 @@ use crate::codec::{big, from_json, instant, nanos, parse, to_json, unsigned};
 use crate::entity::log_event;
 use crate::error::{DbError, corrupt};
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect,
 };
 use sharelink_core::ports::{
-    AccessLog, LogEvent, LogKind, LogQuery, NewLogEvent, RepoError, ShareStats,
+    AccessLog, DailyQuery, DayStats, LogEvent, LogKind, LogQuery, NewLogEvent, RepoError,
+    ShareStats, every_day,
 };
 use sharelink_core::{Email, RegistrationId, ShareId};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 type Result<T> = std::result::Result<T, RepoError>;
 
@@ -63,6 +65,76 @@ fn sum_of(backend: DbBackend, kinds: &[LogKind], value: &str) -> Expr {
         "CAST(COALESCE(SUM(CASE WHEN kind IN ({kinds}) THEN {value} ELSE 0 END), 0) AS {})",
         integer_type(backend)
     ))
+}
+
+/// The UTC day of `at` as days since 1970-01-01, rounded down (also before 1970, where
+/// `/` and `%` round towards zero), as a plain integer on every backend.
+fn day_number(backend: DbBackend) -> String {
+    const DAY: i64 = 86_400_000_000_000;
+    // The numerator is a whole number of days, so MySQL's `DIV` and the others' integer
+    // `/` agree.
+    let div = if backend == DbBackend::MySql {
+        "DIV"
+    } else {
+        "/"
+    };
+    format!(
+        "CAST((at - (((at % {DAY}) + {DAY}) % {DAY})) {div} {DAY} AS {})",
+        integer_type(backend)
+    )
+}
+
+/// An instant as stored, or the nearest the column can hold: a range bound past what an
+/// `i64` of nanoseconds holds includes everything on that side.
+fn clamped_nanos(at: OffsetDateTime) -> i64 {
+    nanos(at).unwrap_or(if at < OffsetDateTime::UNIX_EPOCH {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// The columns of [`ShareStats`] over the rows a select reads.
+fn stat_columns(b: DbBackend) -> SelectStatement {
+    use LogKind::*;
+    Query::select()
+        .expr_as(sum_of(b, &[Visit], "1"), "visits")
+        .expr_as(
+            // Visitors are the browsers that opened the share: a refused or a bot's
+            // request is no visitor.
+            Expr::cust(format!(
+                "CAST(COUNT(DISTINCT CASE WHEN kind = '{}' THEN visitor END) AS {})",
+                Visit.as_str(),
+                integer_type(b)
+            )),
+            "unique_visitors",
+        )
+        .expr_as(sum_of(b, &[Download, DownloadAll], "1"), "downloads")
+        .expr_as(
+            sum_of(b, &[Download, DownloadAll], "COALESCE(bytes, 0)"),
+            "bytes_downloaded",
+        )
+        .expr_as(sum_of(b, &[Upload], "1"), "uploads")
+        .expr_as(sum_of(b, &[Upload], "COALESCE(bytes, 0)"), "bytes_uploaded")
+        .expr_as(sum_of(b, &[Denied], "1"), "denials")
+        .to_owned()
+}
+
+/// Reads the columns of [`stat_columns`].
+fn stats_from(row: &QueryResult) -> Result<ShareStats> {
+    let get = |name: &str| -> Result<u64> {
+        let n: i64 = row.try_get("", name).map_err(DbError)?;
+        unsigned(n)
+    };
+    Ok(ShareStats {
+        visits: get("visits")?,
+        unique_visitors: get("unique_visitors")?,
+        downloads: get("downloads")?,
+        bytes_downloaded: get("bytes_downloaded")?,
+        uploads: get("uploads")?,
+        bytes_uploaded: get("bytes_uploaded")?,
+        denials: get("denials")?,
+    })
 }
 
 #[async_trait]
@@ -125,31 +197,10 @@ impl AccessLog for SqlStore {
     }
 
     async fn statistics(&self, share: ShareId) -> Result<ShareStats> {
-        use LogKind::*;
-        let b = self.backend();
-        let select = Query::select()
-            .expr_as(sum_of(b, &[Visit], "1"), "visits")
-            .expr_as(
-                // Visitors are the browsers that opened the share: a refused or a bot's
-                // request is no visitor.
-                Expr::cust(format!(
-                    "CAST(COUNT(DISTINCT CASE WHEN kind = '{}' THEN visitor END) AS {})",
-                    Visit.as_str(),
-                    integer_type(b)
-                )),
-                "unique_visitors",
-            )
-            .expr_as(sum_of(b, &[Download, DownloadAll], "1"), "downloads")
-            .expr_as(
-                sum_of(b, &[Download, DownloadAll], "COALESCE(bytes, 0)"),
-                "bytes_downloaded",
-            )
-            .expr_as(sum_of(b, &[Upload], "1"), "uploads")
-            .expr_as(sum_of(b, &[Upload], "COALESCE(bytes, 0)"), "bytes_uploaded")
-            .expr_as(sum_of(b, &[Denied], "1"), "denials")
+        let mut select = stat_columns(self.backend());
+        select
             .from(log_event::Entity)
-            .and_where(log_event::Column::ShareId.eq(share.0))
-            .to_owned();
+            .and_where(log_event::Column::ShareId.eq(share.0));
         let Some(row) = self
             .connection()
             .query_one(&select)
@@ -158,19 +209,47 @@ impl AccessLog for SqlStore {
         else {
             return Ok(ShareStats::default());
         };
-        let get = |name: &str| -> Result<u64> {
-            let n: i64 = row.try_get("", name).map_err(DbError)?;
-            unsigned(n)
-        };
-        Ok(ShareStats {
-            visits: get("visits")?,
-            unique_visitors: get("unique_visitors")?,
-            downloads: get("downloads")?,
-            bytes_downloaded: get("bytes_downloaded")?,
-            uploads: get("uploads")?,
-            bytes_uploaded: get("bytes_uploaded")?,
-            denials: get("denials")?,
-        })
+        stats_from(&row)
+    }
+
+    async fn daily_statistics(&self, q: &DailyQuery) -> Result<Vec<DayStats>> {
+        use log_event::Column as L;
+        if q.last < q.first {
+            return Ok(Vec::new());
+        }
+        let b = self.backend();
+        let mut select = stat_columns(b);
+        select
+            .expr_as(Expr::cust(day_number(b)), "day")
+            .from(log_event::Entity)
+            .and_where(L::At.gte(clamped_nanos(q.first.midnight().assume_utc())))
+            .add_group_by([Expr::cust(day_number(b))]);
+        if let Some(next) = q.last.next_day() {
+            select.and_where(L::At.lt(clamped_nanos(next.midnight().assume_utc())));
+        }
+        if let Some(shares) = &q.shares {
+            if shares.is_empty() {
+                return Ok(every_day(q, []));
+            }
+            select.and_where(L::ShareId.is_in(shares.iter().map(|s| s.0)));
+        }
+        let rows = self
+            .connection()
+            .query_all(&select)
+            .await
+            .map_err(DbError)?;
+        let counted = rows
+            .iter()
+            .map(|row| {
+                let day: i64 = row.try_get("", "day").map_err(DbError)?;
+                let day = OffsetDateTime::UNIX_EPOCH
+                    .date()
+                    .checked_add(Duration::days(day))
+                    .ok_or_else(|| corrupt(format!("day {day} out of range")))?;
+                Ok((day, stats_from(row)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(every_day(q, counted))
     }
 
     async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64> {

@@ -3,7 +3,7 @@
 //! Run with [`crate::repository_conformance!`].
 
 use super::repository::*;
-use crate::ports::access_log::{LogKind, LogQuery, NewLogEvent};
+use crate::ports::access_log::{LogKind, LogQuery, NewLogEvent, ShareStats};
 use crate::*;
 use time::{Duration, OffsetDateTime};
 
@@ -196,4 +196,118 @@ pub async fn log_purge_and_delete((repo, log): Stores) {
         left.iter()
             .all(|e| e.event.share_id == b.id && e.event.at >= T0 + Duration::days(2))
     );
+}
+
+/// Daily statistics: one entry per UTC day of the range in order, zeros on empty days,
+/// unique visitors distinct within a day, only the shares asked, midnight UTC as the
+/// boundary (whatever offset an event was appended with), nothing for an inverted range.
+pub async fn log_daily_statistics((repo, log): Stores) {
+    use crate::ports::access_log::{DailyQuery, DayStats};
+    use time::macros::{date, offset};
+    let a = insert(repo.as_ref(), "daykey001", "ana", "daily a", T0).await;
+    let b = insert(repo.as_ref(), "daykey002", "ana", "daily b", T0).await;
+    let day1 = date!(2026 - 03 - 01);
+    let at = |d: time::Date, h: u8| d.with_hms(h, 0, 0).expect("valid").assume_utc();
+    let append = |e: NewLogEvent| {
+        let log = log.clone();
+        async move { log.append(&e).await.expect("append") }
+    };
+    // Day 1: two visits of one visitor, one of another, a download of 1234 bytes.
+    let mut v = event(a.id, LogKind::Visit, at(day1, 0));
+    append(v.clone()).await;
+    v.at = at(day1, 23) + Duration::minutes(59);
+    append(v.clone()).await;
+    v.visitor = Some("v2".into());
+    append(v.clone()).await;
+    append(event(a.id, LogKind::Download, at(day1, 5))).await;
+    // Day 2 at 01:00 UTC, appended as 2026-03-01 20:00 at -05:00: it counts on day 2.
+    let mut late = event(a.id, LogKind::Upload, at(day1.next_day().expect("day"), 1));
+    late.at = late.at.to_offset(offset!(-5));
+    append(late).await;
+    // Day 3 empty; day 4: the visitor of day 1 again (unique again that day), a denial.
+    let day4 = date!(2026 - 03 - 04);
+    append(event(a.id, LogKind::Visit, at(day4, 12))).await;
+    append(event(a.id, LogKind::Denied, at(day4, 13))).await;
+    // Outside the range, and another share.
+    append(event(a.id, LogKind::Visit, at(date!(2026 - 02 - 28), 23))).await;
+    append(event(a.id, LogKind::Visit, at(date!(2026 - 03 - 06), 0))).await;
+    append(event(b.id, LogKind::Visit, at(day1, 10))).await;
+
+    let days = log
+        .daily_statistics(&DailyQuery {
+            shares: Some(vec![a.id]),
+            first: day1,
+            last: date!(2026 - 03 - 05),
+        })
+        .await
+        .expect("daily");
+    let zero = ShareStats::default();
+    let expect = [
+        (
+            day1,
+            ShareStats {
+                visits: 3,
+                unique_visitors: 2,
+                downloads: 1,
+                bytes_downloaded: 1234,
+                ..zero
+            },
+        ),
+        (
+            date!(2026 - 03 - 02),
+            ShareStats {
+                uploads: 1,
+                bytes_uploaded: 1234,
+                ..zero
+            },
+        ),
+        (date!(2026 - 03 - 03), zero),
+        (
+            day4,
+            ShareStats {
+                visits: 1,
+                unique_visitors: 1,
+                denials: 1,
+                ..zero
+            },
+        ),
+        (date!(2026 - 03 - 05), zero),
+    ]
+    .map(|(day, stats)| DayStats { day, stats });
+    assert_eq!(days, expect);
+
+    let both = log
+        .daily_statistics(&DailyQuery {
+            shares: None,
+            first: day1,
+            last: day1,
+        })
+        .await
+        .expect("daily");
+    assert_eq!(both.len(), 1);
+    assert_eq!(
+        (both[0].stats.visits, both[0].stats.unique_visitors),
+        (4, 2)
+    );
+    let none = log
+        .daily_statistics(&DailyQuery {
+            shares: Some(vec![]),
+            first: day1,
+            last: date!(2026 - 03 - 02),
+        })
+        .await
+        .expect("daily");
+    assert_eq!(
+        none,
+        [day1, date!(2026 - 03 - 02)].map(|day| DayStats { day, stats: zero })
+    );
+    let inverted = log
+        .daily_statistics(&DailyQuery {
+            shares: None,
+            first: day1,
+            last: date!(2026 - 02 - 27),
+        })
+        .await
+        .expect("daily");
+    assert!(inverted.is_empty());
 }

@@ -116,7 +116,7 @@ macro_rules! repository_conformance {
                 attempt_release},
             templates::{templates},
             access_log::{log_append_and_query, log_pagination, log_statistics,
-                log_purge_and_delete},
+                log_purge_and_delete, log_daily_statistics},
         );
     };
     (@cases $run:expr, $make:expr; $($module:ident::{$($case:ident),* $(,)?}),* $(,)?) => {

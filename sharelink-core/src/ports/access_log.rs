@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
 use std::net::IpAddr;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -163,6 +163,52 @@ pub struct ShareStats {
     pub denials: u64,
 }
 
+/// Which events a per-day report counts: every UTC day from `first` to `last`, both
+/// included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyQuery {
+    /// Only these shares (`None`: all; services always restrict to what the actor sees).
+    pub shares: Option<Vec<ShareId>>,
+    /// The first day (UTC).
+    pub first: Date,
+    /// The last day (UTC), included.
+    pub last: Date,
+}
+
+/// The statistics of one UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayStats {
+    /// The day (UTC), `YYYY-MM-DD`.
+    #[serde(with = "day_text")]
+    pub day: Date,
+    /// Its counts; `unique_visitors` are distinct within the day.
+    #[serde(flatten)]
+    pub stats: ShareStats,
+}
+
+/// A day as `YYYY-MM-DD` in JSON.
+mod day_text {
+    time::serde::format_description!(pub(super) iso_day, Date, "[year]-[month]-[day]");
+    pub(super) use iso_day::{deserialize, serialize};
+}
+
+/// One [`DayStats`] per day of `query`'s range in order, taking the counts of the days
+/// `counted` names and zeros for the rest: what [`AccessLog::daily_statistics`] answers
+/// from the days an adapter found events on.
+pub fn every_day(
+    query: &DailyQuery,
+    counted: impl IntoIterator<Item = (Date, ShareStats)>,
+) -> Vec<DayStats> {
+    let counted: std::collections::HashMap<Date, ShareStats> = counted.into_iter().collect();
+    std::iter::successors(Some(query.first), |d| d.next_day())
+        .take_while(|d| *d <= query.last)
+        .map(|day| DayStats {
+            day,
+            stats: counted.get(&day).copied().unwrap_or_default(),
+        })
+        .collect()
+}
+
 /// Keeps the access log.
 ///
 /// Contract (each bullet is a case of `conformance::access_log`):
@@ -171,6 +217,9 @@ pub struct ShareStats {
 ///   `before_id` so that following pages visits every event once.
 /// - `statistics` counts visits, distinct visitors, downloads (`Download` and
 ///   `DownloadAll`) and their bytes, uploads and their bytes, and denials, for one share.
+/// - `daily_statistics` counts the same per UTC day over the shares asked, one entry per
+///   day of the range in order, zeros for days without events, unique visitors distinct
+///   within each day; nothing when the last day is before the first.
 /// - `purge_before` deletes events older than an instant (retention) and returns how many.
 /// - `delete_share` deletes every event of a share (revoke).
 #[async_trait]
@@ -192,6 +241,12 @@ pub trait AccessLog: Send + Sync + Debug + 'static {
     /// # Errors
     /// A store error.
     async fn statistics(&self, share: ShareId) -> Result<ShareStats, RepoError>;
+
+    /// Statistics per UTC day (see [`every_day`] for the shape).
+    ///
+    /// # Errors
+    /// A store error.
+    async fn daily_statistics(&self, query: &DailyQuery) -> Result<Vec<DayStats>, RepoError>;
 
     /// Deletes events before `cutoff`; returns how many.
     ///

@@ -19,7 +19,10 @@ pub mod shares;
 pub mod templates;
 pub mod visitors;
 
-pub use access_log::{AccessLog, LogEvent, LogKind, LogQuery, NewLogEvent, ShareStats};
+pub use access_log::{
+    AccessLog, DailyQuery, DayStats, LogEvent, LogKind, LogQuery, NewLogEvent, ShareStats,
+    every_day,
+};
 pub use blocking::{BlockingJob, BlockingRunner, InlineRunner, run_blocking};
 pub use clock::{Clock, SystemClock};
 pub use directory::{DirectoryError, PermissionDirectory, UserInfo};
