@@ -223,6 +223,9 @@ impl From<ServiceError> for ApiError {
                 format!("the file is larger than {max} bytes"),
             ),
             ServiceError::Mail(_) => Self::new(S::BAD_GATEWAY, "mail", "mail could not be sent"),
+            ServiceError::Report(e) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "invalid_range", e.to_string())
+            }
             ServiceError::Repo(RepoError::Unavailable { .. })
             | ServiceError::Storage(FileStoreError::Unreachable { .. }) => Self::unavailable(),
             _ => Self::new(S::INTERNAL_SERVER_ERROR, "internal", "something went wrong"),

@@ -11,6 +11,7 @@
 //! sends): they are read in the schedule's `time_zone`, or in UTC without one; so is a
 //! reactivation's `expires_at` (in the share's zone) and a query's instant (in UTC).
 
+mod reports;
 pub(crate) mod request;
 
 use crate::{ApiError, SharelinkState};
@@ -143,12 +144,15 @@ Every call needs the embedder's signed-in user (401 otherwise); owners see their
 shares, admins all."),
     paths(create, read, read_by_key, update, list, revoke, revoke_all, expire, reactivate, add_items,
         remove_items, share_by_email, recipients, registrations, access_log, statistics,
-        qr_svg, qr_png, templates, save_template, delete_template, queued_mail, retry_mail),
+        qr_svg, qr_png, templates, save_template, delete_template, queued_mail, retry_mail,
+        reports::export_log, reports::daily_statistics),
     components(schemas(ErrorBody, ShareDto, ItemBody, CreateBody, UpdateBody, ReactivateBody,
         RecipientBody, EmailBody, TemplateRequest, MailDto)),
     tags((name = "shares", description = "Share links"),
         (name = "mail", description = "Outgoing mail in the queue: owners see the mail about \
-their shares, admins all; links and codes are never shown")),
+their shares, admins all; links and codes are never shown"),
+        (name = "reports", description = "The access log as CSV and statistics per day, of a \
+share, an owner's shares or (admins) every share")),
     modifiers(&CommonRefusals)
 )]
 struct ApiDoc;
@@ -180,6 +184,8 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
         .route("/templates/{id}", axum::routing::delete(delete_template))
         .route("/mail", get(queued_mail))
         .route("/mail/{id}/retry", post(retry_mail))
+        .route("/log.csv", get(reports::export_log))
+        .route("/statistics/daily", get(reports::daily_statistics))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such API route")
         })

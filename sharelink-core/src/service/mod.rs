@@ -7,6 +7,7 @@ mod mail;
 #[cfg(test)]
 mod mail_tests;
 mod manage;
+mod reports;
 #[cfg(test)]
 mod settings_tests;
 #[cfg(test)]
@@ -15,6 +16,7 @@ mod visit;
 
 pub use mail::{Delivery, ListMail, MailRetry, MailView};
 pub use manage::*;
+pub use reports::{LogExport, MAX_REPORT_DAYS, ReportError, ReportScope};
 pub use visit::*;
 
 use crate::ports::*;
@@ -273,6 +275,9 @@ pub enum ServiceError {
     /// The blocking pool dropped a job.
     #[error("background work was cancelled")]
     Cancelled,
+    /// A report that cannot be answered.
+    #[error(transparent)]
+    Report(#[from] ReportError),
 }
 
 /// Result of the use cases.
