@@ -138,7 +138,7 @@ fn csv_rows<R: IntoIterator<Item = String>>(
 ) -> std::io::Result<Bytes> {
     let mut out = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        out.write_record(row.into_iter().map(|cell| formula_safe(cell)))?;
+        out.write_record(row.into_iter().map(formula_safe))?;
     }
     out.into_inner()
         .map(Bytes::from)
