@@ -165,6 +165,9 @@ impl From<ServiceError> for ApiError {
             e @ ServiceError::SnapshotItemsFixed => {
                 Self::new(S::CONFLICT, "items_fixed", e.to_string())
             }
+            e @ ServiceError::SnapshotPurged => {
+                Self::new(S::CONFLICT, "snapshot_purged", e.to_string())
+            }
             e @ ServiceError::ExpiryInPast => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "expiry_in_past", e.to_string())
             }

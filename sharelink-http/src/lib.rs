@@ -84,6 +84,7 @@
 mod client;
 mod download;
 mod error;
+mod housekeeper;
 mod manage;
 mod pages;
 mod qr;
@@ -94,6 +95,7 @@ mod wiring;
 mod zip;
 
 pub use error::ApiError;
+pub use housekeeper::{Housekeeper, spawn_housekeeper};
 pub use manage::request::from_this_site;
 pub use serve::{ServeLimits, serve};
 /// The core crate, re-exported so an embedder depends on one version of both: use

@@ -83,6 +83,10 @@ pub struct ServerArgs {
     /// as high as --max-connections).
     #[arg(long, env = "SHARELINK_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections_per_address: u32,
+    /// Do not run the housekeeper (purge and expiry reminders) in this process; another
+    /// process on the same database may still run it.
+    #[arg(long, env = "SHARELINK_NO_HOUSEKEEPING")]
+    pub no_housekeeping: bool,
 }
 
 /// File descriptors kept for everything but connections: files being sent, the
@@ -102,6 +106,7 @@ impl ServerArgs {
             storage: self.storage.clone(),
             smtp: self.smtp.clone(),
             attempt_limit: self.attempt_limit,
+            housekeeping: !self.no_housekeeping,
             ..DemoConfig::new(&self.data, public_url)
         }
     }

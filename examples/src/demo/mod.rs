@@ -14,8 +14,10 @@ pub mod users;
 
 use axum::Router;
 use bytes::Bytes;
-use sharelink_core::ports::{ByteStream, FileStore, FileStoreError, Mailer, WriteOptions};
-use sharelink_core::service::{Config, Ports, Sharelink};
+use sharelink_core::ports::{
+    ByteStream, FileStore, FileStoreError, Mailer, RandomSourceExt, WriteOptions,
+};
+use sharelink_core::service::{Config, Housekeeping, JobPeriods, Ports, Sharelink};
 use sharelink_core::{Email, SharePath};
 use sharelink_http::{HttpConfig, SharelinkState, TokioBlockingRunner};
 use std::path::{Path, PathBuf};
@@ -44,6 +46,9 @@ pub struct DemoConfig {
     /// counting window (default: the site defaults, 5 and 100 per 15 minutes). The
     /// benchmarks raise it so that every guess is checked.
     pub attempt_limit: Option<u32>,
+    /// Whether this process runs the housekeeper (purge and expiry reminders, each once
+    /// per period across every process on the database). On by default.
+    pub housekeeping: bool,
 }
 
 impl DemoConfig {
@@ -56,6 +61,7 @@ impl DemoConfig {
             smtp: None,
             public_url: public_url.into(),
             attempt_limit: None,
+            housekeeping: true,
         }
     }
 }
@@ -96,7 +102,8 @@ pub const SAMPLE_FILES: &[(&str, &str)] = &[
 
 /// Builds the demo: opens (or creates) the database, the file store (seeding the sample
 /// tree when it is empty) and the mailer, starts the mail worker (mail is queued in the
-/// database and delivered every second, with retries), and returns the application.
+/// database and delivered every second, with retries) and, unless turned off, the
+/// housekeeper, and returns the application.
 ///
 /// # Errors
 /// When a folder cannot be created or a backend cannot be opened.
@@ -105,6 +112,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     let data_dir = std::fs::canonicalize(&config.data_dir)?;
     let store = database(config, &data_dir).await?;
     let queue = store.mail_queue();
+    let lease = store.lease();
     let (repo, log) = store.ports();
     let files = storage(config, &data_dir)?;
     seed(files.as_ref()).await?;
@@ -142,6 +150,19 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
         sharelink.clone(),
         std::time::Duration::from_secs(1),
     ));
+    if config.housekeeping {
+        // Detached like the mail worker. The holder names this process in the lease table.
+        let holder = format!(
+            "demo-{}-{}",
+            std::process::id(),
+            sharelink.ports().random.next_u64()
+        );
+        let jobs = Housekeeping::new(sharelink.clone(), lease, holder, JobPeriods::default());
+        drop(sharelink_http::spawn_housekeeper(
+            jobs,
+            std::time::Duration::from_secs(60),
+        ));
+    }
     let state = SharelinkState::new(sharelink.clone(), Arc::new(users.clone()), http);
     let router = pages::routes(pages::PageState {
         sharelink: sharelink.clone(),

@@ -6,6 +6,7 @@
 
 pub mod access_log;
 pub mod file_store;
+pub mod lease;
 pub mod mail_queue;
 pub mod mailer;
 pub mod recipients;

@@ -2,6 +2,7 @@
 
 mod access_log;
 mod file_store;
+mod lease;
 mod mail_queue;
 mod mailer;
 mod recipients;
@@ -13,6 +14,7 @@ mod visitors;
 
 pub use access_log::MemoryAccessLog;
 pub use file_store::MemoryFileStore;
+pub use lease::MemoryLease;
 pub use mail_queue::MemoryMailQueue;
 pub use mailer::MemoryMailer;
 pub use repository::MemoryRepository;

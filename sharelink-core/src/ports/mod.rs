@@ -10,6 +10,7 @@ pub mod directory;
 pub mod events;
 pub mod file_store;
 pub mod hasher;
+pub mod lease;
 pub mod mail_queue;
 pub mod mailer;
 pub mod random;
@@ -31,6 +32,7 @@ pub use file_store::{
     ByteRange, ByteStream, Entry, EntryKind, FileRead, FileStore, FileStoreError, WriteOptions,
 };
 pub use hasher::{Argon2idHasher, PasswordHasher};
+pub use lease::Lease;
 pub use mail_queue::{
     Failure, MailQuery, MailQueue, MailState, NewQueuedMail, QueuedMail, QueuedMailId,
 };

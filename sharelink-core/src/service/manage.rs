@@ -635,7 +635,8 @@ impl Sharelink {
     /// Reactivates a share with a new expiry in the future (or none); nothing is resent.
     ///
     /// # Errors
-    /// `ShareNotFound`, `ExpiryInPast` for an expiry not in the future, settings errors.
+    /// `ShareNotFound`, `ExpiryInPast` for an expiry not in the future, `SnapshotPurged`
+    /// for a snapshot share whose copies [`Sharelink::purge`] deleted, settings errors.
     pub async fn reactivate(
         &self,
         actor: &UserId,
@@ -645,6 +646,14 @@ impl Sharelink {
         let (_, share) = self.managed(actor, id).await?;
         if expires_at.is_some_and(|e| e <= self.now()) {
             return Err(ServiceError::ExpiryInPast);
+        }
+        // Reactivated without its copies, a snapshot share would serve nothing.
+        if let Some(folder) = self.snapshot_folder(&share) {
+            match self.ports.files.stat(&folder).await {
+                Ok(_) => {}
+                Err(FileStoreError::NotFound { .. }) => return Err(ServiceError::SnapshotPurged),
+                Err(e) => return Err(e.into()),
+            }
         }
         let mut requested = share.requested.clone();
         requested.schedule.expires_at = expires_at;

@@ -3,6 +3,7 @@
 //! [`Sharelink`] holds every port as `Arc<dyn …>`. Its methods are the whole behaviour of
 //! the product; adapters (HTTP, CLI, jobs) only translate to and from them.
 
+mod housekeeping;
 mod mail;
 #[cfg(test)]
 mod mail_tests;
@@ -14,6 +15,7 @@ mod settings_tests;
 mod tests;
 mod visit;
 
+pub use housekeeping::{Housekeeping, Job, JobOutcome, JobPeriods, PeriodError, period_end};
 pub use mail::{Delivery, ListMail, MailRetry, MailView};
 pub use manage::*;
 pub use reports::{LogExport, MAX_REPORT_DAYS, ReportError, ReportScope};
@@ -266,6 +268,9 @@ pub enum ServiceError {
     /// No queued mail with this id, or the actor may not see it (indistinguishable).
     #[error("mail not found")]
     MailNotFound,
+    /// A snapshot share whose copies were purged after it expired cannot serve again.
+    #[error("this snapshot share expired and its copies were deleted; create a new share")]
+    SnapshotPurged,
     /// Only a dead or expired mail can be sent again.
     #[error("only a dead or expired mail can be retried (this one is {0})")]
     MailNotRetryable(MailState),

@@ -16,6 +16,7 @@ mod store;
 mod stored_rows;
 mod upgrade;
 
+use sharelink_core::conformance::lease::Leases;
 use sharelink_core::conformance::mail_queue::Queues;
 use sharelink_core::conformance::repository::Stores;
 use sharelink_store_sql::StoreConfig;
@@ -37,6 +38,59 @@ async fn queues(backend: TestBackend) -> Queues {
     let a = StoreConfig::new(&url).connect().await.expect("first pool");
     let b = StoreConfig::new(&url).connect().await.expect("second pool");
     (a.mail_queue(), b.mail_queue())
+}
+
+/// Two handles on the leases of a fresh database: two pools, as two processes would have
+/// (one pool on `sqlite::memory:`, where a second would be another database).
+async fn leases(backend: TestBackend) -> Leases {
+    if backend == TestBackend::SqliteMemory {
+        let store = fresh_store(backend).await;
+        return (store.lease(), store.lease());
+    }
+    let url = fresh_url(backend).await;
+    let a = StoreConfig::new(&url).connect().await.expect("first pool");
+    let b = StoreConfig::new(&url).connect().await.expect("second pool");
+    (a.lease(), b.lease())
+}
+
+/// The lease suite on every backend.
+mod lease {
+    use crate::leases;
+    use sharelink_store_sql::testing::{TestBackend as Backend, run};
+
+    mod sqlite {
+        use super::*;
+        sharelink_core::lease_conformance!(
+            run = |f| run(Backend::Sqlite, f),
+            make = leases(Backend::Sqlite)
+        );
+    }
+
+    mod sqlite_memory {
+        use super::*;
+        sharelink_core::lease_conformance!(
+            run = |f| run(Backend::SqliteMemory, f),
+            make = leases(Backend::SqliteMemory)
+        );
+    }
+
+    #[cfg(feature = "postgres")]
+    mod postgres {
+        use super::*;
+        sharelink_core::lease_conformance!(
+            run = |f| run(Backend::Postgres, f),
+            make = leases(Backend::Postgres)
+        );
+    }
+
+    #[cfg(feature = "mysql")]
+    mod mysql {
+        use super::*;
+        sharelink_core::lease_conformance!(
+            run = |f| run(Backend::MySql, f),
+            make = leases(Backend::MySql)
+        );
+    }
 }
 
 /// The mail-queue suite on every backend.
