@@ -375,6 +375,14 @@ async fn round_trip(backends: &[Backend]) {
     let first = fresh_url(Backend::Sqlite).await;
     let store = StoreConfig::new(&first).connect().await.expect("connect");
     let tables = schema_tables(&store).await;
+    // A housekeeping lease is held, as a running server holds one.
+    let lease = store.lease();
+    assert!(
+        lease
+            .try_acquire("purge", "node-a", T0, T0 + time::Duration::hours(1))
+            .await
+            .expect("a lease")
+    );
     let app = app_over(store, &mem);
     let ids = fill(&app, &mem).await;
     let before = read_back(&app, &ids).await;
