@@ -137,7 +137,7 @@ impl Sharelink {
     }
 
     /// The share if the actor may manage it (owner or admin); otherwise `ShareNotFound`.
-    async fn managed(&self, actor: &UserId, id: ShareId) -> Result<(UserInfo, Share)> {
+    pub(super) async fn managed(&self, actor: &UserId, id: ShareId) -> Result<(UserInfo, Share)> {
         let user = self.actor(actor).await?;
         let share = self
             .ports

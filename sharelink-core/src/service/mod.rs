@@ -7,6 +7,7 @@ mod mail;
 #[cfg(test)]
 mod mail_tests;
 mod manage;
+mod recipients;
 #[cfg(test)]
 mod settings_tests;
 #[cfg(test)]
@@ -15,6 +16,7 @@ mod visit;
 
 pub use mail::{Delivery, ListMail, MailRetry, MailView};
 pub use manage::*;
+pub use recipients::*;
 pub use visit::*;
 
 use crate::ports::*;
@@ -229,6 +231,15 @@ pub enum ServiceError {
         email: crate::Email,
         /// The item's name.
         item: String,
+    },
+    /// No recipient with this id on this share, or the actor may not see it.
+    #[error("recipient not found")]
+    RecipientNotFound,
+    /// A batch names more shares than one call may.
+    #[error("too many shares in one call (at most {max})")]
+    BatchTooLarge {
+        /// The most ids one call takes.
+        max: usize,
     },
     /// The gate answered is already passed (or not asked by this share).
     #[error("this step is already done")]

@@ -28,6 +28,7 @@ mod m20261123_000001_init;
 mod m20261130_000001_creations;
 mod m20261201_000001_autofill_code;
 mod m20261202_000001_mail_queue;
+mod m20261203_000002_recipients;
 
 /// The name the initial migration is recorded under.
 const INIT: &str = "m20261123_000001_init";
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_creations::Migration),
             Box::new(m20261201_000001_autofill_code::Migration),
             Box::new(m20261202_000001_mail_queue::Migration),
+            Box::new(m20261203_000002_recipients::Migration),
         ]
     }
 
@@ -120,7 +122,8 @@ mod tests {
                 INIT,
                 "m20261130_000001_creations",
                 "m20261201_000001_autofill_code",
-                "m20261202_000001_mail_queue"
+                "m20261202_000001_mail_queue",
+                "m20261203_000002_recipients"
             ]
         );
     }
