@@ -11,6 +11,7 @@
 //! sends): they are read in the schedule's `time_zone`, or in UTC without one; so is a
 //! reactivation's `expires_at` (in the share's zone) and a query's instant (in UTC).
 
+mod recipients;
 pub(crate) mod request;
 
 use crate::{ApiError, SharelinkState};
@@ -154,7 +155,7 @@ their shares, admins all; links and codes are never shown")),
 struct ApiDoc;
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(ApiDoc::openapi().merge_from(recipients::RecipientsDoc::openapi()))
 }
 
 /// The management routes; unknown routes and methods answer JSON errors too.
@@ -180,6 +181,7 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
         .route("/templates/{id}", axum::routing::delete(delete_template))
         .route("/mail", get(queued_mail))
         .route("/mail/{id}/retry", post(retry_mail))
+        .merge(recipients::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such API route")
         })
@@ -682,6 +684,9 @@ fn recipient_json(r: &sharelink_core::Recipient) -> Value {
         "note": r.note,
         "sent_at": r.sent_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
         "bound": r.bound_browser.is_some(),
+        "revoked_at": r.revoked_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+        "expires_at": r.expires_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+        "last_access_at": r.last_access_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
     })
 }
 
@@ -728,15 +733,15 @@ async fn share_by_email(
 /// Lists the recipients.
 #[utoipa::path(get, path = "/api/shares/{id}/recipients", tag = "shares",
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{recipients}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "`{recipients: [{id, email, state, bound, sent_at, last_access_at, revoked_at, expires_at, …}]}`; `state` is `active`, `revoked` or `expired`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn recipients(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let list = st.app.recipients(&actor, ShareId(id)).await?;
+    let list = st.app.recipient_statuses(&actor, ShareId(id)).await?;
     Ok(Json(json!({
-        "recipients": list.iter().map(recipient_json).collect::<Vec<_>>()
+        "recipients": list.iter().map(recipients::status_json).collect::<Vec<_>>()
     })))
 }
 
