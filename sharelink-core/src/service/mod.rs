@@ -9,6 +9,8 @@ mod mail_tests;
 mod manage;
 mod recipients;
 #[cfg(test)]
+mod recipients_tests;
+#[cfg(test)]
 mod settings_tests;
 #[cfg(test)]
 mod tests;
