@@ -386,6 +386,65 @@ impl Recipient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn recipient(revoked: Option<i64>, expires: Option<i64>) -> Recipient {
+        let at = |s: i64| OffsetDateTime::from_unix_timestamp(s).expect("in range");
+        Recipient {
+            id: RecipientId(1),
+            share_id: ShareId(1),
+            email: Email::parse("rita@example.com").expect("valid"),
+            company: None,
+            note: None,
+            sent_at: None,
+            link_code: "c".into(),
+            bound_browser: None,
+            revoked_at: revoked.map(at),
+            expires_at: expires.map(at),
+            last_access_at: None,
+        }
+    }
+
+    #[test]
+    fn recipient_states() {
+        let now = OffsetDateTime::from_unix_timestamp(100).expect("in range");
+        let table = [
+            (None, None, RecipientState::Active),
+            (None, Some(101), RecipientState::Active),
+            (None, Some(100), RecipientState::Expired),
+            (Some(50), None, RecipientState::Revoked),
+            (Some(50), Some(10), RecipientState::Revoked),
+        ];
+        for (revoked, expires, state) in table {
+            assert_eq!(
+                recipient(revoked, expires).state(now),
+                state,
+                "{revoked:?} {expires:?}"
+            );
+        }
+    }
+
+    proptest! {
+        /// Revocation is final whatever the expiry; without it, the link is active
+        /// exactly before its own expiry.
+        #[test]
+        fn recipient_state_rule(
+            revoked in proptest::option::of(0i64..1000),
+            expires in proptest::option::of(0i64..1000),
+            now in 0i64..1000,
+        ) {
+            let now = OffsetDateTime::from_unix_timestamp(now).expect("in range");
+            let r = recipient(revoked, expires);
+            let state = r.state(now);
+            prop_assert_eq!(state == RecipientState::Revoked, revoked.is_some());
+            if revoked.is_none() {
+                prop_assert_eq!(
+                    state == RecipientState::Active,
+                    r.expires_at.is_none_or(|e| now < e)
+                );
+            }
+        }
+    }
 
     fn item(path: &str, kind: ItemKind, alias: Option<&str>) -> ShareItem {
         ShareItem::new(
