@@ -56,9 +56,9 @@ pub use model::path::SharePath;
 pub use model::rights::{Action, AllowedActions, Capability, Rights};
 pub use model::session::VisitorSession;
 pub use model::share::{
-    AccessControl, Adjustment, Binding, Clickwrap, ItemKind, Recipient, Resolved, Schedule, Share,
-    ShareItem, ShareMode, ShareSettings, ShareState, UploadRules, UploadViolation, UploaderFolder,
-    UseLimit, UseUnit, Watermark, WatermarkVars,
+    AccessControl, Adjustment, Binding, Clickwrap, ItemKind, Recipient, RecipientState, Resolved,
+    Schedule, Share, ShareItem, ShareMode, ShareSettings, ShareState, UploadRules, UploadViolation,
+    UploaderFolder, UseLimit, UseUnit, Watermark, WatermarkVars,
 };
 pub use model::site::*;
 pub use policy::{AccessRequest, CreatorRights, Denial, Grant, RequestMode, UploadInfo, decide};

@@ -141,6 +141,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::ShareNotFound => {
                 Self::new(S::NOT_FOUND, "share_not_found", "share not found")
             }
+            ServiceError::RecipientNotFound => {
+                Self::new(S::NOT_FOUND, "recipient_not_found", "recipient not found")
+            }
+            e @ ServiceError::BatchTooLarge { .. } => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "batch_too_large", e.to_string())
+            }
             ServiceError::Settings(e) => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "settings", e.to_string())
             }

@@ -11,6 +11,7 @@
 //! sends): they are read in the schedule's `time_zone`, or in UTC without one; so is a
 //! reactivation's `expires_at` (in the share's zone) and a query's instant (in UTC).
 
+mod recipients;
 mod reports;
 pub(crate) mod request;
 
@@ -158,7 +159,7 @@ share, an owner's shares or (admins) every share")),
 struct ApiDoc;
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(ApiDoc::openapi().merge_from(recipients::RecipientsDoc::openapi()))
 }
 
 /// The management routes; unknown routes and methods answer JSON errors too.
@@ -186,6 +187,7 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
         .route("/mail/{id}/retry", post(retry_mail))
         .route("/log.csv", get(reports::export_log))
         .route("/statistics/daily", get(reports::daily_statistics))
+        .merge(recipients::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such API route")
         })
@@ -688,6 +690,9 @@ fn recipient_json(r: &sharelink_core::Recipient) -> Value {
         "note": r.note,
         "sent_at": r.sent_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
         "bound": r.bound_browser.is_some(),
+        "revoked_at": r.revoked_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+        "expires_at": r.expires_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+        "last_access_at": r.last_access_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
     })
 }
 
@@ -734,15 +739,15 @@ async fn share_by_email(
 /// Lists the recipients.
 #[utoipa::path(get, path = "/api/shares/{id}/recipients", tag = "shares",
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{recipients}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "`{recipients: [{id, email, state, bound, sent_at, last_access_at, revoked_at, expires_at, …}]}`; `state` is `active`, `revoked` or `expired`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn recipients(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let list = st.app.recipients(&actor, ShareId(id)).await?;
+    let list = st.app.recipient_statuses(&actor, ShareId(id)).await?;
     Ok(Json(json!({
-        "recipients": list.iter().map(recipient_json).collect::<Vec<_>>()
+        "recipients": list.iter().map(recipients::status_json).collect::<Vec<_>>()
     })))
 }
 

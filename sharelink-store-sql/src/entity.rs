@@ -63,6 +63,9 @@ pub mod recipient {
         pub sent_at: Option<i64>,
         pub link_code: String,
         pub bound_browser: Option<String>,
+        pub revoked_at: Option<i64>,
+        pub expires_at: Option<i64>,
+        pub last_access_at: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

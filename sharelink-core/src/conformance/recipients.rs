@@ -113,3 +113,77 @@ pub async fn active_recipient_shares((repo, _): Stores) {
             .is_empty()
     );
 }
+
+/// One recipient's revocation, expiry and last access change that recipient only; an
+/// inactive recipient no longer counts for the one-active rule.
+pub async fn recipient_access((repo, _): Stores) {
+    let s = insert(repo.as_ref(), "acckey001", "ana", "access", T0).await;
+    let add = |code: &'static str, email: &'static str| {
+        let repo = repo.clone();
+        async move {
+            repo.add_recipient(NewRecipient {
+                share_id: s.id,
+                email: Email::parse(email).expect("valid"),
+                company: None,
+                note: None,
+                link_code: code.into(),
+                sent_at: Some(T0),
+            })
+            .await
+            .expect("add")
+        }
+    };
+    let rita = add("code-rita", "rita@example.com").await;
+    let sam = add("code-sam", "sam@example.com").await;
+    let later = T0 + Duration::hours(2);
+    let after = repo
+        .set_recipient_access(
+            rita.id,
+            RecipientAccess {
+                revoked_at: Some(later),
+                expires_at: Some(later),
+            },
+        )
+        .await
+        .expect("set");
+    assert_eq!(after.revoked_at, Some(later));
+    assert_eq!(after.expires_at, Some(later));
+    assert_eq!(after.link_code, "code-rita");
+    repo.touch_recipient(sam.id, later).await.expect("touch");
+    let listed = repo.list_recipients(s.id).await.expect("list");
+    assert_eq!(listed[0], after);
+    assert_eq!(listed[1].revoked_at, None);
+    assert_eq!(listed[1].expires_at, None);
+    assert_eq!(listed[1].last_access_at, Some(later));
+    assert_eq!(listed[0].last_access_at, None);
+    let now = T0 + Duration::hours(3);
+    let rita_email = Email::parse("rita@example.com").expect("valid");
+    assert!(
+        repo.active_recipient_shares(&rita_email, &path("docs/reports"), now)
+            .await
+            .expect("q")
+            .is_empty()
+    );
+    assert_eq!(
+        repo.active_recipient_shares(&sam.email, &path("docs/reports"), now)
+            .await
+            .expect("q"),
+        vec![s.id]
+    );
+    let cleared = repo
+        .set_recipient_access(rita.id, RecipientAccess::default())
+        .await
+        .expect("clear");
+    assert_eq!(cleared.revoked_at, None);
+    assert_eq!(cleared.state(now), RecipientState::Active);
+    assert!(matches!(
+        repo.set_recipient_access(RecipientId(sam.id.0 + 999), RecipientAccess::default())
+            .await,
+        Err(RepoError::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.touch_recipient(RecipientId(sam.id.0 + 999), later)
+            .await,
+        Err(RepoError::NotFound(_))
+    ));
+}

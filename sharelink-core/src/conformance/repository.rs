@@ -111,7 +111,7 @@ macro_rules! repository_conformance {
                 creations_are_counted_atomically,
                 concurrent_reservations_max_1, concurrent_reservations_max_10,
                 uploaded_bytes_respect_max, device_binding_first_wins, reminder_once},
-            recipients::{recipients, active_recipient_shares},
+            recipients::{recipients, active_recipient_shares, recipient_access},
             visitors::{registrations, sessions, one_time_codes, attempt_counters,
                 attempt_release},
             templates::{templates},

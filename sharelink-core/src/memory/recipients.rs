@@ -23,6 +23,9 @@ impl RecipientStore for MemoryRepository {
             sent_at: new.sent_at,
             link_code: new.link_code,
             bound_browser: None,
+            revoked_at: None,
+            expires_at: None,
+            last_access_at: None,
         };
         st.recipients.insert(id, r.clone());
         Ok(r)
@@ -92,7 +95,7 @@ impl RecipientStore for MemoryRepository {
         let mut ids: Vec<ShareId> = st
             .recipients
             .values()
-            .filter(|r| &r.email == email)
+            .filter(|r| &r.email == email && r.state(now) == crate::RecipientState::Active)
             .filter_map(|r| st.shares.get(&r.share_id))
             .filter(|s| s.state(now) == crate::ShareState::Active)
             .filter(|s| s.items.iter().any(|i| i.rights_path() == path))
@@ -101,5 +104,30 @@ impl RecipientStore for MemoryRepository {
         ids.sort();
         ids.dedup();
         Ok(ids)
+    }
+
+    async fn set_recipient_access(
+        &self,
+        id: RecipientId,
+        access: RecipientAccess,
+    ) -> Result<Recipient, RepoError> {
+        let mut st = self.lock();
+        let r = st
+            .recipients
+            .get_mut(&id)
+            .ok_or(RepoError::NotFound("recipient"))?;
+        r.revoked_at = access.revoked_at;
+        r.expires_at = access.expires_at;
+        Ok(r.clone())
+    }
+
+    async fn touch_recipient(&self, id: RecipientId, at: OffsetDateTime) -> Result<(), RepoError> {
+        let mut st = self.lock();
+        let r = st
+            .recipients
+            .get_mut(&id)
+            .ok_or(RepoError::NotFound("recipient"))?;
+        r.last_access_at = Some(at);
+        Ok(())
     }
 }

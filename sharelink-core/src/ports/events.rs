@@ -1,6 +1,6 @@
 //! The event-sink port: share lifecycle and visitor events, for webhooks or audit.
 
-use crate::{ShareId, UserId};
+use crate::{RecipientId, ShareId, UserId};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
@@ -47,6 +47,20 @@ pub enum ShareEvent {
         share: ShareId,
         /// Recipient address.
         to: String,
+        /// When.
+        #[serde(with = "crate::model::instant")]
+        at: OffsetDateTime,
+    },
+    /// The owner changed one recipient's link (the other recipients are untouched).
+    RecipientChanged {
+        /// Share.
+        share: ShareId,
+        /// The recipient.
+        recipient: RecipientId,
+        /// What was done.
+        change: RecipientChange,
+        /// By.
+        by: UserId,
         /// When.
         #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
@@ -106,6 +120,19 @@ pub enum ShareEvent {
         #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
+}
+
+/// What an owner did to one recipient's link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RecipientChange {
+    /// Revoked.
+    Revoked,
+    /// Expired now.
+    Expired,
+    /// Sent again with a fresh link (the old one stops working).
+    Resent,
 }
 
 /// Receives events. Delivery is best effort: a sink handles (and reports) its own

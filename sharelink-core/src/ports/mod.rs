@@ -27,7 +27,7 @@ pub use access_log::{
 pub use blocking::{BlockingJob, BlockingRunner, InlineRunner, run_blocking};
 pub use clock::{Clock, SystemClock};
 pub use directory::{DirectoryError, PermissionDirectory, UserInfo};
-pub use events::{EventSink, NoEvents, ShareEvent};
+pub use events::{EventSink, NoEvents, RecipientChange, ShareEvent};
 pub use file_store::{
     ByteRange, ByteStream, Entry, EntryKind, FileRead, FileStore, FileStoreError, WriteOptions,
 };
@@ -40,8 +40,8 @@ pub use mailer::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
 pub use mailer::{Mail, MailError, MailMessage, Mailer, Secret, send_each};
 pub use random::{OsRandom, RandomSource, RandomSourceExt};
 pub use repository::{
-    AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RecipientStore, RepoError,
-    Reservation, ShareCursor, SharePage, ShareQuery, ShareRepository, ShareStore,
+    AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RecipientAccess, RecipientStore,
+    RepoError, Reservation, ShareCursor, SharePage, ShareQuery, ShareRepository, ShareStore,
     StoredRegistration, Template, TemplateBody, TemplateStore, VisitorStore,
 };
 

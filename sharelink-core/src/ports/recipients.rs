@@ -23,6 +23,15 @@ pub struct NewRecipient {
     pub sent_at: Option<OffsetDateTime>,
 }
 
+/// The owner's hold on one recipient's link: revoked and/or given its own expiry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecipientAccess {
+    /// When it was revoked; `None` for not revoked.
+    pub revoked_at: Option<OffsetDateTime>,
+    /// Its own expiry; `None` for only the share's.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
 /// Stores a share's recipients.
 ///
 /// Contract (each bullet is a case of `conformance::recipients`):
@@ -32,6 +41,9 @@ pub struct NewRecipient {
 /// - `replace_link_code` changes the code (the old one stops working) and clears the
 ///   binding.
 /// - `active_recipient_shares` finds active shares holding an item for an email.
+/// - `set_recipient_access` replaces one recipient's revocation and expiry, leaving the
+///   other recipients (and its code and binding) as they were.
+/// - `touch_recipient` records the last access time of one recipient only.
 #[async_trait]
 pub trait RecipientStore: Send + Sync + Debug + 'static {
     /// Adds a recipient.
@@ -88,4 +100,21 @@ pub trait RecipientStore: Send + Sync + Debug + 'static {
         path: &SharePath,
         now: OffsetDateTime,
     ) -> Result<Vec<ShareId>, RepoError>;
+
+    /// Replaces the recipient's revocation and own expiry (code and binding unchanged);
+    /// returns the recipient after.
+    ///
+    /// # Errors
+    /// `NotFound`, or a store error.
+    async fn set_recipient_access(
+        &self,
+        id: RecipientId,
+        access: RecipientAccess,
+    ) -> Result<Recipient, RepoError>;
+
+    /// Records that the recipient opened their link at `at`.
+    ///
+    /// # Errors
+    /// `NotFound`, or a store error.
+    async fn touch_recipient(&self, id: RecipientId, at: OffsetDateTime) -> Result<(), RepoError>;
 }

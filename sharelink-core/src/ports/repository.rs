@@ -7,7 +7,7 @@
 
 use crate::ports::BoxError;
 
-pub use super::recipients::{NewRecipient, RecipientStore};
+pub use super::recipients::{NewRecipient, RecipientAccess, RecipientStore};
 pub use super::shares::{NewShare, Reservation, ShareCursor, SharePage, ShareQuery, ShareStore};
 pub use super::templates::{Template, TemplateBody, TemplateStore};
 pub use super::visitors::{AttemptKey, CodeCheck, OneTimeCode, StoredRegistration, VisitorStore};

@@ -8,6 +8,9 @@ mod mail;
 #[cfg(test)]
 mod mail_tests;
 mod manage;
+mod recipients;
+#[cfg(test)]
+mod recipients_tests;
 mod reports;
 #[cfg(test)]
 mod settings_tests;
@@ -18,6 +21,7 @@ mod visit;
 pub use housekeeping::{Housekeeping, Job, JobOutcome, JobPeriods, PeriodError, period_end};
 pub use mail::{Delivery, ListMail, MailRetry, MailView};
 pub use manage::*;
+pub use recipients::*;
 pub use reports::{LogExport, MAX_REPORT_DAYS, ReportError, ReportScope};
 pub use visit::*;
 
@@ -233,6 +237,15 @@ pub enum ServiceError {
         email: crate::Email,
         /// The item's name.
         item: String,
+    },
+    /// No recipient with this id on this share, or the actor may not see it.
+    #[error("recipient not found")]
+    RecipientNotFound,
+    /// A batch names more shares than one call may.
+    #[error("too many shares in one call (at most {max})")]
+    BatchTooLarge {
+        /// The most ids one call takes.
+        max: usize,
     },
     /// The gate answered is already passed (or not asked by this share).
     #[error("this step is already done")]

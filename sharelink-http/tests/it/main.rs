@@ -25,6 +25,7 @@ mod hostile;
 mod levels;
 mod mail;
 mod paths;
+mod recipients;
 mod reports;
 mod resume;
 mod serve;

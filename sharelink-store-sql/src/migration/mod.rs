@@ -29,6 +29,7 @@ mod m20261130_000001_creations;
 mod m20261201_000001_autofill_code;
 mod m20261202_000001_mail_queue;
 mod m20261203_000001_leases;
+mod m20261203_000002_recipients;
 
 /// The name the initial migration is recorded under.
 const INIT: &str = "m20261123_000001_init";
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_autofill_code::Migration),
             Box::new(m20261202_000001_mail_queue::Migration),
             Box::new(m20261203_000001_leases::Migration),
+            Box::new(m20261203_000002_recipients::Migration),
         ]
     }
 
@@ -123,7 +125,8 @@ mod tests {
                 "m20261130_000001_creations",
                 "m20261201_000001_autofill_code",
                 "m20261202_000001_mail_queue",
-                "m20261203_000001_leases"
+                "m20261203_000001_leases",
+                "m20261203_000002_recipients"
             ]
         );
     }

@@ -36,8 +36,8 @@ use sea_orm::{
 };
 use sharelink_core::model::form::Registration;
 use sharelink_core::ports::{
-    AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RepoError, Reservation,
-    ShareCursor, SharePage, ShareQuery, StoredRegistration, Template, TemplateBody,
+    AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RecipientAccess, RepoError,
+    Reservation, ShareCursor, SharePage, ShareQuery, StoredRegistration, Template, TemplateBody,
 };
 use sharelink_core::{
     AutofillCode, BrowserId, DeviceId, Email, PasswordHash, Recipient, RecipientId, RegistrationId,
@@ -114,6 +114,9 @@ fn recipient_from(m: recipient::Model) -> Result<Recipient> {
             .as_deref()
             .map(|b| parse(b, BrowserId::parse))
             .transpose()?,
+        revoked_at: opt_instant(m.revoked_at)?,
+        expires_at: opt_instant(m.expires_at)?,
+        last_access_at: opt_instant(m.last_access_at)?,
     })
 }
 

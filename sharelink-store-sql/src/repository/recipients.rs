@@ -16,6 +16,9 @@ impl RecipientStore for SqlStore {
             sent_at: Set(opt_nanos(r.sent_at)?),
             link_code: Set(r.link_code.clone()),
             bound_browser: Set(None),
+            revoked_at: Set(None),
+            expires_at: Set(None),
+            last_access_at: Set(None),
         };
         let id = recipient::Entity::insert(row)
             .exec(self.connection())
@@ -31,6 +34,9 @@ impl RecipientStore for SqlStore {
             sent_at: r.sent_at,
             link_code: r.link_code,
             bound_browser: None,
+            revoked_at: None,
+            expires_at: None,
+            last_access_at: None,
         })
     }
 
@@ -72,15 +78,7 @@ impl RecipientStore for SqlStore {
             .exec(self.connection())
             .await
             .map_err(DbError)?;
-        recipient::Entity::find_by_id(id.0)
-            .all(self.connection())
-            .await
-            .map_err(DbError)?
-            .into_iter()
-            .next()
-            .map(recipient_from)
-            .transpose()?
-            .ok_or(RepoError::NotFound("recipient"))
+        self.recipient_by_id(id).await
     }
 
     async fn replace_link_code(
@@ -110,17 +108,25 @@ impl RecipientStore for SqlStore {
         path: &SharePath,
         now: OffsetDateTime,
     ) -> Result<Vec<ShareId>> {
+        use recipient::Column as R;
+        let at = nanos(now)?;
         let with_recipient = Query::select()
-            .column(recipient::Column::ShareId)
+            .column(R::ShareId)
             .from(recipient::Entity)
-            .and_where(recipient::Column::EmailNorm.eq(email.normalized()))
+            .and_where(R::EmailNorm.eq(email.normalized()))
+            .and_where(R::RevokedAt.is_null())
+            .cond_where(
+                Condition::any()
+                    .add(R::ExpiresAt.is_null())
+                    .add(R::ExpiresAt.gt(at)),
+            )
             .to_owned();
         let rows: Vec<(i64, String)> = share::Entity::find()
             .select_only()
             .column(share::Column::Id)
             .column(share::Column::Items)
             .filter(share::Column::Id.in_subquery(with_recipient))
-            .filter(state_condition(ShareState::Active, nanos(now)?))
+            .filter(state_condition(ShareState::Active, at))
             .order_by_asc(share::Column::Id)
             .into_tuple()
             .all(self.connection())
@@ -134,5 +140,48 @@ impl RecipientStore for SqlStore {
             }
         }
         Ok(ids)
+    }
+
+    async fn set_recipient_access(
+        &self,
+        id: RecipientId,
+        access: RecipientAccess,
+    ) -> Result<Recipient> {
+        use recipient::Column as R;
+        recipient::Entity::update_many()
+            .col_expr(R::RevokedAt, Expr::value(opt_nanos(access.revoked_at)?))
+            .col_expr(R::ExpiresAt, Expr::value(opt_nanos(access.expires_at)?))
+            .filter(R::Id.eq(id.0))
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?;
+        self.recipient_by_id(id).await
+    }
+
+    async fn touch_recipient(&self, id: RecipientId, at: OffsetDateTime) -> Result<()> {
+        use recipient::Column as R;
+        // The row count is no test of existence: MySQL counts only changed rows, and a
+        // second touch in the same nanosecond changes nothing.
+        recipient::Entity::update_many()
+            .col_expr(R::LastAccessAt, Expr::value(nanos(at)?))
+            .filter(R::Id.eq(id.0))
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?;
+        self.recipient_by_id(id).await.map(|_| ())
+    }
+}
+
+impl SqlStore {
+    async fn recipient_by_id(&self, id: RecipientId) -> Result<Recipient> {
+        recipient::Entity::find_by_id(id.0)
+            .all(self.connection())
+            .await
+            .map_err(DbError)?
+            .into_iter()
+            .next()
+            .map(recipient_from)
+            .transpose()?
+            .ok_or(RepoError::NotFound("recipient"))
     }
 }

@@ -313,6 +313,27 @@ pub struct Recipient {
     pub link_code: String,
     /// The browser their link is bound to, once opened.
     pub bound_browser: Option<BrowserId>,
+    /// When the owner revoked this recipient's link (it then answers like an unknown link).
+    #[serde(default, with = "crate::model::instant::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    /// When this recipient's link stops working, apart from the share's own expiry.
+    #[serde(default, with = "crate::model::instant::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// When the recipient last opened their link.
+    #[serde(default, with = "crate::model::instant::option")]
+    pub last_access_at: Option<OffsetDateTime>,
+}
+
+/// Where one recipient's link stands, apart from the share's own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientState {
+    /// The link works (as far as the share itself does).
+    Active,
+    /// The owner revoked the link.
+    Revoked,
+    /// The link's own expiry has passed.
+    Expired,
 }
 
 impl fmt::Debug for Recipient {
@@ -322,6 +343,8 @@ impl fmt::Debug for Recipient {
             .field("share_id", &self.share_id)
             .field("email", &self.email)
             .field("bound", &self.bound_browser.is_some())
+            .field("revoked_at", &self.revoked_at)
+            .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
 }
@@ -338,6 +361,18 @@ pub enum Binding {
 }
 
 impl Recipient {
+    /// Where the link stands at `now`: revocation wins over expiry, and an expiry at
+    /// `now` has passed (the same boundary as a share's).
+    pub fn state(&self, now: OffsetDateTime) -> RecipientState {
+        if self.revoked_at.is_some() {
+            RecipientState::Revoked
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            RecipientState::Expired
+        } else {
+            RecipientState::Active
+        }
+    }
+
     /// Decides what opening the link in `browser` means (the rule of emailed-only access).
     pub fn binding_for(&self, browser: &BrowserId) -> Binding {
         match &self.bound_browser {
@@ -351,6 +386,65 @@ impl Recipient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn recipient(revoked: Option<i64>, expires: Option<i64>) -> Recipient {
+        let at = |s: i64| OffsetDateTime::from_unix_timestamp(s).expect("in range");
+        Recipient {
+            id: RecipientId(1),
+            share_id: ShareId(1),
+            email: Email::parse("rita@example.com").expect("valid"),
+            company: None,
+            note: None,
+            sent_at: None,
+            link_code: "c".into(),
+            bound_browser: None,
+            revoked_at: revoked.map(at),
+            expires_at: expires.map(at),
+            last_access_at: None,
+        }
+    }
+
+    #[test]
+    fn recipient_states() {
+        let now = OffsetDateTime::from_unix_timestamp(100).expect("in range");
+        let table = [
+            (None, None, RecipientState::Active),
+            (None, Some(101), RecipientState::Active),
+            (None, Some(100), RecipientState::Expired),
+            (Some(50), None, RecipientState::Revoked),
+            (Some(50), Some(10), RecipientState::Revoked),
+        ];
+        for (revoked, expires, state) in table {
+            assert_eq!(
+                recipient(revoked, expires).state(now),
+                state,
+                "{revoked:?} {expires:?}"
+            );
+        }
+    }
+
+    proptest! {
+        /// Revocation is final whatever the expiry; without it, the link is active
+        /// exactly before its own expiry.
+        #[test]
+        fn recipient_state_rule(
+            revoked in proptest::option::of(0i64..1000),
+            expires in proptest::option::of(0i64..1000),
+            now in 0i64..1000,
+        ) {
+            let now = OffsetDateTime::from_unix_timestamp(now).expect("in range");
+            let r = recipient(revoked, expires);
+            let state = r.state(now);
+            prop_assert_eq!(state == RecipientState::Revoked, revoked.is_some());
+            if revoked.is_none() {
+                prop_assert_eq!(
+                    state == RecipientState::Active,
+                    r.expires_at.is_none_or(|e| now < e)
+                );
+            }
+        }
+    }
 
     fn item(path: &str, kind: ItemKind, alias: Option<&str>) -> ShareItem {
         ShareItem::new(

@@ -94,6 +94,11 @@ impl Sharelink {
         if let Some(code) = req.recipient_code
             && let Some(recipient) = self.ports.repo.find_recipient(share.id, code).await?
         {
+            if recipient.state(now) != crate::RecipientState::Active {
+                // The owner withdrew this one link: it answers like a key never issued,
+                // and says nothing about the share the other recipients still reach.
+                return Err(Denial::NotFound.into());
+            }
             let binding = match recipient.binding_for(&req.client.browser) {
                 Binding::BindNow if !confirmed => return Ok(confirm_first(&share)),
                 Binding::BindNow => {
@@ -118,6 +123,9 @@ impl Sharelink {
                 self.log_for(&share, &session, req.client, Entry::denied(&denial))
                     .await;
                 return Err(denial.into());
+            }
+            if confirmed {
+                self.ports.repo.touch_recipient(recipient.id, now).await?;
             }
             session.recipient = Some(recipient.id);
             session.email = Some(recipient.email.clone());

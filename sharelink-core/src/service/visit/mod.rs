@@ -388,6 +388,20 @@ impl Sharelink {
             .await?
             .filter(|s| s.share_id == share.id && s.browser == req.client.browser)
             .ok_or(Denial::NoSession)?;
+        if let Some(id) = session.recipient {
+            // A session opened through a recipient's link ends with that link.
+            let now = self.now();
+            let active = self
+                .ports
+                .repo
+                .list_recipients(share.id)
+                .await?
+                .iter()
+                .any(|r| r.id == id && r.state(now) == crate::RecipientState::Active);
+            if !active {
+                return Err(Denial::NotFound.into());
+            }
+        }
         Ok(Scene {
             share,
             session,
