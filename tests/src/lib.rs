@@ -45,7 +45,8 @@
 //! # }
 //! ```
 
-pub mod crawl;
+/// The visitor crawler, which lives in the demo (its `crawl` command uses it too).
+pub use sharelink_examples::demo::crawl;
 
 use axum::serve::ListenerExt;
 use bytes::Bytes;

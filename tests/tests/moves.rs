@@ -197,9 +197,15 @@ async fn a_round_trip_through_another_store_changes_nothing_for_visitors() {
     put_file(start.as_ref(), "docs/reports/a.txt", b"ALPHA, edited").await;
 
     let passwords = BTreeMap::from([("password".to_owned(), "open sesame 42".to_owned())]);
-    let spent = crawl::counters(&before_app, &admin).await;
-    let before = crawl::crawl(&before_app, &admin, &passwords).await;
-    let counters = crawl::counters(&before_app, &admin).await;
+    let spent = crawl::counters(&before_app, &admin)
+        .await
+        .expect("the crawl");
+    let before = crawl::crawl(&before_app, &admin, &passwords)
+        .await
+        .expect("the crawl");
+    let counters = crawl::counters(&before_app, &admin)
+        .await
+        .expect("the crawl");
     for (name, counted) in &spent {
         let now = &counters[name];
         assert_eq!(
@@ -222,14 +228,31 @@ async fn a_round_trip_through_another_store_changes_nothing_for_visitors() {
     let middle = remote();
     move_with_a_crash(&start, &middle).await;
     let middle_app = app(&parts, middle.clone());
-    assert_eq!(crawl::counters(&middle_app, &admin).await, counters);
-    let seen = crawl::crawl(&middle_app, &admin, &passwords).await;
+    assert_eq!(
+        crawl::counters(&middle_app, &admin)
+            .await
+            .expect("the crawl"),
+        counters
+    );
+    let seen = crawl::crawl(&middle_app, &admin, &passwords)
+        .await
+        .expect("the crawl");
     assert_same(&before, &seen);
 
-    let counters = crawl::counters(&middle_app, &admin).await;
+    let counters = crawl::counters(&middle_app, &admin)
+        .await
+        .expect("the crawl");
     let (end, _end_dir) = local();
     move_with_a_crash(&middle, &end).await;
     let end_app = app(&parts, end.clone());
-    assert_eq!(crawl::counters(&end_app, &admin).await, counters);
-    assert_same(&before, &crawl::crawl(&end_app, &admin, &passwords).await);
+    assert_eq!(
+        crawl::counters(&end_app, &admin).await.expect("the crawl"),
+        counters
+    );
+    assert_same(
+        &before,
+        &crawl::crawl(&end_app, &admin, &passwords)
+            .await
+            .expect("the crawl"),
+    );
 }

@@ -11,7 +11,7 @@
 //! ```
 //! lists every flag and the `SHARELINK_…` environment variable each also reads
 //! (`SHARELINK_LISTEN=0.0.0.0:8080`, `SHARELINK_DATABASE_URL=postgres://…`, …), and the
-//! `migrate-db` and `migrate-storage` commands. The server raises its open-file limit to
+//! `migrate-db`, `migrate-storage` and `crawl` commands. The server raises its open-file limit to
 //! the hard limit, closes slow and idle connections, limits connections per client
 //! address, and on SIGTERM or Ctrl-C lets downloads in flight finish before it exits.
 
@@ -31,6 +31,17 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(Command::MigrateDb(args)) => demo::migrate_db::run(args).await,
         Some(Command::MigrateStorage(args)) => demo::move_storage::run(args).await,
+        // As diff(1): 0 same, 1 different, 2 trouble.
+        Some(Command::Crawl(args)) => {
+            return match demo::crawl_command::run(args).await {
+                Ok(demo::crawl_command::Verdict::Same) => std::process::ExitCode::SUCCESS,
+                Ok(demo::crawl_command::Verdict::Different) => std::process::ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("sharelink-demo crawl: {e}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
         None => run(cli.server).await,
     };
     match result {

@@ -2,7 +2,7 @@
 //! so the demo runs in a container unchanged, and a bad value is refused with the flag
 //! and what it expects.
 
-use super::{DemoConfig, migrate_db, move_storage};
+use super::{DemoConfig, crawl_command, migrate_db, move_storage};
 use clap::{Parser, Subcommand};
 use sharelink_http::ServeLimits;
 use std::net::SocketAddr;
@@ -34,6 +34,9 @@ pub enum Command {
     /// Copy every stored file to another storage URL (a rerun resumes), then check each
     /// by size and SHA-256.
     MigrateStorage(move_storage::Args),
+    /// Open every share as a visitor, list every folder and hash every file: write it
+    /// with --out before a move, and --compare it after (exit status 1 on a difference).
+    Crawl(crawl_command::Args),
 }
 
 /// How the server is reached, where it keeps its data, and how many it serves.

@@ -7,6 +7,8 @@
 //! [`sharelink_http::serve`]; [`cli`] is its command line.
 
 pub mod cli;
+pub mod crawl;
+pub mod crawl_command;
 pub mod migrate_db;
 pub mod move_storage;
 pub mod pages;

@@ -2,7 +2,8 @@
 //! [`crawl`] opens each share through the real visitor flow, passes the password gates
 //! it knows, lists every folder and hashes every file it can reach; [`diff`] compares two
 //! crawls; [`counters`] reads what visits leave behind (use counts, device bindings,
-//! access-log totals) so a test can check they carried over.
+//! access-log totals) so a test can check they carried over. Both serialise to JSON:
+//! `sharelink-demo crawl` writes them before a move and compares after it.
 //!
 //! The crawl spends nothing: a share whose opening would spend a use or bind a device is
 //! only opened unconfirmed (as a link preview is), and what it answers is recorded (a
@@ -11,8 +12,9 @@
 //! do write access-log rows: compare [`counters`] around the move, not around a crawl.
 
 use futures::StreamExt;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sharelink_core::ports::{EntryKind, ShareStats};
+use sharelink_core::ports::{EntryKind, FileStoreError, RepoError, ShareStats};
 use sharelink_core::service::{
     Client, ListShares, OpenRequest, Outcome, ServiceError, Sharelink, Visit, VisitRequest,
 };
@@ -23,7 +25,8 @@ use std::collections::BTreeMap;
 pub type Crawl = BTreeMap<String, Seen>;
 
 /// What the crawler saw of one share.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Seen {
     /// Opened and walked: every reachable visitor path.
     Walked(BTreeMap<String, Reached>),
@@ -33,7 +36,8 @@ pub enum Seen {
 }
 
 /// One reachable path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Reached {
     /// A folder.
     Folder,
@@ -47,7 +51,7 @@ pub enum Reached {
 }
 
 /// What visits left behind on one share.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Uses spent.
     pub uses: u32,
@@ -57,8 +61,53 @@ pub struct Counters {
     pub stats: ShareStats,
 }
 
+/// Why a crawl could not finish (a denial is recorded in the crawl, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum CrawlError {
+    /// The admin listing of the shares failed.
+    #[error("listing the shares: {0}")]
+    Shares(#[source] ServiceError),
+    /// The access-log statistics of a share could not be read.
+    #[error("statistics of {share}: {source}")]
+    Statistics {
+        /// The share (name and key).
+        share: String,
+        /// The repository's error.
+        source: RepoError,
+    },
+    /// Opening a share failed for another reason than a denial.
+    #[error("opening {share}: {source}")]
+    Open {
+        /// The share (name and key).
+        share: String,
+        /// The service's error.
+        source: ServiceError,
+    },
+    /// Listing a folder the share showed, or starting a download of a file it listed,
+    /// failed.
+    #[error("{share} {path}: {source}")]
+    Walk {
+        /// The share (name and key).
+        share: String,
+        /// The visitor path.
+        path: String,
+        /// The service's error.
+        source: ServiceError,
+    },
+    /// Reading the bytes of a file failed midway.
+    #[error("reading {share} {path}: {source}")]
+    Read {
+        /// The share (name and key).
+        share: String,
+        /// The visitor path.
+        path: String,
+        /// The store's error.
+        source: FileStoreError,
+    },
+}
+
 /// Every share, as `admin` lists them (all states).
-async fn every_share(app: &Sharelink, admin: &UserId) -> Vec<Share> {
+async fn every_share(app: &Sharelink, admin: &UserId) -> Result<Vec<Share>, CrawlError> {
     let mut shares = Vec::new();
     let mut after = None;
     loop {
@@ -72,11 +121,11 @@ async fn every_share(app: &Sharelink, admin: &UserId) -> Vec<Share> {
                 },
             )
             .await
-            .expect("the admin listing");
+            .map_err(CrawlError::Shares)?;
         shares.extend(page.shares);
         match page.next {
             Some(next) => after = Some(next),
-            None => return shares,
+            None => return Ok(shares),
         }
     }
 }
@@ -87,17 +136,23 @@ fn label(share: &Share) -> String {
 
 /// Use counts, bindings and access-log totals of every share, by share.
 ///
-/// # Panics
+/// # Errors
 /// When the listing or the statistics fail.
-pub async fn counters(app: &Sharelink, admin: &UserId) -> BTreeMap<String, Counters> {
+pub async fn counters(
+    app: &Sharelink,
+    admin: &UserId,
+) -> Result<BTreeMap<String, Counters>, CrawlError> {
     let mut out = BTreeMap::new();
-    for share in every_share(app, admin).await {
+    for share in every_share(app, admin).await? {
         let stats = app
             .ports()
             .log
             .statistics(share.id)
             .await
-            .expect("the statistics");
+            .map_err(|source| CrawlError::Statistics {
+                share: label(&share),
+                source,
+            })?;
         out.insert(
             label(&share),
             Counters {
@@ -107,15 +162,20 @@ pub async fn counters(app: &Sharelink, admin: &UserId) -> BTreeMap<String, Count
             },
         );
     }
-    out
+    Ok(out)
 }
 
 /// Crawls every share `admin` can list; `passwords` gives the password of protected
-/// shares by share name.
+/// shares by share name, and a share that keeps an auto-fill code (the password its
+/// link carries) is opened with that code when `passwords` names none.
 ///
-/// # Panics
-/// On a storage or repository failure (a denial is recorded, not a panic).
-pub async fn crawl(app: &Sharelink, admin: &UserId, passwords: &BTreeMap<String, String>) -> Crawl {
+/// # Errors
+/// On a storage or repository failure (a denial is recorded in the crawl).
+pub async fn crawl(
+    app: &Sharelink,
+    admin: &UserId,
+    passwords: &BTreeMap<String, String>,
+) -> Result<Crawl, CrawlError> {
     let client = Client {
         ip: Some([127, 0, 0, 1].into()),
         user_agent: Some("sharelink-crawler".to_owned()),
@@ -124,12 +184,15 @@ pub async fn crawl(app: &Sharelink, admin: &UserId, passwords: &BTreeMap<String,
         user: None,
     };
     let mut crawl = Crawl::new();
-    for share in every_share(app, admin).await {
-        let password = passwords.get(&share.settings.name).map(String::as_str);
-        let seen = visit(app, &share, &client, password).await;
+    for share in every_share(app, admin).await? {
+        let password = passwords
+            .get(&share.settings.name)
+            .map(String::as_str)
+            .or_else(|| share.autofill_code.as_ref().map(|c| c.expose()));
+        let seen = visit(app, &share, &client, password).await?;
         crawl.insert(label(&share), seen);
     }
-    crawl
+    Ok(crawl)
 }
 
 /// Walking a share that counts uses or binds devices would change it.
@@ -137,19 +200,29 @@ fn spends(share: &Share) -> bool {
     share.settings.use_limit.is_some() || share.settings.device_binding
 }
 
-fn stopped(result: Result<Visit, ServiceError>) -> Seen {
-    Seen::Stopped(match result {
+fn stopped(share: &Share, result: Result<Visit, ServiceError>) -> Result<Seen, CrawlError> {
+    Ok(Seen::Stopped(match result {
         Ok(visit) => match (visit.gate.pending, visit.view) {
             (Some(gate), _) => format!("gate {gate:?}"),
             (None, Some(view)) => format!("inside {:?}", view.items),
             (None, None) => "nothing".to_owned(),
         },
         Err(ServiceError::Denied(denial)) => format!("denied {denial:?}"),
-        Err(other) => panic!("opening failed: {other}"),
-    })
+        Err(source) => {
+            return Err(CrawlError::Open {
+                share: label(share),
+                source,
+            });
+        }
+    }))
 }
 
-async fn visit(app: &Sharelink, share: &Share, client: &Client, password: Option<&str>) -> Seen {
+async fn visit(
+    app: &Sharelink,
+    share: &Share,
+    client: &Client,
+    password: Option<&str>,
+) -> Result<Seen, CrawlError> {
     let key = share.key.as_str();
     let open = |mode| {
         app.open(OpenRequest {
@@ -161,14 +234,14 @@ async fn visit(app: &Sharelink, share: &Share, client: &Client, password: Option
         })
     };
     if spends(share) {
-        return stopped(open(RequestMode::Unconfirmed).await);
+        return stopped(share, open(RequestMode::Unconfirmed).await);
     }
     let mut visit = match open(RequestMode::Confirmed).await {
         Ok(visit) => visit,
-        err => return stopped(err),
+        err => return stopped(share, err),
     };
     let Some(session) = visit.session.clone() else {
-        return stopped(Ok(visit));
+        return stopped(share, Ok(visit));
     };
     let req = VisitRequest::new(key, &session.id, client, RequestMode::Confirmed);
     if visit.gate.pending == Some(Denial::PasswordRequired)
@@ -176,16 +249,23 @@ async fn visit(app: &Sharelink, share: &Share, client: &Client, password: Option
     {
         visit = match app.submit_password(&req, password).await {
             Ok(visit) => visit,
-            err => return stopped(err),
+            err => return stopped(share, err),
         };
     }
     if visit.view.is_none() {
-        return stopped(Ok(visit));
+        return stopped(share, Ok(visit));
     }
     let mut reached = BTreeMap::new();
     let mut folders = vec![SharePath::root()];
     while let Some(folder) = folders.pop() {
-        let listed = app.list(&req, &folder).await.expect("a listing");
+        let listed = app
+            .list(&req, &folder)
+            .await
+            .map_err(|source| CrawlError::Walk {
+                share: label(share),
+                path: folder.to_string(),
+                source,
+            })?;
         for entry in listed {
             match entry.kind {
                 EntryKind::Folder => {
@@ -193,24 +273,43 @@ async fn visit(app: &Sharelink, share: &Share, client: &Client, password: Option
                     folders.push(entry.path);
                 }
                 EntryKind::File => {
-                    let file = hash(app, &req, &entry.path).await;
+                    let file = hash(app, share, &req, &entry.path).await?;
                     reached.insert(entry.path.to_string(), file);
                 }
             }
         }
     }
-    Seen::Walked(reached)
+    Ok(Seen::Walked(reached))
 }
 
-async fn hash(app: &Sharelink, req: &VisitRequest<'_>, path: &SharePath) -> Reached {
+async fn hash(
+    app: &Sharelink,
+    share: &Share,
+    req: &VisitRequest<'_>,
+    path: &SharePath,
+) -> Result<Reached, CrawlError> {
     let mut download = app
         .download(req, path, None, Action::Download)
         .await
-        .unwrap_or_else(|e| panic!("download {path}: {e}"));
+        .map_err(|source| CrawlError::Walk {
+            share: label(share),
+            path: path.to_string(),
+            source,
+        })?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     while let Some(chunk) = download.read.stream.next().await {
-        let chunk = chunk.unwrap_or_else(|e| panic!("read {path}: {e}"));
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(source) => {
+                app.finish(download.ticket, Outcome::Failed).await;
+                return Err(CrawlError::Read {
+                    share: label(share),
+                    path: path.to_string(),
+                    source,
+                });
+            }
+        };
         size += chunk.len() as u64;
         hasher.update(&chunk);
     }
@@ -221,7 +320,7 @@ async fn hash(app: &Sharelink, req: &VisitRequest<'_>, path: &SharePath) -> Reac
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    Reached::File { size, sha256 }
+    Ok(Reached::File { size, sha256 })
 }
 
 /// How two crawls differ, one line per share or path that changed (empty when equal).
@@ -250,6 +349,28 @@ pub fn diff(before: &Crawl, after: &Crawl) -> Vec<String> {
     }
     for share in after.keys().filter(|s| !before.contains_key(*s)) {
         out.push(format!("{share}: new"));
+    }
+    out
+}
+
+/// How two [`counters`] readings differ, one line per share that changed (empty when
+/// equal).
+pub fn diff_counters(
+    before: &BTreeMap<String, Counters>,
+    after: &BTreeMap<String, Counters>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (share, counted) in before {
+        match after.get(share) {
+            None => out.push(format!("{share}: counters gone")),
+            Some(now) if now != counted => {
+                out.push(format!("{share}: counters {counted:?} became {now:?}"));
+            }
+            Some(_) => {}
+        }
+    }
+    for share in after.keys().filter(|s| !before.contains_key(*s)) {
+        out.push(format!("{share}: counters new"));
     }
     out
 }
