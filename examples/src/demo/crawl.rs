@@ -66,7 +66,7 @@ pub struct Counters {
 pub enum CrawlError {
     /// The admin listing of the shares failed.
     #[error("listing the shares: {0}")]
-    Shares(#[source] ServiceError),
+    Shares(#[source] Box<ServiceError>),
     /// The access-log statistics of a share could not be read.
     #[error("statistics of {share}: {source}")]
     Statistics {
@@ -80,8 +80,8 @@ pub enum CrawlError {
     Open {
         /// The share (name and key).
         share: String,
-        /// The service's error.
-        source: ServiceError,
+        /// The service's error (boxed: it is large).
+        source: Box<ServiceError>,
     },
     /// Listing a folder the share showed, or starting a download of a file it listed,
     /// failed.
@@ -91,8 +91,8 @@ pub enum CrawlError {
         share: String,
         /// The visitor path.
         path: String,
-        /// The service's error.
-        source: ServiceError,
+        /// The service's error (boxed: it is large).
+        source: Box<ServiceError>,
     },
     /// Reading the bytes of a file failed midway.
     #[error("reading {share} {path}: {source}")]
@@ -121,7 +121,7 @@ async fn every_share(app: &Sharelink, admin: &UserId) -> Result<Vec<Share>, Craw
                 },
             )
             .await
-            .map_err(CrawlError::Shares)?;
+            .map_err(|e| CrawlError::Shares(Box::new(e)))?;
         shares.extend(page.shares);
         match page.next {
             Some(next) => after = Some(next),
@@ -211,7 +211,7 @@ fn stopped(share: &Share, result: Result<Visit, ServiceError>) -> Result<Seen, C
         Err(source) => {
             return Err(CrawlError::Open {
                 share: label(share),
-                source,
+                source: Box::new(source),
             });
         }
     }))
@@ -264,7 +264,7 @@ async fn visit(
             .map_err(|source| CrawlError::Walk {
                 share: label(share),
                 path: folder.to_string(),
-                source,
+                source: Box::new(source),
             })?;
         for entry in listed {
             match entry.kind {
@@ -294,7 +294,7 @@ async fn hash(
         .map_err(|source| CrawlError::Walk {
             share: label(share),
             path: path.to_string(),
-            source,
+            source: Box::new(source),
         })?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
