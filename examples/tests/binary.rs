@@ -43,7 +43,9 @@ fn help_describes_every_flag_and_its_environment_variable() {
         assert!(help.contains(flag), "{flag} missing:\n{help}");
         assert!(help.contains(&format!("[env: {env}")), "{env} missing");
     }
-    assert!(help.contains("migrate-db") && help.contains("migrate-storage"));
+    assert!(
+        help.contains("migrate-db") && help.contains("migrate-storage") && help.contains("crawl")
+    );
     for command in ["migrate-db", "migrate-storage"] {
         let out = demo_command().args([command, "--help"]).output().unwrap();
         let help = String::from_utf8(out.stdout).unwrap();

@@ -374,3 +374,89 @@ pub fn diff_counters(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(byte: u8) -> Reached {
+        Reached::File {
+            size: 1,
+            sha256: format!("{byte:02x}"),
+        }
+    }
+
+    #[test]
+    fn diff_names_each_changed_gone_and_new_path_and_share() {
+        let before = Crawl::from([
+            (
+                "a (k1)".to_owned(),
+                Seen::Walked(BTreeMap::from([
+                    ("x".to_owned(), file(1)),
+                    ("y".to_owned(), file(2)),
+                    ("d".to_owned(), Reached::Folder),
+                ])),
+            ),
+            (
+                "b (k2)".to_owned(),
+                Seen::Stopped("gate PasswordRequired".into()),
+            ),
+            ("c (k3)".to_owned(), Seen::Stopped("nothing".into())),
+        ]);
+        assert!(diff(&before, &before).is_empty());
+        let after = Crawl::from([
+            (
+                "a (k1)".to_owned(),
+                Seen::Walked(BTreeMap::from([
+                    ("x".to_owned(), file(9)),
+                    ("d".to_owned(), Reached::Folder),
+                    ("z".to_owned(), file(3)),
+                ])),
+            ),
+            ("b (k2)".to_owned(), Seen::Stopped("denied NotFound".into())),
+            ("e (k4)".to_owned(), Seen::Stopped("nothing".into())),
+        ]);
+        let lines = diff(&before, &after);
+        assert_eq!(lines.len(), 6, "{lines:#?}");
+        for expected in ["a (k1) x: ", "a (k1) y: gone", "a (k1) z: new", "b (k2): "] {
+            assert!(lines.iter().any(|l| l.starts_with(expected)), "{expected}");
+        }
+        assert!(lines.contains(&"c (k3): gone".to_owned()));
+        assert!(lines.contains(&"e (k4): new".to_owned()));
+    }
+
+    #[test]
+    fn a_crawl_and_its_counters_survive_json() {
+        let crawl = Crawl::from([(
+            "a (k1)".to_owned(),
+            Seen::Walked(BTreeMap::from([("x".to_owned(), file(1))])),
+        )]);
+        let text = serde_json::to_string(&crawl).unwrap();
+        assert_eq!(serde_json::from_str::<Crawl>(&text).unwrap(), crawl);
+        let counters = BTreeMap::from([(
+            "a (k1)".to_owned(),
+            Counters {
+                uses: 1,
+                bound: true,
+                stats: ShareStats {
+                    visits: 2,
+                    ..ShareStats::default()
+                },
+            },
+        )]);
+        let text = serde_json::to_string(&counters).unwrap();
+        assert_eq!(
+            serde_json::from_str::<BTreeMap<String, Counters>>(&text).unwrap(),
+            counters
+        );
+        let changed = BTreeMap::from([(
+            "a (k1)".to_owned(),
+            Counters {
+                uses: 2,
+                ..counters["a (k1)"].clone()
+            },
+        )]);
+        assert_eq!(diff_counters(&counters, &changed).len(), 1);
+        assert!(diff_counters(&counters, &counters).is_empty());
+    }
+}
