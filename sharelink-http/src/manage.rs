@@ -324,6 +324,17 @@ fn rfc3339(at: OffsetDateTime) -> Result<String, ApiError> {
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
+/// The `owner` query parameter, if given, as a user id.
+pub(super) fn owner_param(owner: Option<String>) -> Result<Option<UserId>, ApiError> {
+    owner.map(|o| UserId::parse(&o)).transpose().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("owner: {e}"),
+        )
+    })
+}
+
 /// An optional instant of a query: RFC 3339, or a local date and time read in UTC.
 fn query_instant<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -530,17 +541,7 @@ async fn list(
         .list_shares(
             &actor,
             ListShares {
-                owner: q
-                    .owner
-                    .map(|o| UserId::parse(&o))
-                    .transpose()
-                    .map_err(|e| {
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_query",
-                            format!("owner: {e}"),
-                        )
-                    })?,
+                owner: owner_param(q.owner)?,
                 name_contains: q.name,
                 created_from: q.created_from,
                 created_to: q.created_to,

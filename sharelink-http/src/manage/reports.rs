@@ -1,7 +1,7 @@
 //! Reports of the management API: the access log as a streamed CSV file and statistics
 //! per UTC day, of one share, one owner's shares, or (admins) every share.
 
-use super::{Actor, ErrorBody, query_instant};
+use super::{Actor, ErrorBody, owner_param, query_instant};
 use crate::manage::request::ApiQuery;
 use crate::{ApiError, SharelinkState};
 use axum::Json;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sharelink_core::ports::{LogEvent, LogKind, LogQuery};
 use sharelink_core::service::{LogExport, ReportScope};
-use sharelink_core::{ShareId, UserId};
+use sharelink_core::ShareId;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, UtcOffset};
 use utoipa::IntoParams;
@@ -49,17 +49,7 @@ impl ScopeParams {
     fn scope(self) -> Result<ReportScope, ApiError> {
         Ok(ReportScope {
             share: self.share.map(ShareId),
-            owner: self
-                .owner
-                .map(|o| UserId::parse(&o))
-                .transpose()
-                .map_err(|e| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_query",
-                        format!("owner: {e}"),
-                    )
-                })?,
+            owner: owner_param(self.owner)?,
         })
     }
 }
