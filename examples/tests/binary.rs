@@ -2,9 +2,9 @@
 //! its environment variable, a bad value is refused naming the flag, and SIGTERM during a
 //! download lets it finish and settles its use before the process exits.
 
-use sharelink_core::UserId;
 use sharelink_core::ports::{LogKind, LogQuery};
 use sharelink_core::testing::fixtures::share_request;
+use sharelink_core::{UseLimit, UseUnit, UserId};
 use sharelink_examples::demo::{self, DemoConfig};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -94,7 +94,15 @@ async fn sigterm_during_a_download_lets_it_finish_and_settles_its_use() {
         .await
         .unwrap()
         .sharelink
-        .create_share(&alice, share_request(&["projects/big.bin"], |_| {}))
+        .create_share(
+            &alice,
+            share_request(&["projects/big.bin"], |s| {
+                s.use_limit = Some(UseLimit {
+                    max: 2,
+                    unit: UseUnit::Download,
+                })
+            }),
+        )
         .await
         .unwrap()
         .share;
@@ -137,9 +145,17 @@ async fn sigterm_during_a_download_lets_it_finish_and_settles_its_use() {
             None => break,
         }
     }
+    // The download counts a use: the confirm button's POST, with the page's CSRF token.
+    let csrf = cookies
+        .iter()
+        .find_map(|c| c.strip_prefix("sl_csrf="))
+        .unwrap()
+        .to_owned();
     let mut download = client
-        .get(format!("{base}/share/s/{}/dl/big.bin", share.key))
+        .post(format!("{base}/share/s/{}/dl/big.bin", share.key))
         .header("cookie", cookies.join("; "))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}"))
         .send()
         .await
         .unwrap();
@@ -172,10 +188,10 @@ async fn sigterm_during_a_download_lets_it_finish_and_settles_its_use() {
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     assert!(rest.contains("stopped"), "{rest}");
 
-    let log = demo::build(&config)
-        .await
-        .unwrap()
-        .sharelink
+    let app = demo::build(&config).await.unwrap().sharelink;
+    let uses = app.get_share(&alice, share.id).await.unwrap().uses;
+    assert_eq!(uses, 1, "the finished download spent exactly one use");
+    let log = app
         .access_log(
             &alice,
             share.id,

@@ -74,15 +74,21 @@ fn access_scenarios_reach_every_outcome() {
     for (kind, n) in &denials {
         println!("  {kind:?}: {:.1} %", 100.0 * share(*n));
     }
-    assert!(share(granted) >= 0.15, "granted {granted} of {N}");
+    // Bounds about five standard deviations inside what the strategy gives (measured:
+    // granted 35.7 %, with an item target 29.5 %, inside an item 75.5 %, each reason
+    // 2.2–5.8 %), so a real shift of the mix fails and chance does not.
+    assert!(share(granted) >= 0.32, "granted {granted} of {N}");
     assert!(
-        share(granted_in_item) >= 0.15,
+        share(granted_in_item) >= 0.26,
         "granted with an item target {granted_in_item} of {N}"
     );
-    assert!(share(in_item) >= 0.30, "inside an item {in_item} of {N}");
+    assert!(share(in_item) >= 0.70, "inside an item {in_item} of {N}");
     for kind in DenialKind::ALL {
         let n = denials.get(&kind).copied().unwrap_or(0);
-        assert!(share(n) >= 0.005, "{kind:?} in {n} of {N} samples");
+        assert!(
+            (0.012..=0.10).contains(&share(n)),
+            "{kind:?} in {n} of {N} samples"
+        );
     }
 }
 

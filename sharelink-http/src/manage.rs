@@ -146,9 +146,12 @@ shares, admins all."),
     paths(create, read, read_by_key, update, list, revoke, revoke_all, expire, reactivate, add_items,
         remove_items, share_by_email, recipients, registrations, access_log, statistics,
         qr_svg, qr_png, templates, save_template, delete_template, queued_mail, retry_mail,
-        reports::export_log, reports::daily_statistics),
+        reports::export_log, reports::daily_statistics, recipients::revoke_recipient,
+        recipients::expire_recipient, recipients::resend_recipient, recipients::revoke_shares,
+        recipients::expire_shares),
     components(schemas(ErrorBody, ShareDto, ItemBody, CreateBody, UpdateBody, ReactivateBody,
-        RecipientBody, EmailBody, TemplateRequest, MailDto)),
+        RecipientBody, EmailBody, TemplateRequest, MailDto, recipients::ResendBody,
+        recipients::BatchBody)),
     tags((name = "shares", description = "Share links"),
         (name = "mail", description = "Outgoing mail in the queue: owners see the mail about \
 their shares, admins all; links and codes are never shown"),
@@ -159,7 +162,7 @@ share, an owner's shares or (admins) every share")),
 struct ApiDoc;
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi().merge_from(recipients::RecipientsDoc::openapi()))
+    Json(ApiDoc::openapi())
 }
 
 /// The management routes; unknown routes and methods answer JSON errors too.
@@ -322,6 +325,16 @@ fn rfc3339(at: OffsetDateTime) -> Result<String, ApiError> {
     at.to_offset(time::UtcOffset::UTC)
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// One failed item of a batch answer: `item` (its `email` or `id`) with `ok: false` and
+/// the error's code and message, as the whole request's error would carry them.
+pub(super) fn failed(mut item: Value, e: sharelink_core::service::ServiceError) -> Value {
+    let e = ApiError::from(e);
+    item["ok"] = json!(false);
+    item["error"] = json!(e.code);
+    item["message"] = json!(e.message);
+    item
 }
 
 /// The `owner` query parameter, if given, as a user id.
@@ -728,10 +741,7 @@ async fn share_by_email(
     {
         outcomes.push(match o.result {
             Ok(r) => json!({ "email": o.email, "ok": true, "recipient": recipient_json(&r) }),
-            Err(e) => {
-                let e = ApiError::from(e);
-                json!({ "email": o.email, "ok": false, "error": e.code, "message": e.message })
-            }
+            Err(e) => failed(json!({ "email": o.email }), e),
         });
     }
     Ok(Json(json!({ "outcomes": outcomes })))

@@ -9,6 +9,7 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use std::net::SocketAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A wiring mistake seen while serving.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,31 +49,37 @@ impl std::fmt::Display for WiringProblem {
     }
 }
 
-/// The problems seen so far (each once).
+/// The problems seen so far (each once). Each check runs on the first request it applies
+/// to and never again, so serving pays nothing for it afterwards.
 #[derive(Debug, Default)]
 pub(crate) struct Wiring {
+    address_checked: AtomicBool,
+    links_checked: AtomicBool,
     seen: Mutex<Vec<WiringProblem>>,
 }
 
 impl Wiring {
     fn report(&self, problem: WiringProblem) {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if !seen.contains(&problem) {
-            tracing::warn!(problem = %problem, "sharelink is wired wrongly");
-            seen.push(problem);
-        }
+        tracing::warn!(problem = %problem, "sharelink is wired wrongly");
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(problem);
     }
 
     pub(crate) fn problems(&self) -> Vec<WiringProblem> {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Checks a visitor request served under `prefix`.
+    /// Checks the first request (and the first visitor request) served under `prefix`.
     pub(crate) fn check(&self, state: &SharelinkState, parts: &Parts, prefix: &str) {
-        if parts.extensions.get::<ConnectInfo<SocketAddr>>().is_none() {
+        if !self.address_checked.swap(true, Ordering::Relaxed)
+            && parts.extensions.get::<ConnectInfo<SocketAddr>>().is_none()
+        {
             self.report(WiringProblem::NoClientAddress);
         }
-        if !parts.uri.path().starts_with("/s/") {
+        if !parts.uri.path().starts_with("/s/") || self.links_checked.swap(true, Ordering::Relaxed)
+        {
             return;
         }
         let served_at = format!("{prefix}/s/");

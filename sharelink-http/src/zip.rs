@@ -5,6 +5,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use futures::StreamExt;
 use sharelink_core::ports::{ByteStream, FileStoreError};
 use sharelink_core::service::{Bundle, Outcome, Sharelink};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -126,17 +128,32 @@ fn central_directory(entries: &[CentralEntry], cd_offset: u64) -> Bytes {
 /// client leaves after bytes went out.
 pub(crate) fn stream(app: Sharelink, bundle: Bundle) -> ByteStream {
     let (tx, rx) = mpsc::channel::<Result<Bytes, FileStoreError>>(8);
+    // What the response took, counted as it takes it: bytes still queued when the client
+    // leaves never reached it.
+    let taken = Arc::new(AtomicU64::new(0));
+    let counted = taken.clone();
+    // Held while the archive is written, so a server shutting down waits for its use to
+    // be settled (see `serve`).
+    let settling = crate::serve::Settling::begin();
     tokio::spawn(async move {
         let Bundle {
             files,
             folders,
             ticket,
         } = bundle;
-        let outcome = write(&app, files, folders, &tx).await;
+        let outcome = write(&app, files, folders, &tx, &counted).await;
         app.finish(ticket, outcome).await;
+        drop(settling);
     });
-    Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+    Box::pin(futures::stream::unfold(rx, move |mut rx| {
+        let taken = taken.clone();
+        async move {
+            let item = rx.recv().await?;
+            if let Ok(bytes) = &item {
+                taken.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            }
+            Some((item, rx))
+        }
     }))
 }
 
@@ -242,8 +259,6 @@ const GATHER: usize = 64 * 1024;
 struct Sender<'a> {
     tx: &'a mpsc::Sender<Result<Bytes, FileStoreError>>,
     pending: BytesMut,
-    /// Bytes handed over to the response so far.
-    sent: u64,
 }
 
 impl Sender<'_> {
@@ -273,12 +288,7 @@ impl Sender<'_> {
     }
 
     async fn hand_over(&mut self, bytes: Bytes) -> bool {
-        let len = bytes.len() as u64;
-        let ok = self.tx.send(Ok(bytes)).await.is_ok();
-        if ok {
-            self.sent += len;
-        }
-        ok
+        self.tx.send(Ok(bytes)).await.is_ok()
     }
 
     /// Ends the archive with an error, after what was gathered.
@@ -294,18 +304,18 @@ async fn write(
     files: Vec<sharelink_core::service::BundleFile>,
     folders: Vec<sharelink_core::SharePath>,
     tx: &mpsc::Sender<Result<Bytes, FileStoreError>>,
+    taken: &AtomicU64,
 ) -> Outcome {
     let mut layout = Layout::default();
     let mut out = Sender {
         tx,
         pending: BytesMut::new(),
-        sent: 0,
     };
     macro_rules! send {
         ($bytes:expr) => {{
             let b: Bytes = $bytes;
             if !out.send(b).await {
-                return Outcome::client_left(out.sent);
+                return Outcome::client_left(taken.load(Ordering::Relaxed));
             }
         }};
     }
@@ -352,7 +362,7 @@ async fn write(
     let (cd, total) = layout.finish();
     send!(cd);
     if !out.flush().await {
-        return Outcome::client_left(out.sent);
+        return Outcome::client_left(taken.load(Ordering::Relaxed));
     }
     Outcome::Completed { bytes: total }
 }

@@ -135,6 +135,15 @@ pub async fn recipient_access((repo, _): Stores) {
     };
     let rita = add("code-rita", "rita@example.com").await;
     let sam = add("code-sam", "sam@example.com").await;
+    let other = insert(repo.as_ref(), "acckey002", "ana", "other", T0).await;
+    assert_eq!(
+        repo.get_recipient(s.id, sam.id).await.expect("get"),
+        Some(sam.clone())
+    );
+    assert_eq!(
+        repo.get_recipient(other.id, sam.id).await.expect("get"),
+        None
+    );
     let later = T0 + Duration::hours(2);
     let after = repo
         .set_recipient_access(

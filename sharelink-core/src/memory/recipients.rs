@@ -41,6 +41,19 @@ impl RecipientStore for MemoryRepository {
             .collect())
     }
 
+    async fn get_recipient(
+        &self,
+        share: ShareId,
+        id: RecipientId,
+    ) -> Result<Option<Recipient>, RepoError> {
+        Ok(self
+            .lock()
+            .recipients
+            .get(&id)
+            .filter(|r| r.share_id == share)
+            .cloned())
+    }
+
     async fn find_recipient(
         &self,
         share: ShareId,

@@ -30,10 +30,7 @@ impl MediaType {
     /// The media type of a file name. Active or unknown content (HTML, SVG, scripts,
     /// office documents, archives) has no preview: it is only ever handed over as bytes.
     pub fn of(name: &str) -> Self {
-        let ext = name
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .unwrap_or_default();
+        let ext = crate::model::path::extension_of(name).unwrap_or_default();
         let (essence, preview) = match ext.as_str() {
             "png" => ("image/png", Some(Preview::Image)),
             "jpg" | "jpeg" => ("image/jpeg", Some(Preview::Image)),

@@ -28,6 +28,15 @@ pub const MAX_SEGMENT_BYTES: usize = 255;
 #[serde(try_from = "String", into = "String")]
 pub struct SharePath(String);
 
+/// The lower-cased type of a file name, as [`SharePath::extension`] reads it (trailing
+/// dots and spaces dropped, a dot-file typed by what follows its dot); one reading for
+/// the file-type rules and for previews ([`crate::MediaType`]).
+pub fn extension_of(name: &str) -> Option<String> {
+    let name = name.trim_end_matches(['.', ' ']);
+    let (_, ext) = name.rsplit_once('.')?;
+    (!ext.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
 impl SharePath {
     /// The root (empty) path.
     pub fn root() -> Self {
@@ -117,9 +126,7 @@ impl SharePath {
     /// saves `x.apk.` or `x.apk `, which are `apk` then), and a dot-file is of the type
     /// after its dot (`.apk` is `apk`): the file-type rules see what a system would.
     pub fn extension(&self) -> Option<String> {
-        let name = self.file_name()?.trim_end_matches(['.', ' ']);
-        let (_, ext) = name.rsplit_once('.')?;
-        (!ext.is_empty()).then(|| ext.to_ascii_lowercase())
+        extension_of(self.file_name()?)
     }
 
     /// The parent path; `None` for the root.

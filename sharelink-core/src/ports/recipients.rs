@@ -58,6 +58,16 @@ pub trait RecipientStore: Send + Sync + Debug + 'static {
     /// A store error.
     async fn list_recipients(&self, share: ShareId) -> Result<Vec<Recipient>, RepoError>;
 
+    /// One recipient of a share, by id (`None` when it is not one of `share`'s).
+    ///
+    /// # Errors
+    /// A store error.
+    async fn get_recipient(
+        &self,
+        share: ShareId,
+        id: RecipientId,
+    ) -> Result<Option<Recipient>, RepoError>;
+
     /// The recipient whose link carries `code`.
     ///
     /// # Errors

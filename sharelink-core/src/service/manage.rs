@@ -138,17 +138,18 @@ impl Sharelink {
 
     /// The share if the actor may manage it (owner or admin); otherwise `ShareNotFound`.
     pub(super) async fn managed(&self, actor: &UserId, id: ShareId) -> Result<(UserInfo, Share)> {
+        let found = self.ports.repo.get_share(id).await?;
+        self.manageable(actor, found).await
+    }
+
+    /// `found` if the actor may manage it (owner or admin); otherwise, or when nothing was
+    /// found, `ShareNotFound` (indistinguishable on purpose).
+    async fn manageable(&self, actor: &UserId, found: Option<Share>) -> Result<(UserInfo, Share)> {
         let user = self.actor(actor).await?;
-        let share = self
-            .ports
-            .repo
-            .get_share(id)
-            .await?
-            .ok_or(ServiceError::ShareNotFound)?;
-        if !user.is_admin && &share.owner != actor {
-            return Err(ServiceError::ShareNotFound);
+        match found {
+            Some(share) if user.is_admin || &share.owner == actor => Ok((user, share)),
+            _ => Err(ServiceError::ShareNotFound),
         }
-        Ok((user, share))
     }
 
     async fn rights_on(&self, user: &UserId, items: &[ShareItem]) -> Result<Vec<Rights>> {
@@ -164,12 +165,17 @@ impl Sharelink {
         Ok(rights)
     }
 
-    /// The items `owner` asks to share, as stored. The owner's right to share each path
-    /// is checked before the store is asked whether it exists, so a user without it
-    /// learns nothing of what a folder holds: a missing and an existing item answer the
-    /// same.
-    async fn resolve_items(&self, owner: &UserId, items: &[NewItem]) -> Result<Vec<ShareItem>> {
+    /// The items `owner` asks to share, as stored, with the owner's rights on each (for
+    /// [`apply_policy`]). The right to share each path is checked before the store is
+    /// asked whether it exists, so a user without it learns nothing of what a folder
+    /// holds: a missing and an existing item answer the same.
+    async fn resolve_items(
+        &self,
+        owner: &UserId,
+        items: &[NewItem],
+    ) -> Result<(Vec<ShareItem>, Vec<Rights>)> {
         let mut out = Vec::with_capacity(items.len());
+        let mut all_rights = Vec::with_capacity(items.len());
         for item in items {
             // The snapshot area is never shared, neither directly nor through a parent.
             let root = &self.config.snapshot_root;
@@ -197,8 +203,9 @@ impl Sharelink {
                 EntryKind::Folder => ItemKind::Folder,
             };
             out.push(ShareItem::new(item.path.clone(), kind, item.alias.clone())?);
+            all_rights.push(rights);
         }
-        Ok(out)
+        Ok((out, all_rights))
     }
 
     fn password_for(
@@ -252,8 +259,7 @@ impl Sharelink {
         req: CreateShare,
         now: time::OffsetDateTime,
     ) -> Result<Created> {
-        let mut items = self.resolve_items(actor, &req.items).await?;
-        let rights = self.rights_on(actor, &items).await?;
+        let (mut items, rights) = self.resolve_items(actor, &req.items).await?;
         let mut requested = req.settings;
         requested.password |= req.password.is_some();
         let effective = apply_policy(&PolicyInput {
@@ -370,18 +376,11 @@ impl Sharelink {
     /// `ShareNotFound`: no such key, not a key at all, or a share the actor may not see
     /// (indistinguishable on purpose).
     pub async fn find_share_by_key(&self, actor: &UserId, key: &str) -> Result<Share> {
-        let user = self.actor(actor).await?;
-        let key = UrlKey::parse(key).map_err(|_| ServiceError::ShareNotFound)?;
-        let share = self
-            .ports
-            .repo
-            .find_by_key(&key)
-            .await?
-            .ok_or(ServiceError::ShareNotFound)?;
-        if !user.is_admin && &share.owner != actor {
-            return Err(ServiceError::ShareNotFound);
-        }
-        Ok(share)
+        let found = match UrlKey::parse(key) {
+            Ok(key) => self.ports.repo.find_by_key(&key).await?,
+            Err(_) => None,
+        };
+        Ok(self.manageable(actor, found).await?.1)
     }
 
     async fn reapply(
@@ -496,7 +495,7 @@ impl Sharelink {
             return Err(ServiceError::SnapshotItemsFixed);
         }
         let mut items = share.items.clone();
-        items.extend(self.resolve_items(&share.owner, &new).await?);
+        items.extend(self.resolve_items(&share.owner, &new).await?.0);
         let requested = share.requested.clone();
         Ok(self
             .reapply(actor, share, requested, items, PasswordChange::Keep)

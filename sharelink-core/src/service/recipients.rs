@@ -217,10 +217,8 @@ impl Sharelink {
         let recipient = self
             .ports
             .repo
-            .list_recipients(share.id)
+            .get_recipient(share.id, id)
             .await?
-            .into_iter()
-            .find(|r| r.id == id)
             .ok_or(ServiceError::RecipientNotFound)?;
         Ok((share, recipient))
     }

@@ -7,13 +7,13 @@ pub(crate) mod headers;
 mod serve;
 
 use crate::client::Ctx;
-use crate::pages::{confirm_download_page, esc, url_path};
-use crate::visitor::{Fields, posted_session, returning_session, service_fail};
+use crate::pages::{confirm_download_page, url_path};
+use crate::visitor::{Fields, fail_with_link, posted_session, returning_session, service_fail};
 use crate::{ApiError, SharelinkState};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use sharelink_core::policy::RequestMode;
 use sharelink_core::ports::FileStoreError;
@@ -118,20 +118,11 @@ pub(crate) fn download_fail(
                 path.file_name().unwrap_or_default(),
             )
         }
-        ServiceError::Denied(Denial::NoSession) if !ctx.json => crate::pages::page(
-            StatusCode::UNAUTHORIZED,
-            "Please open the link again",
-            &format!(
-                "<h1>Please open the link again</h1><p><a href=\"{}\">Open the share</a></p>",
-                esc(&ctx.share_url(key, ""))
-            ),
-        ),
-        ServiceError::Storage(FileStoreError::RangeNotSatisfiable { size }) => {
-            let mut res =
-                ApiError::from(ServiceError::Storage(FileStoreError::RangeNotSatisfiable {
-                    size,
-                }))
-                .into_response();
+        ServiceError::Denied(Denial::NoSession) => {
+            fail_with_link(ctx, key, Denial::NoSession.into())
+        }
+        e @ ServiceError::Storage(FileStoreError::RangeNotSatisfiable { size }) => {
+            let mut res = ApiError::from(e).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                 res.headers_mut().insert(header::CONTENT_RANGE, v);
             }

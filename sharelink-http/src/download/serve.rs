@@ -27,15 +27,14 @@ struct Asked {
     not_modified: bool,
     /// No range could be served: `416`.
     unsatisfiable: bool,
-    /// A range was served: `206`.
-    ranged: bool,
-    /// Several ranges, merged, in order (the first is the one read by the plan).
+    /// The ranges served (`206`), merged, in order (the first is the one read by the
+    /// plan); none for the whole file.
     parts: Vec<(u64, u64)>,
 }
 
 /// A file, or a range of it, or several ranges; validators answered with `304`. A
 /// conditional request or a range counted from the end opens the file once, through
-/// [`sharelink_core::service::Sharelink::download_planned`].
+/// [`sharelink_core::service::Sharelink::download_planned`]; a `HEAD` reads no byte.
 pub(crate) async fn file(
     st: &SharelinkState,
     ctx: &Ctx,
@@ -55,12 +54,20 @@ pub(crate) async fn file(
     };
     let app = &st.app;
     let req = VisitRequest::new(key, &sid, &ctx.client, mode);
+    let head = mode == RequestMode::Head;
     let ranges = header_str(headers, header::RANGE).and_then(parse_range);
     let inm = header_str(headers, header::IF_NONE_MATCH);
     let ims = header_str(headers, header::IF_MODIFIED_SINCE).and_then(parse_http_date);
     let if_range = header_str(headers, header::IF_RANGE);
     let mut asked = Asked::default();
-    let opened = if inm.is_none() && ims.is_none() && ranges.is_none() {
+    let opened = if head {
+        // A HEAD is answered from the entry: the headers the GET would get, no byte read.
+        let plan = |entry: &Entry| {
+            plan(entry, inm, ims, if_range, ranges, &mut asked);
+            ReadPlan::MetadataOnly
+        };
+        app.download_planned(&req, &path, action, plan).await
+    } else if inm.is_none() && ims.is_none() && ranges.is_none() {
         app.download(&req, &path, None, action)
             .await
             .map(|d| Planned::Read(Box::new(d)))
@@ -68,8 +75,7 @@ pub(crate) async fn file(
         let plan = |entry: &Entry| plan(entry, inm, ims, if_range, ranges, &mut asked);
         app.download_planned(&req, &path, action, plan).await
     };
-    let dl = match opened {
-        Ok(Planned::Read(dl)) => *dl,
+    let (entry, served, body) = match opened {
         Ok(Planned::Metadata(entry)) if asked.unsatisfiable => {
             let size = entry.size;
             return download_fail(
@@ -80,22 +86,50 @@ pub(crate) async fn file(
                 FileStoreError::RangeNotSatisfiable { size }.into(),
             );
         }
-        Ok(Planned::Metadata(entry)) => return not_modified(&entry),
+        Ok(Planned::Metadata(entry)) if asked.not_modified => return not_modified(&entry),
+        // A HEAD: the headers of the range asked, or of the whole file (several ranges
+        // too: range handling is defined for GET only, RFC 9110 §14.2).
+        Ok(Planned::Metadata(entry)) => {
+            let served = match asked.parts.as_slice() {
+                [(start, end)] => ByteRange {
+                    start: *start,
+                    end: *end,
+                },
+                _ => {
+                    asked.parts.clear();
+                    ByteRange {
+                        start: 0,
+                        end: entry.size,
+                    }
+                }
+            };
+            (entry, served, Body::empty())
+        }
+        Ok(Planned::Read(dl)) => {
+            let dl = *dl;
+            if let Some(text) = dl.watermark.clone() {
+                return watermarked(st, ctx, key, &path, mode, dl, text).await;
+            }
+            if asked.parts.len() > 1 {
+                return ranges_of(st, ctx, key, &sid, &path, action, mode, dl, &asked.parts).await;
+            }
+            let served = dl.read.range;
+            let body = Body::from_stream(SettledBody::new(
+                dl.read.stream,
+                app.clone(),
+                dl.ticket,
+                served.len(),
+            ));
+            (dl.read.entry, served, body)
+        }
         Err(e) => return download_fail(ctx, key, &path, action, e),
     };
-    if let Some(text) = dl.watermark.clone() {
-        return watermarked(st, ctx, key, &path, mode, dl, text).await;
-    }
-    if asked.parts.len() > 1 {
-        return ranges_of(st, ctx, key, &sid, &path, action, mode, dl, &asked.parts).await;
-    }
-    let entry = &dl.read.entry;
-    let served = dl.read.range;
+    let ranged = !asked.parts.is_empty();
     let name = path.file_name().unwrap_or("download").to_owned();
     let media = MediaType::of(&name);
     let inline = action == Action::Preview;
     let mut res = Response::builder()
-        .status(if asked.ranged {
+        .status(if ranged {
             StatusCode::PARTIAL_CONTENT
         } else {
             StatusCode::OK
@@ -120,7 +154,7 @@ pub(crate) async fn file(
     if let Some(t) = &entry.etag {
         res = res.header(header::ETAG, etag(t));
     }
-    if asked.ranged {
+    if ranged {
         res = res.header(
             header::CONTENT_RANGE,
             format!(
@@ -131,17 +165,6 @@ pub(crate) async fn file(
             ),
         );
     }
-    let body = if mode == RequestMode::Head {
-        app.finish(dl.ticket, Outcome::Failed).await;
-        Body::empty()
-    } else {
-        Body::from_stream(SettledBody::new(
-            dl.read.stream,
-            app.clone(),
-            dl.ticket,
-            served.len(),
-        ))
-    };
     res.body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
@@ -199,7 +222,6 @@ fn plan(
         return ReadPlan::Whole;
     }
     let (start, end) = merged[0];
-    asked.ranged = true;
     asked.parts = merged;
     ReadPlan::Range(ByteRange { start, end })
 }
@@ -385,13 +407,9 @@ async fn ranges_of(
     if let Some(t) = &entry.etag {
         res = res.header(header::ETAG, etag(t));
     }
-    let body = if mode == RequestMode::Head {
-        app.finish(ticket, Outcome::Failed).await;
-        Body::empty()
-    } else {
-        let all: ByteStream = Box::pin(futures::stream::iter(bodies).flatten());
-        Body::from_stream(SettledBody::new(all, app.clone(), ticket, length))
-    };
+    // Never a HEAD: a HEAD ignores ranges.
+    let all: ByteStream = Box::pin(futures::stream::iter(bodies).flatten());
+    let body = Body::from_stream(SettledBody::new(all, app.clone(), ticket, length));
     res.body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
@@ -442,6 +460,13 @@ pub(crate) async fn zip(
         [one] => format!("{}.zip", one.file_name().unwrap_or("files")),
         _ => "files.zip".to_owned(),
     };
+    // A HEAD gets the headers; the archive is never started (no file is opened).
+    let body = if mode == RequestMode::Head {
+        st.app.finish(bundle.ticket, Outcome::Failed).await;
+        Body::empty()
+    } else {
+        Body::from_stream(crate::zip::stream(st.app.clone(), bundle))
+    };
     Response::builder()
         .header(header::CONTENT_TYPE, "application/zip")
         .header(
@@ -449,9 +474,6 @@ pub(crate) async fn zip(
             disposition("attachment", &name),
         )
         .header(header::CONTENT_SECURITY_POLICY, ATTACHMENT_CSP)
-        .body(Body::from_stream(crate::zip::stream(
-            st.app.clone(),
-            bundle,
-        )))
+        .body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }

@@ -1,7 +1,7 @@
 //! Per-recipient routes (revoke, expire, re-send one recipient's link) and batch revoke
 //! or expire of shares.
 
-use super::{Actor, CommonRefusals, ErrorBody, recipient_json};
+use super::{Actor, ErrorBody, failed, recipient_json};
 use crate::{ApiError, SharelinkState};
 use axum::Json;
 use axum::Router;
@@ -10,19 +10,10 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sharelink_core::service::{BatchOutcome, RecipientStatus};
-use sharelink_core::{RecipientId, ShareId};
-use utoipa::{OpenApi, ToSchema};
+use sharelink_core::{Recipient, RecipientId, ShareId};
+use utoipa::ToSchema;
 
 use super::request::{ApiJson, ApiPath};
-
-/// The OpenAPI document of these routes (merged into the management API's).
-#[derive(OpenApi)]
-#[openapi(
-    paths(revoke_recipient, expire_recipient, resend_recipient, revoke_shares, expire_shares),
-    components(schemas(ErrorBody, ResendBody, BatchBody)),
-    modifiers(&CommonRefusals)
-)]
-pub(super) struct RecipientsDoc;
 
 /// The routes, relative to where the management API is mounted.
 pub(super) fn routes() -> Router<SharelinkState> {
@@ -54,34 +45,34 @@ pub(super) fn status_json(s: &RecipientStatus) -> Value {
 #[utoipa::path(post, path = "/api/shares/{id}/recipients/{recipient}/revoke", tag = "shares",
     params(("id" = i64, Path, description = "Share id"), ("recipient" = i64, Path, description = "Recipient id")),
     responses((status = 200, description = "The recipient, `state` `revoked`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody)))]
-async fn revoke_recipient(
+pub(super) async fn revoke_recipient(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath((id, recipient)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
     let (share, recipient) = (ShareId(id), RecipientId(recipient));
-    st.app.revoke_recipient(&actor, share, recipient).await?;
-    one_status(&st, &actor, share, recipient).await
+    let changed = st.app.revoke_recipient(&actor, share, recipient).await?;
+    Ok(changed_json(&st, changed))
 }
 
 /// Expires one recipient's link now; the share's other links keep working.
 #[utoipa::path(post, path = "/api/shares/{id}/recipients/{recipient}/expire", tag = "shares",
     params(("id" = i64, Path, description = "Share id"), ("recipient" = i64, Path, description = "Recipient id")),
     responses((status = 200, description = "The recipient, `state` `expired` (or `revoked`)", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody)))]
-async fn expire_recipient(
+pub(super) async fn expire_recipient(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath((id, recipient)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
     let (share, recipient) = (ShareId(id), RecipientId(recipient));
-    st.app.expire_recipient(&actor, share, recipient).await?;
-    one_status(&st, &actor, share, recipient).await
+    let changed = st.app.expire_recipient(&actor, share, recipient).await?;
+    Ok(changed_json(&st, changed))
 }
 
 /// A message for the new invitation.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ResendBody {
+pub(super) struct ResendBody {
     /// Shown in the invitation.
     #[serde(default)]
     message: Option<String>,
@@ -92,38 +83,30 @@ struct ResendBody {
 #[utoipa::path(post, path = "/api/shares/{id}/recipients/{recipient}/resend", tag = "shares", request_body = ResendBody,
     params(("id" = i64, Path, description = "Share id"), ("recipient" = i64, Path, description = "Recipient id")),
     responses((status = 200, description = "The recipient, `state` `active`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody), (status = 409, description = "`not_active`: the share is not active; `recipient_has_share`: the one-active-share rule", body = ErrorBody)))]
-async fn resend_recipient(
+pub(super) async fn resend_recipient(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath((id, recipient)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<ResendBody>,
 ) -> Result<Json<Value>, ApiError> {
     let (share, recipient) = (ShareId(id), RecipientId(recipient));
-    st.app
+    let changed = st
+        .app
         .resend_recipient(&actor, share, recipient, body.message)
         .await?;
-    one_status(&st, &actor, share, recipient).await
+    Ok(changed_json(&st, changed))
 }
 
-async fn one_status(
-    st: &SharelinkState,
-    actor: &sharelink_core::UserId,
-    share: ShareId,
-    recipient: RecipientId,
-) -> Result<Json<Value>, ApiError> {
-    st.app
-        .recipient_statuses(actor, share)
-        .await?
-        .iter()
-        .find(|s| s.recipient.id == recipient)
-        .map(|s| Json(status_json(s)))
-        .ok_or_else(|| sharelink_core::service::ServiceError::RecipientNotFound.into())
+/// A recipient a use case just changed, with the state of their link now.
+fn changed_json(st: &SharelinkState, recipient: Recipient) -> Json<Value> {
+    let state = recipient.state(st.app.ports().clock.now());
+    Json(status_json(&RecipientStatus { recipient, state }))
 }
 
 /// The shares of a batch.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BatchBody {
+pub(super) struct BatchBody {
     /// Share ids (at most 500; a repeated id is done once).
     ids: Vec<i64>,
 }
@@ -133,10 +116,7 @@ fn outcomes_json(outcomes: Vec<BatchOutcome>) -> Json<Value> {
         .into_iter()
         .map(|o| match o.result {
             Ok(()) => json!({ "id": o.id, "ok": true }),
-            Err(e) => {
-                let e = ApiError::from(e);
-                json!({ "id": o.id, "ok": false, "error": e.code, "message": e.message })
-            }
+            Err(e) => failed(json!({ "id": o.id }), e),
         })
         .collect();
     Json(json!({ "outcomes": outcomes }))
@@ -146,7 +126,7 @@ fn outcomes_json(outcomes: Vec<BatchOutcome>) -> Json<Value> {
 /// `share_not_found` like missing ones.
 #[utoipa::path(post, path = "/api/shares/batch/revoke", tag = "shares", request_body = BatchBody,
     responses((status = 200, description = "`{outcomes: [{id, ok, error?, message?}]}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 422, description = "`batch_too_large`", body = ErrorBody)))]
-async fn revoke_shares(
+pub(super) async fn revoke_shares(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiJson(body): ApiJson<BatchBody>,
@@ -159,7 +139,7 @@ async fn revoke_shares(
 /// not yours answer `share_not_found` like missing ones.
 #[utoipa::path(post, path = "/api/shares/batch/expire", tag = "shares", request_body = BatchBody,
     responses((status = 200, description = "`{outcomes: [{id, ok, error?, message?}]}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 422, description = "`batch_too_large`", body = ErrorBody)))]
-async fn expire_shares(
+pub(super) async fn expire_shares(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiJson(body): ApiJson<BatchBody>,

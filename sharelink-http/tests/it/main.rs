@@ -477,6 +477,14 @@ async fn emailed_only_link_binds_to_the_first_browser() {
     let code = w.app.recipients(&user("ana"), share.id).await.unwrap()[0]
         .link_code
         .clone();
+    // The link exactly as mailed (its path; the router is mounted at the root here).
+    let bo = Email::parse("bo@client.example").unwrap();
+    let mailed = match &w.mailer.sent_to(&bo)[0].0.message {
+        MailMessage::Invitation { link, .. } => link.0.clone(),
+        other => panic!("{other:?}"),
+    };
+    let mailed = mailed.strip_prefix("https://x.test").unwrap().to_owned();
+    assert_eq!(mailed, format!("/s/{}?r={code}", share.key));
 
     let mut stranger = Browser::default();
     let refused = stranger.get(&w.router, &format!("/s/{}", share.key)).await;
@@ -494,20 +502,21 @@ async fn emailed_only_link_binds_to_the_first_browser() {
         scanned.text()
     );
     assert!(!scanner.cookies.keys().any(|k| k.starts_with("sl_s_")));
-    // The recipient opens the link and presses the button: the invitation is theirs.
+    // The recipient opens the link as mailed and presses the page's own button (its
+    // form, with the hidden fields it carries): the invitation is theirs.
     let mut first = Browser::default();
-    let page = first
-        .get(&w.router, &format!("/s/{}?r={code}", share.key))
-        .await;
+    let page = first.get(&w.router, &mailed).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
-    let csrf = first.csrf();
-    let page = first
-        .post_form(
-            &w.router,
-            &format!("/s/{}/open", share.key),
-            &[("csrf", &csrf), ("r", &code)],
-        )
-        .await;
+    let (action, fields) = page_form(&page.text());
+    assert!(
+        fields.iter().any(|(k, v)| k == "r" && v == &code),
+        "{fields:?}"
+    );
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let page = first.post_form(&w.router, &action, &fields).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     assert!(page.text().contains("reports"), "{}", page.text());
     // Coming back by the same link, the recipient's browser is inside.
@@ -1707,6 +1716,30 @@ async fn serve(router: Router) -> (std::net::SocketAddr, tokio::task::JoinHandle
         .unwrap();
     });
     (addr, server)
+}
+
+/// The first form of a page that posts: its action and its fields with their values (as
+/// a browser would send them when its button is pressed).
+fn page_form(html: &str) -> (String, Vec<(String, String)>) {
+    let page = scraper::Html::parse_document(html);
+    let form = scraper::Selector::parse("form[method=post]").unwrap();
+    let input = scraper::Selector::parse("input[name]").unwrap();
+    let form = page
+        .select(&form)
+        .next()
+        .unwrap_or_else(|| panic!("no form: {html}"));
+    let action = form.value().attr("action").unwrap_or_default().to_owned();
+    let fields = form
+        .select(&input)
+        .map(|i| {
+            let v = i.value();
+            (
+                v.attr("name").unwrap_or_default().to_owned(),
+                v.attr("value").unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    (action, fields)
 }
 
 /// The cookies a real-socket test client keeps, as a browser keeps them.

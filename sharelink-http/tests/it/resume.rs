@@ -130,7 +130,7 @@ async fn download_and_leave(
     (body, etag)
 }
 
-async fn downloads(w: &World, share: &Share) -> Vec<LogEvent> {
+pub(super) async fn downloads(w: &World, share: &Share) -> Vec<LogEvent> {
     let mut events = w
         .app
         .access_log(

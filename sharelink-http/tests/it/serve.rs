@@ -3,7 +3,7 @@
 //! connection, HTTP/2 is spoken, and a shutdown lets a download in flight finish and
 //! counts its use exactly once.
 
-use super::resume::{SIZE, big_share, inside, read, settled, write_all};
+use super::resume::{SIZE, big_share, downloads, inside, read, write_all};
 use super::{World, world};
 use axum::Router;
 use sharelink_http::{ServeLimits, serve};
@@ -279,8 +279,9 @@ async fn shutdown_lets_a_download_finish_and_counts_its_use_once() {
         .await
         .expect("serve returns once the download is done")
         .unwrap();
-    // `serve` waited for the use to be settled: it is logged already.
-    let events = settled(&w, &share, 1).await;
+    // `serve` waited for the use to be settled: it is logged already (read once, no
+    // waiting).
+    let events = downloads(&w, &share).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event.detail, None, "{:?}", events[0]);
     assert_eq!(events[0].event.bytes, Some(SIZE as u64));
@@ -309,7 +310,9 @@ async fn a_download_still_running_after_the_grace_period_is_cut_and_settled() {
         .expect("serve returns after the grace period")
         .unwrap();
     assert!(started.elapsed() >= Duration::from_millis(900));
-    let events = settled(&w, &share, 1).await;
+    // Settled before `serve` returned: read once, no waiting.
+    let events = downloads(&w, &share).await;
+    assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(
         events[0].event.detail.as_deref(),
         Some(sharelink_core::service::Outcome::ABORTED_DETAIL)

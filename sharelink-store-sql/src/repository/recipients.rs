@@ -52,6 +52,16 @@ impl RecipientStore for SqlStore {
             .collect()
     }
 
+    async fn get_recipient(&self, share: ShareId, id: RecipientId) -> Result<Option<Recipient>> {
+        recipient::Entity::find_by_id(id.0)
+            .filter(recipient::Column::ShareId.eq(share.0))
+            .one(self.connection())
+            .await
+            .map_err(DbError)?
+            .map(recipient_from)
+            .transpose()
+    }
+
     async fn find_recipient(&self, share: ShareId, code: &str) -> Result<Option<Recipient>> {
         recipient::Entity::find()
             .filter(recipient::Column::ShareId.eq(share.0))

@@ -19,158 +19,91 @@ mod upgrade;
 use sharelink_core::conformance::lease::Leases;
 use sharelink_core::conformance::mail_queue::Queues;
 use sharelink_core::conformance::repository::Stores;
-use sharelink_store_sql::StoreConfig;
 use sharelink_store_sql::testing::{TestBackend, fresh_store, fresh_url};
+use sharelink_store_sql::{SqlStore, StoreConfig};
 
 /// The two ports of a migrated store on a fresh database.
 async fn stores(backend: TestBackend) -> Stores {
     fresh_store(backend).await.ports()
 }
 
-/// Two handles on the mail queue of a fresh database: two pools, as two processes would
-/// have (one pool on `sqlite::memory:`, where a second would be another database).
-async fn queues(backend: TestBackend) -> Queues {
+/// Two handles on one port of a fresh database, from two pools as two processes would
+/// have them (one pool on `sqlite::memory:`, where a second would be another database).
+async fn two_pools<T>(backend: TestBackend, port: fn(&SqlStore) -> T) -> (T, T) {
     if backend == TestBackend::SqliteMemory {
         let store = fresh_store(backend).await;
-        return (store.mail_queue(), store.mail_queue());
+        return (port(&store), port(&store));
     }
     let url = fresh_url(backend).await;
     let a = StoreConfig::new(&url).connect().await.expect("first pool");
     let b = StoreConfig::new(&url).connect().await.expect("second pool");
-    (a.mail_queue(), b.mail_queue())
+    (port(&a), port(&b))
 }
 
-/// Two handles on the leases of a fresh database: two pools, as two processes would have
-/// (one pool on `sqlite::memory:`, where a second would be another database).
+async fn queues(backend: TestBackend) -> Queues {
+    two_pools(backend, SqlStore::mail_queue).await
+}
+
 async fn leases(backend: TestBackend) -> Leases {
-    if backend == TestBackend::SqliteMemory {
-        let store = fresh_store(backend).await;
-        return (store.lease(), store.lease());
-    }
-    let url = fresh_url(backend).await;
-    let a = StoreConfig::new(&url).connect().await.expect("first pool");
-    let b = StoreConfig::new(&url).connect().await.expect("second pool");
-    (a.lease(), b.lease())
+    two_pools(backend, SqlStore::lease).await
+}
+
+/// A core conformance suite (`$suite`, one of core's `…_conformance!` macros) over the
+/// ports `$make` gives, on every backend the build and environment offer.
+macro_rules! on_every_backend {
+    ($suite:ident, $make:ident) => {
+        use sharelink_store_sql::testing::{TestBackend as Backend, run};
+
+        mod sqlite {
+            use super::*;
+            sharelink_core::$suite!(
+                run = |f| run(Backend::Sqlite, f),
+                make = $make(Backend::Sqlite)
+            );
+        }
+
+        mod sqlite_memory {
+            use super::*;
+            sharelink_core::$suite!(
+                run = |f| run(Backend::SqliteMemory, f),
+                make = $make(Backend::SqliteMemory)
+            );
+        }
+
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            use super::*;
+            sharelink_core::$suite!(
+                run = |f| run(Backend::Postgres, f),
+                make = $make(Backend::Postgres)
+            );
+        }
+
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            use super::*;
+            sharelink_core::$suite!(
+                run = |f| run(Backend::MySql, f),
+                make = $make(Backend::MySql)
+            );
+        }
+    };
 }
 
 /// The lease suite on every backend.
 mod lease {
     use crate::leases;
-    use sharelink_store_sql::testing::{TestBackend as Backend, run};
-
-    mod sqlite {
-        use super::*;
-        sharelink_core::lease_conformance!(
-            run = |f| run(Backend::Sqlite, f),
-            make = leases(Backend::Sqlite)
-        );
-    }
-
-    mod sqlite_memory {
-        use super::*;
-        sharelink_core::lease_conformance!(
-            run = |f| run(Backend::SqliteMemory, f),
-            make = leases(Backend::SqliteMemory)
-        );
-    }
-
-    #[cfg(feature = "postgres")]
-    mod postgres {
-        use super::*;
-        sharelink_core::lease_conformance!(
-            run = |f| run(Backend::Postgres, f),
-            make = leases(Backend::Postgres)
-        );
-    }
-
-    #[cfg(feature = "mysql")]
-    mod mysql {
-        use super::*;
-        sharelink_core::lease_conformance!(
-            run = |f| run(Backend::MySql, f),
-            make = leases(Backend::MySql)
-        );
-    }
+    on_every_backend!(lease_conformance, leases);
 }
 
 /// The mail-queue suite on every backend.
 mod mail_queue {
     use crate::queues;
-    use sharelink_store_sql::testing::{TestBackend as Backend, run};
-
-    mod sqlite {
-        use super::*;
-        sharelink_core::mail_queue_conformance!(
-            run = |f| run(Backend::Sqlite, f),
-            make = queues(Backend::Sqlite)
-        );
-    }
-
-    mod sqlite_memory {
-        use super::*;
-        sharelink_core::mail_queue_conformance!(
-            run = |f| run(Backend::SqliteMemory, f),
-            make = queues(Backend::SqliteMemory)
-        );
-    }
-
-    #[cfg(feature = "postgres")]
-    mod postgres {
-        use super::*;
-        sharelink_core::mail_queue_conformance!(
-            run = |f| run(Backend::Postgres, f),
-            make = queues(Backend::Postgres)
-        );
-    }
-
-    #[cfg(feature = "mysql")]
-    mod mysql {
-        use super::*;
-        sharelink_core::mail_queue_conformance!(
-            run = |f| run(Backend::MySql, f),
-            make = queues(Backend::MySql)
-        );
-    }
+    on_every_backend!(mail_queue_conformance, queues);
 }
 
-/// The conformance suite on SQLite files.
-mod sqlite {
+/// The repository and access-log suite on every backend.
+mod repository {
     use crate::stores;
-    use sharelink_store_sql::testing::{TestBackend as Backend, run};
-    sharelink_core::repository_conformance!(
-        run = |f| run(Backend::Sqlite, f),
-        make = stores(Backend::Sqlite)
-    );
-}
-
-/// The conformance suite on PostgreSQL.
-#[cfg(feature = "postgres")]
-mod postgres {
-    use crate::stores;
-    use sharelink_store_sql::testing::{TestBackend as Backend, run};
-    sharelink_core::repository_conformance!(
-        run = |f| run(Backend::Postgres, f),
-        make = stores(Backend::Postgres)
-    );
-}
-
-/// The conformance suite on MariaDB/MySQL.
-#[cfg(feature = "mysql")]
-mod mysql {
-    use crate::stores;
-    use sharelink_store_sql::testing::{TestBackend as Backend, run};
-    sharelink_core::repository_conformance!(
-        run = |f| run(Backend::MySql, f),
-        make = stores(Backend::MySql)
-    );
-}
-
-/// The conformance suite on `sqlite::memory:` (one connection).
-mod sqlite_memory {
-    use crate::stores;
-    use sharelink_store_sql::testing::{TestBackend as Backend, run};
-    sharelink_core::repository_conformance!(
-        run = |f| run(Backend::SqliteMemory, f),
-        make = stores(Backend::SqliteMemory)
-    );
+    on_every_backend!(repository_conformance, stores);
 }

@@ -394,10 +394,9 @@ impl Sharelink {
             let active = self
                 .ports
                 .repo
-                .list_recipients(share.id)
+                .get_recipient(share.id, id)
                 .await?
-                .iter()
-                .any(|r| r.id == id && r.state(now) == crate::RecipientState::Active);
+                .is_some_and(|r| r.state(now) == crate::RecipientState::Active);
             if !active {
                 return Err(Denial::NotFound.into());
             }
