@@ -51,6 +51,7 @@ pub use model::ids::*;
 pub use model::ip::{IpAllowList, IpNet, truncate_ip};
 pub use model::key::{CustomKeyRules, UrlKey};
 pub use model::media::{MediaType, Preview};
+pub use model::notify::{Activity, ActivityKind, Notice, OwnerNotifications};
 pub use model::password::{Argon2Params, AutofillCode, PasswordHash, PlainPassword};
 pub use model::path::SharePath;
 pub use model::rights::{Action, AllowedActions, Capability, Rights};

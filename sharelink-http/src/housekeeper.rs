@@ -1,5 +1,5 @@
 //! The housekeeper: a tokio task that runs core's housekeeping jobs ([`Housekeeping`]:
-//! purge with log retention, expiry reminders) on a schedule.
+//! purge with log retention, expiry reminders, owner digests) on a schedule.
 
 use sharelink_core::service::{Housekeeping, Job, JobOutcome};
 use std::sync::Arc;
@@ -52,6 +52,9 @@ pub fn spawn_housekeeper(housekeeping: Housekeeping, tick: std::time::Duration) 
                     }
                     Ok(JobOutcome::Reminded { sent }) => {
                         tracing::info!(%job, sent, "housekeeper: reminders sent");
+                    }
+                    Ok(JobOutcome::Digested { sent }) => {
+                        tracing::info!(%job, sent, "housekeeper: digests sent");
                     }
                     Ok(other) => tracing::info!(%job, ?other, "housekeeper: ran"),
                     Err(e) => tracing::warn!(%job, error = %e, "housekeeper: job failed"),

@@ -299,3 +299,27 @@ pub mod lease {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Owner notifications waiting for the digest (`sl_digest_entries`).
+pub mod digest_entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sl_digest_entries")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub recipient: String,
+        pub share_id: i64,
+        pub owner: String,
+        pub time_zone: Option<String>,
+        /// The notice's JSON.
+        pub notice: String,
+        pub at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

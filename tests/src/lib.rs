@@ -376,6 +376,7 @@ impl Stack {
             .connect()
             .await
             .unwrap_or_else(|e| panic!("connect to {backend:?}: {e}"));
+        let digests = store.digests();
         let (repo, log) = store.ports();
         let (files, files_dir) = if local_files {
             local_file_store()
@@ -442,6 +443,7 @@ impl Stack {
         let base = format!("http://{addr}/share");
 
         let ports = Ports::new(repo, log, files.clone(), mailer, directory)
+            .with_digests(digests)
             .with_clock(clock.clone())
             .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
             .with_blocking(Arc::new(TokioBlockingRunner));

@@ -138,7 +138,16 @@ function settingsFromForm(base) {
       max_share_bytes: numOrNull(f.max_share_bytes.value),
       subfolder: f.subfolder.value,
     },
-    notify_on_download: f.notify_on_download.checked,
+    // The older `notify_on_download` is folded into `notifications.download`.
+    notify_on_download: false,
+    notifications: {
+      download: f.notify_download.checked,
+      upload: f.notify_upload.checked,
+      registration: f.notify_registration.checked,
+      first_visit: f.notify_first_visit.checked,
+      expiry_soon: f.notify_expiry_soon.checked,
+      digest: f.notify_digest.checked,
+    },
   };
 }
 
@@ -154,7 +163,10 @@ function fillForm(share) {
   f.internal_note.value = s.internal_note ?? "";
   f.allowed.value = s.allowed;
   f.mode.value = s.mode;
-  f.notify_on_download.checked = s.notify_on_download;
+  const n = s.notifications || {};
+  f.notify_download.checked = s.notify_on_download || !!n.download;
+  for (const k of ["upload", "registration", "first_visit", "digest"]) f["notify_" + k].checked = !!n[k];
+  f.notify_expiry_soon.checked = n.expiry_soon !== false;
   f.starts_at.value = toLocalInput(s.schedule.starts_at);
   f.expires_at.value = toLocalInput(share.effective.schedule.expires_at);
   f.use_max.value = s.use_limit ? s.use_limit.max : "";

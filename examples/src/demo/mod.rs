@@ -115,6 +115,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     let store = database(config, &data_dir).await?;
     let queue = store.mail_queue();
     let lease = store.lease();
+    let digests = store.digests();
     let (repo, log) = store.ports();
     let files = storage(config, &data_dir)?;
     seed(files.as_ref()).await?;
@@ -124,6 +125,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     // Mail goes through the database's queue, so an SMTP outage loses none of it.
     let ports = Ports::new(repo, log, files, mailer, Arc::new(users.clone()))
         .with_mail_queue(queue)
+        .with_digests(digests)
         .with_blocking(Arc::new(TokioBlockingRunner));
     let mut site = sharelink_core::SiteSettings {
         // Let the page show custom keys (off by default).

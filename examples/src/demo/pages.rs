@@ -161,7 +161,14 @@ async fn index(State(state): State<PageState>, headers: HeaderMap) -> Response {
 <option value=\"full\">full</option></select></label>\
 <label>Mode <select name=\"mode\"><option value=\"reference\">reference (live)</option>\
 <option value=\"snapshot\">snapshot (copy now)</option></select></label>\
-<label><input type=\"checkbox\" name=\"notify_on_download\"> email me on download</label></fieldset>\
+</fieldset>\
+<fieldset id=\"notifications\"><legend>Email me when</legend>\
+<label><input type=\"checkbox\" name=\"notify_download\"> something is downloaded</label>\
+<label><input type=\"checkbox\" name=\"notify_upload\"> a file is uploaded</label>\
+<label><input type=\"checkbox\" name=\"notify_registration\"> a visitor registers</label>\
+<label><input type=\"checkbox\" name=\"notify_first_visit\"> a recipient first opens their link</label>\
+<label><input type=\"checkbox\" name=\"notify_expiry_soon\" checked> the share is about to expire</label>\
+<br><label><input type=\"checkbox\" name=\"notify_digest\"> gather these into one mail per hour</label></fieldset>\
 <fieldset><legend>When</legend><label>Starts <input type=\"datetime-local\" name=\"starts_at\"></label>\
 <label>Expires <input type=\"datetime-local\" name=\"expires_at\"></label> (your time zone; empty: site default)\
 <br><label>Max uses <input type=\"number\" min=\"1\" name=\"use_max\"></label>\

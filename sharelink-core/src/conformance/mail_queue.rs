@@ -74,6 +74,27 @@ pub fn every_message() -> Vec<MailMessage> {
             window_minutes: 15,
             at: T0,
         },
+        MailMessage::OwnerNotice {
+            notice: crate::Notice {
+                share_name: "Plans".into(),
+                activity: crate::Activity::FirstVisit {
+                    recipient: "rita@example.com".into(),
+                },
+                at: T0,
+            },
+        },
+        MailMessage::OwnerDigest {
+            notices: vec![crate::Notice {
+                share_name: "Plans".into(),
+                activity: crate::Activity::Uploaded {
+                    visitor: Some("Rita Ü".into()),
+                    path: "inbox/a.pdf".into(),
+                    bytes: 12,
+                    ip: Some("192.0.2.0".parse().expect("valid ip")),
+                },
+                at: T0,
+            }],
+        },
     ]
 }
 

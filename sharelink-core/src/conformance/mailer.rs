@@ -318,6 +318,38 @@ pub async fn under_attack_warning_arrives(mailer: Arc<dyn Mailer>, mailbox: Arc<
     assert_both_parts_contain(&m, "101 attempts within 15 minutes");
 }
 
+/// An owner's digest arrives as one message naming each event, its share and visitor.
+pub async fn owner_digest_arrives(mailer: Arc<dyn Mailer>, mailbox: Arc<dyn Mailbox>) {
+    let to = address("digest");
+    let name = format!("Intake {}", OsRandom.string_from(ALPHABET, 8));
+    let at = datetime!(2030-05-06 07:08 UTC);
+    let notice = |activity| crate::Notice {
+        share_name: name.clone(),
+        activity,
+        at,
+    };
+    let message = MailMessage::OwnerDigest {
+        notices: vec![
+            notice(crate::Activity::Uploaded {
+                visitor: Some("carol@example.org".to_owned()),
+                path: "inbox/scan.pdf".to_owned(),
+                bytes: 2048,
+                ip: None,
+            }),
+            notice(crate::Activity::FirstVisit {
+                recipient: "dave@example.org".to_owned(),
+            }),
+        ],
+    };
+    send_ok(&*mailer, &mail(&to, message)).await;
+    let m = only_message(&*mailbox, &to).await;
+    assert_well_formed(&m, &to);
+    assert!(m.subject.contains(&name), "subject {:?}", m.subject);
+    assert_both_parts_contain(&m, "inbox/scan.pdf");
+    assert_both_parts_contain(&m, "carol@example.org uploaded a file");
+    assert_both_parts_contain(&m, "dave@example.org opened their link");
+}
+
 /// A re-sent link arrives with the new link in both parts.
 pub async fn link_resent_arrives(mailer: Arc<dyn Mailer>, mailbox: Arc<dyn Mailbox>) {
     let to = address("resent");
@@ -578,6 +610,7 @@ macro_rules! mailer_conformance {
             link_resent_arrives,
             expiry_reminder_arrives,
             under_attack_warning_arrives,
+            owner_digest_arrives,
             each_message_reaches_only_its_recipient,
             hostile_display_names_add_no_header_or_recipient,
             hostile_share_name_adds_no_header,

@@ -5,6 +5,7 @@
 //! `conformance` feature, and every adapter crate runs them from its own tests.
 
 pub mod access_log;
+pub mod digest;
 pub mod file_store;
 pub mod lease;
 pub mod mail_queue;

@@ -75,6 +75,11 @@ impl MemoryMailer {
         self.state().refused.insert(to.clone());
     }
 
+    /// Makes later sends to `to` succeed again (undoes [`MemoryMailer::refuse`]).
+    pub fn accept(&self, to: &Email) {
+        self.state().refused.remove(to);
+    }
+
     /// Every message sent so far, oldest first, each with its rendered form.
     pub fn sent(&self) -> Vec<(Mail, RenderedMail)> {
         self.state().sent.clone()

@@ -1,6 +1,7 @@
 //! In-memory reference adapters of every port, for tests (core's and users').
 
 mod access_log;
+mod digest;
 mod file_store;
 mod lease;
 mod mail_queue;
@@ -13,6 +14,7 @@ mod templates;
 mod visitors;
 
 pub use access_log::MemoryAccessLog;
+pub use digest::MemoryDigests;
 pub use file_store::MemoryFileStore;
 pub use lease::MemoryLease;
 pub use mail_queue::MemoryMailQueue;
@@ -52,6 +54,8 @@ pub struct InMemory {
     /// The mail queue (not in [`InMemory::ports`]: add it with
     /// [`Ports::with_mail_queue`] to test queued delivery).
     pub mail_queue: Arc<MemoryMailQueue>,
+    /// Owner notifications waiting for their digest.
+    pub digests: Arc<MemoryDigests>,
     /// Users and their rights.
     pub directory: Arc<MemoryDirectory>,
     /// Events published.
@@ -71,6 +75,7 @@ impl InMemory {
             files: Arc::new(MemoryFileStore::new()),
             mailer: Arc::new(MemoryMailer::new()),
             mail_queue: Arc::new(MemoryMailQueue::new()),
+            digests: Arc::new(MemoryDigests::new()),
             directory: Arc::new(MemoryDirectory::new()),
             events: Arc::new(MemoryEvents::new()),
             clock: Arc::new(ManualClock::new(start)),
@@ -89,6 +94,7 @@ impl InMemory {
             self.directory.clone(),
         )
         .with_events(self.events.clone())
+        .with_digests(self.digests.clone())
         .with_clock(self.clock.clone())
         .with_random(self.random.clone())
         .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))

@@ -7,6 +7,7 @@ pub mod instant;
 pub mod ip;
 pub mod key;
 pub mod media;
+pub mod notify;
 pub mod password;
 pub mod path;
 pub mod random;

@@ -182,6 +182,11 @@ pub struct SiteSettings {
     /// the `Sender` header), so bounces and SPF stay with the mail server: the site's
     /// domain should allow that server (SPF/DKIM) for DMARC to pass.
     pub notification_sender: Option<Email>,
+    /// Addresses (administrators) that get a copy of every owner notification — each
+    /// mail a share's choices send its owner, alone or as a digest — besides the owner;
+    /// empty: none. Settings stored before it read as empty.
+    #[serde(default)]
+    pub notification_copy: Vec<Email>,
     /// Access-log privacy.
     pub log_privacy: LogPrivacy,
     /// Password and code guessing limits.
@@ -208,6 +213,7 @@ impl Default for SiteSettings {
             max_items: 1000,
             branding: Branding::default(),
             notification_sender: None,
+            notification_copy: Vec::new(),
             log_privacy: LogPrivacy::default(),
             attempts: AttemptLimits::default(),
             one_time_codes: OneTimeCodePolicy::default(),

@@ -6,6 +6,7 @@
 pub mod access_log;
 pub mod blocking;
 pub mod clock;
+pub mod digest;
 pub mod directory;
 pub mod events;
 pub mod file_store;
@@ -26,6 +27,7 @@ pub use access_log::{
 };
 pub use blocking::{BlockingJob, BlockingRunner, InlineRunner, run_blocking};
 pub use clock::{Clock, SystemClock};
+pub use digest::{DigestEntry, DigestEntryId, DigestStore, NewDigestEntry};
 pub use directory::{DirectoryError, PermissionDirectory, UserInfo};
 pub use events::{EventSink, NoEvents, RecipientChange, ShareEvent};
 pub use file_store::{

@@ -1,4 +1,5 @@
-//! Housekeeping: the periodic jobs (purge with log retention, expiry reminders), each run
+//! Housekeeping: the periodic jobs (purge with log retention, expiry reminders, owner
+//! digests), each run
 //! by exactly one process per period among all the processes that share a store.
 //!
 //! Time is cut into periods aligned on the Unix epoch. On each tick, a process tries the
@@ -21,17 +22,21 @@ pub enum Job {
     Purge,
     /// [`Sharelink::send_expiry_reminders`].
     Reminders,
+    /// [`Sharelink::send_digests`]: one mail per recipient of the owner notifications
+    /// gathered since the last run.
+    Digest,
 }
 
 impl Job {
     /// Every job.
-    pub const ALL: [Self; 2] = [Self::Purge, Self::Reminders];
+    pub const ALL: [Self; 3] = [Self::Purge, Self::Reminders, Self::Digest];
 
-    /// The job's name, which is also its lease's name: `purge` or `reminders`.
+    /// The job's name, which is also its lease's name: `purge`, `reminders` or `digest`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Purge => "purge",
             Self::Reminders => "reminders",
+            Self::Digest => "digest",
         }
     }
 }
@@ -57,20 +62,39 @@ pub struct PeriodError {
 pub struct JobPeriods {
     purge: Duration,
     reminders: Duration,
+    digest: Duration,
 }
 
 impl JobPeriods {
-    /// Purge every `purge`, remind every `reminders`.
+    /// Purge every `purge`, remind every `reminders`, send digests hourly.
     ///
     /// # Errors
     /// [`PeriodError`] for a period that is zero or negative.
     pub fn new(purge: Duration, reminders: Duration) -> Result<Self, PeriodError> {
-        for (job, period) in [(Job::Purge, purge), (Job::Reminders, reminders)] {
+        Self {
+            purge,
+            reminders,
+            digest: Duration::HOUR,
+        }
+        .checked()
+    }
+
+    /// The same, with digests sent every `digest` instead.
+    ///
+    /// # Errors
+    /// [`PeriodError`] for a period that is zero or negative.
+    pub fn with_digest(self, digest: Duration) -> Result<Self, PeriodError> {
+        Self { digest, ..self }.checked()
+    }
+
+    fn checked(self) -> Result<Self, PeriodError> {
+        for job in Job::ALL {
+            let period = self.of(job);
             if !period.is_positive() {
                 return Err(PeriodError { job, period });
             }
         }
-        Ok(Self { purge, reminders })
+        Ok(self)
     }
 
     /// The period of `job`.
@@ -78,16 +102,18 @@ impl JobPeriods {
         match job {
             Job::Purge => self.purge,
             Job::Reminders => self.reminders,
+            Job::Digest => self.digest,
         }
     }
 }
 
 impl Default for JobPeriods {
-    /// Purge hourly, remind every quarter of an hour.
+    /// Purge hourly, remind every quarter of an hour, send digests hourly.
     fn default() -> Self {
         Self {
             purge: Duration::HOUR,
             reminders: Duration::minutes(15),
+            digest: Duration::HOUR,
         }
     }
 }
@@ -115,6 +141,11 @@ pub enum JobOutcome {
     /// Reminders were sent.
     Reminded {
         /// How many.
+        sent: u32,
+    },
+    /// Digests were sent.
+    Digested {
+        /// How many (one per recipient with waiting notifications).
         sent: u32,
     },
 }
@@ -191,6 +222,9 @@ impl Housekeeping {
             Job::Reminders => JobOutcome::Reminded {
                 sent: self.app.send_expiry_reminders().await?,
             },
+            Job::Digest => JobOutcome::Digested {
+                sent: self.app.send_digests().await?,
+            },
         })
     }
 }
@@ -231,6 +265,7 @@ mod tests {
         let count = |j: Job| runs.iter().filter(|r| **r == j).count();
         assert_eq!(count(Job::Purge), 2);
         assert_eq!(count(Job::Reminders), 8);
+        assert_eq!(count(Job::Digest), 2);
     }
 
     #[test]

@@ -134,13 +134,26 @@ impl Sharelink {
         mail: Mail,
         not_after: Option<OffsetDateTime>,
     ) -> Result<()> {
+        self.post(mail, Some(share.id), Some(share.owner.clone()), not_after)
+            .await
+    }
+
+    /// Sends a mail, about a share and for an owner when given, the way
+    /// [`Sharelink::post_mail`] does.
+    pub(super) async fn post(
+        &self,
+        mail: Mail,
+        share: Option<ShareId>,
+        owner: Option<crate::UserId>,
+        not_after: Option<OffsetDateTime>,
+    ) -> Result<()> {
         match &self.ports.mail_queue {
             Some(queue) => {
                 queue
                     .enqueue(NewQueuedMail {
                         mail,
-                        share: Some(share.id),
-                        owner: Some(share.owner.clone()),
+                        share,
+                        owner,
                         not_after,
                         queued_at: self.now(),
                     })

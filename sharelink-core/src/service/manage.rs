@@ -852,8 +852,11 @@ impl Sharelink {
         Ok(self.ports.repo.delete_template(actor, id).await?)
     }
 
-    /// Emails owners whose shares expire within the site's reminder window, once per
-    /// expiry (safe to run on many nodes at once). Returns how many were sent.
+    /// Tells owners whose shares expire within the site's reminder window (and the
+    /// site's administrator copy), once per expiry, for shares that ask for it
+    /// ([`crate::OwnerNotifications::expiry_soon`], on by default): a mail at once, or an
+    /// entry of the next digest. Safe to run on many nodes at once. Returns to how many
+    /// addresses it went.
     ///
     /// # Errors
     /// Repository errors.
@@ -880,26 +883,23 @@ impl Sharelink {
                 let Some(expires_at) = share.settings.schedule.expires_at else {
                     continue;
                 };
-                if expires_at > now + window || share.reminder_sent_at.is_some() {
+                if expires_at > now + window
+                    || share.reminder_sent_at.is_some()
+                    || !share.settings.notifies(crate::ActivityKind::ExpirySoon)
+                {
                     continue;
                 }
-                let Some(to) = self.owner_email(&share.owner).await else {
+                if self.owner_email(&share.owner).await.is_none()
+                    && self.config.site.notification_copy.is_empty()
+                {
                     continue;
-                };
+                }
                 if !self.ports.repo.mark_reminded(share.id, now).await? {
                     continue;
                 }
-                let mail = self.mail_about(
-                    share,
-                    to,
-                    MailMessage::ExpiryReminder {
-                        share_name: share.settings.name.clone(),
-                        expires_at,
-                    },
-                );
-                if self.post_mail(share, mail, None).await.is_ok() {
-                    sent += 1;
-                }
+                let activity = crate::Activity::ExpirySoon { expires_at };
+                // Best effort per share: one that cannot be told does not stop the rest.
+                sent += self.notify_owner(share, activity).await.unwrap_or(0);
             }
             match page.next {
                 Some(n) => after = Some(n),

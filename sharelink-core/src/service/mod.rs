@@ -8,6 +8,9 @@ mod mail;
 #[cfg(test)]
 mod mail_tests;
 mod manage;
+mod notify;
+#[cfg(test)]
+mod notify_tests;
 mod recipients;
 #[cfg(test)]
 mod recipients_tests;
@@ -48,6 +51,9 @@ pub struct Ports {
     /// queue mail and [`Sharelink::deliver_mail`] sends it through `mailer`; without, they
     /// send it at once.
     pub mail_queue: Option<Arc<dyn MailQueue>>,
+    /// Where owner notifications wait for their hourly digest, if anywhere: without one,
+    /// a share that asks for a digest is notified one mail per event.
+    pub digests: Option<Arc<dyn DigestStore>>,
     /// The embedder's users and rights.
     pub directory: Arc<dyn PermissionDirectory>,
     /// Lifecycle and visitor events.
@@ -82,6 +88,7 @@ impl Ports {
             files,
             mailer,
             mail_queue: None,
+            digests: None,
             directory,
             events: Arc::new(NoEvents),
             clock: Arc::new(SystemClock),
@@ -103,6 +110,14 @@ impl Ports {
     #[must_use]
     pub fn with_mail_queue(mut self, queue: Arc<dyn MailQueue>) -> Self {
         self.mail_queue = Some(queue);
+        self
+    }
+
+    /// With a digest store: shares that ask for a digest have their owner notifications
+    /// gathered and mailed by [`Sharelink::send_digests`].
+    #[must_use]
+    pub fn with_digests(mut self, digests: Arc<dyn DigestStore>) -> Self {
+        self.digests = Some(digests);
         self
     }
 

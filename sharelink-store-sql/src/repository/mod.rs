@@ -10,6 +10,7 @@
 //! parameter on every execution (its query planner looks at the bound value), which cost
 //! more than the query itself on the download path.
 
+mod digest;
 mod lease;
 mod mail_queue;
 mod recipients;

@@ -31,6 +31,8 @@ use std::sync::Arc;
 fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     // Mail goes through the store's queue, so the data set fills its table too.
     let queue = store.mail_queue();
+    // Owner notifications of digest shares wait in the store, so its table fills too.
+    let digests = store.digests();
     let (repo, log) = store.ports();
     let ports = Ports::new(
         repo,
@@ -43,7 +45,8 @@ fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     .with_random(mem.random.clone())
     .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
     .with_blocking(Arc::new(InlineRunner))
-    .with_mail_queue(queue);
+    .with_mail_queue(queue)
+    .with_digests(digests);
     let site = SiteSettings {
         shares_per_user_per_day: Some(100),
         ..SiteSettings::default()
@@ -142,9 +145,12 @@ async fn fill(app: &Sharelink, mem: &InMemory) -> Vec<ShareId> {
         .expect("the right password");
     ids.push(typed.id);
 
-    // Emailed recipients, one of whom opened the link (binding a browser).
+    // Emailed recipients, one of whom opened the link (binding a browser); the owner
+    // hears of first visits in the hourly digest.
     let emailed = create(share_request(&["docs/reports"], |s| {
-        s.access = AccessControl::EmailedOnly
+        s.access = AccessControl::EmailedOnly;
+        s.notifications.first_visit = true;
+        s.notifications.digest = true;
     }))
     .await;
     let rita = Email::parse("rita@ext.example").expect("an address");

@@ -16,6 +16,7 @@ mod store;
 mod stored_rows;
 mod upgrade;
 
+use sharelink_core::conformance::digest::Digests;
 use sharelink_core::conformance::lease::Leases;
 use sharelink_core::conformance::mail_queue::Queues;
 use sharelink_core::conformance::repository::Stores;
@@ -42,6 +43,10 @@ async fn two_pools<T>(backend: TestBackend, port: fn(&SqlStore) -> T) -> (T, T) 
 
 async fn queues(backend: TestBackend) -> Queues {
     two_pools(backend, SqlStore::mail_queue).await
+}
+
+async fn digests(backend: TestBackend) -> Digests {
+    two_pools(backend, SqlStore::digests).await
 }
 
 async fn leases(backend: TestBackend) -> Leases {
@@ -88,6 +93,12 @@ macro_rules! on_every_backend {
             );
         }
     };
+}
+
+/// The digest-store suite on every backend.
+mod digest {
+    use crate::digests;
+    on_every_backend!(digest_conformance, digests);
 }
 
 /// The lease suite on every backend.

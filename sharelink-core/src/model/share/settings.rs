@@ -4,6 +4,7 @@
 use super::{ItemKind, ShareItem, check_items};
 use crate::model::form::RegistrationForm;
 use crate::model::ip::IpAllowList;
+use crate::model::notify::{ActivityKind, OwnerNotifications};
 use crate::{Action, AllowedActions, Email, EmailPattern, SettingsError, SharePath};
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset};
@@ -385,9 +386,14 @@ pub struct ShareSettings {
     /// Rules for uploads.
     #[serde(default)]
     pub upload_rules: UploadRules,
-    /// Email the owner when something is downloaded.
+    /// Email the owner when something is downloaded. Kept for rows and clients of
+    /// earlier versions: it means what `notifications.download` means, and either one
+    /// turns download mail on ([`ShareSettings::notifies`]).
     #[serde(default)]
     pub notify_on_download: bool,
+    /// Which events are mailed to the owner, and whether in an hourly digest.
+    #[serde(default)]
+    pub notifications: OwnerNotifications,
 }
 
 impl ShareSettings {
@@ -412,7 +418,14 @@ impl ShareSettings {
             inbox: None,
             upload_rules: UploadRules::default(),
             notify_on_download: false,
+            notifications: OwnerNotifications::default(),
         }
+    }
+
+    /// Whether the owner is told of events of `kind` (for downloads, either
+    /// `notifications.download` or the older `notify_on_download`).
+    pub fn notifies(&self, kind: ActivityKind) -> bool {
+        self.notifications.wants(kind) || (kind == ActivityKind::Download && self.notify_on_download)
     }
 
     /// Checks what does not depend on policy: name and text lengths, item constraints

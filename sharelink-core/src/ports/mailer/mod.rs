@@ -11,7 +11,7 @@ pub use crate::text::{escape_html, single_line};
 pub use render::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
 
 use crate::ports::BoxError;
-use crate::{Branding, Email};
+use crate::{Branding, Email, Notice};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Debug};
@@ -137,11 +137,24 @@ pub enum MailMessage {
         #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
+    /// Tells a share's owner (or the site's administrator copy) of one event the share
+    /// asked to hear of: an upload, a registration, a recipient's first visit.
+    OwnerNotice {
+        /// The event.
+        notice: Notice,
+    },
+    /// Tells an owner (or the site's administrator copy) of every event gathered since
+    /// the last digest, oldest first, across their shares.
+    OwnerDigest {
+        /// The events.
+        notices: Vec<Notice>,
+    },
 }
 
 impl MailMessage {
     /// The kind of message, as stored and shown: `invitation`, `one_time_code`,
-    /// `download_notification`, `link_resent`, `expiry_reminder` or `under_attack`.
+    /// `download_notification`, `link_resent`, `expiry_reminder`, `under_attack`,
+    /// `owner_notice` or `owner_digest`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Invitation { .. } => "invitation",
@@ -150,6 +163,8 @@ impl MailMessage {
             Self::LinkResent { .. } => "link_resent",
             Self::ExpiryReminder { .. } => "expiry_reminder",
             Self::UnderAttack { .. } => "under_attack",
+            Self::OwnerNotice { .. } => "owner_notice",
+            Self::OwnerDigest { .. } => "owner_digest",
         }
     }
 }

@@ -5,7 +5,7 @@
 //! kinds to [`DefaultRenderer`]).
 
 use super::{Mail, MailMessage};
-use crate::Branding;
+use crate::{Activity, ActivityKind, Branding, Notice};
 use crate::ports::BoxError;
 use crate::text::{escape_html, local_date, single_line};
 use std::fmt::{self, Debug, Write as _};
@@ -240,6 +240,73 @@ impl Html {
     }
 }
 
+/// One event in words: a sentence naming the share, and detail lines (what, from
+/// where). Every user-supplied part is made single-line; the caller escapes for HTML.
+fn describe(notice: &Notice, when: &dyn Fn(OffsetDateTime) -> String) -> (String, Vec<String>) {
+    let name = single_line(&notice.share_name);
+    let date = when(notice.at);
+    let who = |v: &Option<String>| {
+        v.as_deref()
+            .map(single_line)
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "An anonymous visitor".to_owned())
+    };
+    let from = |ip: &Option<std::net::IpAddr>| ip.map(|ip| format!("From address: {ip}"));
+    match &notice.activity {
+        Activity::Downloaded { visitor, paths, ip } => {
+            let what = if paths.is_empty() {
+                "all files".to_owned()
+            } else {
+                paths.iter().map(|p| single_line(p)).collect::<Vec<_>>().join(", ")
+            };
+            let details = std::iter::once(format!("Downloaded: {what}"))
+                .chain(from(ip))
+                .collect();
+            (
+                format!("{} downloaded from “{name}” on {date}.", who(visitor)),
+                details,
+            )
+        }
+        Activity::Uploaded {
+            visitor,
+            path,
+            bytes,
+            ip,
+        } => {
+            let details = std::iter::once(format!("File: {} ({bytes} bytes)", single_line(path)))
+                .chain(from(ip))
+                .collect();
+            (
+                format!("{} uploaded a file to “{name}” on {date}.", who(visitor)),
+                details,
+            )
+        }
+        Activity::Registered { name: n, email } => {
+            let details = n
+                .as_deref()
+                .map(|n| format!("Name: {}", single_line(n)))
+                .into_iter()
+                .chain(email.as_deref().map(|e| format!("Email: {}", single_line(e))))
+                .collect();
+            (
+                format!("A visitor filled in the registration form of “{name}” on {date}."),
+                details,
+            )
+        }
+        Activity::FirstVisit { recipient } => (
+            format!(
+                "{} opened their link to “{name}” for the first time on {date}.",
+                single_line(recipient)
+            ),
+            Vec::new(),
+        ),
+        Activity::ExpirySoon { expires_at } => (
+            format!("Your share “{name}” expires on {}.", when(*expires_at)),
+            Vec::new(),
+        ),
+    }
+}
+
 fn render_default(mail: &Mail) -> RenderedMail {
     let when = |at: OffsetDateTime| local_date(at, mail.time_zone.as_deref());
     let branding = &mail.branding;
@@ -392,6 +459,53 @@ fn render_default(mail: &Mail) -> RenderedMail {
             html.para(note);
             format!("Someone is guessing at “{}”", short(&name))
         }
+        MailMessage::OwnerNotice { notice } => {
+            let (line, details) = describe(notice, &when);
+            let _ = writeln!(text, "{line}");
+            html.para(&line);
+            for d in &details {
+                let _ = writeln!(text, "{d}");
+            }
+            if !details.is_empty() {
+                html.list(&details);
+            }
+            let what = match notice.activity.kind() {
+                ActivityKind::Download => "a download",
+                ActivityKind::Upload => "a new upload",
+                ActivityKind::Registration => "a new registration",
+                ActivityKind::FirstVisit => "a first visit",
+                ActivityKind::ExpirySoon => "its expiry",
+            };
+            format!("“{}”: {what}", short(&notice.share_name))
+        }
+        MailMessage::OwnerDigest { notices } => {
+            let intro = format!(
+                "What happened on your shares on {site} since the last summary ({} events):",
+                notices.len()
+            );
+            let _ = writeln!(text, "{intro}\n");
+            html.para(&intro);
+            let mut lines = Vec::with_capacity(notices.len());
+            for notice in notices {
+                let (line, details) = describe(notice, &when);
+                let _ = writeln!(text, "- {line}");
+                for d in &details {
+                    let _ = writeln!(text, "    {d}");
+                }
+                lines.push(if details.is_empty() {
+                    line
+                } else {
+                    format!("{line} ({})", details.join("; "))
+                });
+            }
+            html.list(&lines);
+            let shares: std::collections::BTreeSet<&str> =
+                notices.iter().map(|n| n.share_name.as_str()).collect();
+            match (shares.len(), shares.first()) {
+                (1, Some(name)) => format!("Activity on “{}”", short(name)),
+                (n, _) => format!("Activity on {n} of your shares"),
+            }
+        }
     };
     let _ = write!(text, "\n-- \n{site}\n");
     let subject = format!("[{}] {subject}", short(&site));
@@ -457,6 +571,37 @@ mod tests {
                 attempts: 101,
                 window_minutes: 15,
                 at,
+            },
+            MailMessage::OwnerNotice {
+                notice: Notice {
+                    share_name: hostile.to_owned(),
+                    activity: Activity::Uploaded {
+                        visitor: Some(hostile.to_owned()),
+                        path: hostile.to_owned(),
+                        bytes: 5,
+                        ip: None,
+                    },
+                    at,
+                },
+            },
+            MailMessage::OwnerDigest {
+                notices: vec![
+                    Notice {
+                        share_name: hostile.to_owned(),
+                        activity: Activity::Registered {
+                            name: Some(hostile.to_owned()),
+                            email: Some(hostile.to_owned()),
+                        },
+                        at,
+                    },
+                    Notice {
+                        share_name: hostile.to_owned(),
+                        activity: Activity::FirstVisit {
+                            recipient: hostile.to_owned(),
+                        },
+                        at,
+                    },
+                ],
             },
         ]
     }

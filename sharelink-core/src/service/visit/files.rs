@@ -10,12 +10,11 @@ use crate::model::share::Resolved;
 use crate::policy::{Grant, UploadInfo};
 use crate::ports::access_log::LogKind;
 use crate::ports::events::ShareEvent;
-use crate::ports::mailer::MailMessage;
 use crate::ports::{
     ByteRange, ByteStream, Entry as FileEntry, EntryKind, FileStoreError, WriteOptions,
 };
 use crate::service::{Result, ServiceError, Sharelink};
-use crate::{Action, Denial, Email, ItemKind, Share, SharePath, UploadViolation, VisitorSession};
+use crate::{Action, Activity, Denial, Email, ItemKind, Share, SharePath, UploadViolation, VisitorSession};
 
 /// The name of the use a transfer spends: by session, action, file and version, so the
 /// range requests of one download count once and never outlive a new version.
@@ -439,23 +438,12 @@ impl Sharelink {
                         at: now,
                     })
                     .await;
-                if share.settings.notify_on_download
-                    && let Some(to) = self.owner_email(&share.owner).await
-                {
-                    let mail = self.mail_about(
-                        &share,
-                        to,
-                        MailMessage::DownloadNotification {
-                            share_name: share.settings.name.clone(),
-                            visitor: session.identity().map(ToString::to_string),
-                            paths,
-                            at: now,
-                            ip: self.log_ip(client.ip),
-                        },
-                    );
-                    // Best effort: the download happened whether or not the owner hears.
-                    let _ = self.post_mail(&share, mail, None).await;
-                }
+                let activity = Activity::Downloaded {
+                    visitor: session.identity().map(ToString::to_string),
+                    paths,
+                    ip: self.log_ip(client.ip),
+                };
+                self.notify_owner_best_effort(&share, activity).await;
             }
         }
     }
@@ -581,6 +569,17 @@ impl Sharelink {
                 at: self.now(),
             })
             .await;
+        let visitor = match identity {
+            (Some(name), Some(email)) => Some(format!("{name} ({email})")),
+            (name, email) => name.or_else(|| email.map(|e| e.to_string())),
+        };
+        let activity = Activity::Uploaded {
+            visitor,
+            path: visitor_path.to_string(),
+            bytes: entry.size,
+            ip: self.log_ip(scene.client.ip),
+        };
+        self.notify_owner_best_effort(share, activity).await;
         Ok(Listed {
             name: entry.path.file_name().unwrap_or_default().to_owned(),
             path: visitor_path,

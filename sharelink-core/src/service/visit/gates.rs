@@ -11,7 +11,7 @@ use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::{AttemptKey, CodeCheck, OneTimeCode};
 use crate::service::{Result, ServiceError, Sharelink};
 use crate::{
-    AccessControl, Action, Binding, Denial, Email, PlainPassword, SessionId, Share, SharePath,
+    AccessControl, Action, Activity, Binding, Denial, Email, PlainPassword, SessionId, Share, SharePath,
     VisitorSession,
 };
 
@@ -91,6 +91,9 @@ impl Sharelink {
         // fetch binds no invitation or device, spends nothing and stores no session.
         let confirmed = req.mode == RequestMode::Confirmed;
         let confirm_first = |share: &Share| Self::unstored(share, Denial::ConfirmationRequired);
+        // A recipient opening their link for the first time (told to the owner once the
+        // visit is let in).
+        let mut first_visit = None;
         if let Some(code) = req.recipient_code
             && let Some(recipient) = self.ports.repo.find_recipient(share.id, code).await?
         {
@@ -126,6 +129,9 @@ impl Sharelink {
             }
             if confirmed {
                 self.ports.repo.touch_recipient(recipient.id, now).await?;
+                if recipient.last_access_at.is_none() {
+                    first_visit = Some(recipient.email.clone());
+                }
             }
             session.recipient = Some(recipient.id);
             session.email = Some(recipient.email.clone());
@@ -165,6 +171,12 @@ impl Sharelink {
                 at: now,
             })
             .await;
+        if let Some(recipient) = first_visit {
+            let activity = Activity::FirstVisit {
+                recipient: recipient.to_string(),
+            };
+            self.notify_owner_best_effort(&share, activity).await;
+        }
         if let (Some(code), true) = (req.access_code, share.settings.password_autofill)
             && probe == Err(Gate::Password.pending())
         {
@@ -662,6 +674,11 @@ impl Sharelink {
                 self.log_ip(req.client.ip),
             )
             .await?;
+        let activity = Activity::Registered {
+            name: registration.name.clone(),
+            email: registration.email.as_ref().map(ToString::to_string),
+        };
+        self.notify_owner_best_effort(&scene.share, activity).await;
         scene.session.registration = Some(id);
         scene.session.name = registration.name.clone();
         gate.stamp_passed(&scene.share, &mut scene.session);
