@@ -49,7 +49,9 @@ where
 fn is_default(v: &Value) -> bool {
     match v {
         Value::Null | Value::Bool(false) => true,
-        Value::Object(o) => o.is_empty(),
+        Value::Object(o) => {
+            o.is_empty() || *v == serde_json::to_value(OwnerNotifications::default()).unwrap()
+        }
         Value::Array(a) => a.is_empty(),
         _ => false,
     }
@@ -157,6 +159,67 @@ fn minimal_settings_load_unchanged() {
     let s: ShareSettings = load(text);
     assert_eq!(s, ShareSettings::named("Minimal"));
     rewrites_only_instants(&s, text, &[]);
+}
+
+#[test]
+fn owner_notification_choices_load_and_older_rows_keep_their_meaning() {
+    let text = fixture!("share_settings_v3_notifications.json");
+    let s: ShareSettings = load(text);
+    assert_eq!(
+        s.notifications,
+        OwnerNotifications {
+            download: true,
+            upload: true,
+            registration: false,
+            first_visit: true,
+            expiry_soon: false,
+            digest: true,
+        }
+    );
+    rewrites_only_instants(&s, text, &[]);
+    // Rows from before the choices: expiry reminders on (as they were), downloads as the
+    // older setting says.
+    let old: ShareSettings = load(fixture!("share_settings_v1_full.json"));
+    assert_eq!(old.notifications, OwnerNotifications::default());
+    assert!(old.notifies(ActivityKind::Download) && old.notifies(ActivityKind::ExpirySoon));
+    assert!(!old.notifies(ActivityKind::Upload));
+    let minimal: ShareSettings = load(fixture!("share_settings_v1_minimal.json"));
+    assert!(!minimal.notifies(ActivityKind::Download));
+}
+
+#[test]
+fn queued_owner_notices_load_and_rewrite_unchanged() {
+    use sharelink_core::ports::{Mail, MailMessage};
+    let text = fixture!("queued_mail_v3_owner_notices.json");
+    let mails: Vec<Mail> = load(text);
+    let MailMessage::OwnerNotice { notice } = &mails[0].message else {
+        panic!("{:?}", mails[0].message)
+    };
+    assert_eq!(
+        notice.activity,
+        Activity::Uploaded {
+            visitor: Some("Rita (rita@ext.example)".into()),
+            path: "drop/scan.pdf".into(),
+            bytes: 4096,
+            ip: Some("192.0.2.0".parse().unwrap()),
+        }
+    );
+    assert_eq!(notice.at, datetime!(2026-12-04 09:00 UTC));
+    let MailMessage::OwnerDigest { notices } = &mails[1].message else {
+        panic!("{:?}", mails[1].message)
+    };
+    let kinds: Vec<ActivityKind> = notices.iter().map(|n| n.activity.kind()).collect();
+    assert_eq!(
+        kinds,
+        [
+            ActivityKind::Registration,
+            ActivityKind::FirstVisit,
+            ActivityKind::Download,
+            ActivityKind::ExpirySoon
+        ]
+    );
+    let frozen: Value = serde_json::from_str(text).expect("fixture is JSON");
+    assert_eq!(serde_json::to_value(&mails).expect("serialize"), frozen);
 }
 
 #[test]

@@ -251,23 +251,12 @@ mod tests {
         }
     }
 
-    fn choices() -> impl Strategy<Value = OwnerNotifications> {
-        proptest::array::uniform6(any::<bool>()).prop_map(|b| OwnerNotifications {
-            download: b[0],
-            upload: b[1],
-            registration: b[2],
-            first_visit: b[3],
-            expiry_soon: b[4],
-            digest: b[5],
-        })
-    }
-
     proptest! {
         /// Nobody is mailed about a kind the share did not choose; when it did, the owner
         /// and each admin address get exactly one copy, the owner first.
         #[test]
         fn each_address_once_and_only_when_chosen(
-            c in choices(),
+            c in crate::testing::strategies::owner_notifications(),
             legacy in any::<bool>(),
             k in 0..5usize,
             has_owner in any::<bool>(),

@@ -156,7 +156,7 @@ fn events_not_chosen_mail_nobody() {
             notice.activity,
             Activity::Uploaded {
                 visitor: Some(format!("Rita ({RITA})")),
-                path: format!("drop/scan.pdf"),
+                path: "drop/scan.pdf".into(),
                 bytes: 4,
                 ip: Some("192.0.2.10".parse().unwrap()),
             }
@@ -341,28 +341,30 @@ fn a_failing_digest_keeps_its_entries_for_the_next_run() {
 fn entries() -> impl Strategy<Value = Vec<DigestEntry>> {
     proptest::collection::vec((0..3usize, 0..3i64, 0..50i64), 0..30).prop_map(|raw| {
         raw.into_iter()
-            .enumerate()
-            .map(|(i, (to, share, minutes))| {
-                let mut entry = crate::conformance::digest::entry(
-                    ["ana", "bob", "root"][to],
-                    share,
-                    "ana",
-                    Activity::FirstVisit {
-                        recipient: RITA.into(),
+            .zip(1..)
+            .map(|((to, share, minutes), id)| DigestEntry {
+                id: DigestEntryId(id),
+                entry: crate::ports::NewDigestEntry {
+                    to: email(["ana@corp.example", "bob@corp.example", ADMIN][to]),
+                    share: ShareId(share),
+                    owner: user("ana"),
+                    time_zone: None,
+                    notice: Notice {
+                        share_name: format!("s{share}"),
+                        activity: Activity::FirstVisit {
+                            recipient: RITA.into(),
+                        },
+                        at: crate::testing::fixtures::T0 + Duration::minutes(minutes),
                     },
-                    minutes,
-                );
-                entry.notice.share_name = format!("s{share}");
-                DigestEntry {
-                    id: DigestEntryId(i as i64 + 1),
-                    entry,
-                }
+                },
             })
             .collect()
     })
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
     /// Every entry lands in exactly one digest, the one of its recipient; there is one
     /// digest per recipient; each digest reads oldest first.
     #[test]

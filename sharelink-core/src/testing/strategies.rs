@@ -136,12 +136,13 @@ pub fn share_settings(allowed: AllowedActions) -> impl Strategy<Value = ShareSet
             prop::option::of(instant()),
             prop::option::of(instant()),
             any::<bool>(),
+            owner_notifications(),
         ),
     )
         .prop_map(
             move |(
                 (access, device, ip, password, registration, clickwrap),
-                (limit, start, expiry, inbox),
+                (limit, start, expiry, inbox, notifications),
             )| {
                 let mut s = ShareSettings::named("generated");
                 s.allowed = allowed;
@@ -165,9 +166,22 @@ pub fn share_settings(allowed: AllowedActions) -> impl Strategy<Value = ShareSet
                     ..Schedule::default()
                 };
                 s.inbox = inbox.then(|| SharePath::parse("root/f0/inbox").unwrap_or_default());
+                s.notifications = notifications;
                 s
             },
         )
+}
+
+/// Arbitrary owner-notification choices (every combination of events, digest or not).
+pub fn owner_notifications() -> impl Strategy<Value = crate::OwnerNotifications> {
+    prop::array::uniform6(any::<bool>()).prop_map(|b| crate::OwnerNotifications {
+        download: b[0],
+        upload: b[1],
+        registration: b[2],
+        first_visit: b[3],
+        expiry_soon: b[4],
+        digest: b[5],
+    })
 }
 
 /// An arbitrary share (consistent items and level).
