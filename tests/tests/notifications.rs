@@ -12,8 +12,7 @@ use serde_json::json;
 use sharelink_core::memory::MemoryLease;
 use sharelink_core::service::{Housekeeping, Job, JobOutcome, JobPeriods};
 use sharelink_core::{
-    AccessControl, AllowedActions, Email, OwnerNotifications, RegistrationForm, Share,
-    SiteSettings,
+    AccessControl, AllowedActions, Email, OwnerNotifications, RegistrationForm, Share, SiteSettings,
 };
 use sharelink_tests::{
     Backend, MailDev, ReceivedMail, Stack, on_every_backend, random_tag, smtp_configured,
@@ -40,7 +39,11 @@ async fn stack_with_copy(backend: Backend) -> (Stack, MailDev, Email) {
 /// Ana's emailed-only upload share with the default registration form and `choices`,
 /// sent to a guest; the guest opens the link as mailed, registers and uploads a file.
 /// Returns the share and the guest's address.
-async fn guest_visits(stack: &Stack, mail: &MailDev, choices: OwnerNotifications) -> (Share, Email) {
+async fn guest_visits(
+    stack: &Stack,
+    mail: &MailDev,
+    choices: OwnerNotifications,
+) -> (Share, Email) {
     let share = stack
         .share("ana", &["docs/drop"], |s| {
             s.name = "Client intake".into();
@@ -65,7 +68,11 @@ async fn guest_visits(stack: &Stack, mail: &MailDev, choices: OwnerNotifications
     let link = invitation
         .link_starting_with(&format!("{}/s/{key}?r=", stack.base))
         .unwrap_or_else(|| panic!("no link in {invitation:?}"));
-    let code = link.rsplit_once("?r=").expect("a recipient code").1.to_owned();
+    let code = link
+        .rsplit_once("?r=")
+        .expect("a recipient code")
+        .1
+        .to_owned();
 
     let mut visitor = stack.visitor();
     // The link as mailed asks to confirm; the page's Open button confirms.
@@ -73,11 +80,19 @@ async fn guest_visits(stack: &Stack, mail: &MailDev, choices: OwnerNotifications
     let opened = visitor
         .post_form(&format!("/s/{key}/open"), &[("r", &code)])
         .await;
-    assert_eq!(opened.json()["error"], "registration_required", "{}", opened.text());
+    assert_eq!(
+        opened.json()["error"],
+        "registration_required",
+        "{}",
+        opened.text()
+    );
     let registered = visitor
         .post_form(
             &format!("/s/{key}/register"),
-            &[("field:Name", "Gina Guest"), ("field:Email", guest.as_str())],
+            &[
+                ("field:Name", "Gina Guest"),
+                ("field:Email", guest.as_str()),
+            ],
         )
         .await;
     assert_eq!(registered.status, 200, "{}", registered.text());
@@ -116,7 +131,10 @@ fn assert_tells_of_every_event(mails: &[ReceivedMail], share: &Share, guest: &Em
     ] {
         assert!(all.contains(needle), "{needle:?} missing from {mails:#?}");
     }
-    assert!(!all.contains(share.key.as_str()), "the key leaked: {mails:#?}");
+    assert!(
+        !all.contains(share.key.as_str()),
+        "the key leaked: {mails:#?}"
+    );
 }
 
 async fn owner_and_admin_copy_hear_of_each_chosen_event(backend: Backend) {
@@ -161,7 +179,11 @@ async fn digest_mode_sends_one_mail_of_every_event_after_the_digest_job(backend:
     for to in [owner, admin] {
         let mails = mail.wait_for(&to, 1).await;
         assert_eq!(mails.len(), 1, "{to}: {mails:#?}");
-        assert!(mails[0].subject.contains("Client intake"), "{:?}", mails[0].subject);
+        assert!(
+            mails[0].subject.contains("Client intake"),
+            "{:?}",
+            mails[0].subject
+        );
         assert_tells_of_every_event(&mails, &share, &guest);
     }
     // The period is done: another tick sends nothing more.

@@ -68,7 +68,13 @@ pub fn every_activity() -> Vec<Activity> {
 }
 
 /// An entry for `to` about share `share` of `owner`, `minutes` after [`T0`].
-pub fn entry(to: &str, share: i64, owner: &str, activity: Activity, minutes: i64) -> NewDigestEntry {
+pub fn entry(
+    to: &str,
+    share: i64,
+    owner: &str,
+    activity: Activity,
+    minutes: i64,
+) -> NewDigestEntry {
     NewDigestEntry {
         to: email(to),
         share: ShareId(share),
@@ -136,7 +142,15 @@ pub async fn pages_read_each_entry_once((a, b): Digests) {
 pub async fn remove_removes_exactly_the_named((a, b): Digests) {
     let mut ids = Vec::new();
     for i in 0..4 {
-        let e = entry("ana", i, "ana", Activity::FirstVisit { recipient: "r@ext.example".into() }, i);
+        let e = entry(
+            "ana",
+            i,
+            "ana",
+            Activity::FirstVisit {
+                recipient: "r@ext.example".into(),
+            },
+            i,
+        );
         ids.push(a.add_digest_entry(&e).await.expect("added"));
     }
     let unknown = DigestEntryId(ids[3].0 + 1000);
@@ -146,7 +160,10 @@ pub async fn remove_removes_exactly_the_named((a, b): Digests) {
             .expect("removed"),
         2
     );
-    assert_eq!(b.remove_digest_entries(&[ids[1]]).await.expect("removed"), 0);
+    assert_eq!(
+        b.remove_digest_entries(&[ids[1]]).await.expect("removed"),
+        0
+    );
     assert_eq!(a.remove_digest_entries(&[]).await.expect("removed"), 0);
     let left: Vec<_> = a
         .digest_entries(None, 100)
@@ -162,7 +179,15 @@ pub async fn remove_removes_exactly_the_named((a, b): Digests) {
 /// nor removed unless named.
 pub async fn concurrent_adds_are_kept((a, b): Digests) {
     let first = a
-        .add_digest_entry(&entry("ana", 1, "ana", Activity::FirstVisit { recipient: "r@ext.example".into() }, 0))
+        .add_digest_entry(&entry(
+            "ana",
+            1,
+            "ana",
+            Activity::FirstVisit {
+                recipient: "r@ext.example".into(),
+            },
+            0,
+        ))
         .await
         .expect("added");
     let seen = b.digest_entries(None, 100).await.expect("read");
@@ -170,7 +195,15 @@ pub async fn concurrent_adds_are_kept((a, b): Digests) {
         let store = if i % 2 == 0 { a.clone() } else { b.clone() };
         async move {
             store
-                .add_digest_entry(&entry("bob", i, "bob", Activity::FirstVisit { recipient: "r@ext.example".into() }, i))
+                .add_digest_entry(&entry(
+                    "bob",
+                    i,
+                    "bob",
+                    Activity::FirstVisit {
+                        recipient: "r@ext.example".into(),
+                    },
+                    i,
+                ))
                 .await
                 .expect("added")
         }

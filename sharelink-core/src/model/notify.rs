@@ -217,9 +217,21 @@ mod tests {
             ..OwnerNotifications::default()
         };
         let cases: [(ActivityKind, bool, Option<&Email>, &[Email], Vec<Email>); 6] = [
-            (ActivityKind::Upload, false, Some(&ana), &[], vec![ana.clone()]),
+            (
+                ActivityKind::Upload,
+                false,
+                Some(&ana),
+                &[],
+                vec![ana.clone()],
+            ),
             (ActivityKind::Download, false, Some(&ana), &[], vec![]),
-            (ActivityKind::Download, true, Some(&ana), &[], vec![ana.clone()]),
+            (
+                ActivityKind::Download,
+                true,
+                Some(&ana),
+                &[],
+                vec![ana.clone()],
+            ),
             (
                 ActivityKind::Upload,
                 false,

@@ -57,7 +57,11 @@ fn busy_share(w: &World, choices: OwnerNotifications) -> Share {
         company: None,
         note: None,
     };
-    let sent = block_on(w.app.share_by_email(&user("ana"), share.id, vec![input], None)).unwrap();
+    let sent = block_on(
+        w.app
+            .share_by_email(&user("ana"), share.id, vec![input], None),
+    )
+    .unwrap();
     assert!(sent[0].result.is_ok());
     let code = match &w.mem.mailer.sent_to(&email(RITA))[0].0.message {
         MailMessage::Invitation { link, .. } => link.0.rsplit_once("?r=").unwrap().1.to_owned(),
@@ -189,7 +193,11 @@ fn the_older_download_setting_still_notifies_downloads() {
     .unwrap();
     let s = v.session.unwrap().id;
     let req = VisitRequest::new(share.key.as_str(), &s, &c, RequestMode::Confirmed);
-    let d = block_on(w.app.download(&req, &path("plan.pdf"), None, Action::Download)).unwrap();
+    let d = block_on(
+        w.app
+            .download(&req, &path("plan.pdf"), None, Action::Download),
+    )
+    .unwrap();
     block_on(w.app.finish(d.ticket, Outcome::Completed { bytes: 1 }));
     let mails = notices_to(&w, "ana@corp.example");
     assert!(matches!(

@@ -425,7 +425,8 @@ impl ShareSettings {
     /// Whether the owner is told of events of `kind` (for downloads, either
     /// `notifications.download` or the older `notify_on_download`).
     pub fn notifies(&self, kind: ActivityKind) -> bool {
-        self.notifications.wants(kind) || (kind == ActivityKind::Download && self.notify_on_download)
+        self.notifications.wants(kind)
+            || (kind == ActivityKind::Download && self.notify_on_download)
     }
 
     /// Checks what does not depend on policy: name and text lengths, item constraints

@@ -5,9 +5,9 @@
 //! kinds to [`DefaultRenderer`]).
 
 use super::{Mail, MailMessage};
-use crate::{Activity, ActivityKind, Branding, Notice};
 use crate::ports::BoxError;
 use crate::text::{escape_html, local_date, single_line};
+use crate::{Activity, ActivityKind, Branding, Notice};
 use std::fmt::{self, Debug, Write as _};
 use time::OffsetDateTime;
 
@@ -257,7 +257,11 @@ fn describe(notice: &Notice, when: &dyn Fn(OffsetDateTime) -> String) -> (String
             let what = if paths.is_empty() {
                 "all files".to_owned()
             } else {
-                paths.iter().map(|p| single_line(p)).collect::<Vec<_>>().join(", ")
+                paths
+                    .iter()
+                    .map(|p| single_line(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             let details = std::iter::once(format!("Downloaded: {what}"))
                 .chain(from(ip))
@@ -286,7 +290,11 @@ fn describe(notice: &Notice, when: &dyn Fn(OffsetDateTime) -> String) -> (String
                 .as_deref()
                 .map(|n| format!("Name: {}", single_line(n)))
                 .into_iter()
-                .chain(email.as_deref().map(|e| format!("Email: {}", single_line(e))))
+                .chain(
+                    email
+                        .as_deref()
+                        .map(|e| format!("Email: {}", single_line(e))),
+                )
                 .collect();
             (
                 format!("A visitor filled in the registration form of “{name}” on {date}."),

@@ -14,7 +14,9 @@ use crate::ports::{
     ByteRange, ByteStream, Entry as FileEntry, EntryKind, FileStoreError, WriteOptions,
 };
 use crate::service::{Result, ServiceError, Sharelink};
-use crate::{Action, Activity, Denial, Email, ItemKind, Share, SharePath, UploadViolation, VisitorSession};
+use crate::{
+    Action, Activity, Denial, Email, ItemKind, Share, SharePath, UploadViolation, VisitorSession,
+};
 
 /// The name of the use a transfer spends: by session, action, file and version, so the
 /// range requests of one download count once and never outlive a new version.

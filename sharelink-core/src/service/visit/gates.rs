@@ -11,8 +11,8 @@ use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::{AttemptKey, CodeCheck, OneTimeCode};
 use crate::service::{Result, ServiceError, Sharelink};
 use crate::{
-    AccessControl, Action, Activity, Binding, Denial, Email, PlainPassword, SessionId, Share, SharePath,
-    VisitorSession,
+    AccessControl, Action, Activity, Binding, Denial, Email, PlainPassword, SessionId, Share,
+    SharePath, VisitorSession,
 };
 
 const ONE_TIME_CODE_DIGITS: &[u8] = b"0123456789";
