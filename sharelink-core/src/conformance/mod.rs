@@ -14,3 +14,4 @@ pub mod repository;
 pub mod shares;
 pub mod templates;
 pub mod visitors;
+pub mod webhooks;

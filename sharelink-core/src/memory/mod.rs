@@ -11,6 +11,7 @@ mod shares;
 mod support;
 mod templates;
 mod visitors;
+mod webhooks;
 
 pub use access_log::MemoryAccessLog;
 pub use file_store::MemoryFileStore;
@@ -19,6 +20,7 @@ pub use mail_queue::MemoryMailQueue;
 pub use mailer::MemoryMailer;
 pub use repository::MemoryRepository;
 pub use support::{ManualClock, MemoryDirectory, MemoryEvents, SeededRandom};
+pub use webhooks::{MemoryWebhookStore, MemoryWebhookTransport};
 
 use crate::model::password::Argon2Params;
 use crate::ports::{Argon2idHasher, InlineRunner};

@@ -17,6 +17,9 @@ mod settings_tests;
 #[cfg(test)]
 mod tests;
 mod visit;
+mod webhooks;
+#[cfg(test)]
+mod webhooks_tests;
 
 pub use housekeeping::{Housekeeping, Job, JobOutcome, JobPeriods, PeriodError, period_end};
 pub use mail::{Delivery, ListMail, MailRetry, MailView};
@@ -24,6 +27,7 @@ pub use manage::*;
 pub use recipients::*;
 pub use reports::{LogExport, MAX_REPORT_DAYS, ReportError, ReportScope};
 pub use visit::*;
+pub use webhooks::{CreatedWebhook, ListDeliveries, WebhookRun, WebhookView, webhook_payload};
 
 use crate::ports::*;
 use crate::{
@@ -48,6 +52,11 @@ pub struct Ports {
     /// queue mail and [`Sharelink::deliver_mail`] sends it through `mailer`; without, they
     /// send it at once.
     pub mail_queue: Option<Arc<dyn MailQueue>>,
+    /// Webhook endpoints and their outbox, if webhooks are on: every published event is
+    /// also written there for [`Sharelink::deliver_webhooks`].
+    pub webhooks: Option<Arc<dyn WebhookStore>>,
+    /// How the webhook worker posts deliveries (without one, the worker does nothing).
+    pub webhook_transport: Option<Arc<dyn WebhookTransport>>,
     /// The embedder's users and rights.
     pub directory: Arc<dyn PermissionDirectory>,
     /// Lifecycle and visitor events.
@@ -82,6 +91,8 @@ impl Ports {
             files,
             mailer,
             mail_queue: None,
+            webhooks: None,
+            webhook_transport: None,
             directory,
             events: Arc::new(NoEvents),
             clock: Arc::new(SystemClock),
@@ -103,6 +114,20 @@ impl Ports {
     #[must_use]
     pub fn with_mail_queue(mut self, queue: Arc<dyn MailQueue>) -> Self {
         self.mail_queue = Some(queue);
+        self
+    }
+
+    /// With webhooks: events go to the outbox in `store`, and
+    /// [`Sharelink::deliver_webhooks`] posts them through `transport`
+    /// (`sharelink_http::HyperWebhookTransport` in an async server).
+    #[must_use]
+    pub fn with_webhooks(
+        mut self,
+        store: Arc<dyn WebhookStore>,
+        transport: Arc<dyn WebhookTransport>,
+    ) -> Self {
+        self.webhooks = Some(store);
+        self.webhook_transport = Some(transport);
         self
     }
 
@@ -147,6 +172,8 @@ pub struct Config {
     pub snapshot_root: crate::SharePath,
     /// How queued mail is retried.
     pub mail_retry: MailRetry,
+    /// How webhook deliveries are retried (the same kind of schedule as mail).
+    pub webhook_retry: MailRetry,
 }
 
 impl Config {
@@ -158,6 +185,7 @@ impl Config {
             link_base: link_base.into(),
             snapshot_root: crate::SharePath::parse(".sharelink/snapshots").unwrap_or_default(),
             mail_retry: MailRetry::default(),
+            webhook_retry: MailRetry::default(),
         }
     }
 
@@ -165,6 +193,13 @@ impl Config {
     #[must_use]
     pub fn with_mail_retry(mut self, retry: MailRetry) -> Self {
         self.mail_retry = retry;
+        self
+    }
+
+    /// With this retry schedule for webhook deliveries.
+    #[must_use]
+    pub fn with_webhook_retry(mut self, retry: MailRetry) -> Self {
+        self.webhook_retry = retry;
         self
     }
 
@@ -287,6 +322,24 @@ pub enum ServiceError {
     /// Only a dead or expired mail can be sent again.
     #[error("only a dead or expired mail can be retried (this one is {0})")]
     MailNotRetryable(MailState),
+    /// Webhooks are not configured (no webhook store).
+    #[error("webhooks are not configured on this server")]
+    WebhooksOff,
+    /// Only an admin may do this (a site-wide webhook).
+    #[error("only an admin may do this")]
+    AdminOnly,
+    /// A webhook address that cannot be used.
+    #[error(transparent)]
+    WebhookUrl(#[from] crate::model::webhook::WebhookUrlError),
+    /// No webhook endpoint with this id, or the actor may not see it (indistinguishable).
+    #[error("webhook not found")]
+    WebhookNotFound,
+    /// No webhook delivery with this id, or the actor may not see it (indistinguishable).
+    #[error("webhook delivery not found")]
+    DeliveryNotFound,
+    /// Only a delivered or dead delivery can be replayed.
+    #[error("this delivery is still pending")]
+    DeliveryPending,
     /// Mail could not be sent.
     #[error(transparent)]
     Mail(#[from] MailError),

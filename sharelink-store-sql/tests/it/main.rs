@@ -19,6 +19,7 @@ mod upgrade;
 use sharelink_core::conformance::lease::Leases;
 use sharelink_core::conformance::mail_queue::Queues;
 use sharelink_core::conformance::repository::Stores;
+use sharelink_core::conformance::webhooks::Stores as Webhooks;
 use sharelink_store_sql::testing::{TestBackend, fresh_store, fresh_url};
 use sharelink_store_sql::{SqlStore, StoreConfig};
 
@@ -42,6 +43,10 @@ async fn two_pools<T>(backend: TestBackend, port: fn(&SqlStore) -> T) -> (T, T) 
 
 async fn queues(backend: TestBackend) -> Queues {
     two_pools(backend, SqlStore::mail_queue).await
+}
+
+async fn webhooks(backend: TestBackend) -> Webhooks {
+    two_pools(backend, SqlStore::webhooks).await
 }
 
 async fn leases(backend: TestBackend) -> Leases {
@@ -100,6 +105,12 @@ mod lease {
 mod mail_queue {
     use crate::queues;
     on_every_backend!(mail_queue_conformance, queues);
+}
+
+/// The webhook-store suite on every backend.
+mod webhooks {
+    use crate::webhooks;
+    on_every_backend!(webhooks_conformance, webhooks);
 }
 
 /// The repository and access-log suite on every backend.

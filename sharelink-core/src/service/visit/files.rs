@@ -431,13 +431,17 @@ impl Sharelink {
                     return;
                 }
                 let now = self.now();
-                self.ports
-                    .events
-                    .publish(&ShareEvent::Downloaded {
-                        share: share.id,
-                        paths: paths.clone(),
-                        at: now,
-                    })
+                // The transfer is over and nobody waits for an answer: a failed outbox
+                // write loses this event's webhooks (the sink still heard it).
+                let _ = self
+                    .publish(
+                        &share.owner,
+                        ShareEvent::Downloaded {
+                            share: share.id,
+                            paths: paths.clone(),
+                            at: now,
+                        },
+                    )
                     .await;
                 if share.settings.notify_on_download
                     && let Some(to) = self.owner_email(&share.owner).await
@@ -572,15 +576,16 @@ impl Sharelink {
                 .bytes(entry.size),
         )
         .await;
-        self.ports
-            .events
-            .publish(&ShareEvent::Uploaded {
+        self.publish(
+            &share.owner,
+            ShareEvent::Uploaded {
                 share: share.id,
                 path: visitor_path.to_string(),
                 bytes: entry.size,
                 at: self.now(),
-            })
-            .await;
+            },
+        )
+        .await?;
         Ok(Listed {
             name: entry.path.file_name().unwrap_or_default().to_owned(),
             path: visitor_path,

@@ -158,13 +158,14 @@ impl Sharelink {
         self.ports.repo.insert_session(&session).await?;
         self.log_for(&share, &session, req.client, Entry::new(LogKind::Visit))
             .await;
-        self.ports
-            .events
-            .publish(&ShareEvent::Opened {
+        self.publish(
+            &share.owner,
+            ShareEvent::Opened {
                 share: share.id,
                 at: now,
-            })
-            .await;
+            },
+        )
+        .await?;
         if let (Some(code), true) = (req.access_code, share.settings.password_autofill)
             && probe == Err(Gate::Password.pending())
         {
@@ -429,15 +430,16 @@ impl Sharelink {
         {
             return Ok(());
         }
-        self.ports
-            .events
-            .publish(&ShareEvent::UnderAttack {
+        self.publish(
+            &share.owner,
+            ShareEvent::UnderAttack {
                 share: share.id,
                 scope: attempt.scope().to_owned(),
                 attempts,
                 at: now,
-            })
-            .await;
+            },
+        )
+        .await?;
         if let Some(to) = self.owner_email(&share.owner).await {
             let target = match attempt {
                 Attempt::Password => "the password",
