@@ -50,7 +50,7 @@ impl HyperWebhookTransport {
         http.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
         let provider = rustls::crypto::ring::default_provider();
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider.into())
+            .with_provider_and_native_roots(provider)
             .map_err(TransportError)?
             .https_or_http()
             .enable_http1()

@@ -149,14 +149,11 @@ impl Sharelink {
         let now = self.now();
         let mut endpoints = HashMap::new();
         for d in store.claim_due(now, now + retry.lease, limit).await? {
-            let endpoint = match endpoints.get(&d.endpoint) {
-                Some(e) => e,
-                None => {
-                    let e = store.get_endpoint(d.endpoint).await?;
-                    endpoints.entry(d.endpoint).or_insert(e)
-                }
-            };
-            let Some(endpoint) = endpoint else {
+            if !endpoints.contains_key(&d.endpoint) {
+                let found = store.get_endpoint(d.endpoint).await?;
+                endpoints.insert(d.endpoint, found);
+            }
+            let Some(Some(endpoint)) = endpoints.get(&d.endpoint) else {
                 // Deleted since the claim: its deliveries went with it.
                 continue;
             };
