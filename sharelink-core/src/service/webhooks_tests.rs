@@ -320,7 +320,7 @@ proptest! {
         let (d, next) = (r.delay_after(n), r.delay_after(n + 1));
         prop_assert!(d <= r.max_delay);
         prop_assert!(next >= d);
-        prop_assert_eq!(next, (d * 2).min(r.max_delay));
+        prop_assert_eq!(next, (d * 2_i32).min(r.max_delay));
         prop_assert_eq!(r.delay_after(1), r.first_delay.min(r.max_delay));
     }
 }
