@@ -129,9 +129,9 @@ async fn start_receiver(addr: SocketAddr, seen: Arc<Seen>) -> tokio::task::JoinH
     let listener = loop {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => break l,
-            Err(e) if tries < 50 => {
+            // The old socket may linger a moment after the receiver went away.
+            Err(_) if tries < 50 => {
                 tries += 1;
-                let _ = e;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(e) => panic!("the receiver's port {addr} again: {e}"),
@@ -145,13 +145,14 @@ async fn start_receiver(addr: SocketAddr, seen: Arc<Seen>) -> tokio::task::JoinH
     })
 }
 
-async fn api(
+/// Calls the management API as `who`; the status and the JSON answer.
+async fn call(
     base: &str,
     method: reqwest::Method,
     path: &str,
     who: &str,
     body: Option<Value>,
-) -> Value {
+) -> (u16, Value) {
     let mut req = reqwest::Client::new()
         .request(method, format!("{base}/api{path}"))
         .header("x-sharelink-request", "1")
@@ -160,10 +161,22 @@ async fn api(
         req = req.json(&b);
     }
     let res = req.send().await.expect("the server answers");
-    let status = res.status();
+    let status = res.status().as_u16();
     let text = res.text().await.expect("a body");
-    assert!(status.is_success(), "{path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Calls the management API as `who` and expects a success; its JSON answer.
+async fn api(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    who: &str,
+    body: Option<Value>,
+) -> Value {
+    let (status, answer) = call(base, method, path, who, body).await;
+    assert!((200..300).contains(&status), "{path}: {status} {answer}");
+    answer
 }
 
 /// Waits until `accepted` holds at least `count` arrivals (at most 60 s).
@@ -269,6 +282,51 @@ async fn every_event_arrives_in_order_through_failures_and_an_outage(backend: Ba
     assert!(
         listed["webhooks"][0].get("secret").is_none(),
         "never listed"
+    );
+
+    // What the API refuses, each with its code.
+    let refusals = [
+        (
+            "ana",
+            json!({ "url": "https://x.example/", "site_wide": true }),
+            403,
+            "admin_only",
+        ),
+        (
+            "ana",
+            json!({ "url": "file:///etc/passwd" }),
+            422,
+            "bad_webhook_url",
+        ),
+        (
+            "ana",
+            json!({ "url": "https://u:p@x.example/" }),
+            422,
+            "bad_webhook_url",
+        ),
+    ];
+    for (who, body, status, code) in refusals {
+        let (got, answer) = call(&base, reqwest::Method::POST, "/webhooks", who, Some(body)).await;
+        assert_eq!(
+            (got, answer["error"].as_str()),
+            (status, Some(code)),
+            "{answer}"
+        );
+    }
+    let site_path = format!("/webhooks/{}", site["id"]);
+    let (got, answer) = call(&base, reqwest::Method::DELETE, &site_path, "ana", None).await;
+    assert_eq!(
+        (got, answer["error"].as_str()),
+        (404, Some("webhook_not_found"))
+    );
+    let bad_state = "/webhooks/deliveries?state=lost";
+    let (got, answer) = call(&base, reqwest::Method::GET, bad_state, "ana", None).await;
+    assert_eq!((got, answer["error"].as_str()), (400, Some("bad_state")));
+    let replay_missing = "/webhooks/deliveries/999999/replay";
+    let (got, answer) = call(&base, reqwest::Method::POST, replay_missing, "ana", None).await;
+    assert_eq!(
+        (got, answer["error"].as_str()),
+        (404, Some("delivery_not_found"))
     );
 
     let worker = sharelink_http::spawn_webhook_worker(app.clone(), Duration::from_millis(50));
@@ -394,6 +452,20 @@ async fn every_event_arrives_in_order_through_failures_and_an_outage(backend: Ba
         .expect("an arrival");
     assert_eq!(last.message_id, one["message_id"].as_str().expect("an id"));
     assert_eq!(last.endpoint, "ana");
+
+    // A deleted endpoint takes its deliveries with it.
+    let own_path = format!("/webhooks/{}", own["id"]);
+    let (got, _) = call(&base, reqwest::Method::DELETE, &own_path, "ana", None).await;
+    assert_eq!(got, 204);
+    let mine = api(
+        &base,
+        reqwest::Method::GET,
+        "/webhooks/deliveries",
+        "ana",
+        None,
+    )
+    .await;
+    assert_eq!(mine["deliveries"].as_array().map(Vec::len), Some(0));
 
     worker.abort();
     server.abort();
