@@ -166,6 +166,22 @@ impl From<ServiceError> for ApiError {
             e @ ServiceError::MailNotRetryable(_) => {
                 Self::new(S::CONFLICT, "mail_not_retryable", e.to_string())
             }
+            e @ ServiceError::WebhooksOff => {
+                Self::new(S::SERVICE_UNAVAILABLE, "webhooks_off", e.to_string())
+            }
+            e @ ServiceError::AdminOnly => Self::new(S::FORBIDDEN, "admin_only", e.to_string()),
+            ServiceError::WebhookUrl(e) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "bad_webhook_url", e.to_string())
+            }
+            e @ ServiceError::WebhookNotFound => {
+                Self::new(S::NOT_FOUND, "webhook_not_found", e.to_string())
+            }
+            e @ ServiceError::DeliveryNotFound => {
+                Self::new(S::NOT_FOUND, "delivery_not_found", e.to_string())
+            }
+            e @ ServiceError::DeliveryPending => {
+                Self::new(S::CONFLICT, "delivery_pending", e.to_string())
+            }
             e @ ServiceError::KeyTaken => Self::new(S::CONFLICT, "key_taken", e.to_string()),
             e @ ServiceError::ModeFixed => Self::new(S::CONFLICT, "mode_fixed", e.to_string()),
             e @ ServiceError::SnapshotItemsFixed => {

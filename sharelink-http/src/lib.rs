@@ -91,6 +91,7 @@ mod qr;
 mod serve;
 mod visitor;
 mod watermark;
+mod webhooks;
 mod wiring;
 mod zip;
 
@@ -102,6 +103,7 @@ pub use serve::{ServeLimits, serve};
 /// `sharelink_http::sharelink_core::…`.
 pub use sharelink_core;
 pub use sharelink_core::text::escape_html;
+pub use webhooks::{HyperWebhookTransport, TransportError, spawn_webhook_worker};
 pub use wiring::{WiringProblem, link_base};
 
 /// Internals exposed for fuzzing and property tests only; not part of the stable API.

@@ -14,6 +14,7 @@
 mod recipients;
 mod reports;
 pub(crate) mod request;
+mod webhooks;
 
 use crate::{ApiError, SharelinkState};
 use axum::Json;
@@ -148,13 +149,18 @@ shares, admins all."),
         qr_svg, qr_png, templates, save_template, delete_template, queued_mail, retry_mail,
         reports::export_log, reports::daily_statistics, recipients::revoke_recipient,
         recipients::expire_recipient, recipients::resend_recipient, recipients::revoke_shares,
-        recipients::expire_shares),
+        recipients::expire_shares, webhooks::create_webhook, webhooks::list_webhooks,
+        webhooks::delete_webhook, webhooks::list_deliveries, webhooks::replay_delivery),
     components(schemas(ErrorBody, ShareDto, ItemBody, CreateBody, UpdateBody, ReactivateBody,
         RecipientBody, EmailBody, TemplateRequest, MailDto, recipients::ResendBody,
-        recipients::BatchBody)),
+        recipients::BatchBody, webhooks::WebhookBody, webhooks::WebhookDto,
+        webhooks::CreatedWebhookDto, webhooks::WebhookList, webhooks::DeliveryDto,
+        webhooks::DeliveryList)),
     tags((name = "shares", description = "Share links"),
         (name = "mail", description = "Outgoing mail in the queue: owners see the mail about \
 their shares, admins all; links and codes are never shown"),
+        (name = "webhooks", description = "Signed webhooks (Standard Webhooks): endpoints \
+for the caller's shares or (admins) every share, and the outbox of their deliveries"),
         (name = "reports", description = "The access log as CSV and statistics per day, of a \
 share, an owner's shares or (admins) every share")),
     modifiers(&CommonRefusals)
@@ -191,6 +197,7 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
         .route("/log.csv", get(reports::export_log))
         .route("/statistics/daily", get(reports::daily_statistics))
         .merge(recipients::routes())
+        .merge(webhooks::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such API route")
         })

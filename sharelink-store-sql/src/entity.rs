@@ -323,3 +323,55 @@ pub mod digest_entry {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Webhook endpoints (`sl_webhook_endpoints`).
+pub mod webhook_endpoint {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sl_webhook_endpoints")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub owner: Option<String>,
+        pub url: String,
+        /// The signing secret (`whsec_…`).
+        pub secret: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The webhook outbox (`sl_webhook_deliveries`).
+pub mod webhook_delivery {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sl_webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub endpoint_id: i64,
+        pub endpoint_owner: Option<String>,
+        pub message_id: String,
+        pub share_id: i64,
+        pub event_type: String,
+        pub payload: String,
+        pub state: String,
+        pub attempts: i64,
+        pub next_attempt_at: i64,
+        pub leased_until: Option<i64>,
+        pub last_error: Option<String>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

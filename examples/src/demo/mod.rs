@@ -104,7 +104,8 @@ pub const SAMPLE_FILES: &[(&str, &str)] = &[
 
 /// Builds the demo: opens (or creates) the database, the file store (seeding the sample
 /// tree when it is empty) and the mailer, starts the mail worker (mail is queued in the
-/// database and delivered every second, with retries) and, unless turned off, the
+/// database and delivered every second, with retries), the webhook worker (events in the
+/// database's outbox, posted signed every second, with retries) and, unless turned off, the
 /// housekeeper, and returns the application.
 ///
 /// # Errors
@@ -114,6 +115,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     let data_dir = std::fs::canonicalize(&config.data_dir)?;
     let store = database(config, &data_dir).await?;
     let queue = store.mail_queue();
+    let webhooks = store.webhooks();
     let lease = store.lease();
     let digests = store.digests();
     let (repo, log) = store.ports();
@@ -126,6 +128,13 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     let ports = Ports::new(repo, log, files, mailer, Arc::new(users.clone()))
         .with_mail_queue(queue)
         .with_digests(digests)
+        // Events go to the database's webhook outbox; the worker below posts them.
+        .with_webhooks(
+            webhooks,
+            Arc::new(sharelink_http::HyperWebhookTransport::new(
+                std::time::Duration::from_secs(10),
+            )?),
+        )
         .with_blocking(Arc::new(TokioBlockingRunner));
     let mut site = sharelink_core::SiteSettings {
         // Let the page show custom keys (off by default).
@@ -151,6 +160,10 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     };
     // Detached: it runs as long as the runtime that built the demo.
     drop(sharelink_http::spawn_mail_worker(
+        sharelink.clone(),
+        std::time::Duration::from_secs(1),
+    ));
+    drop(sharelink_http::spawn_webhook_worker(
         sharelink.clone(),
         std::time::Duration::from_secs(1),
     ));

@@ -15,3 +15,4 @@ pub mod repository;
 pub mod shares;
 pub mod templates;
 pub mod visitors;
+pub mod webhooks;

@@ -12,6 +12,7 @@ mod shares;
 mod support;
 mod templates;
 mod visitors;
+mod webhooks;
 
 pub use access_log::MemoryAccessLog;
 pub use digest::MemoryDigests;
@@ -21,6 +22,7 @@ pub use mail_queue::MemoryMailQueue;
 pub use mailer::MemoryMailer;
 pub use repository::MemoryRepository;
 pub use support::{ManualClock, MemoryDirectory, MemoryEvents, SeededRandom};
+pub use webhooks::{MemoryWebhookStore, MemoryWebhookTransport};
 
 use crate::model::password::Argon2Params;
 use crate::ports::{Argon2idHasher, InlineRunner};

@@ -16,3 +16,4 @@ pub mod session;
 pub mod share;
 pub mod site;
 pub mod token;
+pub mod webhook;

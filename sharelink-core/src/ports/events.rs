@@ -122,6 +122,56 @@ pub enum ShareEvent {
     },
 }
 
+impl ShareEvent {
+    /// The share the event is about.
+    pub fn share(&self) -> ShareId {
+        match self {
+            Self::Created { share, .. }
+            | Self::Updated { share, .. }
+            | Self::Revoked { share, .. }
+            | Self::Sent { share, .. }
+            | Self::RecipientChanged { share, .. }
+            | Self::Opened { share, .. }
+            | Self::Downloaded { share, .. }
+            | Self::Uploaded { share, .. }
+            | Self::Modified { share, .. }
+            | Self::UnderAttack { share, .. } => *share,
+        }
+    }
+
+    /// When it happened.
+    pub fn at(&self) -> OffsetDateTime {
+        match self {
+            Self::Created { at, .. }
+            | Self::Updated { at, .. }
+            | Self::Revoked { at, .. }
+            | Self::Sent { at, .. }
+            | Self::RecipientChanged { at, .. }
+            | Self::Opened { at, .. }
+            | Self::Downloaded { at, .. }
+            | Self::Uploaded { at, .. }
+            | Self::Modified { at, .. }
+            | Self::UnderAttack { at, .. } => *at,
+        }
+    }
+
+    /// Its name, as serialized in `type` (`created`, `recipient_changed`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Created { .. } => "created",
+            Self::Updated { .. } => "updated",
+            Self::Revoked { .. } => "revoked",
+            Self::Sent { .. } => "sent",
+            Self::RecipientChanged { .. } => "recipient_changed",
+            Self::Opened { .. } => "opened",
+            Self::Downloaded { .. } => "downloaded",
+            Self::Uploaded { .. } => "uploaded",
+            Self::Modified { .. } => "modified",
+            Self::UnderAttack { .. } => "under_attack",
+        }
+    }
+}
+
 /// What an owner did to one recipient's link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

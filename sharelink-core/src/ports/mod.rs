@@ -20,6 +20,7 @@ pub mod repository;
 pub mod shares;
 pub mod templates;
 pub mod visitors;
+pub mod webhooks;
 
 pub use access_log::{
     AccessLog, DailyQuery, DayStats, LogEvent, LogKind, LogQuery, NewLogEvent, ShareStats,
@@ -45,6 +46,11 @@ pub use repository::{
     AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RecipientAccess, RecipientStore,
     RepoError, Reservation, ShareCursor, SharePage, ShareQuery, ShareRepository, ShareStore,
     StoredRegistration, Template, TemplateBody, TemplateStore, VisitorStore,
+};
+pub use webhooks::{
+    DeliveryFailure, DeliveryQuery, DeliveryState, NewWebhookEndpoint, NewWebhookEvent,
+    WebhookDelivery, WebhookDeliveryId, WebhookEndpoint, WebhookEndpointId, WebhookError,
+    WebhookRequest, WebhookStore, WebhookTransport,
 };
 
 /// Source error of an adapter, kept for diagnostics.

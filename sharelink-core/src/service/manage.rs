@@ -313,14 +313,15 @@ impl Sharelink {
                 }
             }
         };
-        self.ports
-            .events
-            .publish(&ShareEvent::Created {
+        self.publish(
+            &share.owner,
+            ShareEvent::Created {
                 share: share.id,
                 by: actor.clone(),
                 at: now,
-            })
-            .await;
+            },
+        )
+        .await?;
         Ok(Created {
             link: self.link(&share),
             share,
@@ -447,14 +448,15 @@ impl Sharelink {
         share.adjustments = effective.adjustments;
         share.updated_at = now;
         self.ports.repo.update_share(&share).await?;
-        self.ports
-            .events
-            .publish(&ShareEvent::Updated {
+        self.publish(
+            &share.owner,
+            ShareEvent::Updated {
                 share: share.id,
                 by: actor.clone(),
                 at: now,
-            })
-            .await;
+            },
+        )
+        .await?;
         let share = self
             .ports
             .repo
@@ -572,14 +574,15 @@ impl Sharelink {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.ports
-            .events
-            .publish(&ShareEvent::Revoked {
+        self.publish(
+            &share.owner,
+            ShareEvent::Revoked {
                 share: share.id,
                 by: actor.clone(),
                 at: self.now(),
-            })
-            .await;
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -620,14 +623,15 @@ impl Sharelink {
         share.requested.schedule.expires_at = Some(now);
         share.updated_at = now;
         self.ports.repo.update_share(&share).await?;
-        self.ports
-            .events
-            .publish(&ShareEvent::Updated {
+        self.publish(
+            &share.owner,
+            ShareEvent::Updated {
                 share: share.id,
                 by: actor.clone(),
                 at: now,
-            })
-            .await;
+            },
+        )
+        .await?;
         Ok(share)
     }
 
@@ -749,14 +753,15 @@ impl Sharelink {
             .repo
             .replace_link_code(recipient.id, &code, now)
             .await?;
-        self.ports
-            .events
-            .publish(&ShareEvent::Sent {
+        self.publish(
+            &share.owner,
+            ShareEvent::Sent {
                 share: share.id,
                 to: input.email.to_string(),
                 at: now,
-            })
-            .await;
+            },
+        )
+        .await?;
         Ok(Recipient {
             sent_at: Some(now),
             ..recipient

@@ -20,6 +20,9 @@ mod settings_tests;
 #[cfg(test)]
 mod tests;
 mod visit;
+mod webhooks;
+#[cfg(test)]
+mod webhooks_tests;
 
 pub use housekeeping::{Housekeeping, Job, JobOutcome, JobPeriods, PeriodError, period_end};
 pub use mail::{Delivery, ListMail, MailRetry, MailView};
@@ -27,6 +30,7 @@ pub use manage::*;
 pub use recipients::*;
 pub use reports::{LogExport, MAX_REPORT_DAYS, ReportError, ReportScope};
 pub use visit::*;
+pub use webhooks::{CreatedWebhook, ListDeliveries, WebhookRun, WebhookView, webhook_payload};
 
 use crate::ports::*;
 use crate::{
@@ -54,6 +58,11 @@ pub struct Ports {
     /// Where owner notifications wait for their hourly digest, if anywhere: without one,
     /// a share that asks for a digest is notified one mail per event.
     pub digests: Option<Arc<dyn DigestStore>>,
+    /// Webhook endpoints and their outbox, if webhooks are on: every published event is
+    /// also written there for [`Sharelink::deliver_webhooks`].
+    pub webhooks: Option<Arc<dyn WebhookStore>>,
+    /// How the webhook worker posts deliveries (without one, the worker does nothing).
+    pub webhook_transport: Option<Arc<dyn WebhookTransport>>,
     /// The embedder's users and rights.
     pub directory: Arc<dyn PermissionDirectory>,
     /// Lifecycle and visitor events.
@@ -89,6 +98,8 @@ impl Ports {
             mailer,
             mail_queue: None,
             digests: None,
+            webhooks: None,
+            webhook_transport: None,
             directory,
             events: Arc::new(NoEvents),
             clock: Arc::new(SystemClock),
@@ -118,6 +129,20 @@ impl Ports {
     #[must_use]
     pub fn with_digests(mut self, digests: Arc<dyn DigestStore>) -> Self {
         self.digests = Some(digests);
+        self
+    }
+
+    /// With webhooks: events go to the outbox in `store`, and
+    /// [`Sharelink::deliver_webhooks`] posts them through `transport`
+    /// (`sharelink_http::HyperWebhookTransport` in an async server).
+    #[must_use]
+    pub fn with_webhooks(
+        mut self,
+        store: Arc<dyn WebhookStore>,
+        transport: Arc<dyn WebhookTransport>,
+    ) -> Self {
+        self.webhooks = Some(store);
+        self.webhook_transport = Some(transport);
         self
     }
 
@@ -162,6 +187,8 @@ pub struct Config {
     pub snapshot_root: crate::SharePath,
     /// How queued mail is retried.
     pub mail_retry: MailRetry,
+    /// How webhook deliveries are retried (the same kind of schedule as mail).
+    pub webhook_retry: MailRetry,
 }
 
 impl Config {
@@ -173,6 +200,7 @@ impl Config {
             link_base: link_base.into(),
             snapshot_root: crate::SharePath::parse(".sharelink/snapshots").unwrap_or_default(),
             mail_retry: MailRetry::default(),
+            webhook_retry: MailRetry::default(),
         }
     }
 
@@ -180,6 +208,13 @@ impl Config {
     #[must_use]
     pub fn with_mail_retry(mut self, retry: MailRetry) -> Self {
         self.mail_retry = retry;
+        self
+    }
+
+    /// With this retry schedule for webhook deliveries.
+    #[must_use]
+    pub fn with_webhook_retry(mut self, retry: MailRetry) -> Self {
+        self.webhook_retry = retry;
         self
     }
 
@@ -302,6 +337,24 @@ pub enum ServiceError {
     /// Only a dead or expired mail can be sent again.
     #[error("only a dead or expired mail can be retried (this one is {0})")]
     MailNotRetryable(MailState),
+    /// Webhooks are not configured (no webhook store).
+    #[error("webhooks are not configured on this server")]
+    WebhooksOff,
+    /// Only an admin may do this (a site-wide webhook).
+    #[error("only an admin may do this")]
+    AdminOnly,
+    /// A webhook address that cannot be used.
+    #[error(transparent)]
+    WebhookUrl(#[from] crate::model::webhook::WebhookUrlError),
+    /// No webhook endpoint with this id, or the actor may not see it (indistinguishable).
+    #[error("webhook not found")]
+    WebhookNotFound,
+    /// No webhook delivery with this id, or the actor may not see it (indistinguishable).
+    #[error("webhook delivery not found")]
+    DeliveryNotFound,
+    /// Only a delivered or dead delivery can be replayed.
+    #[error("this delivery is still pending")]
+    DeliveryPending,
     /// Mail could not be sent.
     #[error(transparent)]
     Mail(#[from] MailError),

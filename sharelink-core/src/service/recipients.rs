@@ -232,16 +232,17 @@ impl Sharelink {
         change: RecipientChange,
     ) -> Result<Recipient> {
         let after = self.ports.repo.set_recipient_access(id, access).await?;
-        self.ports
-            .events
-            .publish(&ShareEvent::RecipientChanged {
+        self.publish(
+            &share.owner,
+            ShareEvent::RecipientChanged {
                 share: share.id,
                 recipient: id,
                 change,
                 by: actor.clone(),
                 at: self.now(),
-            })
-            .await;
+            },
+        )
+        .await?;
         Ok(after)
     }
 }

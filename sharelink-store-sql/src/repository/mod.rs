@@ -17,6 +17,7 @@ mod recipients;
 mod shares;
 mod templates;
 mod visitors;
+mod webhooks;
 
 use crate::SqlStore;
 use crate::codec::{

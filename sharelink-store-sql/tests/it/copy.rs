@@ -33,6 +33,7 @@ fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     let queue = store.mail_queue();
     // Owner notifications of digest shares wait in the store, so its table fills too.
     let digests = store.digests();
+    let webhooks = store.webhooks();
     let (repo, log) = store.ports();
     let ports = Ports::new(
         repo,
@@ -46,7 +47,12 @@ fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
     .with_blocking(Arc::new(InlineRunner))
     .with_mail_queue(queue)
-    .with_digests(digests);
+    .with_digests(digests)
+    // Events go to the store's webhook outbox, so its tables fill too.
+    .with_webhooks(
+        webhooks,
+        Arc::new(sharelink_core::memory::MemoryWebhookTransport::new()),
+    );
     let site = SiteSettings {
         shares_per_user_per_day: Some(100),
         ..SiteSettings::default()
@@ -116,6 +122,15 @@ async fn fill(app: &Sharelink, mem: &InMemory) -> Vec<ShareId> {
     let create =
         |req: CreateShare| async move { app.create_share(ana, req).await.expect("created").share };
     let mut ids = Vec::new();
+
+    // A site-wide and an owner's webhook: every event below fills the outbox.
+    let root = user("root");
+    app.create_webhook(&root, "https://hooks.example.com/site", true)
+        .await
+        .expect("a site-wide webhook");
+    app.create_webhook(ana, "https://hooks.example.com/ana?x=1", false)
+        .await
+        .expect("an owner's webhook");
 
     // Public, downloaded twice (log rows, a counted use).
     let public = create(share_request(&["docs/reports"], |s| {

@@ -20,6 +20,7 @@ use sharelink_core::conformance::digest::Digests;
 use sharelink_core::conformance::lease::Leases;
 use sharelink_core::conformance::mail_queue::Queues;
 use sharelink_core::conformance::repository::Stores;
+use sharelink_core::conformance::webhooks::Stores as Webhooks;
 use sharelink_store_sql::testing::{TestBackend, fresh_store, fresh_url};
 use sharelink_store_sql::{SqlStore, StoreConfig};
 
@@ -47,6 +48,10 @@ async fn queues(backend: TestBackend) -> Queues {
 
 async fn digests(backend: TestBackend) -> Digests {
     two_pools(backend, SqlStore::digests).await
+}
+
+async fn webhooks(backend: TestBackend) -> Webhooks {
+    two_pools(backend, SqlStore::webhooks).await
 }
 
 async fn leases(backend: TestBackend) -> Leases {
@@ -111,6 +116,12 @@ mod lease {
 mod mail_queue {
     use crate::queues;
     on_every_backend!(mail_queue_conformance, queues);
+}
+
+/// The webhook-store suite on every backend.
+mod webhooks {
+    use crate::webhooks;
+    on_every_backend!(webhooks_conformance, webhooks);
 }
 
 /// The repository and access-log suite on every backend.

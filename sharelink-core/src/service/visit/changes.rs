@@ -43,7 +43,7 @@ impl Sharelink {
         })
         .await?;
         self.modified(&scene, LogKind::CreateFolder, vec![visitor.to_string()])
-            .await;
+            .await?;
         Ok(visitor)
     }
 
@@ -81,7 +81,7 @@ impl Sharelink {
             LogKind::Rename,
             vec![path.to_string(), visitor.to_string()],
         )
-        .await;
+        .await?;
         Ok(visitor)
     }
 
@@ -133,7 +133,7 @@ impl Sharelink {
         .await?;
         let kind = if copy { LogKind::Copy } else { LogKind::Move };
         self.modified(&scene, kind, vec![path.to_string(), visitor.to_string()])
-            .await;
+            .await?;
         Ok(visitor)
     }
 
@@ -154,7 +154,7 @@ impl Sharelink {
         })
         .await?;
         self.modified(&scene, LogKind::Delete, vec![path.to_string()])
-            .await;
+            .await?;
         Ok(())
     }
 
@@ -171,16 +171,17 @@ impl Sharelink {
     }
 
     /// Logs and publishes a change.
-    async fn modified(&self, scene: &Scene<'_>, kind: LogKind, paths: Vec<String>) {
+    async fn modified(&self, scene: &Scene<'_>, kind: LogKind, paths: Vec<String>) -> Result<()> {
         self.log(scene, Entry::new(kind).paths(paths.clone())).await;
-        self.ports
-            .events
-            .publish(&ShareEvent::Modified {
+        self.publish(
+            &scene.share.owner,
+            ShareEvent::Modified {
                 share: scene.share.id,
                 action: kind.as_str().to_owned(),
                 paths,
                 at: self.now(),
-            })
-            .await;
+            },
+        )
+        .await
     }
 }

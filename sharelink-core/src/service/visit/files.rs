@@ -432,13 +432,17 @@ impl Sharelink {
                     return;
                 }
                 let now = self.now();
-                self.ports
-                    .events
-                    .publish(&ShareEvent::Downloaded {
-                        share: share.id,
-                        paths: paths.clone(),
-                        at: now,
-                    })
+                // The transfer is over and nobody waits for an answer: a failed outbox
+                // write loses this event's webhooks (the sink still heard it).
+                let _ = self
+                    .publish(
+                        &share.owner,
+                        ShareEvent::Downloaded {
+                            share: share.id,
+                            paths: paths.clone(),
+                            at: now,
+                        },
+                    )
                     .await;
                 let activity = Activity::Downloaded {
                     visitor: session.identity().map(ToString::to_string),
@@ -562,15 +566,16 @@ impl Sharelink {
                 .bytes(entry.size),
         )
         .await;
-        self.ports
-            .events
-            .publish(&ShareEvent::Uploaded {
+        self.publish(
+            &share.owner,
+            ShareEvent::Uploaded {
                 share: share.id,
                 path: visitor_path.to_string(),
                 bytes: entry.size,
                 at: self.now(),
-            })
-            .await;
+            },
+        )
+        .await?;
         let visitor = match identity {
             (Some(name), Some(email)) => Some(format!("{name} ({email})")),
             (name, email) => name.or_else(|| email.map(|e| e.to_string())),

@@ -164,13 +164,14 @@ impl Sharelink {
         self.ports.repo.insert_session(&session).await?;
         self.log_for(&share, &session, req.client, Entry::new(LogKind::Visit))
             .await;
-        self.ports
-            .events
-            .publish(&ShareEvent::Opened {
+        self.publish(
+            &share.owner,
+            ShareEvent::Opened {
                 share: share.id,
                 at: now,
-            })
-            .await;
+            },
+        )
+        .await?;
         if let Some(recipient) = first_visit {
             let activity = Activity::FirstVisit {
                 recipient: recipient.to_string(),
@@ -441,15 +442,16 @@ impl Sharelink {
         {
             return Ok(());
         }
-        self.ports
-            .events
-            .publish(&ShareEvent::UnderAttack {
+        self.publish(
+            &share.owner,
+            ShareEvent::UnderAttack {
                 share: share.id,
                 scope: attempt.scope().to_owned(),
                 attempts,
                 at: now,
-            })
-            .await;
+            },
+        )
+        .await?;
         if let Some(to) = self.owner_email(&share.owner).await {
             let target = match attempt {
                 Attempt::Password => "the password",
