@@ -98,11 +98,16 @@ async fn guest_visits(
     assert_eq!(registered.status, 200, "{}", registered.text());
     let up = visitor.upload(&key, "drop", "scan.pdf", b"%PDF scan").await;
     assert_eq!(up.status, 200, "{}", up.text());
-    // Opening the link again is no first visit.
+    // Opening the link again (a new visit, asked to register again) is no first visit.
     let again = visitor
         .post_form(&format!("/s/{key}/open"), &[("r", &code)])
         .await;
-    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(
+        again.json()["error"],
+        "registration_required",
+        "{}",
+        again.text()
+    );
     (share, guest)
 }
 

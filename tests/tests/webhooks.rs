@@ -201,6 +201,7 @@ async fn every_event_arrives_in_order_through_failures_and_an_outage(backend: Ba
         .connect()
         .await
         .expect("connect");
+    let webhooks = store.webhooks();
     let (repo, log) = store.ports();
     let files = Arc::new(MemoryFileStore::new());
     put_file(files.as_ref(), "docs/a.txt", b"alpha").await;
@@ -220,7 +221,7 @@ async fn every_event_arrives_in_order_through_failures_and_an_outage(backend: Ba
     });
     let transport = HyperWebhookTransport::new(Duration::from_secs(2)).expect("a transport");
     let ports = Ports::new(repo, log, files, Arc::new(MemoryMailer::new()), directory)
-        .with_webhooks(store.webhooks(), Arc::new(transport));
+        .with_webhooks(webhooks, Arc::new(transport));
     let retry = MailRetry {
         first_delay: time::Duration::milliseconds(200),
         max_delay: time::Duration::seconds(1),
