@@ -7,6 +7,7 @@
 pub mod access_log;
 pub mod file_store;
 pub mod lease;
+pub mod site;
 pub mod mail_queue;
 pub mod mailer;
 pub mod recipients;

@@ -8,6 +8,7 @@ mod mailer;
 mod recipients;
 mod repository;
 mod shares;
+mod site;
 mod support;
 mod templates;
 mod visitors;
@@ -18,6 +19,7 @@ pub use lease::MemoryLease;
 pub use mail_queue::MemoryMailQueue;
 pub use mailer::MemoryMailer;
 pub use repository::MemoryRepository;
+pub use site::MemorySiteSettings;
 pub use support::{ManualClock, MemoryDirectory, MemoryEvents, SeededRandom};
 
 use crate::model::password::Argon2Params;
@@ -60,6 +62,8 @@ pub struct InMemory {
     pub clock: Arc<ManualClock>,
     /// Seeded, repeatable randomness.
     pub random: Arc<SeededRandom>,
+    /// The site settings administrators saved.
+    pub site: Arc<MemorySiteSettings>,
 }
 
 impl InMemory {
@@ -75,6 +79,7 @@ impl InMemory {
             events: Arc::new(MemoryEvents::new()),
             clock: Arc::new(ManualClock::new(start)),
             random: Arc::new(SeededRandom::new(7)),
+            site: Arc::new(MemorySiteSettings::new()),
         }
     }
 
@@ -93,5 +98,6 @@ impl InMemory {
         .with_random(self.random.clone())
         .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
         .with_blocking(Arc::new(InlineRunner))
+        .with_site_store(self.site.clone())
     }
 }

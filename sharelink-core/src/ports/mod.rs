@@ -17,6 +17,7 @@ pub mod random;
 pub mod recipients;
 pub mod repository;
 pub mod shares;
+pub mod site;
 pub mod templates;
 pub mod visitors;
 
@@ -38,6 +39,7 @@ pub use mail_queue::{
 };
 pub use mailer::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
 pub use mailer::{Mail, MailError, MailMessage, Mailer, Secret, send_each};
+pub use site::{SiteSaveError, SiteSettingsStore, StoredSite};
 pub use random::{OsRandom, RandomSource, RandomSourceExt};
 pub use repository::{
     AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RecipientAccess, RecipientStore,

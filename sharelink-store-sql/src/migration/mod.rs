@@ -30,6 +30,7 @@ mod m20261201_000001_autofill_code;
 mod m20261202_000001_mail_queue;
 mod m20261203_000001_leases;
 mod m20261203_000002_recipients;
+mod m20261204_000002_site_settings;
 
 /// The name the initial migration is recorded under.
 const INIT: &str = "m20261123_000001_init";
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_mail_queue::Migration),
             Box::new(m20261203_000001_leases::Migration),
             Box::new(m20261203_000002_recipients::Migration),
+            Box::new(m20261204_000002_site_settings::Migration),
         ]
     }
 
@@ -126,7 +128,8 @@ mod tests {
                 "m20261201_000001_autofill_code",
                 "m20261202_000001_mail_queue",
                 "m20261203_000001_leases",
-                "m20261203_000002_recipients"
+                "m20261203_000002_recipients",
+                "m20261204_000002_site_settings"
             ]
         );
     }

@@ -88,7 +88,8 @@ async fn accepts_a_database_of_0_1(backend: Backend, fixture: &str) {
             "m20261201_000001_autofill_code",
             "m20261202_000001_mail_queue",
             "m20261203_000001_leases",
-            "m20261203_000002_recipients"
+            "m20261203_000002_recipients",
+            "m20261204_000002_site_settings"
         ]
     );
 

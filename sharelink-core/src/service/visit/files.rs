@@ -442,19 +442,17 @@ impl Sharelink {
                 if share.settings.notify_on_download
                     && let Some(to) = self.owner_email(&share.owner).await
                 {
-                    let mail = self.mail_about(
-                        &share,
-                        to,
-                        MailMessage::DownloadNotification {
-                            share_name: share.settings.name.clone(),
-                            visitor: session.identity().map(ToString::to_string),
-                            paths,
-                            at: now,
-                            ip: self.log_ip(client.ip),
-                        },
-                    );
+                    let message = MailMessage::DownloadNotification {
+                        share_name: share.settings.name.clone(),
+                        visitor: session.identity().map(ToString::to_string),
+                        paths,
+                        at: now,
+                        ip: self.log_ip(client.ip).await,
+                    };
                     // Best effort: the download happened whether or not the owner hears.
-                    let _ = self.post_mail(&share, mail, None).await;
+                    if let Ok(mail) = self.mail_about(&share, to, message).await {
+                        let _ = self.post_mail(&share, mail, None).await;
+                    }
                 }
             }
         }
