@@ -24,6 +24,7 @@ use sharelink_core::{Email, SharePath};
 use sharelink_http::{HttpConfig, SharelinkState, TokioBlockingRunner};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use cli::SiteArgs;
 use users::DemoUsers;
 
 /// Any error of the demo's setup.
@@ -51,6 +52,8 @@ pub struct DemoConfig {
     /// Whether this process runs the housekeeper (purge and expiry reminders, each once
     /// per period across every process on the database). On by default.
     pub housekeeping: bool,
+    /// The initial site settings' flags (in effect until an administrator saves others).
+    pub site: SiteArgs,
 }
 
 impl DemoConfig {
@@ -64,6 +67,7 @@ impl DemoConfig {
             public_url: public_url.into(),
             attempt_limit: None,
             housekeeping: true,
+            site: SiteArgs::default(),
         }
     }
 }
@@ -115,6 +119,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     let store = database(config, &data_dir).await?;
     let queue = store.mail_queue();
     let lease = store.lease();
+    let site_store = store.site_settings();
     let (repo, log) = store.ports();
     let files = storage(config, &data_dir)?;
     seed(files.as_ref()).await?;
@@ -124,7 +129,9 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     // Mail goes through the database's queue, so an SMTP outage loses none of it.
     let ports = Ports::new(repo, log, files, mailer, Arc::new(users.clone()))
         .with_mail_queue(queue)
-        .with_blocking(Arc::new(TokioBlockingRunner));
+        .with_blocking(Arc::new(TokioBlockingRunner))
+        // Saved site settings live in the database, shared by every process on it.
+        .with_site_store(site_store);
     let mut site = sharelink_core::SiteSettings {
         // Let the page show custom keys (off by default).
         custom_keys: sharelink_core::CustomKeyRules {
@@ -138,6 +145,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
         site.attempts.per_client = limit;
         site.attempts.per_share = limit;
     }
+    let site = config.site.apply(site);
     let sharelink = Sharelink::new(
         ports,
         Config::new(sharelink_http::link_base(base, "/share")).with_site(site),

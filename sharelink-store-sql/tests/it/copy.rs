@@ -31,6 +31,7 @@ use std::sync::Arc;
 fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     // Mail goes through the store's queue, so the data set fills its table too.
     let queue = store.mail_queue();
+    let site_store = store.site_settings();
     let (repo, log) = store.ports();
     let ports = Ports::new(
         repo,
@@ -43,7 +44,8 @@ fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     .with_random(mem.random.clone())
     .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
     .with_blocking(Arc::new(InlineRunner))
-    .with_mail_queue(queue);
+    .with_mail_queue(queue)
+    .with_site_store(site_store);
     let site = SiteSettings {
         shares_per_user_per_day: Some(100),
         ..SiteSettings::default()
@@ -321,6 +323,10 @@ async fn read_back(app: &Sharelink, ids: &[ShareId]) -> Vec<String> {
         "{:?}",
         app.templates(&ana).await.expect("templates")
     ));
+    out.push(format!(
+        "{:?}",
+        app.site_settings(&user("root")).await.expect("site settings")
+    ));
     out
 }
 
@@ -384,6 +390,12 @@ async fn round_trip(backends: &[Backend]) {
             .expect("a lease")
     );
     let app = app_over(store, &mem);
+    // An administrator saved the site settings, so their table has its row.
+    let mut site = app.site().await.expect("the site settings");
+    site.device_binding = true;
+    app.update_site_settings(&user("root"), 0, site)
+        .await
+        .expect("saved site settings");
     let ids = fill(&app, &mem).await;
     let before = read_back(&app, &ids).await;
 
