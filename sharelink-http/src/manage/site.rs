@@ -238,13 +238,13 @@ pub(super) struct ShareDefaultsDto {
     #[schema(value_type = Object)]
     access: Value,
     /// Use limit (`{"max": 3, "unit": "download"}`), or `null`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, nullable)]
     use_limit: Option<Value>,
     /// Registration form, as in a share's settings, or `null`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, nullable)]
     registration: Option<Value>,
     /// Terms to accept (`{"title": …, "terms": …}`), or `null`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, nullable)]
     clickwrap: Option<Value>,
 }
 
