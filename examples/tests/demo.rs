@@ -736,11 +736,19 @@ async fn admin_changes_site_settings_on_the_admin_page() {
         .api(
             reqwest::Method::POST,
             "/share/api/shares",
-            Some(new_share("Plan", &["projects/apollo/budget.csv"], json!({}))),
+            Some(new_share(
+                "Plan",
+                &["projects/apollo/budget.csv"],
+                json!({}),
+            )),
         )
         .await;
     assert_eq!(share.status, 201, "{}", share.body);
-    assert!(share.json()["generated_password"].is_string(), "{}", share.body);
+    assert!(
+        share.json()["generated_password"].is_string(),
+        "{}",
+        share.body
+    );
 }
 
 /// The command line's site flags are the settings in effect until an admin saves others.

@@ -308,7 +308,7 @@ pub mod site_settings {
     #[sea_orm(table_name = "sl_site_settings")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: i32,
+        pub id: i64,
         pub version: i64,
         pub settings: String,
         pub updated_at: i64,

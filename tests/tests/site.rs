@@ -63,7 +63,10 @@ async fn only_admins_read_and_change_site_settings(backend: Backend) {
     assert_eq!(body["settings"]["require_password"], false);
     // Durations are whole seconds.
     assert_eq!(body["settings"]["default_lifetime"], 30 * 24 * 3600);
-    assert_eq!(body["settings"]["refused_extensions"], json!(["apk", "ipa"]));
+    assert_eq!(
+        body["settings"]["refused_extensions"],
+        json!(["apk", "ipa"])
+    );
     // A cross-site form cannot change them: no JSON body, no custom header.
     let forged = reqwest::Client::new()
         .patch(format!("{}/api/site", stack.base))
@@ -80,10 +83,19 @@ async fn only_admins_read_and_change_site_settings(backend: Backend) {
 async fn changes_are_checked_and_versioned(backend: Backend) {
     let stack = Stack::start(backend).await;
     for (settings, field) in [
-        (json!({"attempts": {"per_client": 0}}), "settings.attempts.per_client"),
-        (json!({"refused_extensions": [".exe"]}), "settings.refused_extensions"),
+        (
+            json!({"attempts": {"per_client": 0}}),
+            "settings.attempts.per_client",
+        ),
+        (
+            json!({"refused_extensions": [".exe"]}),
+            "settings.refused_extensions",
+        ),
         (json!({"nonsense": 1}), "settings.nonsense"),
-        (json!({"password_min_len": "ten"}), "settings.password_min_len"),
+        (
+            json!({"password_min_len": "ten"}),
+            "settings.password_min_len",
+        ),
         (
             json!({"min_lifetime": 864000, "max_lifetime": 3600}),
             "settings.min_lifetime",
@@ -112,12 +124,18 @@ async fn changes_are_checked_and_versioned(backend: Backend) {
     assert_eq!(body["settings"]["require_password"], true);
     assert_eq!(body["settings"]["shares_per_user_per_day"], Value::Null);
     // Settings not named keep their value.
-    assert_eq!(body["settings"]["refused_extensions"], json!(["apk", "ipa"]));
+    assert_eq!(
+        body["settings"]["refused_extensions"],
+        json!(["apk", "ipa"])
+    );
     // A second administrator who read version 0 is refused, and nothing changes.
     let late = patch(&stack, 0, json!({"require_password": false})).await;
     assert_eq!(late.status, 409, "{}", late.text());
     assert_eq!(late.json()["error"], "version_conflict");
-    let now = stack.api(Method::GET, "/site", Some("root"), None).await.json();
+    let now = stack
+        .api(Method::GET, "/site", Some("root"), None)
+        .await
+        .json();
     assert_eq!(now["version"], 1);
     assert_eq!(now["settings"]["require_password"], true);
     assert_eq!(now["settings"]["password_min_len"], 14);
@@ -187,7 +205,10 @@ async fn a_change_is_in_effect_at_once_in_another_process(backend: Backend) {
         .update_site_settings(&UserId::parse("root").expect("an id"), 1, site)
         .await
         .expect("saved by the other process");
-    let read = stack.api(Method::GET, "/site", Some("root"), None).await.json();
+    let read = stack
+        .api(Method::GET, "/site", Some("root"), None)
+        .await
+        .json();
     assert_eq!(read["version"], 2);
     assert_eq!(read["settings"]["refused_extensions"], json!([]));
 }
@@ -224,7 +245,10 @@ async fn switches_and_share_defaults_take_effect(backend: Backend) {
     let share = bound.json();
     assert_eq!(share["effective"]["device_binding"], true);
     // Left out: the site's defaults; named: the creator's choice.
-    assert_eq!(share["requested"]["use_limit"], json!({"max": 3, "unit": "download"}));
+    assert_eq!(
+        share["requested"]["use_limit"],
+        json!({"max": 3, "unit": "download"})
+    );
     assert_eq!(share["effective"]["clickwrap"]["title"], "Terms");
     let named = create(json!({"use_limit": null})).await.json();
     assert_eq!(named["effective"]["use_limit"], Value::Null);
@@ -234,11 +258,21 @@ async fn switches_and_share_defaults_take_effect(backend: Backend) {
     let first = share["id"].as_i64().expect("an id");
     let second = named["id"].as_i64().expect("an id");
     let sent = stack
-        .api(Method::POST, &format!("/shares/{first}/email"), Some("ana"), Some(rita.clone()))
+        .api(
+            Method::POST,
+            &format!("/shares/{first}/email"),
+            Some("ana"),
+            Some(rita.clone()),
+        )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.text());
     let again = stack
-        .api(Method::POST, &format!("/shares/{second}/email"), Some("ana"), Some(rita))
+        .api(
+            Method::POST,
+            &format!("/shares/{second}/email"),
+            Some("ana"),
+            Some(rita),
+        )
         .await;
     assert!(
         again.text().contains("recipient_has_share"),

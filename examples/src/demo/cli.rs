@@ -117,7 +117,12 @@ pub struct SiteArgs {
     pub daily_quota: Option<u32>,
     /// File extensions public links refuse, comma-separated, without dots (an empty
     /// value refuses none) [default: apk,ipa].
-    #[arg(long, env = "SHARELINK_REFUSED_EXTENSIONS", value_name = "EXT,…", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "SHARELINK_REFUSED_EXTENSIONS",
+        value_name = "EXT,…",
+        value_delimiter = ','
+    )]
     pub refused_extensions: Option<Vec<String>>,
 }
 

@@ -16,6 +16,7 @@ pub mod users;
 
 use axum::Router;
 use bytes::Bytes;
+use cli::SiteArgs;
 use sharelink_core::ports::{
     ByteStream, FileStore, FileStoreError, Mailer, RandomSourceExt, WriteOptions,
 };
@@ -24,7 +25,6 @@ use sharelink_core::{Email, SharePath};
 use sharelink_http::{HttpConfig, SharelinkState, TokioBlockingRunner};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use cli::SiteArgs;
 use users::DemoUsers;
 
 /// Any error of the demo's setup.

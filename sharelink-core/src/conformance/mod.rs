@@ -7,11 +7,11 @@
 pub mod access_log;
 pub mod file_store;
 pub mod lease;
-pub mod site;
 pub mod mail_queue;
 pub mod mailer;
 pub mod recipients;
 pub mod repository;
 pub mod shares;
+pub mod site;
 pub mod templates;
 pub mod visitors;

@@ -140,7 +140,9 @@ pub async fn save_at_current_version_replaces((a, b): SiteStores) {
 /// A save at another version (stale, ahead, or 0 once something is stored) writes nothing
 /// and names the current version.
 pub async fn save_at_other_version_conflicts((a, b): SiteStores) {
-    let ahead = a.save(3, &SiteSettings::default(), &admin("root"), T0).await;
+    let ahead = a
+        .save(3, &SiteSettings::default(), &admin("root"), T0)
+        .await;
     assert!(
         matches!(ahead, Err(SiteSaveError::Conflict { current: 0 })),
         "{ahead:?}"

@@ -1,6 +1,8 @@
 //! Site settings: the policy an administrator sets for every share on the site.
 
-use crate::{AccessControl, Clickwrap, CustomKeyRules, Email, RegistrationForm, ShareSettings, UseLimit};
+use crate::{
+    AccessControl, Clickwrap, CustomKeyRules, Email, RegistrationForm, ShareSettings, UseLimit,
+};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
@@ -49,9 +51,7 @@ pub mod seconds {
         ///
         /// # Errors
         /// Neither an integer nor `null`.
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            d: D,
-        ) -> Result<Option<Duration>, D::Error> {
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
             Ok(Option::<i64>::deserialize(d)?.map(Duration::seconds))
         }
     }
@@ -95,16 +95,25 @@ impl Branding {
             Err(crate::SettingsError::Site { field, problem })
         };
         if !line(&self.site_title) {
-            return fail("branding.site_title", "must be 1 to 100 characters on one line");
+            return fail(
+                "branding.site_title",
+                "must be 1 to 100 characters on one line",
+            );
         }
         if !line(&self.sender_name) {
-            return fail("branding.sender_name", "must be 1 to 100 characters on one line");
+            return fail(
+                "branding.sender_name",
+                "must be 1 to 100 characters on one line",
+            );
         }
         if let Some(url) = &self.logo_url {
             let scheme = url.starts_with("https://")
                 || url.starts_with("http://")
                 || (url.starts_with('/') && !url.starts_with("//"));
-            if !scheme || url.len() > 2000 || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            if !scheme
+                || url.len() > 2000
+                || url.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
                 return fail(
                     "branding.logo_url",
                     "must be an https://, http:// or /… address of at most 2000 characters",
@@ -434,7 +443,8 @@ impl SiteSettings {
         {
             return fail("password_min_len", "must be 1 to 256");
         }
-        if self.custom_keys.min_len == 0 || self.custom_keys.min_len > crate::model::key::MAX_KEY_LEN
+        if self.custom_keys.min_len == 0
+            || self.custom_keys.min_len > crate::model::key::MAX_KEY_LEN
         {
             return fail("custom_keys.min_len", "must be 1 to 64");
         }
@@ -485,7 +495,11 @@ impl SiteSettings {
                 "verified-email access needs at least one email pattern",
             );
         }
-        if defaults.registration.as_ref().is_some_and(|f| f.check().is_err()) {
+        if defaults
+            .registration
+            .as_ref()
+            .is_some_and(|f| f.check().is_err())
+        {
             return fail(
                 "share_defaults.registration",
                 "needs 1 to 30 fields with distinct labels, choices with distinct options",

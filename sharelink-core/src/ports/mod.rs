@@ -39,13 +39,13 @@ pub use mail_queue::{
 };
 pub use mailer::{DefaultRenderer, MailRenderer, RenderError, RenderedMail};
 pub use mailer::{Mail, MailError, MailMessage, Mailer, Secret, send_each};
-pub use site::{SiteSaveError, SiteSettingsStore, StoredSite};
 pub use random::{OsRandom, RandomSource, RandomSourceExt};
 pub use repository::{
     AttemptKey, CodeCheck, NewRecipient, NewShare, OneTimeCode, RecipientAccess, RecipientStore,
     RepoError, Reservation, ShareCursor, SharePage, ShareQuery, ShareRepository, ShareStore,
     StoredRegistration, Template, TemplateBody, TemplateStore, VisitorStore,
 };
+pub use site::{SiteSaveError, SiteSettingsStore, StoredSite};
 
 /// Source error of an adapter, kept for diagnostics.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -275,8 +275,11 @@ impl Sharelink {
             Some(k) => Some(UrlKey::custom(k, &site.custom_keys)?),
             None => None,
         };
-        let (password, generated) =
-            self.password_for(effective.settings.password, req.password, site.password_min_len)?;
+        let (password, generated) = self.password_for(
+            effective.settings.password,
+            req.password,
+            site.password_min_len,
+        )?;
         let password_hash = match &password {
             Some(p) => Some(self.hash(p.clone()).await?),
             None => None,
@@ -737,17 +740,19 @@ impl Sharelink {
                 sent_at: None,
             })
             .await?;
-        let mail = self.mail_about(
-            share,
-            input.email.clone(),
-            MailMessage::Invitation {
-                share_name: share.settings.name.clone(),
-                sender: sender.display_name.clone(),
-                message: message.map(str::to_owned),
-                link: Secret(self.recipient_link(share, &code)),
-                expires_at: share.settings.schedule.expires_at,
-            },
-        ).await?;
+        let mail = self
+            .mail_about(
+                share,
+                input.email.clone(),
+                MailMessage::Invitation {
+                    share_name: share.settings.name.clone(),
+                    sender: sender.display_name.clone(),
+                    message: message.map(str::to_owned),
+                    link: Secret(self.recipient_link(share, &code)),
+                    expires_at: share.settings.schedule.expires_at,
+                },
+            )
+            .await?;
         self.post_mail(share, mail, None).await?;
         self.ports
             .repo

@@ -142,17 +142,19 @@ impl Sharelink {
                 RecipientChange::Resent,
             )
             .await?;
-        let mail = self.mail_about(
-            &share,
-            recipient.email.clone(),
-            MailMessage::Invitation {
-                share_name: share.settings.name.clone(),
-                sender: sender.display_name,
-                message,
-                link: Secret(self.recipient_link(&share, &code)),
-                expires_at: share.settings.schedule.expires_at,
-            },
-        ).await?;
+        let mail = self
+            .mail_about(
+                &share,
+                recipient.email.clone(),
+                MailMessage::Invitation {
+                    share_name: share.settings.name.clone(),
+                    sender: sender.display_name,
+                    message,
+                    link: Secret(self.recipient_link(&share, &code)),
+                    expires_at: share.settings.schedule.expires_at,
+                },
+            )
+            .await?;
         self.post_mail(&share, mail, None).await?;
         Ok(after)
     }

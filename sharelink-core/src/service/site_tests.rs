@@ -40,7 +40,10 @@ fn admins_read_the_configured_settings_at_version_zero_others_are_refused() {
             Err(ServiceError::AdminOnly)
         ));
         assert!(matches!(
-            block_on(w.app.update_site_settings(&user(who), 0, SiteSettings::default())),
+            block_on(
+                w.app
+                    .update_site_settings(&user(who), 0, SiteSettings::default())
+            ),
             Err(ServiceError::AdminOnly)
         ));
     }
@@ -55,7 +58,11 @@ fn admins_read_the_configured_settings_at_version_zero_others_are_refused() {
 fn a_save_is_versioned_published_and_read_back() {
     let w = world();
     let settings = unusual_settings();
-    let saved = block_on(w.app.update_site_settings(&user("root"), 0, settings.clone())).unwrap();
+    let saved = block_on(
+        w.app
+            .update_site_settings(&user("root"), 0, settings.clone()),
+    )
+    .unwrap();
     assert_eq!(saved.version, 1);
     assert_eq!(saved.updated_by, Some(user("root")));
     assert_eq!(saved.updated_at, Some(fixtures::T0));
@@ -72,9 +79,14 @@ fn a_save_is_versioned_published_and_read_back() {
         panic!("no site event in {events:?}");
     };
     assert_eq!((by, *version, *at), (&user("root"), 1, fixtures::T0));
-    assert!(fields.contains(&"require_password".to_owned()), "{fields:?}");
+    assert!(
+        fields.contains(&"require_password".to_owned()),
+        "{fields:?}"
+    );
     assert!(fields.contains(&"share_defaults".to_owned()), "{fields:?}");
-    assert!(!fields.contains(&"attempts".to_owned()) || settings.attempts != AttemptLimits::default());
+    assert!(
+        !fields.contains(&"attempts".to_owned()) || settings.attempts != AttemptLimits::default()
+    );
     // A save of the same settings changes nothing and names no field.
     let again = block_on(w.app.update_site_settings(&user("root"), 1, settings)).unwrap();
     assert_eq!(again.version, 2);
@@ -88,12 +100,18 @@ fn a_save_is_versioned_published_and_read_back() {
 fn a_stale_version_is_refused_and_nothing_is_saved() {
     let w = world();
     save(&w.app, 0, |s| s.max_items = 10);
-    let stale = block_on(w.app.update_site_settings(&user("root"), 0, SiteSettings::default()));
+    let stale = block_on(
+        w.app
+            .update_site_settings(&user("root"), 0, SiteSettings::default()),
+    );
     assert!(
         matches!(stale, Err(ServiceError::SiteVersionConflict { current: 1 })),
         "{stale:?}"
     );
-    let ahead = block_on(w.app.update_site_settings(&user("root"), 5, SiteSettings::default()));
+    let ahead = block_on(
+        w.app
+            .update_site_settings(&user("root"), 5, SiteSettings::default()),
+    );
     assert!(matches!(
         ahead,
         Err(ServiceError::SiteVersionConflict { current: 1 })
@@ -106,27 +124,72 @@ fn invalid_settings_are_refused_naming_the_field() {
     let w = world();
     let cases: Vec<(&str, Box<dyn Fn(&mut SiteSettings)>)> = vec![
         ("password_min_len", Box::new(|s| s.password_min_len = 0)),
-        ("min_lifetime", Box::new(|s| {
-            s.min_lifetime = Some(time::Duration::days(9));
-            s.max_lifetime = Some(time::Duration::days(2));
-        })),
-        ("default_lifetime", Box::new(|s| s.default_lifetime = Some(time::Duration::ZERO))),
-        ("shares_per_user_per_day", Box::new(|s| s.shares_per_user_per_day = Some(0))),
-        ("refused_extensions", Box::new(|s| s.refused_extensions = vec![".exe".into()])),
-        ("refused_extensions", Box::new(|s| s.refused_extensions = vec!["EXE".into()])),
-        ("branding.site_title", Box::new(|s| s.branding.site_title = " ".into())),
-        ("branding.logo_url", Box::new(|s| s.branding.logo_url = Some("javascript:alert(1)".into()))),
-        ("log_privacy.ipv4_prefix", Box::new(|s| s.log_privacy.ipv4_prefix = 33)),
-        ("log_privacy.retention", Box::new(|s| s.log_privacy.retention = Some(time::Duration::seconds(-1)))),
-        ("attempts.per_client", Box::new(|s| s.attempts.per_client = 0)),
-        ("one_time_codes.digits", Box::new(|s| s.one_time_codes.digits = 4)),
-        ("custom_keys.min_len", Box::new(|s| s.custom_keys.min_len = 65)),
-        ("share_defaults.use_limit.max", Box::new(|s| {
-            s.share_defaults.use_limit = Some(UseLimit { max: 0, unit: UseUnit::Download });
-        })),
-        ("share_defaults.access", Box::new(|s| {
-            s.share_defaults.access = AccessControl::VerifiedEmails(vec![]);
-        })),
+        (
+            "min_lifetime",
+            Box::new(|s| {
+                s.min_lifetime = Some(time::Duration::days(9));
+                s.max_lifetime = Some(time::Duration::days(2));
+            }),
+        ),
+        (
+            "default_lifetime",
+            Box::new(|s| s.default_lifetime = Some(time::Duration::ZERO)),
+        ),
+        (
+            "shares_per_user_per_day",
+            Box::new(|s| s.shares_per_user_per_day = Some(0)),
+        ),
+        (
+            "refused_extensions",
+            Box::new(|s| s.refused_extensions = vec![".exe".into()]),
+        ),
+        (
+            "refused_extensions",
+            Box::new(|s| s.refused_extensions = vec!["EXE".into()]),
+        ),
+        (
+            "branding.site_title",
+            Box::new(|s| s.branding.site_title = " ".into()),
+        ),
+        (
+            "branding.logo_url",
+            Box::new(|s| s.branding.logo_url = Some("javascript:alert(1)".into())),
+        ),
+        (
+            "log_privacy.ipv4_prefix",
+            Box::new(|s| s.log_privacy.ipv4_prefix = 33),
+        ),
+        (
+            "log_privacy.retention",
+            Box::new(|s| s.log_privacy.retention = Some(time::Duration::seconds(-1))),
+        ),
+        (
+            "attempts.per_client",
+            Box::new(|s| s.attempts.per_client = 0),
+        ),
+        (
+            "one_time_codes.digits",
+            Box::new(|s| s.one_time_codes.digits = 4),
+        ),
+        (
+            "custom_keys.min_len",
+            Box::new(|s| s.custom_keys.min_len = 65),
+        ),
+        (
+            "share_defaults.use_limit.max",
+            Box::new(|s| {
+                s.share_defaults.use_limit = Some(UseLimit {
+                    max: 0,
+                    unit: UseUnit::Download,
+                });
+            }),
+        ),
+        (
+            "share_defaults.access",
+            Box::new(|s| {
+                s.share_defaults.access = AccessControl::VerifiedEmails(vec![]);
+            }),
+        ),
     ];
     for (field, change) in cases {
         let mut s = SiteSettings::default();
@@ -156,11 +219,19 @@ fn a_change_through_one_application_is_in_effect_on_another_at_once() {
     let guarded = block_on(other.create_share(&ana, request(&["docs/plan.pdf"], |_| {}))).unwrap();
     let pw = guarded.generated_password.expect("a generated password");
     assert!(pw.expose().chars().count() >= 20);
-    assert!(guarded.share.adjustments.contains(&Adjustment::PasswordRequired));
+    assert!(
+        guarded
+            .share
+            .adjustments
+            .contains(&Adjustment::PasswordRequired)
+    );
     // The daily quota too.
     save(&other, 1, |s| s.shares_per_user_per_day = Some(2));
     assert!(matches!(
-        block_on(w.app.create_share(&ana, request(&["docs/plan.pdf"], |_| {}))),
+        block_on(
+            w.app
+                .create_share(&ana, request(&["docs/plan.pdf"], |_| {}))
+        ),
         Err(ServiceError::Settings(SettingsError::DailyQuota { max: 2 }))
     ));
 }
@@ -170,13 +241,19 @@ fn device_binding_and_one_active_link_per_recipient_switched_on_take_effect() {
     let w = world();
     let ana = user("ana");
     let bind = |app: &Sharelink| {
-        block_on(app.create_share(&ana, request(&["docs/plan.pdf"], |s| s.device_binding = true)))
-            .unwrap()
-            .share
+        block_on(app.create_share(
+            &ana,
+            request(&["docs/plan.pdf"], |s| s.device_binding = true),
+        ))
+        .unwrap()
+        .share
     };
     let off = bind(&w.app);
     assert!(!off.settings.device_binding);
-    assert!(off.adjustments.contains(&Adjustment::DeviceBindingUnavailable));
+    assert!(
+        off.adjustments
+            .contains(&Adjustment::DeviceBindingUnavailable)
+    );
     let rita = || {
         vec![NewRecipientInput {
             email: Email::parse("rita@ext.example").unwrap(),
@@ -189,8 +266,12 @@ fn device_binding_and_one_active_link_per_recipient_switched_on_take_effect() {
             .result
             .is_ok()
     };
-    let a = block_on(w.app.create_share(&ana, request(&["docs/reports"], |_| {}))).unwrap().share;
-    let b = block_on(w.app.create_share(&ana, request(&["docs/reports"], |_| {}))).unwrap().share;
+    let a = block_on(w.app.create_share(&ana, request(&["docs/reports"], |_| {})))
+        .unwrap()
+        .share;
+    let b = block_on(w.app.create_share(&ana, request(&["docs/reports"], |_| {})))
+        .unwrap()
+        .share;
     assert!(send(&w.app, a.id));
     assert!(send(&w.app, b.id), "off: a second active link is allowed");
     let other = second_app(&w);
@@ -200,7 +281,9 @@ fn device_binding_and_one_active_link_per_recipient_switched_on_take_effect() {
     });
     let on = bind(&w.app);
     assert!(on.settings.device_binding);
-    let c = block_on(w.app.create_share(&ana, request(&["docs/reports"], |_| {}))).unwrap().share;
+    let c = block_on(w.app.create_share(&ana, request(&["docs/reports"], |_| {})))
+        .unwrap()
+        .share;
     assert!(matches!(
         block_on(w.app.share_by_email(&ana, c.id, rita(), None)).unwrap()[0].result,
         Err(ServiceError::RecipientHasShare { .. })
@@ -211,9 +294,12 @@ fn device_binding_and_one_active_link_per_recipient_switched_on_take_effect() {
 fn refused_extensions_change_the_next_visit() {
     let w = world();
     let ana = user("ana");
-    let share = block_on(w.app.create_share(&ana, request(&["docs/plan.pdf"], |_| {})))
-        .unwrap()
-        .share;
+    let share = block_on(
+        w.app
+            .create_share(&ana, request(&["docs/plan.pdf"], |_| {})),
+    )
+    .unwrap()
+    .share;
     let c = fixtures::client("v1");
     let fetch = |app: &Sharelink| {
         let visit = block_on(app.open(OpenRequest {
@@ -234,7 +320,9 @@ fn refused_extensions_change_the_next_visit() {
         .map(|_| ())
     };
     assert!(fetch(&w.app).is_ok());
-    save(&second_app(&w), 0, |s| s.refused_extensions = vec!["pdf".to_owned()]);
+    save(&second_app(&w), 0, |s| {
+        s.refused_extensions = vec!["pdf".to_owned()]
+    });
     assert!(matches!(
         fetch(&w.app),
         Err(ServiceError::Denied(Denial::FileTypeRefused { .. }))

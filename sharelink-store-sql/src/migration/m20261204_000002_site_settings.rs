@@ -38,8 +38,9 @@ impl MigrationTrait for Migration {
         }
         manager
             .create_table(
-                // One row, id 1: the primary key makes a second first save fail.
-                t.col(ColumnDef::new(S::Id).integer().not_null().primary_key())
+                // One row, id 1: the primary key makes a second first save fail. A
+                // BIGINT like every other key, which the backend copy expects.
+                t.col(ColumnDef::new(S::Id).big_integer().not_null().primary_key())
                     .col(ColumnDef::new(S::Version).big_integer().not_null())
                     .col(settings.not_null())
                     // Nanoseconds since the Unix epoch.

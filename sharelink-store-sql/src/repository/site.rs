@@ -12,7 +12,7 @@ use sharelink_core::ports::{SiteSaveError, SiteSettingsStore, StoredSite};
 use site_settings::Column as C;
 
 /// The id of the one row.
-const ROW: i32 = 1;
+const ROW: i64 = 1;
 
 impl SqlStore {
     /// The site settings over this store's pool.
@@ -101,8 +101,8 @@ impl SiteSettingsStore for SqlStore {
     ) -> std::result::Result<StoredSite, SiteSaveError> {
         let json = to_json(settings)?;
         let at_nanos = nanos(at)?;
-        let saved = retry_transient(|| self.write_site(expected_version, &json, by, at_nanos))
-            .await?;
+        let saved =
+            retry_transient(|| self.write_site(expected_version, &json, by, at_nanos)).await?;
         if !saved {
             return Err(SiteSaveError::Conflict {
                 current: self.stored_version().await?,

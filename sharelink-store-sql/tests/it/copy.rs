@@ -325,7 +325,9 @@ async fn read_back(app: &Sharelink, ids: &[ShareId]) -> Vec<String> {
     ));
     out.push(format!(
         "{:?}",
-        app.site_settings(&user("root")).await.expect("site settings")
+        app.site_settings(&user("root"))
+            .await
+            .expect("site settings")
     ));
     out
 }

@@ -245,14 +245,16 @@ impl Sharelink {
             .repo
             .replace_link_code(recipient, &code, self.now())
             .await?;
-        let mail = self.mail_about(
-            share,
-            email.clone(),
-            MailMessage::LinkResent {
-                share_name: share.settings.name.clone(),
-                link: Secret(self.recipient_link(share, &code)),
-            },
-        ).await?;
+        let mail = self
+            .mail_about(
+                share,
+                email.clone(),
+                MailMessage::LinkResent {
+                    share_name: share.settings.name.clone(),
+                    link: Secret(self.recipient_link(share, &code)),
+                },
+            )
+            .await?;
         self.post_mail(share, mail, None).await?;
         Ok(())
     }
@@ -589,15 +591,17 @@ impl Sharelink {
                 attempts_left: policy.max_attempts,
             })
             .await?;
-        let mail = self.mail_about(
-            share,
-            email.clone(),
-            MailMessage::OneTimeCode {
-                share_name: share.settings.name.clone(),
-                code: Secret(code),
-                valid_minutes: u32::try_from(policy.ttl.whole_minutes()).unwrap_or(u32::MAX),
-            },
-        ).await?;
+        let mail = self
+            .mail_about(
+                share,
+                email.clone(),
+                MailMessage::OneTimeCode {
+                    share_name: share.settings.name.clone(),
+                    code: Secret(code),
+                    valid_minutes: u32::try_from(policy.ttl.whole_minutes()).unwrap_or(u32::MAX),
+                },
+            )
+            .await?;
         // A code that arrives after it expired is worse than none: the queue drops it.
         self.post_mail(share, mail, Some(expires_at)).await?;
         Ok(())
