@@ -377,8 +377,8 @@ impl Stack {
             .connect()
             .await
             .unwrap_or_else(|e| panic!("connect to {backend:?}: {e}"));
-        let (repo, log) = store.ports();
         let site_store = store.site_settings();
+        let (repo, log) = store.ports();
         let (files, files_dir) = if local_files {
             local_file_store()
         } else {
@@ -616,11 +616,12 @@ impl Stack {
             .connect()
             .await
             .expect("a second pool");
+        let site = store.site_settings();
         let (repo, log) = store.ports();
         let ports = Ports {
             repo,
             log,
-            site: store.site_settings(),
+            site,
             ..self.app.ports().clone()
         };
         Sharelink::new(ports, self.app.config().clone()).expect("the second application")
