@@ -660,3 +660,114 @@ async fn the_pages_date_inputs_set_an_expiry_in_the_browsers_zone() {
         "{bad}"
     );
 }
+
+/// The site-settings page as an admin gets it, and the save its script makes: the form
+/// and `admin.js` are served (to admins only), the script's `PATCH /share/api/site` with
+/// the version it read changes what alice's next share gets, and a second save from the
+/// same stale version is refused.
+#[tokio::test]
+async fn admin_changes_site_settings_on_the_admin_page() {
+    let demo = start().await;
+    let mut admin = Browser::sign_in(&demo, "admin").await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let page = admin.get("/admin").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for field in [
+        "name=\"require_password\"",
+        "name=\"device_binding\"",
+        "name=\"one_active\"",
+        "name=\"daily_quota\"",
+        "name=\"refused_extensions\"",
+        "name=\"retention\"",
+        "name=\"default_use_max\"",
+        "src=\"/admin.js\"",
+    ] {
+        assert!(page.body.contains(field), "{field} missing from the page");
+    }
+    let script = admin.get("/admin.js").await;
+    assert!(script.body.contains("/share/api/site") && script.body.contains("expected_version"));
+    assert_eq!(alice.get("/admin").await.status, 403);
+    assert_eq!(
+        alice
+            .api(reqwest::Method::GET, "/share/api/site", None)
+            .await
+            .status,
+        403
+    );
+
+    let read = admin
+        .api(reqwest::Method::GET, "/share/api/site", None)
+        .await
+        .json();
+    assert_eq!(read["version"], 0);
+    // What `collect()` in admin.js sends: every setting the form shows.
+    let mut settings = read["settings"].clone();
+    for name in [
+        "min_lifetime",
+        "max_lifetime",
+        "share_defaults",
+        "log_privacy",
+        "branding",
+        "custom_keys",
+    ] {
+        assert!(settings.get(name).is_some(), "{name}");
+    }
+    settings["require_password"] = json!(true);
+    settings["refused_extensions"] = json!(["csv"]);
+    let saved = admin
+        .api(
+            reqwest::Method::PATCH,
+            "/share/api/site",
+            Some(json!({"expected_version": 0, "settings": settings})),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.json()["version"], 1);
+    let stale = admin
+        .api(
+            reqwest::Method::PATCH,
+            "/share/api/site",
+            Some(json!({"expected_version": 0, "settings": {"require_password": false}})),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+
+    let share = alice
+        .api(
+            reqwest::Method::POST,
+            "/share/api/shares",
+            Some(new_share(
+                "Plan",
+                &["projects/apollo/budget.csv"],
+                json!({}),
+            )),
+        )
+        .await;
+    assert_eq!(share.status, 201, "{}", share.body);
+    assert!(
+        share.json()["generated_password"].is_string(),
+        "{}",
+        share.body
+    );
+}
+
+/// The command line's site flags are the settings in effect until an admin saves others.
+#[tokio::test]
+async fn site_flags_are_the_initial_settings() {
+    let data = tempfile::tempdir().unwrap();
+    let flags = sharelink_examples::demo::cli::SiteArgs {
+        device_binding: true,
+        one_active_per_recipient: true,
+        daily_quota: Some(3),
+        ..Default::default()
+    };
+    let config = DemoConfig {
+        site: flags,
+        housekeeping: false,
+        ..DemoConfig::new(data.path(), "http://127.0.0.1:1")
+    };
+    let app = demo::build(&config).await.unwrap().sharelink;
+    let site = app.site().await.unwrap();
+    assert!(site.device_binding && site.one_active_share_per_recipient_item);
+    assert_eq!(site.shares_per_user_per_day, Some(3));
+}

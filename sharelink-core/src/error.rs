@@ -280,7 +280,12 @@ pub enum SettingsError {
     /// A time zone that is not an IANA time-zone name (such as `Europe/Paris`).
     #[error("`{0}` is not a known time zone (use an IANA name such as Europe/Paris)")]
     UnknownTimeZone(String),
-    /// Site settings that contradict themselves.
-    #[error("site settings are inconsistent: {0}")]
-    Site(&'static str),
+    /// Site settings that contradict themselves or break a bound.
+    #[error("site setting `{field}` {problem}")]
+    Site {
+        /// The setting at fault, as a path (`attempts.per_client`).
+        field: &'static str,
+        /// What it must be.
+        problem: &'static str,
+    },
 }

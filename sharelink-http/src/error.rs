@@ -2,9 +2,9 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sharelink_core::Denial;
 use sharelink_core::ports::{FileStoreError, RepoError};
 use sharelink_core::service::ServiceError;
+use sharelink_core::{Denial, SettingsError};
 
 /// An error answered to a client: a status, a stable machine-readable code and a message
 /// safe to show (internals are never revealed).
@@ -147,8 +147,16 @@ impl From<ServiceError> for ApiError {
             e @ ServiceError::BatchTooLarge { .. } => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "batch_too_large", e.to_string())
             }
+            // A site setting out of bounds: the field under the request's `settings`.
+            ServiceError::Settings(SettingsError::Site { field, problem }) => {
+                Self::invalid_field(format!("settings.{field}"), problem)
+            }
             ServiceError::Settings(e) => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "settings", e.to_string())
+            }
+            e @ ServiceError::AdminOnly => Self::new(S::FORBIDDEN, "admin_only", e.to_string()),
+            e @ ServiceError::SiteVersionConflict { .. } => {
+                Self::new(S::CONFLICT, "version_conflict", e.to_string())
             }
             ServiceError::Path(e) => Self::new(S::BAD_REQUEST, "bad_path", e.to_string()),
             ServiceError::Form(e) => Self::new(S::UNPROCESSABLE_ENTITY, "form", e.to_string()),

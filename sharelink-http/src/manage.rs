@@ -15,6 +15,7 @@ mod recipients;
 mod reports;
 pub(crate) mod request;
 mod webhooks;
+mod site;
 
 use crate::{ApiError, SharelinkState};
 use axum::Json;
@@ -150,19 +151,24 @@ shares, admins all."),
         reports::export_log, reports::daily_statistics, recipients::revoke_recipient,
         recipients::expire_recipient, recipients::resend_recipient, recipients::revoke_shares,
         recipients::expire_shares, webhooks::create_webhook, webhooks::list_webhooks,
-        webhooks::delete_webhook, webhooks::list_deliveries, webhooks::replay_delivery),
+        webhooks::delete_webhook, webhooks::list_deliveries, webhooks::replay_delivery,
+        site::read, site::update),
     components(schemas(ErrorBody, ShareDto, ItemBody, CreateBody, UpdateBody, ReactivateBody,
         RecipientBody, EmailBody, TemplateRequest, MailDto, recipients::ResendBody,
         recipients::BatchBody, webhooks::WebhookBody, webhooks::WebhookDto,
         webhooks::CreatedWebhookDto, webhooks::WebhookList, webhooks::DeliveryDto,
-        webhooks::DeliveryList)),
+        webhooks::DeliveryList, site::SiteUpdateBody, site::SiteDto, site::SiteSettingsDto,
+        site::CustomKeysDto, site::BrandingDto, site::LogPrivacyDto, site::AttemptLimitsDto,
+        site::OneTimeCodesDto, site::ShareDefaultsDto)),
     tags((name = "shares", description = "Share links"),
         (name = "mail", description = "Outgoing mail in the queue: owners see the mail about \
 their shares, admins all; links and codes are never shown"),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks): endpoints \
 for the caller's shares or (admins) every share, and the outbox of their deliveries"),
         (name = "reports", description = "The access log as CSV and statistics per day, of a \
-share, an owner's shares or (admins) every share")),
+share, an owner's shares or (admins) every share"),
+        (name = "site", description = "Site settings (administrators only): read with their \
+version, change by naming it; in effect at once on every server process")),
     modifiers(&CommonRefusals)
 )]
 struct ApiDoc;
@@ -198,6 +204,7 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
         .route("/statistics/daily", get(reports::daily_statistics))
         .merge(recipients::routes())
         .merge(webhooks::routes())
+        .merge(site::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such API route")
         })
@@ -408,7 +415,8 @@ async fn create(
     Actor(actor): Actor,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Response, ApiError> {
-    let settings = merge_settings(&ShareSettings::named(&body.name), body.settings)?;
+    // What the creator leaves out takes the site's defaults for new shares.
+    let settings = merge_settings(&st.app.new_share_settings(&body.name).await?, body.settings)?;
     let created = st
         .app
         .create_share(

@@ -302,6 +302,7 @@ pub struct Stack {
     /// The folder holding the files, when they live on local disk.
     pub local_folder: Option<std::path::PathBuf>,
     tag: String,
+    database_url: String,
     server: tokio::task::JoinHandle<()>,
     _folders: Vec<tempfile::TempDir>,
     _database: TestDatabase,
@@ -377,6 +378,7 @@ impl Stack {
             .await
             .unwrap_or_else(|e| panic!("connect to {backend:?}: {e}"));
         let digests = store.digests();
+        let site_store = store.site_settings();
         let (repo, log) = store.ports();
         let (files, files_dir) = if local_files {
             local_file_store()
@@ -446,7 +448,8 @@ impl Stack {
             .with_digests(digests)
             .with_clock(clock.clone())
             .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
-            .with_blocking(Arc::new(TokioBlockingRunner));
+            .with_blocking(Arc::new(TokioBlockingRunner))
+            .with_site_store(site_store);
         let app = Sharelink::new(ports, Config::new(format!("{base}/s/")).with_site(site))
             .expect("the application");
         let state = SharelinkState::new(
@@ -478,6 +481,7 @@ impl Stack {
             mail,
             local_folder,
             tag,
+            database_url,
             server,
             _folders: files_dir.into_iter().chain(outbox_dir).collect(),
             _database: database,
@@ -602,6 +606,27 @@ impl Stack {
     /// A new browser (no cookies) asking for HTML pages.
     pub fn html_visitor(&self) -> Visitor {
         Visitor::new(&self.base, false)
+    }
+
+    /// A second application over the same database through its own connection pool, as
+    /// another server process would have it (same files, users, mail and clock).
+    ///
+    /// # Panics
+    /// When the database cannot be reached.
+    pub async fn second_process(&self) -> Sharelink {
+        let store = sharelink_store_sql::StoreConfig::new(&self.database_url)
+            .connect()
+            .await
+            .expect("a second pool");
+        let site = store.site_settings();
+        let (repo, log) = store.ports();
+        let ports = Ports {
+            repo,
+            log,
+            site,
+            ..self.app.ports().clone()
+        };
+        Sharelink::new(ports, self.app.config().clone()).expect("the second application")
     }
 
     /// Calls the management API (`path` below `/share/api`) as `user` (or anonymously).

@@ -168,7 +168,13 @@ async fn queued_mail_survives_an_smtp_outage_and_expired_codes_are_not_sent() {
     // It comes back (same command) after the code's lifetime.
     let mut maildev = OwnMailDev::start(maildev.smtp, maildev.web);
     let api_again = maildev.api().await;
-    clock.advance(app.site().one_time_codes.ttl + time::Duration::minutes(1));
+    let ttl = app
+        .site()
+        .await
+        .expect("the site settings")
+        .one_time_codes
+        .ttl;
+    clock.advance(ttl + time::Duration::minutes(1));
     let d = app.deliver_mail(10).await.unwrap();
     assert_eq!((d.sent, d.expired), (1, 1), "{d:?}");
     let got = api_again

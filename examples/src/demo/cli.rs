@@ -90,6 +90,63 @@ pub struct ServerArgs {
     /// process on the same database may still run it.
     #[arg(long, env = "SHARELINK_NO_HOUSEKEEPING")]
     pub no_housekeeping: bool,
+    /// Initial site settings: in effect until an administrator saves others on the
+    /// `/admin` page (or `PATCH /share/api/site`); the saved ones, in the database, win.
+    #[command(flatten)]
+    pub site: SiteArgs,
+}
+
+/// The initial site settings the command line sets (each flag also reads its variable).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Initial site settings")]
+pub struct SiteArgs {
+    /// Shares may bind to the first device that opens them.
+    #[arg(long, env = "SHARELINK_DEVICE_BINDING")]
+    pub device_binding: bool,
+    /// Only one active link per recipient email and item.
+    #[arg(long, env = "SHARELINK_ONE_ACTIVE_PER_RECIPIENT")]
+    pub one_active_per_recipient: bool,
+    /// Every share must have a password (generated when the creator gives none).
+    #[arg(long, env = "SHARELINK_REQUIRE_PASSWORD")]
+    pub require_password: bool,
+    /// Lifetime in days of shares created without an expiry, 0 for none [default: 30].
+    #[arg(long, env = "SHARELINK_DEFAULT_LIFETIME_DAYS", value_name = "DAYS")]
+    pub default_lifetime_days: Option<u32>,
+    /// Shares one user may create per day, 0 for no quota [default: 500].
+    #[arg(long, env = "SHARELINK_DAILY_QUOTA", value_name = "N")]
+    pub daily_quota: Option<u32>,
+    /// File extensions public links refuse, comma-separated, without dots (an empty
+    /// value refuses none) [default: apk,ipa].
+    #[arg(
+        long,
+        env = "SHARELINK_REFUSED_EXTENSIONS",
+        value_name = "EXT,…",
+        value_delimiter = ','
+    )]
+    pub refused_extensions: Option<Vec<String>>,
+}
+
+impl SiteArgs {
+    /// `site` with these flags applied.
+    pub fn apply(&self, mut site: sharelink_core::SiteSettings) -> sharelink_core::SiteSettings {
+        site.device_binding |= self.device_binding;
+        site.one_active_share_per_recipient_item |= self.one_active_per_recipient;
+        site.require_password |= self.require_password;
+        if let Some(days) = self.default_lifetime_days {
+            site.default_lifetime = (days > 0).then(|| time::Duration::days(i64::from(days)));
+        }
+        if let Some(n) = self.daily_quota {
+            site.shares_per_user_per_day = (n > 0).then_some(n);
+        }
+        if let Some(exts) = &self.refused_extensions {
+            site.refused_extensions = exts
+                .iter()
+                .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
+                .filter(|e| !e.is_empty())
+                .collect();
+        }
+        site
+    }
 }
 
 /// File descriptors kept for everything but connections: files being sent, the
@@ -110,6 +167,7 @@ impl ServerArgs {
             smtp: self.smtp.clone(),
             attempt_limit: self.attempt_limit,
             housekeeping: !self.no_housekeeping,
+            site: self.site.clone(),
             ..DemoConfig::new(&self.data, public_url)
         }
     }
@@ -171,12 +229,44 @@ mod tests {
     }
 
     #[test]
+    fn site_flags_set_the_initial_site_settings() {
+        let args = Cli::try_parse_from([
+            "sharelink-demo",
+            "--device-binding",
+            "--one-active-per-recipient",
+            "--require-password",
+            "--default-lifetime-days",
+            "0",
+            "--daily-quota",
+            "7",
+            "--refused-extensions",
+            ".EXE,msi",
+        ])
+        .unwrap()
+        .server;
+        let site = args.site.apply(sharelink_core::SiteSettings::default());
+        assert!(site.device_binding && site.one_active_share_per_recipient_item);
+        assert!(site.require_password);
+        assert_eq!(site.default_lifetime, None);
+        assert_eq!(site.shares_per_user_per_day, Some(7));
+        assert_eq!(site.refused_extensions, ["exe", "msi"]);
+        assert!(site.check().is_ok());
+        // No flags: the defaults as they are.
+        let none = Cli::try_parse_from(["sharelink-demo"]).unwrap().server;
+        assert_eq!(
+            none.site.apply(sharelink_core::SiteSettings::default()),
+            sharelink_core::SiteSettings::default()
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_flag_and_what_it_expects() {
         for (flag, value, expected) in [
             ("--listen", "nonsense", "socket address"),
             ("--public-url", "ftp://x", "http:// or https://"),
             ("--database", "not a url", "expected a URL"),
             ("--attempt-limit", "0", "1.."),
+            ("--daily-quota", "many", "invalid digit"),
         ] {
             let e = Cli::try_parse_from(["sharelink-demo", flag, value])
                 .unwrap_err()

@@ -16,6 +16,7 @@ pub mod users;
 
 use axum::Router;
 use bytes::Bytes;
+use cli::SiteArgs;
 use sharelink_core::ports::{
     ByteStream, FileStore, FileStoreError, Mailer, RandomSourceExt, WriteOptions,
 };
@@ -51,6 +52,8 @@ pub struct DemoConfig {
     /// Whether this process runs the housekeeper (purge and expiry reminders, each once
     /// per period across every process on the database). On by default.
     pub housekeeping: bool,
+    /// The initial site settings' flags (in effect until an administrator saves others).
+    pub site: SiteArgs,
 }
 
 impl DemoConfig {
@@ -64,6 +67,7 @@ impl DemoConfig {
             public_url: public_url.into(),
             attempt_limit: None,
             housekeeping: true,
+            site: SiteArgs::default(),
         }
     }
 }
@@ -118,6 +122,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     let webhooks = store.webhooks();
     let lease = store.lease();
     let digests = store.digests();
+    let site_store = store.site_settings();
     let (repo, log) = store.ports();
     let files = storage(config, &data_dir)?;
     seed(files.as_ref()).await?;
@@ -135,7 +140,9 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
                 std::time::Duration::from_secs(10),
             )?),
         )
-        .with_blocking(Arc::new(TokioBlockingRunner));
+        .with_blocking(Arc::new(TokioBlockingRunner))
+        // Saved site settings live in the database, shared by every process on it.
+        .with_site_store(site_store);
     let mut site = sharelink_core::SiteSettings {
         // Let the page show custom keys (off by default).
         custom_keys: sharelink_core::CustomKeyRules {
@@ -149,6 +156,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
         site.attempts.per_client = limit;
         site.attempts.per_share = limit;
     }
+    let site = config.site.apply(site);
     let sharelink = Sharelink::new(
         ports,
         Config::new(sharelink_http::link_base(base, "/share")).with_site(site),

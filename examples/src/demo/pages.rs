@@ -29,10 +29,13 @@ pub struct PageState {
     pub secure_cookies: bool,
 }
 
-/// The demo's routes: `/`, `/login`, `/logout`, `/app.js`, `/demo/me`, `/demo/files`.
+/// The demo's routes: `/`, `/login`, `/logout`, `/app.js`, `/admin` (site settings),
+/// `/admin.js`, `/demo/me`, `/demo/files`.
 pub fn routes(state: PageState) -> Router {
     Router::new()
         .route("/", get(index))
+        .route("/admin", get(admin))
+        .route("/admin.js", get(admin_js))
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/app.js", get(app_js))
@@ -43,6 +46,7 @@ pub fn routes(state: PageState) -> Router {
 }
 
 const APP_JS: &str = include_str!("app.js");
+const ADMIN_JS: &str = include_str!("admin.js");
 
 /// The demo's own CSP: scripts only from this origin (no inline script).
 async fn page_headers(mut res: Response) -> Response {
@@ -209,7 +213,11 @@ async fn index(State(state): State<PageState>, headers: HeaderMap) -> Response {
 <script src=\"/app.js\"></script>",
             token_field(&token),
             escape(user.as_str()),
-            if admin { " (admin)" } else { "" },
+            if admin {
+                " (admin, <a href=\"/admin\">site settings</a>)"
+            } else {
+                ""
+            },
             if admin {
                 "<label>Owner <input name=\"owner\" placeholder=\"any\"></label>"
             } else {
@@ -330,6 +338,63 @@ async fn logout(
         .into_response()
 }
 
+/// The site-settings page (administrators): a form that `admin.js` fills from, and
+/// saves through, sharelink's `/share/api/site`.
+async fn admin(State(state): State<PageState>, headers: HeaderMap) -> Response {
+    let Some(user) = signed_in(&state, &headers) else {
+        return Redirect::to("/").into_response();
+    };
+    if !state.users.is_admin(&user) {
+        return (
+            StatusCode::FORBIDDEN,
+            page("Site settings", "<p class=\"err\">Only administrators change the site settings.</p><p><a href=\"/\">Back</a></p>"),
+        )
+            .into_response();
+    }
+    page(
+        "Site settings",
+        "<header><h1>Site settings</h1><p><a href=\"/\">Back to shares</a> · <span id=\"version\">Loading…</span></p></header>\
+<p class=\"note\">Saved in the database and in effect at once on every server process; lifetimes in days.</p>\
+<form id=\"site-form\">\
+<fieldset><legend>Lifetime</legend><label>Default <input name=\"default_lifetime\" type=\"number\" min=\"0\" step=\"any\" placeholder=\"none\"></label>\
+<label>Minimum <input name=\"min_lifetime\" type=\"number\" min=\"0\" step=\"any\" placeholder=\"none\"></label>\
+<label>Maximum <input name=\"max_lifetime\" type=\"number\" min=\"0\" step=\"any\" placeholder=\"none\"></label></fieldset>\
+<fieldset><legend>Passwords and keys</legend><label><input type=\"checkbox\" name=\"require_password\"> every share needs a password</label>\
+<label>Minimum length <input name=\"password_min_len\" type=\"number\" min=\"1\" max=\"256\"></label>\
+<br><label><input type=\"checkbox\" name=\"custom_keys_allowed\"> creators may choose link keys</label>\
+<label>of at least <input name=\"custom_keys_min_len\" type=\"number\" min=\"1\" max=\"64\"> characters</label></fieldset>\
+<fieldset><legend>Links</legend><label><input type=\"checkbox\" name=\"device_binding\"> shares may bind to the first device</label>\
+<label><input type=\"checkbox\" name=\"one_active\"> one active link per recipient and item</label>\
+<br><label>Shares per user per day <input name=\"daily_quota\" type=\"number\" min=\"1\" placeholder=\"unlimited\"></label>\
+<br><label>Refused file types on public links <input name=\"refused_extensions\" placeholder=\"apk, ipa\"></label></fieldset>\
+<fieldset><legend>Branding</legend><label>Site title <input name=\"site_title\" required></label>\
+<label>Mail sender name <input name=\"sender_name\" required></label>\
+<label>Logo URL <input name=\"logo_url\" placeholder=\"https://…\"></label></fieldset>\
+<fieldset><legend>Access log</legend><label><input type=\"checkbox\" name=\"truncate_ip\"> truncate client addresses</label>\
+<label>Keep events for <input name=\"retention\" type=\"number\" min=\"0\" step=\"any\" placeholder=\"until revoked\"> days</label></fieldset>\
+<fieldset><legend>Defaults for new shares</legend><label>Access <select name=\"default_access\">\
+<option value=\"anyone\">anyone with the link</option><option value=\"emailed_only\">emailed recipients only</option>\
+<option value=\"verified_emails\">verified emails (patterns kept)</option><option value=\"organization\">signed-in users only</option></select></label>\
+<label>Max uses <input name=\"default_use_max\" type=\"number\" min=\"1\" placeholder=\"none\"></label>\
+<label>counted by <select name=\"default_use_unit\"><option value=\"download\">download</option>\
+<option value=\"visit\">visit</option><option value=\"operation\">operation</option></select></label>\
+<br><label><input type=\"checkbox\" name=\"default_registration\"> ask visitors to register</label>\
+<br><label>Clickwrap title <input name=\"default_clickwrap_title\"></label>\
+<label>Terms<br><textarea name=\"default_clickwrap_terms\" rows=\"2\"></textarea></label></fieldset>\
+<p><button id=\"save-site\">Save</button> <button type=\"button\" id=\"reload\">Reload</button> <span id=\"status\"></span></p>\
+</form><script src=\"/admin.js\"></script>",
+    )
+    .into_response()
+}
+
+async fn admin_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        ADMIN_JS,
+    )
+        .into_response()
+}
+
 async fn app_js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
@@ -346,7 +411,15 @@ async fn me(State(state): State<PageState>, headers: HeaderMap) -> Response {
     Json(json!({
         "user": user.as_str(),
         "admin": state.users.is_admin(&user),
-        "defaults": serde_json::to_value(ShareSettings::named("")).unwrap_or_default(),
+        // What the site gives new shares where the form leaves a setting out.
+        "defaults": serde_json::to_value(
+            state
+                .sharelink
+                .new_share_settings("")
+                .await
+                .unwrap_or_else(|_| ShareSettings::named(""))
+        )
+        .unwrap_or_default(),
     }))
     .into_response()
 }

@@ -13,6 +13,7 @@ pub mod mailer;
 pub mod recipients;
 pub mod repository;
 pub mod shares;
+pub mod site;
 pub mod templates;
 pub mod visitors;
 pub mod webhooks;

@@ -9,6 +9,7 @@ mod mailer;
 mod recipients;
 mod repository;
 mod shares;
+mod site;
 mod support;
 mod templates;
 mod visitors;
@@ -21,6 +22,7 @@ pub use lease::MemoryLease;
 pub use mail_queue::MemoryMailQueue;
 pub use mailer::MemoryMailer;
 pub use repository::MemoryRepository;
+pub use site::MemorySiteSettings;
 pub use support::{ManualClock, MemoryDirectory, MemoryEvents, SeededRandom};
 pub use webhooks::{MemoryWebhookStore, MemoryWebhookTransport};
 
@@ -66,6 +68,8 @@ pub struct InMemory {
     pub clock: Arc<ManualClock>,
     /// Seeded, repeatable randomness.
     pub random: Arc<SeededRandom>,
+    /// The site settings administrators saved.
+    pub site: Arc<MemorySiteSettings>,
 }
 
 impl InMemory {
@@ -82,6 +86,7 @@ impl InMemory {
             events: Arc::new(MemoryEvents::new()),
             clock: Arc::new(ManualClock::new(start)),
             random: Arc::new(SeededRandom::new(7)),
+            site: Arc::new(MemorySiteSettings::new()),
         }
     }
 
@@ -101,5 +106,6 @@ impl InMemory {
         .with_random(self.random.clone())
         .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)))
         .with_blocking(Arc::new(InlineRunner))
+        .with_site_store(self.site.clone())
     }
 }

@@ -1,11 +1,65 @@
 //! Site settings: the policy an administrator sets for every share on the site.
 
-use crate::{CustomKeyRules, Email};
+use crate::{
+    AccessControl, Clickwrap, CustomKeyRules, Email, RegistrationForm, ShareSettings, UseLimit,
+};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+/// Durations in site settings, written as whole seconds (`2592000` for 30 days) — in the
+/// stored row and in the management API alike.
+///
+/// Use with `#[serde(with = "seconds")]` on a `Duration` field and
+/// `#[serde(with = "seconds::option")]` on an `Option<Duration>` one.
+pub mod seconds {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Duration;
+
+    /// Writes whole seconds (a fraction is dropped).
+    ///
+    /// # Errors
+    /// Never, beyond the serializer's own.
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.whole_seconds())
+    }
+
+    /// Reads whole seconds.
+    ///
+    /// # Errors
+    /// Not an integer.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        i64::deserialize(d).map(Duration::seconds)
+    }
+
+    /// The same for `Option<Duration>` (`null` for none).
+    pub mod option {
+        use super::*;
+
+        /// Writes whole seconds or `null`.
+        ///
+        /// # Errors
+        /// Never, beyond the serializer's own.
+        #[allow(clippy::ref_option)] // serde's `with` passes a reference to the field.
+        pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => s.serialize_some(&d.whole_seconds()),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads whole seconds or `null`.
+        ///
+        /// # Errors
+        /// Neither an integer nor `null`.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+            Ok(Option::<i64>::deserialize(d)?.map(Duration::seconds))
+        }
+    }
+}
+
 /// White-label branding of pages and emails.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Branding {
     /// Site title shown on pages and in email subjects.
     pub site_title: String,
@@ -13,6 +67,61 @@ pub struct Branding {
     pub sender_name: String,
     /// Address of a logo image, if any.
     pub logo_url: Option<String>,
+}
+
+/// The most characters of the site title and the sender name.
+pub const MAX_BRANDING_CHARS: usize = 100;
+/// The most refused extensions a site lists.
+pub const MAX_REFUSED_EXTENSIONS: usize = 200;
+
+/// Whether `ext` is a refused-extension entry: 1 to 32 of `a-z`, `0-9`, `-`, `_`.
+fn is_extension(ext: &str) -> bool {
+    (1..=32).contains(&ext.len())
+        && ext
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+impl Branding {
+    /// Checks the title and sender name are 1 to 100 characters on one line and the logo
+    /// address is an `https://`, `http://` or site-relative (`/…`) one.
+    fn check(&self) -> Result<(), crate::SettingsError> {
+        let line = |t: &str| {
+            !t.trim().is_empty()
+                && t.chars().count() <= MAX_BRANDING_CHARS
+                && !t.chars().any(char::is_control)
+        };
+        let fail = |field: &'static str, problem: &'static str| {
+            Err(crate::SettingsError::Site { field, problem })
+        };
+        if !line(&self.site_title) {
+            return fail(
+                "branding.site_title",
+                "must be 1 to 100 characters on one line",
+            );
+        }
+        if !line(&self.sender_name) {
+            return fail(
+                "branding.sender_name",
+                "must be 1 to 100 characters on one line",
+            );
+        }
+        if let Some(url) = &self.logo_url {
+            let scheme = url.starts_with("https://")
+                || url.starts_with("http://")
+                || (url.starts_with('/') && !url.starts_with("//"));
+            if !scheme
+                || url.len() > 2000
+                || url.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
+                return fail(
+                    "branding.logo_url",
+                    "must be an https://, http:// or /… address of at most 2000 characters",
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Branding {
@@ -27,6 +136,7 @@ impl Default for Branding {
 
 /// Privacy of the access log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LogPrivacy {
     /// Whether client addresses are truncated before they are stored.
     pub truncate_ip: bool,
@@ -35,6 +145,7 @@ pub struct LogPrivacy {
     /// IPv6 bits kept when truncating (e.g. 48).
     pub ipv6_prefix: u8,
     /// How long events are kept; `None` keeps them until the share is revoked.
+    #[serde(with = "seconds::option")]
     pub retention: Option<Duration>,
 }
 
@@ -71,14 +182,18 @@ pub struct AttemptLimits {
     /// share slows down (it never locks: a visitor with the right password still passes).
     pub per_share: u32,
     /// The counting window.
+    #[serde(with = "seconds")]
     pub window: Duration,
     /// The slow-down's step: past `per_share`, the share evaluates one attempt per step
     /// for the first `per_share` attempts in excess, one per two steps for the next, and
     /// so on up to `slow_max`.
+    #[serde(with = "seconds")]
     pub slow_step: Duration,
     /// The longest slow-down.
+    #[serde(with = "seconds")]
     pub slow_max: Duration,
     /// How long a browser that passed a share's gate stays exempt from its slow-down.
+    #[serde(with = "seconds")]
     pub remember_browsers: Duration,
 }
 
@@ -97,6 +212,38 @@ impl Default for AttemptLimits {
 }
 
 impl AttemptLimits {
+    /// Checks every limit is positive and the slow-down steps at least a second.
+    fn check(&self) -> Result<(), crate::SettingsError> {
+        let fail = |field: &'static str, problem: &'static str| {
+            Err(crate::SettingsError::Site { field, problem })
+        };
+        for (field, n) in [
+            ("attempts.per_client", self.per_client),
+            ("attempts.per_network", self.per_network),
+            ("attempts.per_share", self.per_share),
+        ] {
+            if n == 0 {
+                return fail(field, "must be at least 1");
+            }
+        }
+        if !self.window.is_positive() {
+            return fail("attempts.window", "must be a positive number of seconds");
+        }
+        if self.slow_step < Duration::seconds(1) {
+            return fail("attempts.slow_step", "must be at least one second");
+        }
+        if self.slow_max < self.slow_step {
+            return fail("attempts.slow_max", "must not be shorter than slow_step");
+        }
+        if !self.remember_browsers.is_positive() {
+            return fail(
+                "attempts.remember_browsers",
+                "must be a positive number of seconds",
+            );
+        }
+        Ok(())
+    }
+
     /// The slow-down of a share whose counter stands at `count` in the window (`None`
     /// up to `per_share`): one step per `per_share` attempts in excess, at most
     /// `slow_max`, in whole steps.
@@ -128,8 +275,10 @@ impl AttemptLimits {
 
 /// One-time verification codes sent by email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OneTimeCodePolicy {
     /// How long a code stays valid.
+    #[serde(with = "seconds")]
     pub ttl: Duration,
     /// Wrong guesses before a code is burnt.
     pub max_attempts: u32,
@@ -147,15 +296,54 @@ impl Default for OneTimeCodePolicy {
     }
 }
 
+/// What a new share starts from where its creator leaves a setting out: the site's
+/// choice of access control, use limit, registration form and terms to accept.
+///
+/// The defaults are only a starting point: a creator who names a setting gets it (within
+/// site policy), and changing the defaults changes no existing share.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShareDefaults {
+    /// Who may pass the first gate (default: anyone with the link).
+    pub access: AccessControl,
+    /// The use limit (default: none).
+    pub use_limit: Option<UseLimit>,
+    /// The registration form visitors fill in (default: none).
+    pub registration: Option<RegistrationForm>,
+    /// Terms visitors accept (default: none).
+    pub clickwrap: Option<Clickwrap>,
+}
+
+impl ShareDefaults {
+    /// The settings a new share named `name` starts from: [`ShareSettings::named`] with
+    /// these defaults laid over it.
+    pub fn settings_named(&self, name: &str) -> ShareSettings {
+        ShareSettings {
+            access: self.access.clone(),
+            use_limit: self.use_limit,
+            registration: self.registration.clone(),
+            clickwrap: self.clickwrap.clone(),
+            ..ShareSettings::named(name)
+        }
+    }
+}
+
 /// The site-wide policy for shares.
+///
+/// Stored as JSON (durations in whole seconds, see [`seconds`]); a field missing from a
+/// stored row takes its default, so rows written by earlier versions still load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SiteSettings {
     /// Lifetime given to shares created without an expiry (`None`: no expiry).
+    #[serde(with = "seconds::option")]
     pub default_lifetime: Option<Duration>,
     /// Shortest lifetime a share may have (expiry is raised to it).
+    #[serde(with = "seconds::option")]
     pub min_lifetime: Option<Duration>,
     /// Longest lifetime a share may have (expiry is capped to it; a share without
     /// expiry gets this one).
+    #[serde(with = "seconds::option")]
     pub max_lifetime: Option<Duration>,
     /// Whether creators may choose their own link keys, and how long they must be.
     pub custom_keys: CustomKeyRules,
@@ -194,7 +382,10 @@ pub struct SiteSettings {
     /// One-time code policy.
     pub one_time_codes: OneTimeCodePolicy,
     /// How long before expiry owners are reminded (`None`: no reminders).
+    #[serde(with = "seconds::option")]
     pub expiry_reminder: Option<Duration>,
+    /// What new shares start from where their creator leaves a setting out.
+    pub share_defaults: ShareDefaults,
 }
 
 impl Default for SiteSettings {
@@ -218,58 +409,112 @@ impl Default for SiteSettings {
             attempts: AttemptLimits::default(),
             one_time_codes: OneTimeCodePolicy::default(),
             expiry_reminder: Some(Duration::days(1)),
+            share_defaults: ShareDefaults::default(),
         }
     }
 }
 
 impl SiteSettings {
-    /// Checks that the settings agree with themselves (min ≤ default ≤ max, positive
-    /// durations, sane limits).
+    /// Checks that the settings agree with themselves and are within bounds: positive
+    /// durations, min ≤ max lifetime (a default outside them is clamped by
+    /// [`crate::policy::apply_policy`]), limits of at least one, extensions as
+    /// lower-case words without a dot, branding of sane length.
     ///
     /// # Errors
-    /// [`crate::SettingsError::Site`] naming the contradiction.
+    /// [`crate::SettingsError::Site`] naming the first field at fault (a path such as
+    /// `attempts.per_client`) and what it must be.
     pub fn check(&self) -> Result<(), crate::SettingsError> {
-        use crate::SettingsError::Site;
+        let fail = |field: &'static str, problem: &'static str| {
+            Err(crate::SettingsError::Site { field, problem })
+        };
         let positive = |d: Option<Duration>| d.is_none_or(|d| d.is_positive());
-        if !positive(self.default_lifetime)
-            || !positive(self.min_lifetime)
-            || !positive(self.max_lifetime)
-        {
-            return Err(Site("lifetimes must be positive"));
+        for (field, d) in [
+            ("default_lifetime", self.default_lifetime),
+            ("min_lifetime", self.min_lifetime),
+            ("max_lifetime", self.max_lifetime),
+            ("expiry_reminder", self.expiry_reminder),
+            ("log_privacy.retention", self.log_privacy.retention),
+        ] {
+            if !positive(d) {
+                return fail(field, "must be a positive number of seconds, or null");
+            }
         }
         if let (Some(min), Some(max)) = (self.min_lifetime, self.max_lifetime)
             && min > max
         {
-            return Err(Site("minimum lifetime exceeds maximum lifetime"));
+            return fail("min_lifetime", "must not exceed max_lifetime");
         }
         if self.password_min_len == 0
             || self.password_min_len > crate::model::password::MAX_PASSWORD_CHARS
         {
-            return Err(Site("password minimum length must be 1 to 256"));
+            return fail("password_min_len", "must be 1 to 256");
         }
-        let a = &self.attempts;
-        if a.per_client == 0
-            || a.per_network == 0
-            || a.per_share == 0
-            || !a.window.is_positive()
-            || a.slow_step < Duration::seconds(1)
-            || a.slow_max < a.slow_step
-            || !a.remember_browsers.is_positive()
+        if self.custom_keys.min_len == 0
+            || self.custom_keys.min_len > crate::model::key::MAX_KEY_LEN
         {
-            return Err(Site(
-                "attempt limits must be positive, slow-down steps at least a second and at most slow_max",
-            ));
+            return fail("custom_keys.min_len", "must be 1 to 64");
         }
-        if self.one_time_codes.digits < 6
-            || self.one_time_codes.digits > 10
-            || self.one_time_codes.max_attempts == 0
-        {
-            return Err(Site(
-                "one-time codes need 6 to 10 digits and at least one attempt",
-            ));
+        if self.shares_per_user_per_day == Some(0) {
+            return fail(
+                "shares_per_user_per_day",
+                "must be at least 1 (null for no quota)",
+            );
+        }
+        if self.refused_extensions.len() > MAX_REFUSED_EXTENSIONS {
+            return fail("refused_extensions", "may hold at most 200 extensions");
+        }
+        if !self.refused_extensions.iter().all(|e| is_extension(e)) {
+            return fail(
+                "refused_extensions",
+                "each must be 1 to 32 lower-case letters, digits, `-` or `_`, without the dot",
+            );
         }
         if self.max_items == 0 {
-            return Err(Site("max_items must be at least 1"));
+            return fail("max_items", "must be at least 1");
+        }
+        self.branding.check()?;
+        let p = &self.log_privacy;
+        if p.ipv4_prefix > 32 {
+            return fail("log_privacy.ipv4_prefix", "must be 0 to 32");
+        }
+        if p.ipv6_prefix > 128 {
+            return fail("log_privacy.ipv6_prefix", "must be 0 to 128");
+        }
+        self.attempts.check()?;
+        let codes = &self.one_time_codes;
+        if !(6..=10).contains(&codes.digits) {
+            return fail("one_time_codes.digits", "must be 6 to 10");
+        }
+        if codes.max_attempts == 0 {
+            return fail("one_time_codes.max_attempts", "must be at least 1");
+        }
+        if !codes.ttl.is_positive() {
+            return fail("one_time_codes.ttl", "must be a positive number of seconds");
+        }
+        let defaults = &self.share_defaults;
+        if defaults.use_limit.is_some_and(|l| l.max == 0) {
+            return fail("share_defaults.use_limit.max", "must be at least 1");
+        }
+        if matches!(&defaults.access, AccessControl::VerifiedEmails(p) if p.is_empty()) {
+            return fail(
+                "share_defaults.access",
+                "verified-email access needs at least one email pattern",
+            );
+        }
+        if defaults
+            .registration
+            .as_ref()
+            .is_some_and(|f| f.check().is_err())
+        {
+            return fail(
+                "share_defaults.registration",
+                "needs 1 to 30 fields with distinct labels, choices with distinct options",
+            );
+        }
+        if let Some(c) = &defaults.clickwrap
+            && (c.title.trim().is_empty() || c.terms.trim().is_empty())
+        {
+            return fail("share_defaults.clickwrap", "needs a title and terms");
         }
         Ok(())
     }

@@ -577,7 +577,7 @@ proptest! {
                 if !device_site { prop_assert!(!e.device_binding); }
                 prop_assert_eq!(eff.adjustments.is_empty(), e == &requested);
             }
-            Err(SettingsError::Site(_)) => prop_assert!(min_lifetime.zip(max_lifetime).is_some_and(|(a, b)| a > b)),
+            Err(SettingsError::Site { .. }) => prop_assert!(min_lifetime.zip(max_lifetime).is_some_and(|(a, b)| a > b)),
             Err(SettingsError::ExpiryInPast) => prop_assert!(expiry_days.is_some_and(|d| d < 0)),
             Err(SettingsError::NoRightsOnItem(_)) => prop_assert!(level.reduce_to(rights[0].intersect(rights[1])).is_none()),
             Err(other) => prop_assert!(false, "unexpected error {other:?}"),

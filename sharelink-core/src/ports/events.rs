@@ -1,4 +1,5 @@
-//! The event-sink port: share lifecycle and visitor events, for webhooks or audit.
+//! The event-sink port: share lifecycle, visitor and site-settings events, for webhooks
+//! or audit.
 
 use crate::{RecipientId, ShareId, UserId};
 use async_trait::async_trait;
@@ -116,6 +117,19 @@ pub enum ShareEvent {
         scope: String,
         /// Attempts counted in the window when the limit was passed.
         attempts: u32,
+        /// When.
+        #[serde(with = "crate::model::instant")]
+        at: OffsetDateTime,
+    },
+    /// An administrator saved new site settings (effective at once on every process).
+    SiteSettingsChanged {
+        /// The administrator.
+        by: UserId,
+        /// The version saved.
+        version: u64,
+        /// The settings that changed, by their top-level name (`require_password`,
+        /// `share_defaults`, …), in alphabetical order; values are not repeated.
+        fields: Vec<String>,
         /// When.
         #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,

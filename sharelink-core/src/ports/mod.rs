@@ -18,6 +18,7 @@ pub mod random;
 pub mod recipients;
 pub mod repository;
 pub mod shares;
+pub mod site;
 pub mod templates;
 pub mod visitors;
 pub mod webhooks;
@@ -52,6 +53,7 @@ pub use webhooks::{
     WebhookDelivery, WebhookDeliveryId, WebhookEndpoint, WebhookEndpointId, WebhookError,
     WebhookRequest, WebhookStore, WebhookTransport,
 };
+pub use site::{SiteSaveError, SiteSettingsStore, StoredSite};
 
 /// Source error of an adapter, kept for diagnostics.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -273,7 +273,7 @@ fn a_one_time_code_due_after_its_expiry_is_not_sent() {
     assert_eq!(q.deliver().retrying, 1);
     q.mailer.down.store(false, Ordering::SeqCst);
     // The code lives 10 minutes by default; the server came back after it expired.
-    let ttl = q.app.site().one_time_codes.ttl;
+    let ttl = block_on(q.app.site()).unwrap().one_time_codes.ttl;
     q.mem.clock.advance(ttl + Duration::seconds(1));
     assert_eq!(
         q.deliver(),

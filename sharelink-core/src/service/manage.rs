@@ -212,11 +212,11 @@ impl Sharelink {
         &self,
         effective: bool,
         given: Option<String>,
+        min: usize,
     ) -> Result<(Option<PlainPassword>, bool)> {
         if !effective {
             return Ok((None, false));
         }
-        let min = self.config.site.password_min_len;
         match given {
             Some(p) => Ok((Some(PlainPassword::new(&p, min)?), false)),
             None => Ok((
@@ -239,13 +239,14 @@ impl Sharelink {
         // The quota counts creations, atomically, before any work: concurrent requests
         // cannot overshoot it, and revoking a share gives nothing back.
         let day = now.date();
-        let quota = daily_quota(&self.config.site);
+        let site = self.site().await?;
+        let quota = daily_quota(&site);
         if let Some(max) = quota
             && !self.ports.repo.count_creation(actor, day, max).await?
         {
             return Err(crate::SettingsError::DailyQuota { max }.into());
         }
-        let created = self.create_counted(actor, req, now).await;
+        let created = self.create_counted(actor, req, now, &site).await;
         if created.is_err() && quota.is_some() {
             // Best effort: a creation that did not happen should not use up the quota.
             let _ = self.ports.repo.uncount_creation(actor, day).await;
@@ -258,6 +259,7 @@ impl Sharelink {
         actor: &UserId,
         req: CreateShare,
         now: time::OffsetDateTime,
+        site: &crate::SiteSettings,
     ) -> Result<Created> {
         let (mut items, rights) = self.resolve_items(actor, &req.items).await?;
         let mut requested = req.settings;
@@ -266,14 +268,18 @@ impl Sharelink {
             requested: &requested,
             items: &items,
             creator_rights: &rights,
-            site: &self.config.site,
+            site,
             now,
         })?;
         let custom_key = match &req.custom_key {
-            Some(k) => Some(UrlKey::custom(k, &self.config.site.custom_keys)?),
+            Some(k) => Some(UrlKey::custom(k, &site.custom_keys)?),
             None => None,
         };
-        let (password, generated) = self.password_for(effective.settings.password, req.password)?;
+        let (password, generated) = self.password_for(
+            effective.settings.password,
+            req.password,
+            site.password_min_len,
+        )?;
         let password_hash = match &password {
             Some(p) => Some(self.hash(p.clone()).await?),
             None => None,
@@ -397,15 +403,16 @@ impl Sharelink {
         let rights = self.rights_on(&share.owner, &items).await?;
         let mut requested = requested;
         requested.password |= matches!(password, PasswordChange::Set(_) | PasswordChange::Generate);
+        let site = self.site().await?;
         let effective = apply_policy(&PolicyInput {
             requested: &requested,
             items: &items,
             creator_rights: &rights,
-            site: &self.config.site,
+            site: &site,
             now,
         })?;
         let had_autofill = share.settings.password && share.settings.password_autofill;
-        let min = self.config.site.password_min_len;
+        let min = site.password_min_len;
         // The new password in clear, when there is one (the old one is only a hash).
         let (new_password, generated) = if effective.settings.password {
             match password {
@@ -524,7 +531,7 @@ impl Sharelink {
             })
             .cloned()
             .collect();
-        check_items(&items, share.settings.allowed, self.config.site.max_items)?;
+        check_items(&items, share.settings.allowed, self.site().await?.max_items)?;
         let requested = share.requested.clone();
         Ok(self
             .reapply(actor, share, requested, items, PasswordChange::Keep)
@@ -708,7 +715,7 @@ impl Sharelink {
         message: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Recipient> {
-        if self.config.site.one_active_share_per_recipient_item {
+        if self.site().await?.one_active_share_per_recipient_item {
             for item in &share.items {
                 if !self
                     .ports
@@ -737,17 +744,19 @@ impl Sharelink {
                 sent_at: None,
             })
             .await?;
-        let mail = self.mail_about(
-            share,
-            input.email.clone(),
-            MailMessage::Invitation {
-                share_name: share.settings.name.clone(),
-                sender: sender.display_name.clone(),
-                message: message.map(str::to_owned),
-                link: Secret(self.recipient_link(share, &code)),
-                expires_at: share.settings.schedule.expires_at,
-            },
-        );
+        let mail = self
+            .mail_about(
+                share,
+                input.email.clone(),
+                MailMessage::Invitation {
+                    share_name: share.settings.name.clone(),
+                    sender: sender.display_name.clone(),
+                    message: message.map(str::to_owned),
+                    link: Secret(self.recipient_link(share, &code)),
+                    expires_at: share.settings.schedule.expires_at,
+                },
+            )
+            .await?;
         self.post_mail(share, mail, None).await?;
         self.ports
             .repo
@@ -866,7 +875,8 @@ impl Sharelink {
     /// # Errors
     /// Repository errors.
     pub async fn send_expiry_reminders(&self) -> Result<u32> {
-        let Some(window) = self.config.site.expiry_reminder else {
+        let site = self.site().await?;
+        let Some(window) = site.expiry_reminder else {
             return Ok(0);
         };
         let now = self.now();
@@ -920,7 +930,7 @@ impl Sharelink {
     /// Repository or storage errors.
     pub async fn purge(&self) -> Result<(u64, u32)> {
         let now = self.now();
-        let events = match self.config.site.log_privacy.retention {
+        let events = match self.site().await?.log_privacy.retention {
             Some(r) => self.ports.log.purge_before(now - r).await?,
             None => 0,
         };

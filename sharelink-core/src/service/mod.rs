@@ -17,6 +17,9 @@ mod recipients_tests;
 mod reports;
 #[cfg(test)]
 mod settings_tests;
+mod site;
+#[cfg(test)]
+mod site_tests;
 #[cfg(test)]
 mod tests;
 mod visit;
@@ -29,6 +32,7 @@ pub use mail::{Delivery, ListMail, MailRetry, MailView};
 pub use manage::*;
 pub use recipients::*;
 pub use reports::{LogExport, MAX_REPORT_DAYS, ReportError, ReportScope};
+pub use site::SiteView;
 pub use visit::*;
 pub use webhooks::{CreatedWebhook, ListDeliveries, WebhookRun, WebhookView, webhook_payload};
 
@@ -75,12 +79,18 @@ pub struct Ports {
     pub hasher: Arc<dyn PasswordHasher>,
     /// Where CPU-heavy work runs.
     pub blocking: Arc<dyn BlockingRunner>,
+    /// Where the site settings administrators save live. Every process sharing one
+    /// database must share this store too (the SQL store's `site_settings()`), or a
+    /// change made through one would not reach the others.
+    pub site: Arc<dyn SiteSettingsStore>,
 }
 
 impl Ports {
     /// The ports an application must bring — where shares, the log, files, mail and users
     /// live — with safe defaults for the rest: no event sink, the system clock, the OS
-    /// CSPRNG, argon2id with OWASP's parameters, and jobs run inline.
+    /// CSPRNG, argon2id with OWASP's parameters, jobs run inline, and site settings
+    /// saved in this process's memory (give several processes one shared store with
+    /// [`Ports::with_site_store`]).
     ///
     /// An async server should pass a blocking runner that moves CPU work off the runtime
     /// (`sharelink_http::TokioBlockingRunner`) with [`Ports::with_blocking`].
@@ -106,7 +116,15 @@ impl Ports {
             random: Arc::new(OsRandom),
             hasher: Arc::new(Argon2idHasher::default()),
             blocking: Arc::new(InlineRunner),
+            site: Arc::new(crate::memory::MemorySiteSettings::new()),
         }
+    }
+
+    /// With another store of site settings (one every process on the database shares).
+    #[must_use]
+    pub fn with_site_store(mut self, site: Arc<dyn SiteSettingsStore>) -> Self {
+        self.site = site;
+        self
     }
 
     /// With another event sink.
@@ -178,7 +196,8 @@ impl Ports {
 /// Service configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Site policy.
+    /// Site policy until an administrator saves other settings (see
+    /// [`Sharelink::update_site_settings`]): the initial and fallback value.
     pub site: SiteSettings,
     /// The public address links start with, e.g. `https://files.example.com/s/`; a key
     /// is appended to it.
@@ -218,11 +237,30 @@ impl Config {
         self
     }
 
-    /// With this site policy.
+    /// With this initial site policy (in effect until an administrator saves other
+    /// settings).
     #[must_use]
     pub fn with_site(mut self, site: SiteSettings) -> Self {
         self.site = site;
         self
+    }
+}
+
+/// A mail about `share` under `site`'s branding and notification sender, dates in the
+/// share's time zone (see [`Sharelink::mail_about`]).
+fn mail_for(
+    site: &SiteSettings,
+    share: &Share,
+    to: Email,
+    message: crate::ports::mailer::MailMessage,
+) -> crate::ports::mailer::Mail {
+    crate::ports::mailer::Mail {
+        to,
+        to_name: None,
+        branding: site.branding.clone(),
+        from: site.notification_sender.clone(),
+        time_zone: share.settings.schedule.time_zone.clone(),
+        message,
     }
 }
 
@@ -255,6 +293,16 @@ pub enum ServiceError {
     /// A bad key.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// Only administrators may do this.
+    #[error("only administrators may do this")]
+    AdminOnly,
+    /// The site settings were saved by someone else since the version the change was
+    /// based on; nothing was saved.
+    #[error("the site settings changed meanwhile (now at version {current}); reload and try again")]
+    SiteVersionConflict {
+        /// The version stored now.
+        current: u64,
+    },
     /// The acting user is unknown to the embedder.
     #[error("unknown user")]
     UnknownUser,
@@ -387,12 +435,8 @@ impl Sharelink {
         &self.ports
     }
 
-    /// Site policy.
-    pub fn site(&self) -> &SiteSettings {
-        &self.config.site
-    }
-
-    /// Configuration.
+    /// Configuration (its `site` is the initial site policy; [`Sharelink::site`] gives
+    /// the one in effect).
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -437,20 +481,16 @@ impl Sharelink {
     /// A mail about `share`, sent on the site's behalf: the site's branding, its
     /// notification sender as the From address (when set), and dates in the share's
     /// time zone.
-    fn mail_about(
+    ///
+    /// # Errors
+    /// The site settings cannot be read.
+    async fn mail_about(
         &self,
         share: &Share,
         to: Email,
         message: crate::ports::mailer::MailMessage,
-    ) -> crate::ports::mailer::Mail {
-        crate::ports::mailer::Mail {
-            to,
-            to_name: None,
-            branding: self.config.site.branding.clone(),
-            from: self.config.site.notification_sender.clone(),
-            time_zone: share.settings.schedule.time_zone.clone(),
-            message,
-        }
+    ) -> Result<crate::ports::mailer::Mail> {
+        Ok(mail_for(&self.site().await?, share, to, message))
     }
 
     fn token(&self, len: usize) -> String {
@@ -463,9 +503,11 @@ impl Sharelink {
         self.ports.clock.now()
     }
 
-    /// The address as the log should keep it (truncated when the site asks).
-    fn log_ip(&self, ip: Option<IpAddr>) -> Option<IpAddr> {
-        let p = self.config.site.log_privacy;
+    /// The address as the log should keep it (truncated when the site asks; none at all
+    /// when the site settings cannot be read, as the log is best effort and privacy
+    /// comes first).
+    async fn log_ip(&self, ip: Option<IpAddr>) -> Option<IpAddr> {
+        let p = self.site().await.ok()?.log_privacy;
         ip.map(|ip| {
             if p.truncate_ip {
                 truncate_ip(ip, p.ipv4_prefix, p.ipv6_prefix)

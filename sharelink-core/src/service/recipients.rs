@@ -115,7 +115,7 @@ impl Sharelink {
             return Err(ServiceError::NotActive);
         }
         if recipient.state(now) != RecipientState::Active
-            && self.config.site.one_active_share_per_recipient_item
+            && self.site().await?.one_active_share_per_recipient_item
         {
             for item in &share.items {
                 let others = self
@@ -142,17 +142,19 @@ impl Sharelink {
                 RecipientChange::Resent,
             )
             .await?;
-        let mail = self.mail_about(
-            &share,
-            recipient.email.clone(),
-            MailMessage::Invitation {
-                share_name: share.settings.name.clone(),
-                sender: sender.display_name,
-                message,
-                link: Secret(self.recipient_link(&share, &code)),
-                expires_at: share.settings.schedule.expires_at,
-            },
-        );
+        let mail = self
+            .mail_about(
+                &share,
+                recipient.email.clone(),
+                MailMessage::Invitation {
+                    share_name: share.settings.name.clone(),
+                    sender: sender.display_name,
+                    message,
+                    link: Secret(self.recipient_link(&share, &code)),
+                    expires_at: share.settings.schedule.expires_at,
+                },
+            )
+            .await?;
         self.post_mail(&share, mail, None).await?;
         Ok(after)
     }

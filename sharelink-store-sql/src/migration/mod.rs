@@ -31,6 +31,7 @@ mod m20261202_000001_mail_queue;
 mod m20261203_000001_leases;
 mod m20261203_000002_recipients;
 mod m20261204_000001_webhooks;
+mod m20261204_000002_site_settings;
 mod m20261204_000003_notification_digest;
 
 /// The name the initial migration is recorded under.
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_leases::Migration),
             Box::new(m20261203_000002_recipients::Migration),
             Box::new(m20261204_000001_webhooks::Migration),
+            Box::new(m20261204_000002_site_settings::Migration),
             Box::new(m20261204_000003_notification_digest::Migration),
         ]
     }
@@ -131,7 +133,8 @@ mod tests {
                 "m20261202_000001_mail_queue",
                 "m20261203_000001_leases",
                 "m20261203_000002_recipients",
-                "m20261204_000001_webhooks"
+                "m20261204_000001_webhooks",
+                "m20261204_000002_site_settings",
                 "m20261204_000003_notification_digest"
             ]
         );

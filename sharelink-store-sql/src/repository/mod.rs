@@ -15,6 +15,7 @@ mod lease;
 mod mail_queue;
 mod recipients;
 mod shares;
+mod site;
 mod templates;
 mod visitors;
 mod webhooks;

@@ -89,7 +89,8 @@ async fn accepts_a_database_of_0_1(backend: Backend, fixture: &str) {
             "m20261202_000001_mail_queue",
             "m20261203_000001_leases",
             "m20261203_000002_recipients",
-            "m20261204_000001_webhooks"
+            "m20261204_000001_webhooks",
+            "m20261204_000002_site_settings",
             "m20261204_000003_notification_digest"
         ]
     );

@@ -34,6 +34,7 @@ fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     // Owner notifications of digest shares wait in the store, so its table fills too.
     let digests = store.digests();
     let webhooks = store.webhooks();
+    let site_store = store.site_settings();
     let (repo, log) = store.ports();
     let ports = Ports::new(
         repo,
@@ -52,7 +53,8 @@ fn app_over(store: SqlStore, mem: &InMemory) -> Sharelink {
     .with_webhooks(
         webhooks,
         Arc::new(sharelink_core::memory::MemoryWebhookTransport::new()),
-    );
+    )
+    .with_site_store(site_store);
     let site = SiteSettings {
         shares_per_user_per_day: Some(100),
         ..SiteSettings::default()
@@ -342,6 +344,12 @@ async fn read_back(app: &Sharelink, ids: &[ShareId]) -> Vec<String> {
         "{:?}",
         app.templates(&ana).await.expect("templates")
     ));
+    out.push(format!(
+        "{:?}",
+        app.site_settings(&user("root"))
+            .await
+            .expect("site settings")
+    ));
     out
 }
 
@@ -405,6 +413,12 @@ async fn round_trip(backends: &[Backend]) {
             .expect("a lease")
     );
     let app = app_over(store, &mem);
+    // An administrator saved the site settings, so their table has its row.
+    let mut site = app.site().await.expect("the site settings");
+    site.device_binding = true;
+    app.update_site_settings(&user("root"), 0, site)
+        .await
+        .expect("saved site settings");
     let ids = fill(&app, &mem).await;
     let before = read_back(&app, &ids).await;
 

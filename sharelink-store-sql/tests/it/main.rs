@@ -21,6 +21,7 @@ use sharelink_core::conformance::lease::Leases;
 use sharelink_core::conformance::mail_queue::Queues;
 use sharelink_core::conformance::repository::Stores;
 use sharelink_core::conformance::webhooks::Stores as Webhooks;
+use sharelink_core::conformance::site::SiteStores;
 use sharelink_store_sql::testing::{TestBackend, fresh_store, fresh_url};
 use sharelink_store_sql::{SqlStore, StoreConfig};
 
@@ -56,6 +57,10 @@ async fn webhooks(backend: TestBackend) -> Webhooks {
 
 async fn leases(backend: TestBackend) -> Leases {
     two_pools(backend, SqlStore::lease).await
+}
+
+async fn site_stores(backend: TestBackend) -> SiteStores {
+    two_pools(backend, SqlStore::site_settings).await
 }
 
 /// A core conformance suite (`$suite`, one of core's `…_conformance!` macros) over the
@@ -110,6 +115,12 @@ mod digest {
 mod lease {
     use crate::leases;
     on_every_backend!(lease_conformance, leases);
+}
+
+/// The site-settings suite on every backend.
+mod site {
+    use crate::site_stores;
+    on_every_backend!(site_conformance, site_stores);
 }
 
 /// The mail-queue suite on every backend.

@@ -447,7 +447,7 @@ impl Sharelink {
                 let activity = Activity::Downloaded {
                     visitor: session.identity().map(ToString::to_string),
                     paths,
-                    ip: self.log_ip(client.ip),
+                    ip: self.log_ip(client.ip).await,
                 };
                 self.notify_owner_best_effort(&share, activity).await;
             }

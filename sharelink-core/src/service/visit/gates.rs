@@ -258,14 +258,16 @@ impl Sharelink {
             .repo
             .replace_link_code(recipient, &code, self.now())
             .await?;
-        let mail = self.mail_about(
-            share,
-            email.clone(),
-            MailMessage::LinkResent {
-                share_name: share.settings.name.clone(),
-                link: Secret(self.recipient_link(share, &code)),
-            },
-        );
+        let mail = self
+            .mail_about(
+                share,
+                email.clone(),
+                MailMessage::LinkResent {
+                    share_name: share.settings.name.clone(),
+                    link: Secret(self.recipient_link(share, &code)),
+                },
+            )
+            .await?;
         self.post_mail(share, mail, None).await?;
         Ok(())
     }
@@ -357,7 +359,7 @@ impl Sharelink {
         attempt: Attempt,
         client: &Client,
     ) -> Result<Spend> {
-        let limits = self.config.site.attempts;
+        let limits = self.site().await?.attempts;
         let now = self.now();
         let keys = Self::attempt_keys(share, attempt, client);
         let repo = &self.ports.repo;
@@ -411,7 +413,7 @@ impl Sharelink {
         attempt: Attempt,
         client: &Client,
     ) -> Result<bool> {
-        let span = self.config.site.attempts.remember_browsers;
+        let span = self.site().await?.attempts.remember_browsers;
         let key = Self::passed_browser_key(share, attempt, client);
         let now = self.now();
         for at in [now, now - span] {
@@ -425,7 +427,7 @@ impl Sharelink {
     /// Tells the owner (event and mail) that the share's counter for `attempt` passed its
     /// limit, once per window.
     async fn warn_owner(&self, share: &Share, attempt: Attempt, attempts: u32) -> Result<()> {
-        let limits = self.config.site.attempts;
+        let limits = self.site().await?.attempts;
         let now = self.now();
         let notice = AttemptKey {
             share_id: share.id,
@@ -458,20 +460,24 @@ impl Sharelink {
                 Attempt::Code => "one-time codes",
                 Attempt::CodeSend => "addresses for one-time codes",
             };
-            let mail = self.mail_about(
-                share,
-                to,
-                MailMessage::UnderAttack {
-                    share_name: share.settings.name.clone(),
-                    target: target.to_owned(),
-                    attempts,
-                    window_minutes: u32::try_from(limits.window.whole_minutes())
-                        .unwrap_or(u32::MAX),
-                    at: now,
-                },
-            );
+            let mail = self
+                .mail_about(
+                    share,
+                    to,
+                    MailMessage::UnderAttack {
+                        share_name: share.settings.name.clone(),
+                        target: target.to_owned(),
+                        attempts,
+                        window_minutes: u32::try_from(limits.window.whole_minutes())
+                            .unwrap_or(u32::MAX),
+                        at: now,
+                    },
+                )
+                .await;
             // Best effort: the attempt goes on whether or not the owner hears.
-            let _ = self.post_mail(share, mail, None).await;
+            if let Ok(mail) = mail {
+                let _ = self.post_mail(share, mail, None).await;
+            }
         }
         Ok(())
     }
@@ -485,7 +491,7 @@ impl Sharelink {
         attempt: Attempt,
         client: &Client,
     ) -> Result<()> {
-        let limits = self.config.site.attempts;
+        let limits = self.site().await?.attempts;
         let now = self.now();
         let keys = Self::attempt_keys(share, attempt, client);
         let repo = &self.ports.repo;
@@ -582,7 +588,7 @@ impl Sharelink {
         {
             return Err(Denial::TooManyAttempts.into());
         }
-        let policy = self.config.site.one_time_codes;
+        let policy = self.site().await?.one_time_codes;
         let code = self
             .ports
             .random
@@ -599,15 +605,17 @@ impl Sharelink {
                 attempts_left: policy.max_attempts,
             })
             .await?;
-        let mail = self.mail_about(
-            share,
-            email.clone(),
-            MailMessage::OneTimeCode {
-                share_name: share.settings.name.clone(),
-                code: Secret(code),
-                valid_minutes: u32::try_from(policy.ttl.whole_minutes()).unwrap_or(u32::MAX),
-            },
-        );
+        let mail = self
+            .mail_about(
+                share,
+                email.clone(),
+                MailMessage::OneTimeCode {
+                    share_name: share.settings.name.clone(),
+                    code: Secret(code),
+                    valid_minutes: u32::try_from(policy.ttl.whole_minutes()).unwrap_or(u32::MAX),
+                },
+            )
+            .await?;
         // A code that arrives after it expired is worse than none: the queue drops it.
         self.post_mail(share, mail, Some(expires_at)).await?;
         Ok(())
@@ -673,7 +681,7 @@ impl Sharelink {
                 scene.share.id,
                 &registration,
                 self.now(),
-                self.log_ip(req.client.ip),
+                self.log_ip(req.client.ip).await,
             )
             .await?;
         let activity = Activity::Registered {

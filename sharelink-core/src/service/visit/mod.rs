@@ -477,7 +477,7 @@ impl Sharelink {
             mode,
             now: self.now(),
             creator,
-            site: &self.config.site,
+            site: &self.site().await?,
         }))
     }
 
@@ -646,7 +646,7 @@ impl Sharelink {
             kind: entry.kind,
             paths: entry.paths,
             bytes: entry.bytes,
-            ip: self.log_ip(client.ip),
+            ip: self.log_ip(client.ip).await,
             user_agent: client.user_agent.clone(),
             visitor: Some(visitor_tag(&session.browser)),
             email: session.identity().cloned(),
