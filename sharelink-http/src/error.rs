@@ -177,7 +177,6 @@ impl From<ServiceError> for ApiError {
             e @ ServiceError::WebhooksOff => {
                 Self::new(S::SERVICE_UNAVAILABLE, "webhooks_off", e.to_string())
             }
-            e @ ServiceError::AdminOnly => Self::new(S::FORBIDDEN, "admin_only", e.to_string()),
             ServiceError::WebhookUrl(e) => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "bad_webhook_url", e.to_string())
             }

@@ -137,8 +137,8 @@ pub enum ShareEvent {
 }
 
 impl ShareEvent {
-    /// The share the event is about.
-    pub fn share(&self) -> ShareId {
+    /// The share the event is about (`None`: a site event).
+    pub fn share(&self) -> Option<ShareId> {
         match self {
             Self::Created { share, .. }
             | Self::Updated { share, .. }
@@ -149,7 +149,8 @@ impl ShareEvent {
             | Self::Downloaded { share, .. }
             | Self::Uploaded { share, .. }
             | Self::Modified { share, .. }
-            | Self::UnderAttack { share, .. } => *share,
+            | Self::UnderAttack { share, .. } => Some(*share),
+            Self::SiteSettingsChanged { .. } => None,
         }
     }
 
@@ -165,7 +166,8 @@ impl ShareEvent {
             | Self::Downloaded { at, .. }
             | Self::Uploaded { at, .. }
             | Self::Modified { at, .. }
-            | Self::UnderAttack { at, .. } => *at,
+            | Self::UnderAttack { at, .. }
+            | Self::SiteSettingsChanged { at, .. } => *at,
         }
     }
 
@@ -182,6 +184,7 @@ impl ShareEvent {
             Self::Uploaded { .. } => "uploaded",
             Self::Modified { .. } => "modified",
             Self::UnderAttack { .. } => "under_attack",
+            Self::SiteSettingsChanged { .. } => "site_settings_changed",
         }
     }
 }

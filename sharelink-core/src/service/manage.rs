@@ -905,7 +905,7 @@ impl Sharelink {
                     continue;
                 }
                 if self.owner_email(&share.owner).await.is_none()
-                    && self.config.site.notification_copy.is_empty()
+                    && site.notification_copy.is_empty()
                 {
                     continue;
                 }

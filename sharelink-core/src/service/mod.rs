@@ -388,9 +388,6 @@ pub enum ServiceError {
     /// Webhooks are not configured (no webhook store).
     #[error("webhooks are not configured on this server")]
     WebhooksOff,
-    /// Only an admin may do this (a site-wide webhook).
-    #[error("only an admin may do this")]
-    AdminOnly,
     /// A webhook address that cannot be used.
     #[error(transparent)]
     WebhookUrl(#[from] crate::model::webhook::WebhookUrlError),

@@ -63,13 +63,14 @@ impl Sharelink {
     /// were told.
     pub(super) async fn notify_owner(&self, share: &Share, activity: Activity) -> Result<u32> {
         let settings = &share.settings;
+        let site = self.site().await?;
         let owner = self.owner_email(&share.owner).await;
         let to = recipients_of(
             &settings.notifications,
             settings.notify_on_download,
             activity.kind(),
             owner.as_ref(),
-            &self.config.site.notification_copy,
+            &site.notification_copy,
         );
         let notice = Notice {
             share_name: settings.name.clone(),
@@ -91,7 +92,9 @@ impl Sharelink {
                         .await?;
                 }
                 _ => {
-                    let mail = self.mail_about(share, address, immediate_message(notice.clone()));
+                    let mail = self
+                        .mail_about(share, address, immediate_message(notice.clone()))
+                        .await?;
                     self.post_mail(share, mail, None).await?;
                 }
             }
@@ -134,6 +137,7 @@ impl Sharelink {
                 break;
             }
         }
+        let site = self.site().await?;
         let mut sent = 0;
         let mut failure = None;
         for (to, group) in group_by_recipient(entries) {
@@ -141,8 +145,8 @@ impl Sharelink {
             let mail = Mail {
                 to,
                 to_name: None,
-                branding: self.config.site.branding.clone(),
-                from: self.config.site.notification_sender.clone(),
+                branding: site.branding.clone(),
+                from: site.notification_sender.clone(),
                 time_zone: common(&group, |e| e.entry.time_zone.clone()).flatten(),
                 message: MailMessage::OwnerDigest {
                     notices: group.iter().map(|e| e.entry.notice.clone()).collect(),

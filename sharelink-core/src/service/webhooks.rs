@@ -107,18 +107,19 @@ pub fn webhook_payload(event: &ShareEvent) -> Result<String, RepoError> {
 impl Sharelink {
     /// Publishes `event` about a share of `owner`: to the event sink (best effort), and,
     /// with webhooks on, into the outbox for the site-wide endpoints and the owner's.
+    /// Events about no share (site settings changes) reach the event sink only.
     ///
     /// # Errors
     /// The webhook store failed (then no delivery of the event was written).
     pub(super) async fn publish(&self, owner: &UserId, event: ShareEvent) -> Result<()> {
         self.ports.events.publish(&event).await;
-        let Some(store) = &self.ports.webhooks else {
+        let (Some(store), Some(share)) = (&self.ports.webhooks, event.share()) else {
             return Ok(());
         };
         store
             .enqueue_event(NewWebhookEvent {
                 message_id: format!("msg_{}", self.token(24)),
-                share: event.share(),
+                share,
                 owner: owner.clone(),
                 event_type: format!("share.{}", event.kind()),
                 payload: webhook_payload(&event)?,

@@ -298,7 +298,7 @@ fn every_event_kind_names_its_serialized_type() {
     for e in events {
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], e.kind());
-        assert_eq!(e.share(), share);
+        assert_eq!(e.share(), Some(share));
         assert_eq!(e.at(), at);
         let body: serde_json::Value = serde_json::from_str(&webhook_payload(&e).unwrap()).unwrap();
         assert_eq!(body["type"], format!("share.{}", e.kind()));

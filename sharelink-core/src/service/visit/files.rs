@@ -584,7 +584,7 @@ impl Sharelink {
             visitor,
             path: visitor_path.to_string(),
             bytes: entry.size,
-            ip: self.log_ip(scene.client.ip),
+            ip: self.log_ip(scene.client.ip).await,
         };
         self.notify_owner_best_effort(share, activity).await;
         Ok(Listed {
