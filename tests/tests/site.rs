@@ -6,7 +6,8 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sharelink_core::service::{OpenRequest, RequestMode, VisitRequest};
+use sharelink_core::policy::RequestMode;
+use sharelink_core::service::{OpenRequest, VisitRequest};
 use sharelink_core::testing::fixtures::{client, path, share_request};
 use sharelink_core::{Action, Denial, UserId};
 use sharelink_tests::{Backend, Stack, on_every_backend};

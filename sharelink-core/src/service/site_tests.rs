@@ -122,7 +122,8 @@ fn a_stale_version_is_refused_and_nothing_is_saved() {
 #[test]
 fn invalid_settings_are_refused_naming_the_field() {
     let w = world();
-    let cases: Vec<(&str, Box<dyn Fn(&mut SiteSettings)>)> = vec![
+    type Change = Box<dyn Fn(&mut SiteSettings)>;
+    let cases: Vec<(&str, Change)> = vec![
         ("password_min_len", Box::new(|s| s.password_min_len = 0)),
         (
             "min_lifetime",
@@ -400,13 +401,15 @@ proptest! {
         lifetime in proptest::option::of(-3_i64..3),
         ipv4 in 0_u8..40,
     ) {
-        let mut s = SiteSettings::default();
-        s.password_min_len = min_len;
+        let mut s = SiteSettings {
+            password_min_len: min_len,
+            shares_per_user_per_day: quota,
+            refused_extensions: vec![ext.clone()],
+            default_lifetime: lifetime.map(time::Duration::days),
+            ..SiteSettings::default()
+        };
         s.attempts.per_client = per_client;
         s.one_time_codes.digits = digits;
-        s.shares_per_user_per_day = quota;
-        s.refused_extensions = vec![ext.clone()];
-        s.default_lifetime = lifetime.map(time::Duration::days);
         s.log_privacy.ipv4_prefix = ipv4;
         let valid = (1..=256).contains(&min_len)
             && per_client > 0
