@@ -570,17 +570,20 @@ impl Sharelink {
     /// access log and snapshot copy. Its key then answers exactly like an unknown key.
     ///
     /// # Errors
-    /// `ShareNotFound`, repository errors.
+    /// `ShareNotFound`, repository errors; a file-store error deleting the snapshot copy
+    /// (then nothing else was deleted and the revoke can be retried).
     pub async fn revoke(&self, actor: &UserId, id: ShareId) -> Result<()> {
         let (_, share) = self.managed(actor, id).await?;
-        self.ports.repo.delete_share(share.id).await?;
-        self.ports.log.delete_share(share.id).await?;
+        // The snapshot copy goes first: if the store is away the share stays, the revoke
+        // fails and can be retried; the other order would leave a copy nothing removes.
         if let Some(folder) = self.snapshot_folder(&share) {
             match self.ports.files.delete(&folder).await {
                 Ok(()) | Err(FileStoreError::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
         }
+        self.ports.repo.delete_share(share.id).await?;
+        self.ports.log.delete_share(share.id).await?;
         self.publish(
             &share.owner,
             ShareEvent::Revoked {
