@@ -203,6 +203,12 @@ impl Node {
     }
 }
 
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 // ----- what happened ---------------------------------------------------------------------------
 
 /// One request of the workload and how it ended.
@@ -490,7 +496,9 @@ impl Soak {
             store,
             prefix,
             stop: AtomicBool::new(false),
+            // Redirects are not followed: the sign-in's cookie comes with its redirect.
             client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(60))
                 .build()
                 .expect("a client"),
@@ -649,6 +657,13 @@ impl Soak {
                 }
             };
             self.journal.record(i, op, start, Ok(status));
+            if (400..500).contains(&status) && status != 404 {
+                // A refusal of the workload itself: the soak asked for something wrong.
+                eprintln!(
+                    "soak: {op} on node{i} answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
             if status >= 300 {
                 return None;
             }
