@@ -279,6 +279,8 @@ struct Journal {
     /// Downloads in flight in a process killed with `-9`, per share id.
     killed_downloads: Mutex<HashMap<i64, u32>>,
     recoveries: Mutex<Vec<(String, Duration)>>,
+    /// A share no workload step changes, to see whether a process serves.
+    probe: Mutex<Option<Made>>,
     notes: Mutex<Vec<String>>,
     failures: Mutex<Vec<String>>,
     visitors: AtomicU64,
@@ -315,6 +317,14 @@ impl Journal {
     fn note(&self, what: String) {
         eprintln!("soak: {what}");
         self.notes.lock().expect("notes").push(what);
+    }
+
+    fn count(&self, kind: Option<Kind>) -> usize {
+        let shares = self.shares.lock().expect("shares");
+        shares
+            .iter()
+            .filter(|m| kind.is_none_or(|k| m.kind == k))
+            .count()
     }
 
     fn live(&self, kind: Option<Kind>) -> Option<Made> {
@@ -526,6 +536,13 @@ impl Soak {
             self.journal.shares.lock().expect("shares").len() >= NODES * 3,
             "the shares of the workload could not be created"
         );
+        let probe = self.create(0, Kind::Plain).await.expect("the probe share");
+        self.journal
+            .shares
+            .lock()
+            .expect("shares")
+            .retain(|m| m.id != probe.id);
+        *self.journal.probe.lock().expect("probe") = Some(probe);
         let mut tasks = Vec::new();
         for _ in 0..VISITORS_AT_ONCE {
             let soak = self.clone();
@@ -744,12 +761,12 @@ impl Soak {
                         .await;
                 }
             }
-            7 => {
+            7 if self.journal.count(None) > 12 => {
                 if let Some(share) = self.journal.live(None) {
                     self.revoke(i, &share).await;
                 }
             }
-            8 => {
+            8 if self.journal.count(Some(Kind::Plain)) > 3 => {
                 if let Some(share) = self.journal.live(Some(Kind::Plain)) {
                     let path = format!("/shares/{}/expire", share.id);
                     if self
@@ -934,7 +951,7 @@ impl Soak {
     /// Waits until every process but `except` answers a visitor (and, with `files`, a
     /// download from the store), without restarting it; records how long each took.
     async fn recovered(&self, fault: &'static str, since: Instant, files: bool) {
-        let Some(share) = self.journal.live(Some(Kind::Plain)) else {
+        let Some(share) = self.journal.probe.lock().expect("probe").clone() else {
             return;
         };
         for (i, node) in self.nodes.iter().enumerate() {
@@ -981,7 +998,8 @@ impl Soak {
     /// share; then it is started again.
     async fn kill_mid_download(&self) {
         let node = 1;
-        let Some(share) = self.journal.live(Some(Kind::Limited)) else {
+        // A fresh one, so its uses are not spent yet.
+        let Some(share) = self.create(0, Kind::Limited).await else {
             return;
         };
         let base = self.nodes[node].base();
