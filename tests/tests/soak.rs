@@ -173,11 +173,7 @@ impl Node {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!(
-            "{} did not start; see {}",
-            self.name,
-            self.log.display()
-        );
+        panic!("{} did not start; see {}", self.name, self.log.display());
     }
 
     /// `kill -9`.
@@ -839,7 +835,9 @@ impl Soak {
         let base = self.nodes[i].base();
         let mut visitor = Visitor::at(&base, true);
         let start = Instant::now();
-        let page = visitor.try_get_url(&format!("{base}/s/{}", share.key)).await;
+        let page = visitor
+            .try_get_url(&format!("{base}/s/{}", share.key))
+            .await;
         let opened = page.as_ref().is_ok_and(|p| p.status == 200);
         self.journal
             .record(i, "visit", start, outcome(page.map(|p| p.status)));
@@ -903,7 +901,11 @@ impl Soak {
     async fn upload(&self, i: usize, visitor: &mut Visitor, share: &Made) {
         let n = self.journal.next();
         let name = format!("u{n}.bin");
-        let size = if chance(5) { BIG } else { 1024 + pick(64 * 1024) };
+        let size = if chance(5) {
+            BIG
+        } else {
+            1024 + pick(64 * 1024)
+        };
         let data = vec![u8::try_from(n % 251).unwrap_or(7); size];
         let mut at_node = Visitor::at(&self.nodes[i].base(), true);
         for (k, v) in cookies(visitor) {
@@ -967,7 +969,11 @@ impl Soak {
                     let file = v
                         .try_send(
                             self.client
-                                .post(format!("{}/s/{}/dl/files/small-0.txt", node.base(), share.key))
+                                .post(format!(
+                                    "{}/s/{}/dl/files/small-0.txt",
+                                    node.base(),
+                                    share.key
+                                ))
                                 .header("content-type", FORM)
                                 .body(format!("csrf={}", v.csrf())),
                         )
@@ -1198,8 +1204,12 @@ impl Soak {
             let started = Instant::now();
             let reply = visitor.try_upload(&key, "projects", &name, &data).await;
             let status = reply.as_ref().ok().map(|r| r.status);
-            self.journal
-                .record(i, "upload (disk)", started, outcome(reply.map(|r| r.status)));
+            self.journal.record(
+                i,
+                "upload (disk)",
+                started,
+                outcome(reply.map(|r| r.status)),
+            );
             match status {
                 Some(s) if s < 300 => stored.push(name),
                 other => {
@@ -1210,8 +1220,9 @@ impl Soak {
         }
         let files = self.setup.disk.join("files/projects");
         let Some((name, status)) = refused else {
-            self.journal
-                .fail("the tmpfs never filled up: the disk-full fault was not exercised".to_owned());
+            self.journal.fail(
+                "the tmpfs never filled up: the disk-full fault was not exercised".to_owned(),
+            );
             return;
         };
         // Nothing of the refused upload stays, under its name or beside it.
@@ -1230,7 +1241,9 @@ impl Soak {
             ));
         }
         for n in &stored {
-            let size = std::fs::metadata(files.join(n)).map(|m| m.len()).unwrap_or(0);
+            let size = std::fs::metadata(files.join(n))
+                .map(|m| m.len())
+                .unwrap_or(0);
             if size != data.len() as u64 {
                 self.journal
                     .fail(format!("stored upload {n} has {size} bytes on the disk"));
@@ -1340,7 +1353,10 @@ impl Soak {
                     sent.path, sent.size
                 )),
                 (None, Some(s)) if s < 300 => {
-                    j.fail(format!("upload {} was acknowledged but is missing", sent.path));
+                    j.fail(format!(
+                        "upload {} was acknowledged but is missing",
+                        sent.path
+                    ));
                 }
                 (Some(size), status) if status.is_none_or(|s| s >= 300) && *size != sent.size => {
                     j.fail(format!(
@@ -1387,7 +1403,10 @@ impl Soak {
             if items.iter().any(|i| i.contains(&format!("{path}/"))) {
                 continue;
             }
-            match revoked.iter().find(|m| m.snapshot.as_deref() == Some(&path)) {
+            match revoked
+                .iter()
+                .find(|m| m.snapshot.as_deref() == Some(&path))
+            {
                 Some(m) => j.fail(format!(
                     "the snapshot copy {path} of revoked share {} is still stored",
                     m.id
@@ -1452,9 +1471,7 @@ impl Soak {
             if !bad {
                 continue;
             }
-            let covered = windows
-                .iter()
-                .any(|w| w.errors_expected && w.covers(r));
+            let covered = windows.iter().any(|w| w.errors_expected && w.covers(r));
             if !covered {
                 outside += 1;
                 if outside <= 20 {
@@ -1469,7 +1486,10 @@ impl Soak {
             }
         }
         if outside > 20 {
-            j.fail(format!("… {} more outside every fault window", outside - 20));
+            j.fail(format!(
+                "… {} more outside every fault window",
+                outside - 20
+            ));
         }
         figures
     }
@@ -1523,11 +1543,14 @@ impl Soak {
             let list: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
             let _ = writeln!(out, "  {op}: {}", list.join(" "));
         }
-        let _ = writeln!(out, "faults (times injected, 5xx/failed connections inside):");
+        let _ = writeln!(
+            out,
+            "faults (times injected, 5xx/failed connections inside):"
+        );
         for (fault, (n, inside)) in &faults {
-            let worst = recovery
-                .get(*fault)
-                .map_or(String::new(), |d| format!(", slowest recovery {:.1} s", d.as_secs_f64()));
+            let worst = recovery.get(*fault).map_or(String::new(), |d| {
+                format!(", slowest recovery {:.1} s", d.as_secs_f64())
+            });
             let _ = writeln!(out, "  {fault}: {n}×, {inside} inside{worst}");
         }
         let _ = writeln!(
@@ -1586,8 +1609,13 @@ fn shell(command: &str) {
 
 /// `url` naming database `name` instead of its own.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let cut = base.rfind('/').filter(|i| *i > "postgres://".len()).unwrap_or(base.len());
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base
+        .rfind('/')
+        .filter(|i| *i > "postgres://".len())
+        .unwrap_or(base.len());
     let mut out = format!("{}/{name}", &base[..cut]);
     if let Some(q) = query {
         out.push('?');
@@ -1607,7 +1635,9 @@ async fn seed(store: &ObjectFileStore) {
             )
         })
         .collect();
-    let big: Vec<u8> = (0..BIG).map(|i| u8::try_from(i % 251).unwrap_or(0)).collect();
+    let big: Vec<u8> = (0..BIG)
+        .map(|i| u8::try_from(i % 251).unwrap_or(0))
+        .collect();
     files.push(("soak/files/big.bin".to_owned(), Bytes::from(big)));
     files.push((
         "soak/inbox/readme.txt".to_owned(),
@@ -1616,7 +1646,11 @@ async fn seed(store: &ObjectFileStore) {
     for (path, data) in files {
         let body: ByteStream = Box::pin(futures::stream::iter([Ok::<_, FileStoreError>(data)]));
         store
-            .write(&SharePath::parse(&path).expect("path"), body, WriteOptions::default())
+            .write(
+                &SharePath::parse(&path).expect("path"),
+                body,
+                WriteOptions::default(),
+            )
             .await
             .unwrap_or_else(|e| panic!("seeding {path}: {e}"));
     }
