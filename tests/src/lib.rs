@@ -671,14 +671,19 @@ pub struct Reply {
 
 impl Reply {
     async fn from(res: reqwest::Response) -> Self {
+        Self::read(res).await.expect("a whole body")
+    }
+
+    /// Reads a whole answer; `Err` when its body is cut off.
+    async fn read(res: reqwest::Response) -> Result<Self, reqwest::Error> {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
-        let body = res.bytes().await.expect("a whole body");
-        Self {
+        let body = res.bytes().await?;
+        Ok(Self {
             status,
             headers,
             body,
-        }
+        })
     }
 
     /// The body as text.
@@ -715,6 +720,12 @@ pub struct Visitor {
 }
 
 impl Visitor {
+    /// A new browser (no cookies) of the sharelink router mounted at `base` (e.g.
+    /// `http://127.0.0.1:8080/share`), asking for JSON when `json` is set, else HTML.
+    pub fn at(base: &str, json: bool) -> Self {
+        Self::new(base, json)
+    }
+
     fn new(base: &str, json: bool) -> Self {
         Self {
             client: reqwest::Client::builder()
@@ -757,14 +768,26 @@ impl Visitor {
     }
 
     /// Sends a request with this browser's cookies and keeps the cookies it sets.
-    pub async fn send(&mut self, mut req: reqwest::RequestBuilder) -> Reply {
+    ///
+    /// # Panics
+    /// When the server does not answer.
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
+        self.try_send(req).await.expect("the server answers")
+    }
+
+    /// As [`Visitor::send`], with `Err` when the server does not answer in full (it is
+    /// down, or went away mid-answer).
+    pub async fn try_send(
+        &mut self,
+        mut req: reqwest::RequestBuilder,
+    ) -> Result<Reply, reqwest::Error> {
         if !self.cookies.is_empty() {
             req = req.header("cookie", self.cookie_header());
         }
         if self.json {
             req = req.header("accept", "application/json");
         }
-        let res = req.send().await.expect("the server answers");
+        let res = req.send().await?;
         for c in res.headers().get_all("set-cookie") {
             let c = c.to_str().expect("an ASCII cookie");
             let pair = c.split(';').next().unwrap_or_default();
@@ -773,7 +796,7 @@ impl Visitor {
                     .insert(k.trim().to_owned(), v.trim().to_owned());
             }
         }
-        Reply::from(res).await
+        Reply::read(res).await
     }
 
     /// `GET` of `path` below the mount point (e.g. `/s/{key}`), following redirects as a
@@ -786,9 +809,17 @@ impl Visitor {
     /// `GET` of an absolute URL (a link from an email), following redirects as a browser
     /// does.
     pub async fn get_url(&mut self, url: &str) -> Reply {
+        self.try_get_url(url).await.expect("the server answers")
+    }
+
+    /// As [`Visitor::get_url`], with `Err` when the server does not answer in full.
+    ///
+    /// # Panics
+    /// After five redirects.
+    pub async fn try_get_url(&mut self, url: &str) -> Result<Reply, reqwest::Error> {
         let mut url = url.to_owned();
         for _ in 0..5 {
-            let reply = self.send(self.client.get(&url)).await;
+            let reply = self.try_send(self.client.get(&url)).await?;
             let location = reply
                 .headers
                 .get("location")
@@ -815,7 +846,7 @@ impl Visitor {
                 {
                     let open = url.split('?').next().unwrap_or_default().to_owned();
                     let Some(at) = open.find("/s/") else {
-                        return reply;
+                        return Ok(reply);
                     };
                     let key: String = open[at + 3..].chars().take_while(|c| *c != '/').collect();
                     let base = &open[..at];
@@ -830,19 +861,19 @@ impl Visitor {
                         .map(str::to_owned)
                         .collect();
                     let opened = self
-                        .send(
+                        .try_send(
                             self.client
                                 .post(format!("{base}/s/{key}/open"))
                                 .header("x-csrf-token", csrf)
                                 .header("content-type", "application/x-www-form-urlencoded")
                                 .body(fields.join("&")),
                         )
-                        .await;
+                        .await?;
                     if opened.status != 200 {
-                        return opened;
+                        return Ok(opened);
                     }
                 }
-                _ => return reply,
+                _ => return Ok(reply),
             }
         }
         panic!("too many redirects from {url}");
@@ -875,6 +906,19 @@ impl Visitor {
     /// Uploads one file named `name` into `folder` of share `key` (multipart, with the
     /// CSRF token).
     pub async fn upload(&mut self, key: &str, folder: &str, name: &str, data: &[u8]) -> Reply {
+        self.try_upload(key, folder, name, data)
+            .await
+            .expect("the server answers")
+    }
+
+    /// As [`Visitor::upload`], with `Err` when the server does not answer in full.
+    pub async fn try_upload(
+        &mut self,
+        key: &str,
+        folder: &str,
+        name: &str,
+        data: &[u8],
+    ) -> Result<Reply, reqwest::Error> {
         let boundary = format!("e2e{}", random_tag());
         let csrf = self.csrf();
         let mut body = Vec::new();
@@ -904,7 +948,7 @@ impl Visitor {
                 format!("multipart/form-data; boundary={boundary}"),
             )
             .body(body);
-        self.send(req).await
+        self.try_send(req).await
     }
 }
 
