@@ -216,7 +216,15 @@ mod tests {
             upload: true,
             ..OwnerNotifications::default()
         };
-        let cases: [(ActivityKind, bool, Option<&Email>, &[Email], Vec<Email>); 6] = [
+        /// Kind, older download setting, owner, admin copy → who is mailed.
+        type Case<'a> = (
+            ActivityKind,
+            bool,
+            Option<&'a Email>,
+            &'a [Email],
+            Vec<Email>,
+        );
+        let cases: [Case<'_>; 6] = [
             (
                 ActivityKind::Upload,
                 false,

@@ -15,6 +15,7 @@ use crate::ports::ShareEvent;
 use crate::ports::repository::RepoError;
 use crate::ports::webhooks::*;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use time::OffsetDateTime;
 
 /// An endpoint as owners and admins see it: never its secret.
@@ -150,9 +151,8 @@ impl Sharelink {
         let now = self.now();
         let mut endpoints = HashMap::new();
         for d in store.claim_due(now, now + retry.lease, limit).await? {
-            if !endpoints.contains_key(&d.endpoint) {
-                let found = store.get_endpoint(d.endpoint).await?;
-                endpoints.insert(d.endpoint, found);
+            if let Entry::Vacant(slot) = endpoints.entry(d.endpoint) {
+                slot.insert(store.get_endpoint(d.endpoint).await?);
             }
             let Some(Some(endpoint)) = endpoints.get(&d.endpoint) else {
                 // Deleted since the claim: its deliveries went with it.
