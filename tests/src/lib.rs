@@ -643,7 +643,8 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn from(res: reqwest::Response) -> Self {
+    /// The whole answer of a request sent with `reqwest`.
+    pub async fn from(res: reqwest::Response) -> Self {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let body = res.bytes().await.expect("a whole body");
