@@ -96,7 +96,12 @@ impl utoipa::Modify for CommonRefusals {
             )
         };
         for item in doc.paths.paths.values_mut() {
-            let changing = [&mut item.post, &mut item.patch, &mut item.delete];
+            let changing = [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
             for op in changing.into_iter().flatten() {
                 let r = &mut op.responses.responses;
                 r.entry("403".into()).or_insert_with(|| {
@@ -120,6 +125,7 @@ impl utoipa::Modify for CommonRefusals {
             for op in [
                 &mut item.get,
                 &mut item.post,
+                &mut item.put,
                 &mut item.patch,
                 &mut item.delete,
             ]

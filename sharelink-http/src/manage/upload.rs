@@ -80,10 +80,10 @@ pub(super) struct UploadForm {
     responses((status = 201, description = "The share, as `POST /api/shares` answers it, with `generated_password` and `outcomes` (one per recipient, as `POST /api/shares/{id}/email` answers)", body = ShareDto),
         (status = 400, description = "`upload_failed`: a malformed or cut-off body", body = ErrorBody),
         (status = 401, description = "No signed-in user", body = ErrorBody),
-        (status = 403, description = "`no_upload_right`: the caller may not upload and share in `folder`; `file_type_refused`: a refused file type", body = ErrorBody),
+        (status = 403, description = "`no_upload_right`: the caller may not upload and share in `folder`", body = ErrorBody),
         (status = 404, description = "`not_a_folder`: `folder` is not a folder", body = ErrorBody),
         (status = 413, description = "`too_large` or `upload_failed`: larger than the site accepts", body = ErrorBody),
-        (status = 422, description = "`invalid_field`, `settings`: the `share` part is missing or wrong; `settings` (`a share needs at least one item`): no file", body = ErrorBody)))]
+        (status = 422, description = "`invalid_field`, `settings`: the `share` part is missing or wrong, or no file was sent; `file_type_refused`: a type the site refuses on public shares; `upload_rule_broken`: a name that is not one", body = ErrorBody)))]
 pub(super) async fn upload_and_send(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
