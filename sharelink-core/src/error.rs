@@ -264,6 +264,17 @@ pub enum SettingsError {
     /// The creator lacks the share right on an item.
     #[error("you may not share `{0}`")]
     NoShareRight(String),
+    /// A template reference names none of the owner's templates.
+    #[error("template {0} does not exist (or is not yours)")]
+    NoSuchTemplate(i64),
+    /// A template reference names a template of the other kind.
+    #[error("template {id} is not a {expected} template")]
+    TemplateKind {
+        /// The template named.
+        id: i64,
+        /// The kind the setting needs: `form` or `clickwrap`.
+        expected: &'static str,
+    },
     /// The creator has no right at all that the share could grant on an item.
     #[error("you have no rights on `{0}` that a share could grant")]
     NoRightsOnItem(String),

@@ -191,6 +191,18 @@ impl From<ServiceError> for ApiError {
             }
             e @ ServiceError::KeyTaken => Self::new(S::CONFLICT, "key_taken", e.to_string()),
             e @ ServiceError::ModeFixed => Self::new(S::CONFLICT, "mode_fixed", e.to_string()),
+            e @ ServiceError::TemplateInUse { .. } => {
+                Self::new(S::CONFLICT, "template_in_use", e.to_string())
+            }
+            e @ ServiceError::TemplateKindFixed { .. } => {
+                Self::new(S::CONFLICT, "template_kind_fixed", e.to_string())
+            }
+            e @ ServiceError::TemplateNotFound => {
+                Self::new(S::NOT_FOUND, "template_not_found", e.to_string())
+            }
+            e @ ServiceError::NoUploadRight(_) => {
+                Self::new(S::FORBIDDEN, "no_upload_right", e.to_string())
+            }
             e @ ServiceError::SnapshotItemsFixed => {
                 Self::new(S::CONFLICT, "items_fixed", e.to_string())
             }

@@ -14,8 +14,9 @@
 mod recipients;
 mod reports;
 pub(crate) mod request;
-mod webhooks;
 mod site;
+mod upload;
+mod webhooks;
 
 use crate::{ApiError, SharelinkState};
 use axum::Json;
@@ -97,7 +98,12 @@ impl utoipa::Modify for CommonRefusals {
             )
         };
         for item in doc.paths.paths.values_mut() {
-            let changing = [&mut item.post, &mut item.patch, &mut item.delete];
+            let changing = [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
             for op in changing.into_iter().flatten() {
                 let r = &mut op.responses.responses;
                 r.entry("403".into()).or_insert_with(|| {
@@ -121,6 +127,7 @@ impl utoipa::Modify for CommonRefusals {
             for op in [
                 &mut item.get,
                 &mut item.post,
+                &mut item.put,
                 &mut item.patch,
                 &mut item.delete,
             ]
@@ -147,7 +154,8 @@ Every call needs the embedder's signed-in user (401 otherwise); owners see their
 shares, admins all."),
     paths(create, read, read_by_key, update, list, revoke, revoke_all, expire, reactivate, add_items,
         remove_items, share_by_email, recipients, registrations, access_log, statistics,
-        qr_svg, qr_png, templates, save_template, delete_template, queued_mail, retry_mail,
+        qr_svg, qr_png, templates, save_template, update_template, delete_template, queued_mail, retry_mail,
+        upload::upload_and_send,
         reports::export_log, reports::daily_statistics, recipients::revoke_recipient,
         recipients::expire_recipient, recipients::resend_recipient, recipients::revoke_shares,
         recipients::expire_shares, webhooks::create_webhook, webhooks::list_webhooks,
@@ -159,7 +167,7 @@ shares, admins all."),
         webhooks::CreatedWebhookDto, webhooks::WebhookList, webhooks::DeliveryDto,
         webhooks::DeliveryList, site::SiteUpdateBody, site::SiteDto, site::SiteSettingsDto,
         site::CustomKeysDto, site::BrandingDto, site::LogPrivacyDto, site::AttemptLimitsDto,
-        site::OneTimeCodesDto, site::ShareDefaultsDto)),
+        site::OneTimeCodesDto, site::ShareDefaultsDto, upload::SendBody, upload::UploadForm)),
     tags((name = "shares", description = "Share links"),
         (name = "mail", description = "Outgoing mail in the queue: owners see the mail about \
 their shares, admins all; links and codes are never shown"),
@@ -197,7 +205,10 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
         .route("/shares/{id}/qr.svg", get(qr_svg))
         .route("/shares/{id}/qr.png", get(qr_png))
         .route("/templates", get(templates).post(save_template))
-        .route("/templates/{id}", axum::routing::delete(delete_template))
+        .route(
+            "/templates/{id}",
+            axum::routing::put(update_template).delete(delete_template),
+        )
         .route("/mail", get(queued_mail))
         .route("/mail/{id}/retry", post(retry_mail))
         .route("/log.csv", get(reports::export_log))
@@ -205,6 +216,7 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
         .merge(recipients::routes())
         .merge(webhooks::routes())
         .merge(site::routes())
+        .merge(upload::routes(state))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such API route")
         })
@@ -697,7 +709,7 @@ async fn remove_items(
 /// A recipient.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RecipientBody {
+pub(super) struct RecipientBody {
     email: String,
     company: Option<String>,
     note: Option<String>,
@@ -735,9 +747,22 @@ async fn share_by_email(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let outcomes = send_to(&st.app, &actor, ShareId(id), body.recipients, body.message).await?;
+    Ok(Json(json!({ "outcomes": outcomes })))
+}
+
+/// Sends a share to recipients: one outcome per recipient (`{email, ok, recipient}` or
+/// `{email, ok: false, error, message}`), bad addresses included.
+async fn send_to(
+    app: &Sharelink,
+    actor: &UserId,
+    id: ShareId,
+    recipients: Vec<RecipientBody>,
+    message: Option<String>,
+) -> Result<Vec<Value>, ApiError> {
     let mut inputs = Vec::new();
     let mut outcomes = Vec::new();
-    for r in body.recipients {
+    for r in recipients {
         match Email::parse(r.email.trim()) {
             Ok(email) => inputs.push(NewRecipientInput {
                 email,
@@ -749,17 +774,13 @@ async fn share_by_email(
             })),
         }
     }
-    for o in st
-        .app
-        .share_by_email(&actor, ShareId(id), inputs, body.message)
-        .await?
-    {
+    for o in app.share_by_email(actor, id, inputs, message).await? {
         outcomes.push(match o.result {
             Ok(r) => json!({ "email": o.email, "ok": true, "recipient": recipient_json(&r) }),
             Err(e) => failed(json!({ "email": o.email }), e),
         });
     }
-    Ok(Json(json!({ "outcomes": outcomes })))
+    Ok(outcomes)
 }
 
 /// Lists the recipients.
@@ -898,10 +919,32 @@ async fn save_template(
     Ok((StatusCode::CREATED, Json(json!(t))).into_response())
 }
 
-/// Deletes a template.
+/// Replaces a template's name and content (its kind stays). Every share using it by
+/// reference (`registration_template`, `clickwrap_template`) shows the new content at
+/// once; visitors who accepted the old terms or filled in the old form meet that gate
+/// again, and their earlier acceptance keeps the old text's digest.
+#[utoipa::path(put, path = "/api/templates/{id}", tag = "shares", request_body = TemplateRequest,
+    params(("id" = i64, Path, description = "Template id"),),
+    responses((status = 200, description = "The template", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`template_not_found`: no such template, or not yours", body = ErrorBody), (status = 409, description = "`template_kind_fixed`: a form template stays a form, a clickwrap one clickwrap", body = ErrorBody), (status = 422, description = "`form` or `settings`: a bad form or name", body = ErrorBody)))]
+async fn update_template(
+    State(st): State<SharelinkState>,
+    Actor(actor): Actor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<TemplateRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let t = st
+        .app
+        .update_template(&actor, id, &body.name, body.body)
+        .await?;
+    Ok(Json(json!(t)))
+}
+
+/// Deletes a template. One that shares use by reference is kept and the call answers
+/// 409 `template_in_use` naming how many: unset the reference on those shares first
+/// (each then keeps the text as its own copy).
 #[utoipa::path(delete, path = "/api/templates/{id}", tag = "shares",
-    params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    params(("id" = i64, Path, description = "Template id"),),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such template, or not yours", body = ErrorBody), (status = 409, description = "`template_in_use`: shares use it by reference", body = ErrorBody)))]
 async fn delete_template(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,

@@ -670,7 +670,8 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn from(res: reqwest::Response) -> Self {
+    /// The whole answer of a request sent with `reqwest`.
+    pub async fn from(res: reqwest::Response) -> Self {
         Self::read(res).await.expect("a whole body")
     }
 

@@ -128,6 +128,8 @@ function settingsFromForm(base) {
     password: f.password_mode.value === "keep" ? base.password : f.password_mode.value !== "none",
     password_autofill: f.password_autofill.checked,
     registration,
+    registration_template: numOrNull(f.registration_template.value),
+    clickwrap_template: numOrNull(f.clickwrap_template.value),
     clickwrap: f.clickwrap_terms.value.trim()
       ? { title: f.clickwrap_title.value || "Terms", terms: f.clickwrap_terms.value } : null,
     watermark: f.watermark.value.trim() ? { text: f.watermark.value } : null,
@@ -183,6 +185,8 @@ function fillForm(share) {
     ? s.registration.fields.map((x) => x.label).join("; ") : "";
   f.clickwrap_title.value = s.clickwrap ? s.clickwrap.title : "";
   f.clickwrap_terms.value = s.clickwrap ? s.clickwrap.terms : "";
+  f.registration_template.value = s.registration_template ?? "";
+  f.clickwrap_template.value = s.clickwrap_template ?? "";
   f.watermark.value = s.watermark ? s.watermark.text : "";
   f.inbox.value = s.inbox ?? "";
   f.extensions.value = (s.upload_rules.allowed_extensions || []).join(", ");
@@ -351,8 +355,74 @@ $("#shares").addEventListener("click", async (ev) => {
   }
 });
 
+// ----- templates: a share can use a saved form or terms by reference, so an edit of
+// the template reaches every share that uses it.
+async function loadTemplates() {
+  const data = await call("GET", `${API}/templates`);
+  for (const [select, kind] of [["registration_template", "form"], ["clickwrap_template", "clickwrap"]]) {
+    const el = form.elements[select];
+    const keep = el.value;
+    el.innerHTML = el.options[0].outerHTML + data.templates.filter((t) => t.body.kind === kind)
+      .map((t) => `<option value="${t.id}">${esc(t.name)}</option>`).join("");
+    el.value = keep;
+  }
+}
+
+$("#save-terms").addEventListener("click", async () => {
+  const f = form.elements;
+  try {
+    if (!f.clickwrap_terms.value.trim()) throw new Error("write the terms first");
+    const name = prompt("Template name", f.clickwrap_title.value || "Terms");
+    if (!name) return;
+    const t = await call("POST", `${API}/templates`, {
+      name,
+      body: { kind: "clickwrap", clickwrap: { title: f.clickwrap_title.value || "Terms", terms: f.clickwrap_terms.value } },
+    });
+    await loadTemplates();
+    f.clickwrap_template.value = String(t.id);
+  } catch (e) {
+    $("#result").innerHTML = `<p class="err">${esc(e.message)}</p>`;
+  }
+});
+
+// ----- upload and send: one multipart call (POST /api/shares/upload), the `share` JSON
+// part first, then the files, streamed by the browser.
+$("#send-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const s = ev.target.elements;
+  const f = form.elements;
+  const body = new FormData();
+  body.append("share", new Blob([JSON.stringify({
+    name: f.name.value || s.files.files[0].name,
+    folder: s.folder.value.trim(),
+    settings: settingsFromForm(me.defaults),
+    password: f.password_mode.value === "set" ? f.password.value : null,
+    recipients: list(s.recipients.value).map((email) => ({ email })),
+    message: textOrNull(s.message.value),
+  })], { type: "application/json" }));
+  for (const file of s.files.files) body.append("file", file, file.name);
+  try {
+    const res = await fetch(`${API}/shares/upload`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-Sharelink-Request": "1" },
+      body,
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(data.message || data.error || res.statusText);
+    $("#send-result").innerHTML = `<p class="ok">Sent: <a href="${esc(data.link)}" target="_blank">${esc(data.link)}</a></p>
+      <ul>${(data.outcomes || []).map((o) => `<li>${esc(o.email)}: ${o.ok ? "sent" : esc(o.message)}</li>`).join("")}</ul>`;
+    ev.target.reset();
+    loadShares();
+    loadFiles(s.folder.value.trim());
+  } catch (e) {
+    $("#send-result").innerHTML = `<p class="err">${esc(e.message)}</p>`;
+  }
+});
+
 (async () => {
   me = await call("GET", "/demo/me");
+  loadTemplates();
   loadFiles("");
   loadShares();
 })();

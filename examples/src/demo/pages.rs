@@ -196,6 +196,9 @@ async fn index(State(state): State<PageState>, headers: HeaderMap) -> Response {
 <input name=\"questions\" placeholder=\"Question one; Question two\">\
 <br><label>Clickwrap title <input name=\"clickwrap_title\"></label>\
 <label>Terms<br><textarea name=\"clickwrap_terms\" rows=\"2\"></textarea></label>\
+<br><label>Form from template <select name=\"registration_template\"><option value=\"\">none (the choice above)</option></select></label>\
+<label>Terms from template <select name=\"clickwrap_template\"><option value=\"\">none (the terms above)</option></select></label>\
+<button type=\"button\" id=\"save-terms\">Save these terms as a template</button>\
 <label>Watermark <input name=\"watermark\" placeholder=\"{{email}} {{ip}} {{time}}\"></label></fieldset>\
 <fieldset><legend>Uploads</legend><label>Inbox folder <input name=\"inbox\"></label>\
 <label>Allowed types <input name=\"extensions\" placeholder=\"pdf, png\"></label>\
@@ -205,6 +208,13 @@ async fn index(State(state): State<PageState>, headers: HeaderMap) -> Response {
 <option value=\"by_identity\">by identity</option><option value=\"by_time\">by time</option></select></label></fieldset>\
 <p><button id=\"save\">Create share</button> <button type=\"button\" id=\"new\">Clear</button></p>\
 </form><div id=\"result\"></div></section>\
+<section id=\"send\"><h2>Send files</h2><form id=\"send-form\">\
+<p>Upload files into a folder of yours and share a copy of them in one step (the settings of the form above apply).</p>\
+<p><label>Files <input type=\"file\" name=\"files\" multiple required></label>\
+<label>Keep them in folder <input name=\"folder\" required placeholder=\"docs/outbox\"></label></p>\
+<p><label>Send to <input name=\"recipients\" placeholder=\"rita@example.com, sam@example.com\"></label>\
+<label>Message <input name=\"message\"></label></p>\
+<p><button>Upload and send</button></p></form><div id=\"send-result\"></div></section>\
 <section><h2>Shares</h2><form id=\"search\"><label>Name contains <input name=\"name\"></label>\
 <label>State <select name=\"state\"><option value=\"\">any</option><option value=\"active\">active</option>\
 <option value=\"expired\">expired</option><option value=\"exhausted\">exhausted</option>\

@@ -114,7 +114,7 @@ macro_rules! repository_conformance {
             recipients::{recipients, active_recipient_shares, recipient_access},
             visitors::{registrations, sessions, one_time_codes, attempt_counters,
                 attempt_release},
-            templates::{templates},
+            templates::{templates, template_replaced_by_owner},
             access_log::{log_append_and_query, log_pagination, log_statistics,
                 log_purge_and_delete, log_daily_statistics},
         );

@@ -196,6 +196,7 @@ pub async fn delete_cascades((repo, log): Stores) {
             name: Some("R".into()),
             email: None,
             answers: vec![],
+            form_digest: None,
         };
         repo.add_registration(s.id, &reg, T0, None)
             .await

@@ -47,3 +47,52 @@ pub async fn templates((repo, _): Stores) {
         vec![t2]
     );
 }
+
+/// A template is read and replaced by its owner only; the replacement reads back.
+pub async fn template_replaced_by_owner((repo, _): Stores) {
+    let terms = |text: &str| TemplateBody::Clickwrap {
+        clickwrap: Clickwrap {
+            title: "Terms".into(),
+            terms: text.into(),
+        },
+    };
+    let t = repo
+        .put_template(&user("ana"), "Terms", &terms("v1"))
+        .await
+        .expect("put");
+    assert_eq!(
+        repo.get_template(&user("ana"), t.id).await.expect("get"),
+        Some(t.clone())
+    );
+    assert_eq!(
+        repo.get_template(&user("bob"), t.id).await.expect("get"),
+        None
+    );
+    assert_eq!(
+        repo.update_template(&user("bob"), t.id, "Bob's", &terms("bob"))
+            .await
+            .expect("update"),
+        None
+    );
+    assert_eq!(
+        repo.update_template(&user("ana"), t.id + 1000, "X", &terms("x"))
+            .await
+            .expect("update"),
+        None
+    );
+    let replaced = repo
+        .update_template(&user("ana"), t.id, "Terms 2", &terms("v2"))
+        .await
+        .expect("update")
+        .expect("the owner's template");
+    assert_eq!(replaced.id, t.id);
+    assert_eq!(replaced.name, "Terms 2");
+    assert_eq!(
+        repo.get_template(&user("ana"), t.id).await.expect("get"),
+        Some(replaced.clone())
+    );
+    assert_eq!(
+        repo.list_templates(&user("ana")).await.expect("list"),
+        vec![replaced]
+    );
+}

@@ -22,6 +22,7 @@ pub async fn registrations((repo, _): Stores) {
             label: "Why".into(),
             value: "line 1\nline 2 ✓".into(),
         }],
+        form_digest: Some(RegistrationForm::Default.digest()),
     };
     let ip = Some("2001:db8::1".parse().expect("valid"));
     let id1 = repo

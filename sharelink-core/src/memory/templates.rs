@@ -34,6 +34,34 @@ impl TemplateStore for MemoryRepository {
             .collect())
     }
 
+    async fn get_template(&self, owner: &UserId, id: i64) -> Result<Option<Template>, RepoError> {
+        Ok(self
+            .lock()
+            .templates
+            .iter()
+            .find(|t| t.id == id && &t.owner == owner)
+            .cloned())
+    }
+
+    async fn update_template(
+        &self,
+        owner: &UserId,
+        id: i64,
+        name: &str,
+        body: &TemplateBody,
+    ) -> Result<Option<Template>, RepoError> {
+        let mut st = self.lock();
+        let found = st
+            .templates
+            .iter_mut()
+            .find(|t| t.id == id && &t.owner == owner);
+        Ok(found.map(|t| {
+            t.name = name.to_owned();
+            t.body = body.clone();
+            t.clone()
+        }))
+    }
+
     async fn delete_template(&self, owner: &UserId, id: i64) -> Result<bool, RepoError> {
         let mut st = self.lock();
         let before = st.templates.len();

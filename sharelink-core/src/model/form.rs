@@ -76,6 +76,11 @@ pub struct Registration {
     pub email: Option<Email>,
     /// Every non-empty answer, in form order.
     pub answers: Vec<Answer>,
+    /// The digest of the form the answers were given to ([`RegistrationForm::digest`]),
+    /// so the record shows which version of a form was filled in after it changes.
+    /// Registrations stored before it was kept have none.
+    #[serde(default)]
+    pub form_digest: Option<String>,
 }
 
 /// Labels of the default form.
@@ -161,6 +166,12 @@ impl RegistrationForm {
         }
     }
 
+    /// The digest of the form's definition (its JSON): two forms share a digest only when
+    /// they ask the same questions the same way.
+    pub fn digest(&self) -> String {
+        crate::model::token::text_digest(serde_json::to_string(self).unwrap_or_default().as_bytes())
+    }
+
     /// Validates a visitor's answers: every required field answered, answers within
     /// length limits and free of control characters (newlines allowed in paragraphs),
     /// choices among the options, no unknown fields; in the default form, a valid email.
@@ -178,6 +189,7 @@ impl RegistrationForm {
             name: None,
             email: None,
             answers: Vec::new(),
+            form_digest: Some(self.digest()),
         };
         for field in &fields {
             let value = answers

@@ -49,6 +49,11 @@ pub struct VisitorSession {
     /// Gate 5: the terms were accepted.
     #[serde(default)]
     pub clickwrap_accepted: bool,
+    /// The digest of the terms accepted ([`crate::Clickwrap::digest`]): which text this
+    /// visitor agreed to, provable after the terms change. Sessions stored before it was
+    /// kept have none.
+    #[serde(default)]
+    pub clickwrap_digest: Option<String>,
     /// For each gate passed whose configuration the owner can change (a password, a form,
     /// terms), a stamp of that configuration when it was passed, by gate name: when the
     /// owner changes the gate, the stamp no longer matches and the session must pass the
@@ -94,6 +99,7 @@ impl VisitorSession {
             password_passed: false,
             registration: None,
             clickwrap_accepted: false,
+            clickwrap_digest: None,
             gate_stamps: BTreeMap::new(),
             email: None,
             name: None,

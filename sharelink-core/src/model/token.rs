@@ -38,6 +38,29 @@ pub fn fingerprint(bytes: &[u8]) -> u64 {
     h
 }
 
+/// The SHA-256 of a text a visitor accepted (terms, a form), as `sha256:` and 64 lower-case
+/// hex digits: kept with the acceptance so it stays provable which text was accepted
+/// after the text changes.
+///
+/// ```
+/// use sharelink_core::model::token::text_digest;
+/// assert_eq!(
+///     text_digest(b"abc"),
+///     "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+/// );
+/// ```
+pub fn text_digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    use std::fmt::Write;
+    let hash = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,16 @@ pub enum TemplateBody {
     },
 }
 
+impl TemplateBody {
+    /// `"form"` or `"clickwrap"`, as the JSON names the kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TemplateBody::Form { .. } => "form",
+            TemplateBody::Clickwrap { .. } => "clickwrap",
+        }
+    }
+}
+
 /// A reusable template kept by an owner: a registration form or clickwrap terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template {
@@ -40,6 +50,8 @@ pub struct Template {
 /// Contract (each bullet is a case of `conformance::templates`):
 /// - Templates are stored with a fresh id, listed per owner, and deleted by their owner
 ///   only (`Ok(false)` when absent or someone else's).
+/// - A template is read and replaced (name and body) by its owner only (`Ok(None)` when
+///   absent or someone else's); a replaced template reads back as replaced, its id kept.
 #[async_trait]
 pub trait TemplateStore: Send + Sync + Debug + 'static {
     /// Stores a template.
@@ -58,6 +70,25 @@ pub trait TemplateStore: Send + Sync + Debug + 'static {
     /// # Errors
     /// A store error.
     async fn list_templates(&self, owner: &UserId) -> Result<Vec<Template>, RepoError>;
+
+    /// One of an owner's templates; `Ok(None)` if absent or someone else's.
+    ///
+    /// # Errors
+    /// A store error.
+    async fn get_template(&self, owner: &UserId, id: i64) -> Result<Option<Template>, RepoError>;
+
+    /// Replaces the name and body of one of an owner's templates; `Ok(None)` if absent
+    /// or someone else's.
+    ///
+    /// # Errors
+    /// A store error.
+    async fn update_template(
+        &self,
+        owner: &UserId,
+        id: i64,
+        name: &str,
+        body: &TemplateBody,
+    ) -> Result<Option<Template>, RepoError>;
 
     /// Deletes a template; `Ok(false)` if absent.
     ///

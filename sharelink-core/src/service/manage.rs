@@ -1,5 +1,5 @@
 //! Management use cases: create, read, update, list, revoke, expire, reactivate, share
-//! by email, logs, statistics, templates, reminders and purges.
+//! by email, logs, statistics, reminders and purges (templates: `templates.rs`).
 
 use super::{Result, ServiceError, Sharelink};
 use crate::model::share::check_items;
@@ -147,7 +147,10 @@ impl Sharelink {
     async fn manageable(&self, actor: &UserId, found: Option<Share>) -> Result<(UserInfo, Share)> {
         let user = self.actor(actor).await?;
         match found {
-            Some(share) if user.is_admin || &share.owner == actor => Ok((user, share)),
+            Some(mut share) if user.is_admin || &share.owner == actor => {
+                self.resolve_templates(&mut share).await?;
+                Ok((user, share))
+            }
             _ => Err(ServiceError::ShareNotFound),
         }
     }
@@ -264,6 +267,7 @@ impl Sharelink {
         let (mut items, rights) = self.resolve_items(actor, &req.items).await?;
         let mut requested = req.settings;
         requested.password |= req.password.is_some();
+        self.fill_templates(actor, &mut requested).await?;
         let effective = apply_policy(&PolicyInput {
             requested: &requested,
             items: &items,
@@ -404,6 +408,7 @@ impl Sharelink {
         let mut requested = requested;
         requested.password |= matches!(password, PasswordChange::Set(_) | PasswordChange::Generate);
         let site = self.site().await?;
+        self.fill_templates(&share.owner, &mut requested).await?;
         let effective = apply_policy(&PolicyInput {
             requested: &requested,
             items: &items,
@@ -550,7 +555,7 @@ impl Sharelink {
         } else {
             Some(actor.clone())
         };
-        Ok(self
+        let page = self
             .ports
             .repo
             .list_shares(&ShareQuery {
@@ -563,7 +568,8 @@ impl Sharelink {
                 after: filter.after,
                 limit: filter.limit.unwrap_or(50).clamp(1, 1000),
             })
-            .await?)
+            .await?;
+        self.resolve_page(page).await
     }
 
     /// Revokes a share: deletes it with its settings, recipients, registrations, sessions,
@@ -825,48 +831,6 @@ impl Sharelink {
     pub async fn statistics(&self, actor: &UserId, id: ShareId) -> Result<ShareStats> {
         let (_, share) = self.managed(actor, id).await?;
         Ok(self.ports.log.statistics(share.id).await?)
-    }
-
-    /// Saves a form or clickwrap template.
-    ///
-    /// # Errors
-    /// Form errors, repository errors.
-    pub async fn save_template(
-        &self,
-        actor: &UserId,
-        name: &str,
-        body: TemplateBody,
-    ) -> Result<Template> {
-        self.actor(actor).await?;
-        if let TemplateBody::Form { form } = &body {
-            form.check()?;
-        }
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > crate::model::share::MAX_NAME {
-            return Err(crate::SettingsError::BadName {
-                max: crate::model::share::MAX_NAME,
-            }
-            .into());
-        }
-        Ok(self.ports.repo.put_template(actor, name, &body).await?)
-    }
-
-    /// The actor's templates.
-    ///
-    /// # Errors
-    /// Repository errors.
-    pub async fn templates(&self, actor: &UserId) -> Result<Vec<Template>> {
-        self.actor(actor).await?;
-        Ok(self.ports.repo.list_templates(actor).await?)
-    }
-
-    /// Deletes one of the actor's templates.
-    ///
-    /// # Errors
-    /// Repository errors.
-    pub async fn delete_template(&self, actor: &UserId, id: i64) -> Result<bool> {
-        self.actor(actor).await?;
-        Ok(self.ports.repo.delete_template(actor, id).await?)
     }
 
     /// Tells owners whose shares expire within the site's reminder window (and the

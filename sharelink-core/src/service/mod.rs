@@ -15,11 +15,15 @@ mod recipients;
 #[cfg(test)]
 mod recipients_tests;
 mod reports;
+mod send;
 #[cfg(test)]
 mod settings_tests;
 mod site;
 #[cfg(test)]
 mod site_tests;
+mod templates;
+#[cfg(test)]
+mod templates_tests;
 #[cfg(test)]
 mod tests;
 mod visit;
@@ -33,6 +37,8 @@ pub use manage::*;
 pub use recipients::*;
 pub use reports::{LogExport, MAX_REPORT_DAYS, ReportError, ReportScope};
 pub use site::SiteView;
+pub use send::SendBatch;
+pub use templates::apply_templates;
 pub use visit::*;
 pub use webhooks::{CreatedWebhook, ListDeliveries, WebhookRun, WebhookView, webhook_payload};
 
@@ -345,6 +351,28 @@ pub enum ServiceError {
         /// The most ids one call takes.
         max: usize,
     },
+    /// A template some shares use by reference cannot be deleted: they would lose their
+    /// form or terms. Unset the reference on those shares (they keep a copy) first.
+    #[error("template is used by {shares} share(s); remove it from them first")]
+    TemplateInUse {
+        /// How many shares use it.
+        shares: usize,
+    },
+    /// A template's kind (form or clickwrap) is fixed: the shares using it expect it.
+    #[error("a template cannot change from {from} to {to}")]
+    TemplateKindFixed {
+        /// The template's kind.
+        from: &'static str,
+        /// The kind asked for.
+        to: &'static str,
+    },
+    /// The actor may not upload and share in this folder of the file store (or it is
+    /// the snapshot area).
+    #[error("you may not upload and share in `{0}`")]
+    NoUploadRight(String),
+    /// No such template, or not the actor's.
+    #[error("template not found")]
+    TemplateNotFound,
     /// The gate answered is already passed (or not asked by this share).
     #[error("this step is already done")]
     GateAlreadyPassed,

@@ -42,20 +42,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 /// Whether the request declares a JSON body (`application/json`, parameters allowed,
 /// or an `application/*+json` type).
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
+    let essence = media_type(headers);
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whether the request declares a `multipart/form-data` body.
+fn is_multipart(headers: &HeaderMap) -> bool {
+    media_type(headers) == "multipart/form-data"
+}
+
+/// The declared media type without parameters, in lower case (empty without one).
+fn media_type(headers: &HeaderMap) -> String {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = value
+        .unwrap_or_default()
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+        .to_ascii_lowercase()
 }
 
 /// A value from a JSON text, with the path of the field it fails on.
@@ -194,7 +201,15 @@ pub(super) async fn same_site_only(
         return Err(ApiError::cross_site());
     }
     let declared = headers.contains_key(header::CONTENT_TYPE);
-    if (declared && !is_json(headers)) || (!declared && !headers.contains_key(REQUEST_HEADER)) {
+    let marked = headers.contains_key(REQUEST_HEADER);
+    // A multipart body (an upload) is what a form of any site can send, so it needs the
+    // header as a body-less call does.
+    let allowed = if declared {
+        is_json(headers) || (marked && is_multipart(headers))
+    } else {
+        marked
+    };
+    if !allowed {
         return Err(ApiError::unsupported_media_type());
     }
     Ok(next.run(req).await)

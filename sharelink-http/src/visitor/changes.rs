@@ -60,6 +60,41 @@ pub(crate) fn multipart_error(e: &axum::extract::multipart::MultipartError) -> A
     ApiError::new(status, "upload_failed", text)
 }
 
+/// A multipart part as a stream for the file store, and the pump to run beside the
+/// store's write (`tokio::join!`): nothing is buffered whole. The pump reports why the
+/// request body failed (too large, cut off), so the answer names that rather than the
+/// storage error it causes.
+pub(crate) fn part_stream(
+    mut part: axum::extract::multipart::Field<'_>,
+) -> (ByteStream, impl Future<Output = Option<ApiError>> + '_) {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, FileStoreError>>(4);
+    let stream: ByteStream = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let pump = async move {
+        loop {
+            match part.chunk().await {
+                Ok(Some(b)) => {
+                    if tx.send(Ok(b)).await.is_err() {
+                        return None;
+                    }
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    let why = multipart_error(&e);
+                    let _ = tx
+                        .send(Err(FileStoreError::Aborted {
+                            source: Box::new(e),
+                        }))
+                        .await;
+                    return Some(why);
+                }
+            }
+        }
+    };
+    (stream, pump)
+}
+
 /// The answer to an upload that stopped at `file` (if it got that far) after `stored`
 /// files: the error as JSON, or a page that says why with a link back to the form.
 fn upload_failed(
@@ -123,7 +158,7 @@ pub(crate) async fn upload(
     let mut uploaded = Vec::new();
     let mut keep_folders: Option<bool> = None;
     loop {
-        let mut part = match multipart.next_field().await {
+        let part = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
@@ -207,35 +242,7 @@ pub(crate) async fn upload(
                         }
                     }
                 }
-                // Hand the part to the store as a stream; nothing is buffered whole.
-                let (tx, rx) = mpsc::channel::<Result<Bytes, FileStoreError>>(4);
-                let stream: ByteStream =
-                    Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-                        rx.recv().await.map(|item| (item, rx))
-                    }));
-                // The pump reports why the request body failed (too large, cut off), so
-                // the answer names it rather than the storage error it causes.
-                let pump = async move {
-                    loop {
-                        match part.chunk().await {
-                            Ok(Some(b)) => {
-                                if tx.send(Ok(b)).await.is_err() {
-                                    return None;
-                                }
-                            }
-                            Ok(None) => return None,
-                            Err(e) => {
-                                let why = multipart_error(&e);
-                                let _ = tx
-                                    .send(Err(FileStoreError::Aborted {
-                                        source: Box::new(e),
-                                    }))
-                                    .await;
-                                return Some(why);
-                            }
-                        }
-                    }
-                };
+                let (stream, pump) = part_stream(part);
                 let req = VisitRequest::new(&key, &sid, &ctx.client, RequestMode::Confirmed);
                 let (result, body_error) =
                     tokio::join!(st.app.upload(&req, &target, &name, None, stream), pump);

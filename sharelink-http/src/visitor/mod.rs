@@ -9,7 +9,7 @@
 //! forms, [`changes`] uploads and file changes, and `crate::download` serves files. The
 //! HTML comes from `crate::pages`.
 
-mod changes;
+pub(crate) mod changes;
 mod gates;
 
 use crate::client::Ctx;

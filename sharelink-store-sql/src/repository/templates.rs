@@ -42,6 +42,44 @@ impl TemplateStore for SqlStore {
             .collect()
     }
 
+    async fn get_template(&self, owner: &UserId, id: i64) -> Result<Option<Template>> {
+        template::Entity::find()
+            .filter(template::Column::Owner.eq(owner.as_str()))
+            .filter(template::Column::Id.eq(id))
+            .one(self.connection())
+            .await
+            .map_err(DbError)?
+            .map(template_from)
+            .transpose()
+    }
+
+    async fn update_template(
+        &self,
+        owner: &UserId,
+        id: i64,
+        name: &str,
+        body: &TemplateBody,
+    ) -> Result<Option<Template>> {
+        // One conditional statement: only the owner's row changes.
+        let done = template::Entity::update_many()
+            .col_expr(template::Column::Name, Expr::value(name.to_owned()))
+            .col_expr(template::Column::Body, Expr::value(to_json(body)?))
+            .filter(template::Column::Owner.eq(owner.as_str()))
+            .filter(template::Column::Id.eq(id))
+            .exec(self.connection())
+            .await
+            .map_err(DbError)?;
+        if done.rows_affected == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Template {
+            id,
+            owner: owner.clone(),
+            name: name.to_owned(),
+            body: body.clone(),
+        }))
+    }
+
     async fn delete_template(&self, owner: &UserId, id: i64) -> Result<bool> {
         let done = template::Entity::delete_many()
             .filter(template::Column::Owner.eq(owner.as_str()))

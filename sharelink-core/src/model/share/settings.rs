@@ -129,6 +129,14 @@ pub struct Clickwrap {
     pub terms: String,
 }
 
+impl Clickwrap {
+    /// The digest of the terms as a visitor reads them (title, a blank line, the terms):
+    /// what an acceptance records (see [`crate::model::token::text_digest`]).
+    pub fn digest(&self) -> String {
+        crate::model::token::text_digest(format!("{}\n\n{}", self.title, self.terms).as_bytes())
+    }
+}
+
 /// Text drawn over image previews. Placeholders: `{email}`, `{ip}`, `{time}`, `{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Watermark {
@@ -377,6 +385,17 @@ pub struct ShareSettings {
     /// Terms to accept first.
     #[serde(default)]
     pub clickwrap: Option<Clickwrap>,
+    /// The owner's saved form template the registration form comes from. While set,
+    /// `registration` is that template's current form (resolved whenever the share is
+    /// read, so an edit of the template reaches every share using it); the copy stored
+    /// with the share is the form as it was at the last write. Unset it to keep that copy
+    /// as the share's own.
+    #[serde(default)]
+    pub registration_template: Option<i64>,
+    /// The owner's saved clickwrap template the terms come from; resolved like
+    /// `registration_template`.
+    #[serde(default)]
+    pub clickwrap_template: Option<i64>,
     /// Text drawn on image previews.
     #[serde(default)]
     pub watermark: Option<Watermark>,
@@ -414,6 +433,8 @@ impl ShareSettings {
             password_autofill: false,
             registration: None,
             clickwrap: None,
+            registration_template: None,
+            clickwrap_template: None,
             watermark: None,
             inbox: None,
             upload_rules: UploadRules::default(),

@@ -619,7 +619,7 @@ impl Sharelink {
     }
 
     /// Writes under `dir/name`, or `dir/name (n).ext` when taken.
-    async fn write_unique(
+    pub(in crate::service) async fn write_unique(
         &self,
         dir: &SharePath,
         name: &SharePath,

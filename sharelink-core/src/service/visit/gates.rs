@@ -11,7 +11,7 @@ use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::{AttemptKey, CodeCheck, OneTimeCode};
 use crate::service::{Result, ServiceError, Sharelink};
 use crate::{
-    AccessControl, Action, Activity, Binding, Denial, Email, PlainPassword, SessionId, Share,
+    AccessControl, Action, Activity, Binding, Clickwrap, Denial, Email, PlainPassword, SessionId, Share,
     SharePath, VisitorSession,
 };
 
@@ -305,11 +305,13 @@ impl Sharelink {
     /// Where the session stands after passing a gate (a gate is passed on purpose: the
     /// request counts as confirmed).
     async fn passed(&self, scene: Scene<'_>, gate: Gate) -> Result<Visit> {
-        self.log(
-            &scene,
-            Entry::new(LogKind::GatePassed).detail(gate.log_name()),
-        )
-        .await;
+        self.passed_with(scene, gate.log_name()).await
+    }
+
+    /// [`Self::passed`] with the log entry's detail given (the gate's log name first).
+    async fn passed_with(&self, scene: Scene<'_>, detail: &str) -> Result<Visit> {
+        self.log(&scene, Entry::new(LogKind::GatePassed).detail(detail))
+            .await;
         self.standing(
             &scene.share,
             scene.session,
@@ -710,10 +712,22 @@ impl Sharelink {
     pub async fn accept_terms(&self, req: &VisitRequest<'_>) -> Result<Visit> {
         let gate = Gate::Clickwrap;
         let mut scene = self.at_gate(req, gate).await?;
+        let digest = scene
+            .share
+            .settings
+            .clickwrap
+            .as_ref()
+            .map(Clickwrap::digest);
         scene.session.clickwrap_accepted = true;
+        scene.session.clickwrap_digest.clone_from(&digest);
         gate.stamp_passed(&scene.share, &mut scene.session);
         self.ports.repo.update_session(&scene.session).await?;
-        self.passed(scene, gate).await
+        // The log keeps which text was accepted, after the session is gone.
+        let detail = match &digest {
+            Some(d) => format!("{} {d}", gate.log_name()),
+            None => gate.log_name().to_owned(),
+        };
+        self.passed_with(scene, &detail).await
     }
 }
 

@@ -370,11 +370,15 @@ impl Sharelink {
         let Ok(key) = crate::UrlKey::parse(key) else {
             return Err(Denial::NotFound.into());
         };
-        self.ports
+        let mut share = self
+            .ports
             .repo
             .find_by_key(&key)
             .await?
-            .ok_or_else(|| Denial::NotFound.into())
+            .ok_or(Denial::NotFound)?;
+        // A form or terms kept in a template are met as the template is now.
+        self.resolve_templates(&mut share).await?;
+        Ok(share)
     }
 
     /// The share and session of a request (the session must belong to the share and to
