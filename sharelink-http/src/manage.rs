@@ -33,8 +33,10 @@ use sharelink_core::service::{
     CreateShare, ListMail, ListShares, MailView, NewItem, NewRecipientInput, PasswordChange,
     Sharelink,
 };
+use sharelink_core::ports::{LogEvent, ShareStats, Template};
 use sharelink_core::{
-    Adjustment, Email, Share, ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
+    Adjustment, Email, Recipient, RecipientId, RecipientState, Registration, RegistrationId,
+    Share, ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
 };
 use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -213,41 +215,54 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
 #[schema(as = Share)]
 struct ShareDto<'a> {
     /// Internal id (used in the management URLs).
-    #[schema(value_type = i64)]
+    #[schema(value_type = i64, example = 1)]
     id: ShareId,
     /// The public URL key.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, example = "q3-reports")]
     key: &'a str,
     /// The public link. With auto-fill (`effective.password_autofill`) it carries the
     /// access code (`?code=…`), so the owner can copy it again at any time; the QR code
     /// is drawn from this same link.
+    #[schema(example = "https://files.example.com/share/s/q3-reports")]
     link: String,
     /// The owner's user id.
-    #[schema(value_type = String)]
+    #[schema(value_type = UserId)]
     owner: &'a UserId,
-    /// Shared items (`path`, `kind`, `alias`).
-    #[schema(value_type = Vec<Object>)]
+    /// Shared items.
+    #[schema(value_type = Vec<ShareItem>)]
     items: &'a [ShareItem],
     /// Settings as the creator asked for them.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ShareSettings)]
     requested: &'a ShareSettings,
     /// Settings in effect after site policy and the creator's rights.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ShareSettings)]
     effective: &'a ShareSettings,
     /// How `effective` differs from `requested`, and why.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Adjustment>)]
     adjustments: &'a [Adjustment],
-    /// `not_yet_active`, `active`, `expired` or `exhausted`.
-    #[schema(value_type = String)]
+    /// Whether the link works now.
     state: ShareState,
+    /// Whether visitors need a password (or the access code of the link).
     password_protected: bool,
+    /// Uses spent (what `effective.use_limit.unit` counts).
     uses: u32,
+    /// Bytes visitors uploaded.
     uploaded_bytes: u64,
+    /// Whether the link is bound to the first device that opened it.
     device_bound: bool,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
+}
+
+/// A share just created or updated, with the password generated for it if one was.
+#[derive(Debug, Serialize, ToSchema)]
+struct ShareWithPassword<'a> {
+    #[serde(flatten)]
+    share: ShareDto<'a>,
+    /// The generated password, shown this once (`null` when none was generated).
+    generated_password: Option<String>,
 }
 
 fn dto<'a>(app: &Sharelink, s: &'a Share) -> ShareDto<'a> {
@@ -327,14 +342,37 @@ fn rfc3339(at: OffsetDateTime) -> Result<String, ApiError> {
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-/// One failed item of a batch answer: `item` (its `email` or `id`) with `ok: false` and
-/// the error's code and message, as the whole request's error would carry them.
-pub(super) fn failed(mut item: Value, e: sharelink_core::service::ServiceError) -> Value {
-    let e = ApiError::from(e);
-    item["ok"] = json!(false);
-    item["error"] = json!(e.code);
-    item["message"] = json!(e.message);
-    item
+/// How one item of a batch went: `ok`, or the error's code and message, as the whole
+/// request's error would carry them.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ItemOutcome {
+    /// Whether this item was done.
+    ok: bool,
+    /// The error's code when not (`share_not_found`, `bad_email`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    /// The error's message when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+impl ItemOutcome {
+    /// A done item.
+    pub(super) const OK: Self = Self {
+        ok: true,
+        error: None,
+        message: None,
+    };
+
+    /// An item refused with `e`.
+    pub(super) fn failed(e: impl Into<ApiError>) -> Self {
+        let e = e.into();
+        Self {
+            ok: false,
+            error: Some(e.code),
+            message: Some(e.message),
+        }
+    }
 }
 
 /// The `owner` query parameter, if given, as a user id.
@@ -394,8 +432,7 @@ struct CreateBody {
 
 /// Creates a share; the generated password is returned once.
 #[utoipa::path(post, path = "/api/shares", tag = "shares", request_body = CreateBody,
-    params(),
-    responses((status = 201, description = "Created", body = ShareDto), (status = 422, description = "Refused settings", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = ShareWithPassword), (status = 422, description = "Refused settings", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn create(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -414,8 +451,10 @@ async fn create(
             },
         )
         .await?;
-    let mut out = share_json(&st.app, &created.share);
-    out["generated_password"] = json!(created.generated_password.as_ref().map(|p| p.expose()));
+    let out = ShareWithPassword {
+        share: dto(&st.app, &created.share),
+        generated_password: created.generated_password.map(|p| p.expose().to_owned()),
+    };
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
@@ -459,7 +498,7 @@ struct UpdateBody {
 /// Updates settings (re-applying site policy).
 #[utoipa::path(patch, path = "/api/shares/{id}", tag = "shares", request_body = UpdateBody,
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "The share", body = ShareWithPassword), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn update(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -492,9 +531,11 @@ async fn update(
         .app
         .update_settings(&actor, ShareId(id), settings, password)
         .await?;
-    let mut out = share_json(&st.app, &share);
-    out["generated_password"] = json!(generated.as_ref().map(|p| p.expose()));
-    Ok(Json(out))
+    let out = ShareWithPassword {
+        share: dto(&st.app, &share),
+        generated_password: generated.map(|p| p.expose().to_owned()),
+    };
+    Ok(Json(serde_json::to_value(out).unwrap_or(Value::Null)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -542,8 +583,7 @@ fn decode_cursor(s: &str) -> Result<ShareCursor, ApiError> {
 
 /// Lists shares (own; all for admins), newest first, with a cursor.
 #[utoipa::path(get, path = "/api/shares", tag = "shares", params(ListQuery),
-    params(),
-    responses((status = 200, description = "`{shares, next_cursor}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "A page of shares, newest first", body = SharePage), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn list(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -564,11 +604,19 @@ async fn list(
             },
         )
         .await?;
-    let shares: Vec<Value> = page.shares.iter().map(|s| share_json(&st.app, s)).collect();
-    Ok(Json(json!({
-        "shares": shares,
-        "next_cursor": page.next.as_ref().map(encode_cursor),
-    })))
+    let out = SharePage {
+        shares: page.shares.iter().map(|s| dto(&st.app, s)).collect(),
+        next_cursor: page.next.as_ref().map(encode_cursor),
+    };
+    Ok(Json(serde_json::to_value(out).unwrap_or(Value::Null)))
+}
+
+/// A page of shares.
+#[derive(Debug, Serialize, ToSchema)]
+struct SharePage<'a> {
+    shares: Vec<ShareDto<'a>>,
+    /// `cursor` of the next page; `null` on the last.
+    next_cursor: Option<String>,
 }
 
 /// Revokes a share: deletes it and everything under it.
@@ -586,14 +634,19 @@ async fn revoke(
 
 /// Revokes every share the caller can see.
 #[utoipa::path(post, path = "/api/shares/revoke-all", tag = "shares",
-    params(),
-    responses((status = 200, description = "`{revoked}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "How many shares were revoked", body = RevokedCount), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn revoke_all(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-) -> Result<Json<Value>, ApiError> {
-    let n = st.app.revoke_all(&actor).await?;
-    Ok(Json(json!({ "revoked": n })))
+) -> Result<Json<RevokedCount>, ApiError> {
+    let revoked = st.app.revoke_all(&actor).await?;
+    Ok(Json(RevokedCount { revoked }))
+}
+
+/// How many shares were revoked.
+#[derive(Debug, Serialize, ToSchema)]
+struct RevokedCount {
+    revoked: u64,
 }
 
 /// Expires a share now (keeps its log).
@@ -696,30 +749,79 @@ struct EmailBody {
     message: Option<String>,
 }
 
-fn recipient_json(r: &sharelink_core::Recipient) -> Value {
-    json!({
-        "id": r.id,
-        "email": r.email,
-        "company": r.company,
-        "note": r.note,
-        "sent_at": r.sent_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-        "bound": r.bound_browser.is_some(),
-        "revoked_at": r.revoked_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-        "expires_at": r.expires_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-        "last_access_at": r.last_access_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-    })
+/// A recipient of a share and where their link stands.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Recipient)]
+pub(super) struct RecipientDto {
+    #[schema(value_type = i64, example = 7)]
+    id: RecipientId,
+    #[schema(value_type = Email)]
+    email: Email,
+    company: Option<String>,
+    /// The owner's note about them.
+    note: Option<String>,
+    /// When the last link was sent.
+    #[serde(with = "time::serde::rfc3339::option")]
+    sent_at: Option<OffsetDateTime>,
+    /// Whether their link is bound to the browser that first opened it.
+    bound: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    revoked_at: Option<OffsetDateTime>,
+    /// Their link's own expiry, apart from the share's.
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_access_at: Option<OffsetDateTime>,
+    /// Whether their link works (as far as the share itself does).
+    state: RecipientState,
+}
+
+impl RecipientDto {
+    /// The view of a recipient whose link is in `state`.
+    pub(super) fn new(r: &Recipient, state: RecipientState) -> Self {
+        Self {
+            id: r.id,
+            email: r.email.clone(),
+            company: r.company.clone(),
+            note: r.note.clone(),
+            sent_at: r.sent_at,
+            bound: r.bound_browser.is_some(),
+            revoked_at: r.revoked_at,
+            expires_at: r.expires_at,
+            last_access_at: r.last_access_at,
+            state,
+        }
+    }
+}
+
+/// How sending to one recipient went.
+#[derive(Debug, Serialize, ToSchema)]
+struct EmailOutcome {
+    /// The address as given.
+    email: String,
+    #[serde(flatten)]
+    outcome: ItemOutcome,
+    /// The recipient, when sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient: Option<RecipientDto>,
+}
+
+/// One outcome per recipient, in the order given.
+#[derive(Debug, Serialize, ToSchema)]
+struct EmailOutcomes {
+    outcomes: Vec<EmailOutcome>,
 }
 
 /// Sends the share by email; one outcome per recipient.
 #[utoipa::path(post, path = "/api/shares/{id}/email", tag = "shares", request_body = EmailBody,
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{outcomes: [{email, ok, recipient | error}]}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "One outcome per recipient", body = EmailOutcomes), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn share_by_email(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EmailBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EmailOutcomes>, ApiError> {
     let mut inputs = Vec::new();
     let mut outcomes = Vec::new();
     for r in body.recipients {
@@ -729,9 +831,15 @@ async fn share_by_email(
                 company: r.company,
                 note: r.note,
             }),
-            Err(e) => outcomes.push(json!({
-                "email": r.email, "ok": false, "error": "bad_email", "message": e.to_string(),
-            })),
+            Err(e) => outcomes.push(EmailOutcome {
+                email: r.email,
+                outcome: ItemOutcome::failed(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "bad_email",
+                    e.to_string(),
+                )),
+                recipient: None,
+            }),
         }
     }
     for o in st
@@ -739,51 +847,85 @@ async fn share_by_email(
         .share_by_email(&actor, ShareId(id), inputs, body.message)
         .await?
     {
+        let now = st.app.ports().clock.now();
         outcomes.push(match o.result {
-            Ok(r) => json!({ "email": o.email, "ok": true, "recipient": recipient_json(&r) }),
-            Err(e) => failed(json!({ "email": o.email }), e),
+            Ok(r) => EmailOutcome {
+                email: o.email.to_string(),
+                outcome: ItemOutcome::OK,
+                recipient: Some(RecipientDto::new(&r, r.state(now))),
+            },
+            Err(e) => EmailOutcome {
+                email: o.email.to_string(),
+                outcome: ItemOutcome::failed(e),
+                recipient: None,
+            },
         });
     }
-    Ok(Json(json!({ "outcomes": outcomes })))
+    Ok(Json(EmailOutcomes { outcomes }))
+}
+
+/// The recipients of a share.
+#[derive(Debug, Serialize, ToSchema)]
+struct RecipientList {
+    recipients: Vec<RecipientDto>,
 }
 
 /// Lists the recipients.
 #[utoipa::path(get, path = "/api/shares/{id}/recipients", tag = "shares",
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{recipients: [{id, email, state, bound, sent_at, last_access_at, revoked_at, expires_at, …}]}`; `state` is `active`, `revoked` or `expired`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "The recipients, with where each one's link stands", body = RecipientList), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn recipients(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RecipientList>, ApiError> {
     let list = st.app.recipient_statuses(&actor, ShareId(id)).await?;
-    Ok(Json(json!({
-        "recipients": list.iter().map(recipients::status_json).collect::<Vec<_>>()
-    })))
+    Ok(Json(RecipientList {
+        recipients: list
+            .iter()
+            .map(|s| RecipientDto::new(&s.recipient, s.state))
+            .collect(),
+    }))
 }
 
 /// Lists the registrations.
 #[utoipa::path(get, path = "/api/shares/{id}/registrations", tag = "shares",
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{registrations}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "The registrations, oldest first", body = RegistrationList), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn registrations(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RegistrationList>, ApiError> {
     let list = st.app.registrations(&actor, ShareId(id)).await?;
-    let out: Vec<Value> = list
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "registration": r.registration,
-                "at": r.at.format(&time::format_description::well_known::Rfc3339).ok(),
-                "ip": r.ip,
-            })
+    let registrations = list
+        .into_iter()
+        .map(|r| RegistrationDto {
+            id: r.id,
+            registration: r.registration,
+            at: r.at,
+            ip: r.ip.map(|ip| ip.to_string()),
         })
         .collect();
-    Ok(Json(json!({ "registrations": out })))
+    Ok(Json(RegistrationList { registrations }))
+}
+
+/// A visitor's filled-in registration form.
+#[derive(Debug, Serialize, ToSchema)]
+struct RegistrationDto {
+    #[schema(value_type = i64)]
+    id: RegistrationId,
+    registration: Registration,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    /// The visitor's address (truncated when the site asks).
+    ip: Option<String>,
+}
+
+/// The registrations of a share.
+#[derive(Debug, Serialize, ToSchema)]
+struct RegistrationList {
+    registrations: Vec<RegistrationDto>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -804,16 +946,24 @@ struct LogParams {
     limit: Option<u32>,
 }
 
+/// A page of the access log.
+#[derive(Debug, Serialize, ToSchema)]
+struct LogPage {
+    events: Vec<LogEvent>,
+    /// `before_id` of the next page; `null` on the last.
+    next_before_id: Option<i64>,
+}
+
 /// Reads the access log, newest first.
 #[utoipa::path(get, path = "/api/shares/{id}/log", tag = "shares", params(LogParams),
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{events, next_before_id}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "A page of events, newest first", body = LogPage), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn access_log(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<LogParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LogPage>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let events = st
         .app
@@ -830,35 +980,43 @@ async fn access_log(
             },
         )
         .await?;
-    let next = (events.len() as u32 == limit)
+    let next_before_id = (events.len() as u32 == limit)
         .then(|| events.last().map(|e| e.id))
         .flatten();
-    Ok(Json(json!({ "events": events, "next_before_id": next })))
+    Ok(Json(LogPage {
+        events,
+        next_before_id,
+    }))
 }
 
 /// Statistics: visits, unique visitors, downloads, bytes.
 #[utoipa::path(get, path = "/api/shares/{id}/statistics", tag = "shares",
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "Statistics", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "Statistics", body = ShareStats), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn statistics(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
-    let stats = st.app.statistics(&actor, ShareId(id)).await?;
-    Ok(Json(json!(stats)))
+) -> Result<Json<ShareStats>, ApiError> {
+    Ok(Json(st.app.statistics(&actor, ShareId(id)).await?))
 }
 
 /// Lists the caller's form and clickwrap templates.
 #[utoipa::path(get, path = "/api/templates", tag = "shares",
     params(),
-    responses((status = 200, description = "`{templates}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "The caller's templates", body = TemplateList), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn templates(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-) -> Result<Json<Value>, ApiError> {
-    let list = st.app.templates(&actor).await?;
-    Ok(Json(json!({ "templates": list })))
+) -> Result<Json<TemplateList>, ApiError> {
+    let templates = st.app.templates(&actor).await?;
+    Ok(Json(TemplateList { templates }))
+}
+
+/// The caller's templates.
+#[derive(Debug, Serialize, ToSchema)]
+struct TemplateList {
+    templates: Vec<Template>,
 }
 
 /// A named form or clickwrap template.
@@ -866,14 +1024,13 @@ async fn templates(
 #[serde(deny_unknown_fields)]
 struct TemplateRequest {
     name: String,
-    #[schema(value_type = Object)]
     body: TemplateBody,
 }
 
 /// Saves a form or clickwrap template.
 #[utoipa::path(post, path = "/api/templates", tag = "shares", request_body = TemplateRequest,
     params(),
-    responses((status = 201, description = "The template", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 201, description = "The template", body = Template), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn save_template(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -885,8 +1042,8 @@ async fn save_template(
 
 /// Deletes a template.
 #[utoipa::path(delete, path = "/api/templates/{id}", tag = "shares",
-    params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    params(("id" = i64, Path, description = "Template id"),),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`not_found`: no such template, or not yours", body = ErrorBody)))]
 async fn delete_template(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -989,12 +1146,12 @@ struct MailParams {
 
 /// Lists queued mail, newest first: owners the mail about their shares, admins all.
 #[utoipa::path(get, path = "/api/mail", tag = "mail", params(MailParams),
-    responses((status = 200, description = "`{mail, next_before_id}`", body = Object), (status = 400, description = "Unknown state", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody)))]
+    responses((status = 200, description = "A page of mail, newest first", body = MailPage), (status = 400, description = "Unknown state", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn queued_mail(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiQuery(q): ApiQuery<MailParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MailPage>, ApiError> {
     let state = q
         .state
         .as_deref()
@@ -1023,10 +1180,21 @@ async fn queued_mail(
         .into_iter()
         .map(MailDto::from)
         .collect();
-    let next = (mail.len() == limit as usize)
+    let next_before_id = (mail.len() == limit as usize)
         .then(|| mail.last().map(|m| m.id))
         .flatten();
-    Ok(Json(json!({ "mail": mail, "next_before_id": next })))
+    Ok(Json(MailPage {
+        mail,
+        next_before_id,
+    }))
+}
+
+/// A page of queued mail.
+#[derive(Debug, Serialize, ToSchema)]
+struct MailPage {
+    mail: Vec<MailDto>,
+    /// `before_id` of the next page; `null` on the last.
+    next_before_id: Option<i64>,
 }
 
 /// Sends a dead or expired mail again.
