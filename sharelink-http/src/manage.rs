@@ -76,13 +76,16 @@ struct ErrorBody {
 }
 
 /// Adds to every operation the refusals every one of its kind may answer, so the
-/// document never lags behind [`request`].
+/// document never lags behind [`request`] and [`Actor`]; the `X-Sharelink-Request`
+/// header of bodyless changes; and the links a client (or Schemathesis's stateful phase)
+/// follows from a created share, recipient or template to what reads and changes it.
 #[derive(Debug)]
 struct CommonRefusals;
 
 impl utoipa::Modify for CommonRefusals {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{Ref, RefOr, ResponseBuilder, Required};
         let refusal = |description: &str| -> RefOr<utoipa::openapi::Response> {
             RefOr::T(
                 ResponseBuilder::new()
@@ -102,7 +105,8 @@ impl utoipa::Modify for CommonRefusals {
                 let r = &mut op.responses.responses;
                 r.entry("403".into()).or_insert_with(|| {
                     refusal(
-                        "`cross_site`: sent from another site's page (`Origin`, `Sec-Fetch-Site`)",
+                        "`cross_site`: sent from another site's page (`Origin`, `Sec-Fetch-Site`); \
+                         `unknown_user`, `user_disabled`: the signed-in user may not act",
                     )
                 });
                 r.entry("415".into()).or_insert_with(|| {
@@ -113,9 +117,30 @@ impl utoipa::Modify for CommonRefusals {
                 if op.request_body.is_some() {
                     r.entry("400".into())
                         .or_insert_with(|| refusal("`malformed_json`: the body is not JSON"));
+                    r.entry("413".into()).or_insert_with(|| {
+                        refusal("`too_large`: the body is larger than the site accepts")
+                    });
                     r.entry("422".into()).or_insert_with(|| {
                         refusal("`invalid_field`: a field is missing, unknown or of the wrong type or format (`field` names it)")
                     });
+                } else {
+                    let header = ParameterBuilder::new()
+                        .name(request::REQUEST_HEADER_NAME)
+                        .parameter_in(ParameterIn::Header)
+                        .required(Required::True)
+                        .description(Some(
+                            "Any value: says the request comes from a script, which a plain \
+                             HTML form of another site cannot send (a request without a body \
+                             must carry it)",
+                        ))
+                        .schema(Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::String)
+                                .enum_values(Some(["1"])),
+                        ))
+                        .example(Some(json!("1")))
+                        .build();
+                    op.parameters.get_or_insert_with(Vec::new).push(header);
                 }
             }
             for op in [
@@ -127,13 +152,115 @@ impl utoipa::Modify for CommonRefusals {
             .into_iter()
             .flatten()
             {
-                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
-                if has_params {
-                    op.responses.responses.entry("400".into()).or_insert_with(|| {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let in_path = params
+                    .iter()
+                    .any(|p| p.parameter_in == ParameterIn::Path);
+                let in_query = params
+                    .iter()
+                    .any(|p| p.parameter_in == ParameterIn::Query);
+                let r = &mut op.responses.responses;
+                if in_path || in_query {
+                    r.entry("400".into()).or_insert_with(|| {
                         refusal("`invalid_path_parameter` or `invalid_query`: a parameter is malformed")
                     });
                 }
+                if in_path {
+                    r.entry("404".into()).or_insert_with(|| {
+                        refusal("`share_not_found` (no such share, or not yours) or another `…_not_found`")
+                    });
+                }
+                r.entry("401".into())
+                    .or_insert_with(|| refusal("`unauthenticated`: no signed-in user"));
+                r.entry("403".into()).or_insert_with(|| {
+                    refusal("`unknown_user`, `user_disabled`: the signed-in user may not act")
+                });
+                r.entry("503".into()).or_insert_with(|| {
+                    refusal("`unavailable`: the database or the file store cannot be reached; nothing was changed, retry after `Retry-After` seconds")
+                });
             }
+        }
+        add_links(doc);
+    }
+}
+
+/// Declares the OpenAPI links from the answers that create something (a share, a
+/// recipient, a template) to the operations that take its id.
+fn add_links(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    // (operation, status, parameter, where the id is in its answer)
+    let sources = [
+        ("/api/shares", "post", "201", "id", "$response.body#/id"),
+        ("/api/shares/{id}", "get", "200", "id", "$response.body#/id"),
+        ("/api/templates", "post", "201", "id", "$response.body#/id"),
+        (
+            "/api/shares/{id}/email",
+            "post",
+            "200",
+            "recipient",
+            "$response.body#/outcomes/0/recipient/id",
+        ),
+    ];
+    // Every operation's id, path parameters and path.
+    let mut targets = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("patch", &item.patch),
+            ("delete", &item.delete),
+        ] {
+            let Some(op) = op else { continue };
+            let names: Vec<String> = op
+                .parameters
+                .iter()
+                .flatten()
+                .filter(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Path)
+                .map(|p| p.name.clone())
+                .collect();
+            if let Some(id) = &op.operation_id {
+                targets.push((path.clone(), method, id.clone(), names));
+            }
+        }
+    }
+    for (path, method, status, param, at) in sources {
+        let Some(item) = doc.paths.paths.get_mut(path) else {
+            continue;
+        };
+        let op = match method {
+            "post" => item.post.as_mut(),
+            _ => item.get.as_mut(),
+        };
+        let Some(RefOr::T(response)) = op.and_then(|o| o.responses.responses.get_mut(status))
+        else {
+            continue;
+        };
+        for (target_path, target_method, operation_id, names) in &targets {
+            if !names.iter().any(|n| n == param) || (target_path == path && *target_method == method) {
+                continue;
+            }
+            // From an email answer, only the per-recipient routes; they take the share's
+            // id from the request.
+            if param == "recipient" && !target_path.contains("{recipient}") {
+                continue;
+            }
+            if param == "id" && target_path.contains("{recipient}") {
+                continue;
+            }
+            // A template's id leads to templates only, a share's to shares only.
+            if path.starts_with("/api/templates") != target_path.starts_with("/api/templates") {
+                continue;
+            }
+            let mut link = LinkBuilder::new()
+                .operation_id(operation_id.clone())
+                .parameter(param, at);
+            if param == "recipient" {
+                link = link.parameter("id", "$request.path.id");
+            }
+            response
+                .links
+                .insert(operation_id.clone(), RefOr::T(link.build()));
         }
     }
 }
@@ -163,8 +290,50 @@ share, an owner's shares or (admins) every share")),
 )]
 struct ApiDoc;
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document as this server answers it: [`ApiDoc`] with the address the router is
+/// mounted at as its server and the embedder's credential as its security scheme.
+pub(crate) fn document(state: &SharelinkState) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+    };
+    let mut doc = ApiDoc::openapi();
+    let base = &state.app.config().link_base;
+    let mount = base
+        .trim_end_matches('/')
+        .strip_suffix("/s")
+        .unwrap_or(base.trim_end_matches('/'));
+    doc.servers = Some(vec![
+        utoipa::openapi::ServerBuilder::new()
+            .url(mount)
+            .description(Some("Where this server mounts the sharelink router"))
+            .build(),
+    ]);
+    let described = "The embedding application's sign-in (what its `Authenticator` reads)";
+    let scheme = match state.auth.api_credential() {
+        Some(crate::ApiCredential::Cookie(name)) => Some(SecurityScheme::ApiKey(ApiKey::Cookie(
+            ApiKeyValue::with_description(name, described.to_owned()),
+        ))),
+        Some(crate::ApiCredential::Header(name)) => Some(SecurityScheme::ApiKey(ApiKey::Header(
+            ApiKeyValue::with_description(name, described.to_owned()),
+        ))),
+        Some(crate::ApiCredential::Bearer) => Some(SecurityScheme::Http(Http::new(
+            HttpAuthScheme::Bearer,
+        ))),
+        None => None,
+    };
+    if let Some(scheme) = scheme {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("signed_in", scheme);
+        doc.security = Some(vec![SecurityRequirement::new(
+            "signed_in",
+            Vec::<String>::new(),
+        )]);
+    }
+    doc
+}
+
+async fn openapi(State(st): State<SharelinkState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document(&st))
 }
 
 /// The management routes; unknown routes and methods answer JSON errors too.
