@@ -22,6 +22,7 @@ mod autofill;
 mod brute;
 mod conditional;
 mod hostile;
+mod openapi;
 mod levels;
 mod mail;
 mod paths;
