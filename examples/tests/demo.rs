@@ -727,7 +727,10 @@ async fn the_page_uses_only_documented_api_calls() {
         })
         .collect();
     for call in &calls {
-        assert!(documented.contains(call), "{call:?} is not in the OpenAPI document");
+        assert!(
+            documented.contains(call),
+            "{call:?} is not in the OpenAPI document"
+        );
     }
     assert!(
         include_str!("../src/demo/app.js").contains("const API = \"/share/api\";"),

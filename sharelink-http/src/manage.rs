@@ -27,16 +27,16 @@ use request::{ApiJson, ApiPath, ApiQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sharelink_core::model::instant::parse_in_zone;
+use sharelink_core::ports::{LogEvent, ShareStats, Template};
 use sharelink_core::ports::{LogKind, LogQuery, ShareCursor, TemplateBody};
 use sharelink_core::ports::{MailState, QueuedMailId};
 use sharelink_core::service::{
     CreateShare, ListMail, ListShares, MailView, NewItem, NewRecipientInput, PasswordChange,
     Sharelink,
 };
-use sharelink_core::ports::{LogEvent, ShareStats, Template};
 use sharelink_core::{
-    Adjustment, Email, Recipient, RecipientId, RecipientState, Registration, RegistrationId,
-    Share, ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
+    Adjustment, Email, Recipient, RecipientId, RecipientState, Registration, RegistrationId, Share,
+    ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
 };
 use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -85,7 +85,7 @@ struct CommonRefusals;
 impl utoipa::Modify for CommonRefusals {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-        use utoipa::openapi::{Ref, RefOr, ResponseBuilder, Required};
+        use utoipa::openapi::{Ref, RefOr, Required, ResponseBuilder};
         let refusal = |description: &str| -> RefOr<utoipa::openapi::Response> {
             RefOr::T(
                 ResponseBuilder::new()
@@ -153,16 +153,14 @@ impl utoipa::Modify for CommonRefusals {
             .flatten()
             {
                 let params = op.parameters.as_deref().unwrap_or_default();
-                let in_path = params
-                    .iter()
-                    .any(|p| p.parameter_in == ParameterIn::Path);
-                let in_query = params
-                    .iter()
-                    .any(|p| p.parameter_in == ParameterIn::Query);
+                let in_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+                let in_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
                 let r = &mut op.responses.responses;
                 if in_path || in_query {
                     r.entry("400".into()).or_insert_with(|| {
-                        refusal("`invalid_path_parameter` or `invalid_query`: a parameter is malformed")
+                        refusal(
+                            "`invalid_path_parameter` or `invalid_query`: a parameter is malformed",
+                        )
                     });
                 }
                 if in_path {
@@ -237,7 +235,9 @@ fn add_links(doc: &mut utoipa::openapi::OpenApi) {
             continue;
         };
         for (target_path, target_method, operation_id, names) in &targets {
-            if !names.iter().any(|n| n == param) || (target_path == path && *target_method == method) {
+            if !names.iter().any(|n| n == param)
+                || (target_path == path && *target_method == method)
+            {
                 continue;
             }
             // From an email answer, only the per-recipient routes; they take the share's
@@ -252,8 +252,12 @@ fn add_links(doc: &mut utoipa::openapi::OpenApi) {
             if path.starts_with("/api/templates") != target_path.starts_with("/api/templates") {
                 continue;
             }
+            // utoipa 5.5 writes `operation_id`, which OpenAPI does not know: the field
+            // goes in by its OpenAPI name.
             let mut link = LinkBuilder::new()
-                .operation_id(operation_id.clone())
+                .extensions(Some(utoipa::openapi::extensions::Extensions::from_iter([
+                    ("operationId", operation_id.clone()),
+                ])))
                 .parameter(param, at);
             if param == "recipient" {
                 link = link.parameter("id", "$request.path.id");
@@ -316,9 +320,9 @@ pub(crate) fn document(state: &SharelinkState) -> utoipa::openapi::OpenApi {
         Some(crate::ApiCredential::Header(name)) => Some(SecurityScheme::ApiKey(ApiKey::Header(
             ApiKeyValue::with_description(name, described.to_owned()),
         ))),
-        Some(crate::ApiCredential::Bearer) => Some(SecurityScheme::Http(Http::new(
-            HttpAuthScheme::Bearer,
-        ))),
+        Some(crate::ApiCredential::Bearer) => {
+            Some(SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
+        }
         None => None,
     };
     if let Some(scheme) = scheme {
@@ -588,6 +592,8 @@ fn items(raw: Vec<ItemBody>) -> Result<Vec<NewItem>, ApiError> {
 /// A new share: `settings` holds any settings fields to change from the defaults.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Apollo plan", "items": [{"path": "projects/apollo"}],
+    "settings": {"schedule": {"expires_at": "2030-01-31T18:00:00+01:00"}}}))]
 struct CreateBody {
     name: String,
     items: Vec<ItemBody>,
@@ -1304,6 +1310,7 @@ impl From<MailView> for MailDto {
 
 /// Filters of the mail listing.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MailParams {
     /// `pending`, `sent`, `dead` or `expired`; all when absent.
     state: Option<String>,

@@ -213,7 +213,9 @@ impl sharelink_http::Authenticator for DemoUsers {
     }
 
     fn api_credential(&self) -> Option<sharelink_http::ApiCredential> {
-        Some(sharelink_http::ApiCredential::Cookie(SESSION_COOKIE.to_owned()))
+        Some(sharelink_http::ApiCredential::Cookie(
+            SESSION_COOKIE.to_owned(),
+        ))
     }
 }
 

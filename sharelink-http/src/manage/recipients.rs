@@ -123,7 +123,9 @@ fn outcomes_json(outcomes: Vec<BatchOutcome>) -> Json<BatchOutcomes> {
         .into_iter()
         .map(|o| BatchItem {
             id: o.id,
-            outcome: o.result.map_or_else(ItemOutcome::failed, |()| ItemOutcome::OK),
+            outcome: o
+                .result
+                .map_or_else(ItemOutcome::failed, |()| ItemOutcome::OK),
         })
         .collect();
     Json(BatchOutcomes { outcomes })

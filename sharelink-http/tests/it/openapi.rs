@@ -154,8 +154,11 @@ async fn every_body_and_setting_is_described_field_by_field() {
         ("UseLimit", &fields["use_limit"]),
     ] {
         let mut serialized: Vec<&String> = part.as_object().unwrap().keys().collect();
-        let mut described: Vec<&String> =
-            schemas[name]["properties"].as_object().unwrap().keys().collect();
+        let mut described: Vec<&String> = schemas[name]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
         serialized.sort();
         described.sort();
         assert_eq!(serialized, described, "{name}");
@@ -175,7 +178,10 @@ async fn the_document_declares_servers_links_and_the_request_header() {
     let w = world().await;
     let doc = document(&w).await;
     let server = doc["servers"][0]["url"].as_str().unwrap();
-    assert!(!server.ends_with("/s") && !server.ends_with('/'), "{server}");
+    assert!(
+        !server.ends_with("/s") && !server.ends_with('/'),
+        "{server}"
+    );
     let created = &doc["paths"]["/api/shares"]["post"]["responses"]["201"]["links"];
     for target in ["read", "update", "revoke", "share_by_email", "recipients"] {
         assert_eq!(
