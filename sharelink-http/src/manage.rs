@@ -559,12 +559,20 @@ pub(super) fn owner_param(owner: Option<String>) -> Result<Option<UserId>, ApiEr
     })
 }
 
-/// An optional instant of a query: RFC 3339, or a local date and time read in UTC.
+/// An optional instant of a query: RFC 3339, or a local date and time read in UTC,
+/// between the years 1678 and 2262 (what every store keeps, as nanoseconds in 64 bits).
 fn query_instant<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<OffsetDateTime>, D::Error> {
     Option::<String>::deserialize(d)?
-        .map(|text| parse_in_zone(&text, None).map_err(serde::de::Error::custom))
+        .map(|text| {
+            let at = parse_in_zone(&text, None).map_err(serde::de::Error::custom)?;
+            i64::try_from(at.unix_timestamp_nanos())
+                .map(|_| at)
+                .map_err(|_| {
+                    serde::de::Error::custom("the instant must lie between the years 1678 and 2262")
+                })
+        })
         .transpose()
 }
 
