@@ -498,8 +498,10 @@ fn merge_settings(base: &ShareSettings, patch: Option<Value>) -> Result<ShareSet
             .map(str::to_owned);
         for name in ["starts_at", "expires_at"] {
             if let Some(Value::String(text)) = schedule.get_mut(name) {
+                let field = || format!("settings.schedule.{name}");
                 let at = parse_in_zone(text, zone.as_deref())
-                    .map_err(|e| ApiError::invalid_field(format!("settings.schedule.{name}"), e))?;
+                    .map_err(|e| ApiError::invalid_field(field(), e))?;
+                let at = storable(at).map_err(|e| ApiError::invalid_field(field(), e))?;
                 *text = rfc3339(at)?;
             }
         }
@@ -559,6 +561,13 @@ pub(super) fn owner_param(owner: Option<String>) -> Result<Option<UserId>, ApiEr
     })
 }
 
+/// `at`, if every store can keep it (nanoseconds since 1970 in 64 bits).
+fn storable(at: OffsetDateTime) -> Result<OffsetDateTime, &'static str> {
+    i64::try_from(at.unix_timestamp_nanos())
+        .map(|_| at)
+        .map_err(|_| "the instant must lie between the years 1678 and 2262")
+}
+
 /// An optional instant of a query: RFC 3339, or a local date and time read in UTC,
 /// between the years 1678 and 2262 (what every store keeps, as nanoseconds in 64 bits).
 fn query_instant<'de, D: serde::Deserializer<'de>>(
@@ -567,11 +576,7 @@ fn query_instant<'de, D: serde::Deserializer<'de>>(
     Option::<String>::deserialize(d)?
         .map(|text| {
             let at = parse_in_zone(&text, None).map_err(serde::de::Error::custom)?;
-            i64::try_from(at.unix_timestamp_nanos())
-                .map(|_| at)
-                .map_err(|_| {
-                    serde::de::Error::custom("the instant must lie between the years 1678 and 2262")
-                })
+            storable(at).map_err(serde::de::Error::custom)
         })
         .transpose()
 }
@@ -873,7 +878,10 @@ async fn reactivate(
             let zone = share.settings.schedule.time_zone.as_deref();
             Some(
                 parse_in_zone(&text, zone)
-                    .map_err(|e| ApiError::invalid_field("expires_at", e))?
+                    .map_err(|e| ApiError::invalid_field("expires_at", e))
+                    .and_then(|at| {
+                        storable(at).map_err(|e| ApiError::invalid_field("expires_at", e))
+                    })?
                     .to_offset(time::UtcOffset::UTC),
             )
         }
