@@ -15,7 +15,11 @@ fn declared_routes() -> Vec<(String, String)> {
     ];
     let mut routes = Vec::new();
     for source in sources {
-        let flat: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
+        let flat = source
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace("( \"", "(\"");
         for part in flat.split(".route(\"").skip(1) {
             let Some((path, rest)) = part.split_once('"') else {
                 continue;
