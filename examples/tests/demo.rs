@@ -771,3 +771,79 @@ async fn site_flags_are_the_initial_settings() {
     assert!(site.device_binding && site.one_active_share_per_recipient_item);
     assert_eq!(site.shares_per_user_per_day, Some(3));
 }
+/// The `(method, path)` of every management API call the page's script makes, its
+/// `${…}` parts written `{}` and its query cut off.
+fn page_api_calls() -> Vec<(String, String)> {
+    let script = include_str!("../src/demo/app.js");
+    let mut calls = Vec::new();
+    for part in script.split("call(\"").skip(1) {
+        let Some((method, rest)) = part.split_once('"') else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start_matches([',', ' ']).strip_prefix("`${API}") else {
+            continue;
+        };
+        let url = rest.split(['`', '?']).next().unwrap_or_default();
+        let mut path = String::new();
+        let mut inside = false;
+        for c in url.chars() {
+            match c {
+                '$' => {}
+                '{' => {
+                    inside = true;
+                    path.push_str("{}");
+                }
+                '}' => inside = false,
+                c if !inside => path.push(c),
+                _ => {}
+            }
+        }
+        calls.push((method.to_lowercase(), path));
+    }
+    calls
+}
+
+#[tokio::test]
+async fn the_page_uses_only_documented_api_calls() {
+    let running = start().await;
+    let mut browser = Browser::sign_in(&running, "alice").await;
+    let doc = browser.get("/share/api/openapi.json").await.json();
+    let calls = page_api_calls();
+    assert!(calls.len() >= 9, "{calls:?}");
+    let documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            // `/api/shares/{id}` → `/shares/{}`: the page's API constant ends in `/api`.
+            let mut template = String::new();
+            let mut inside = false;
+            for c in path.trim_start_matches("/api").chars() {
+                match c {
+                    '{' => {
+                        inside = true;
+                        template.push_str("{}");
+                    }
+                    '}' => inside = false,
+                    c if !inside => template.push(c),
+                    _ => {}
+                }
+            }
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), template.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for call in &calls {
+        assert!(
+            documented.contains(call),
+            "{call:?} is not in the OpenAPI document"
+        );
+    }
+    assert!(
+        include_str!("../src/demo/app.js").contains("const API = \"/share/api\";"),
+        "the page's calls are read relative to /share/api"
+    );
+}

@@ -30,6 +30,7 @@
 //! |---|---|
 //! | `proptest` | [`testing`]: proptest strategies for shares, settings, sessions and paths; access scenarios admitted or denied for a chosen reason |
 //! | `conformance` | `conformance`: the behaviour suites every adapter runs (implies `proptest`) |
+//! | `openapi` | OpenAPI schemas (utoipa `ToSchema`) of settings, shares, log events and statistics, for the management API's document |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "conformance")]
@@ -37,6 +38,8 @@ pub mod conformance;
 mod error;
 pub mod memory;
 pub mod model;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod policy;
 pub mod ports;
 pub mod service;

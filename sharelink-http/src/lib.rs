@@ -139,6 +139,26 @@ pub trait Authenticator: Send + Sync + std::fmt::Debug + 'static {
     /// The signed-in user of the request, if any (read the embedder's session cookie,
     /// bearer token, …). `None` means anonymous.
     async fn user(&self, parts: &Parts) -> Option<UserId>;
+
+    /// How a client of the management API proves who it is, declared as the security
+    /// scheme of its OpenAPI document (`/api/openapi.json`). `None` (the default)
+    /// declares none; the document still answers 401 on every operation.
+    fn api_credential(&self) -> Option<ApiCredential> {
+        None
+    }
+}
+
+/// What [`Authenticator::user`] reads, as the management API's OpenAPI document
+/// declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApiCredential {
+    /// A session cookie of this name (set by the embedder's own sign-in).
+    Cookie(String),
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// A header of this name carrying a key.
+    Header(String),
 }
 
 /// An authenticator that never recognises anyone (visitor-only deployments).

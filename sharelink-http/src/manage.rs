@@ -30,6 +30,7 @@ use request::{ApiJson, ApiPath, ApiQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sharelink_core::model::instant::parse_in_zone;
+use sharelink_core::ports::{LogEvent, ShareStats, Template};
 use sharelink_core::ports::{LogKind, LogQuery, ShareCursor, TemplateBody};
 use sharelink_core::ports::{MailState, QueuedMailId};
 use sharelink_core::service::{
@@ -37,7 +38,8 @@ use sharelink_core::service::{
     Sharelink,
 };
 use sharelink_core::{
-    Adjustment, Email, Share, ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
+    Adjustment, Email, Recipient, RecipientId, RecipientState, Registration, RegistrationId, Share,
+    ShareId, ShareItem, SharePath, ShareSettings, ShareState, UserId,
 };
 use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -77,13 +79,16 @@ struct ErrorBody {
 }
 
 /// Adds to every operation the refusals every one of its kind may answer, so the
-/// document never lags behind [`request`].
+/// document never lags behind [`request`] and [`Actor`]; the `X-Sharelink-Request`
+/// header of bodyless changes; and the links a client (or Schemathesis's stateful phase)
+/// follows from a created share, recipient or template to what reads and changes it.
 #[derive(Debug)]
 struct CommonRefusals;
 
 impl utoipa::Modify for CommonRefusals {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{Ref, RefOr, Required, ResponseBuilder};
         let refusal = |description: &str| -> RefOr<utoipa::openapi::Response> {
             RefOr::T(
                 ResponseBuilder::new()
@@ -108,7 +113,8 @@ impl utoipa::Modify for CommonRefusals {
                 let r = &mut op.responses.responses;
                 r.entry("403".into()).or_insert_with(|| {
                     refusal(
-                        "`cross_site`: sent from another site's page (`Origin`, `Sec-Fetch-Site`)",
+                        "`cross_site`: sent from another site's page (`Origin`, `Sec-Fetch-Site`); \
+                         `unknown_user`, `user_disabled`: the signed-in user may not act",
                     )
                 });
                 r.entry("415".into()).or_insert_with(|| {
@@ -119,9 +125,30 @@ impl utoipa::Modify for CommonRefusals {
                 if op.request_body.is_some() {
                     r.entry("400".into())
                         .or_insert_with(|| refusal("`malformed_json`: the body is not JSON"));
+                    r.entry("413".into()).or_insert_with(|| {
+                        refusal("`too_large`: the body is larger than the site accepts")
+                    });
                     r.entry("422".into()).or_insert_with(|| {
                         refusal("`invalid_field`: a field is missing, unknown or of the wrong type or format (`field` names it)")
                     });
+                } else {
+                    let header = ParameterBuilder::new()
+                        .name(request::REQUEST_HEADER_NAME)
+                        .parameter_in(ParameterIn::Header)
+                        .required(Required::True)
+                        .description(Some(
+                            "Any value: says the request comes from a script, which a plain \
+                             HTML form of another site cannot send (a request without a body \
+                             must carry it)",
+                        ))
+                        .schema(Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::String)
+                                .enum_values(Some(["1"])),
+                        ))
+                        .example(Some(json!("1")))
+                        .build();
+                    op.parameters.get_or_insert_with(Vec::new).push(header);
                 }
             }
             for op in [
@@ -134,13 +161,119 @@ impl utoipa::Modify for CommonRefusals {
             .into_iter()
             .flatten()
             {
-                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
-                if has_params {
-                    op.responses.responses.entry("400".into()).or_insert_with(|| {
-                        refusal("`invalid_path_parameter` or `invalid_query`: a parameter is malformed")
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let in_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+                let in_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+                let r = &mut op.responses.responses;
+                if in_path || in_query {
+                    r.entry("400".into()).or_insert_with(|| {
+                        refusal(
+                            "`invalid_path_parameter` or `invalid_query`: a parameter is malformed",
+                        )
                     });
                 }
+                if in_path {
+                    r.entry("404".into()).or_insert_with(|| {
+                        refusal("`share_not_found` (no such share, or not yours) or another `…_not_found`")
+                    });
+                }
+                r.entry("401".into())
+                    .or_insert_with(|| refusal("`unauthenticated`: no signed-in user"));
+                r.entry("403".into()).or_insert_with(|| {
+                    refusal("`unknown_user`, `user_disabled`: the signed-in user may not act")
+                });
+                r.entry("503".into()).or_insert_with(|| {
+                    refusal("`unavailable`: the database or the file store cannot be reached; nothing was changed, retry after `Retry-After` seconds")
+                });
             }
+        }
+        add_links(doc);
+    }
+}
+
+/// Declares the OpenAPI links from the answers that create something (a share, a
+/// recipient, a template) to the operations that take its id.
+fn add_links(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    // (operation, status, parameter, where the id is in its answer)
+    let sources = [
+        ("/api/shares", "post", "201", "id", "$response.body#/id"),
+        ("/api/shares/{id}", "get", "200", "id", "$response.body#/id"),
+        ("/api/templates", "post", "201", "id", "$response.body#/id"),
+        (
+            "/api/shares/{id}/email",
+            "post",
+            "200",
+            "recipient",
+            "$response.body#/outcomes/0/recipient/id",
+        ),
+    ];
+    // Every operation's id, path parameters and path.
+    let mut targets = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("patch", &item.patch),
+            ("delete", &item.delete),
+        ] {
+            let Some(op) = op else { continue };
+            let names: Vec<String> = op
+                .parameters
+                .iter()
+                .flatten()
+                .filter(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Path)
+                .map(|p| p.name.clone())
+                .collect();
+            if let Some(id) = &op.operation_id {
+                targets.push((path.clone(), method, id.clone(), names));
+            }
+        }
+    }
+    for (path, method, status, param, at) in sources {
+        let Some(item) = doc.paths.paths.get_mut(path) else {
+            continue;
+        };
+        let op = match method {
+            "post" => item.post.as_mut(),
+            _ => item.get.as_mut(),
+        };
+        let Some(RefOr::T(response)) = op.and_then(|o| o.responses.responses.get_mut(status))
+        else {
+            continue;
+        };
+        for (target_path, target_method, operation_id, names) in &targets {
+            if !names.iter().any(|n| n == param)
+                || (target_path == path && *target_method == method)
+            {
+                continue;
+            }
+            // From an email answer, only the per-recipient routes; they take the share's
+            // id from the request.
+            if param == "recipient" && !target_path.contains("{recipient}") {
+                continue;
+            }
+            if param == "id" && target_path.contains("{recipient}") {
+                continue;
+            }
+            // A template's id leads to templates only, a share's to shares only.
+            if path.starts_with("/api/templates") != target_path.starts_with("/api/templates") {
+                continue;
+            }
+            // utoipa 5.5 writes `operation_id`, which OpenAPI does not know: the field
+            // goes in by its OpenAPI name.
+            let mut link = LinkBuilder::new()
+                .extensions(Some(utoipa::openapi::extensions::Extensions::from_iter([
+                    ("operationId", operation_id.clone()),
+                ])))
+                .parameter(param, at);
+            if param == "recipient" {
+                link = link.parameter("id", "$request.path.id");
+            }
+            response
+                .links
+                .insert(operation_id.clone(), RefOr::T(link.build()));
         }
     }
 }
@@ -181,8 +314,50 @@ version, change by naming it; in effect at once on every server process")),
 )]
 struct ApiDoc;
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document as this server answers it: [`ApiDoc`] with the address the router is
+/// mounted at as its server and the embedder's credential as its security scheme.
+pub(crate) fn document(state: &SharelinkState) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+    };
+    let mut doc = ApiDoc::openapi();
+    let base = &state.app.config().link_base;
+    let mount = base
+        .trim_end_matches('/')
+        .strip_suffix("/s")
+        .unwrap_or(base.trim_end_matches('/'));
+    doc.servers = Some(vec![
+        utoipa::openapi::ServerBuilder::new()
+            .url(mount)
+            .description(Some("Where this server mounts the sharelink router"))
+            .build(),
+    ]);
+    let described = "The embedding application's sign-in (what its `Authenticator` reads)";
+    let scheme = match state.auth.api_credential() {
+        Some(crate::ApiCredential::Cookie(name)) => Some(SecurityScheme::ApiKey(ApiKey::Cookie(
+            ApiKeyValue::with_description(name, described.to_owned()),
+        ))),
+        Some(crate::ApiCredential::Header(name)) => Some(SecurityScheme::ApiKey(ApiKey::Header(
+            ApiKeyValue::with_description(name, described.to_owned()),
+        ))),
+        Some(crate::ApiCredential::Bearer) => {
+            Some(SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
+        }
+        None => None,
+    };
+    if let Some(scheme) = scheme {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("signed_in", scheme);
+        doc.security = Some(vec![SecurityRequirement::new(
+            "signed_in",
+            Vec::<String>::new(),
+        )]);
+    }
+    doc
+}
+
+async fn openapi(State(st): State<SharelinkState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document(&st))
 }
 
 /// The management routes; unknown routes and methods answer JSON errors too.
@@ -239,41 +414,54 @@ pub(crate) fn routes(state: &SharelinkState) -> Router<SharelinkState> {
 #[schema(as = Share)]
 struct ShareDto<'a> {
     /// Internal id (used in the management URLs).
-    #[schema(value_type = i64)]
+    #[schema(value_type = i64, example = 1)]
     id: ShareId,
     /// The public URL key.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, example = "q3-reports")]
     key: &'a str,
     /// The public link. With auto-fill (`effective.password_autofill`) it carries the
     /// access code (`?code=…`), so the owner can copy it again at any time; the QR code
     /// is drawn from this same link.
+    #[schema(example = "https://files.example.com/share/s/q3-reports")]
     link: String,
     /// The owner's user id.
-    #[schema(value_type = String)]
+    #[schema(value_type = UserId)]
     owner: &'a UserId,
-    /// Shared items (`path`, `kind`, `alias`).
-    #[schema(value_type = Vec<Object>)]
+    /// Shared items.
+    #[schema(value_type = Vec<ShareItem>)]
     items: &'a [ShareItem],
     /// Settings as the creator asked for them.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ShareSettings)]
     requested: &'a ShareSettings,
     /// Settings in effect after site policy and the creator's rights.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ShareSettings)]
     effective: &'a ShareSettings,
     /// How `effective` differs from `requested`, and why.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Adjustment>)]
     adjustments: &'a [Adjustment],
-    /// `not_yet_active`, `active`, `expired` or `exhausted`.
-    #[schema(value_type = String)]
+    /// Whether the link works now.
     state: ShareState,
+    /// Whether visitors need a password (or the access code of the link).
     password_protected: bool,
+    /// Uses spent (what `effective.use_limit.unit` counts).
     uses: u32,
+    /// Bytes visitors uploaded.
     uploaded_bytes: u64,
+    /// Whether the link is bound to the first device that opened it.
     device_bound: bool,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
+}
+
+/// A share just created or updated, with the password generated for it if one was.
+#[derive(Debug, Serialize, ToSchema)]
+struct ShareWithPassword<'a> {
+    #[serde(flatten)]
+    share: ShareDto<'a>,
+    /// The generated password, shown this once (`null` when none was generated).
+    generated_password: Option<String>,
 }
 
 fn dto<'a>(app: &Sharelink, s: &'a Share) -> ShareDto<'a> {
@@ -336,8 +524,10 @@ fn merge_settings(base: &ShareSettings, patch: Option<Value>) -> Result<ShareSet
             .map(str::to_owned);
         for name in ["starts_at", "expires_at"] {
             if let Some(Value::String(text)) = schedule.get_mut(name) {
+                let field = || format!("settings.schedule.{name}");
                 let at = parse_in_zone(text, zone.as_deref())
-                    .map_err(|e| ApiError::invalid_field(format!("settings.schedule.{name}"), e))?;
+                    .map_err(|e| ApiError::invalid_field(field(), e))?;
+                let at = storable(at).map_err(|e| ApiError::invalid_field(field(), e))?;
                 *text = rfc3339(at)?;
             }
         }
@@ -353,14 +543,37 @@ fn rfc3339(at: OffsetDateTime) -> Result<String, ApiError> {
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-/// One failed item of a batch answer: `item` (its `email` or `id`) with `ok: false` and
-/// the error's code and message, as the whole request's error would carry them.
-pub(super) fn failed(mut item: Value, e: sharelink_core::service::ServiceError) -> Value {
-    let e = ApiError::from(e);
-    item["ok"] = json!(false);
-    item["error"] = json!(e.code);
-    item["message"] = json!(e.message);
-    item
+/// How one item of a batch went: `ok`, or the error's code and message, as the whole
+/// request's error would carry them.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ItemOutcome {
+    /// Whether this item was done.
+    ok: bool,
+    /// The error's code when not (`share_not_found`, `bad_email`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    /// The error's message when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+impl ItemOutcome {
+    /// A done item.
+    pub(super) const OK: Self = Self {
+        ok: true,
+        error: None,
+        message: None,
+    };
+
+    /// An item refused with `e`.
+    pub(super) fn failed(e: impl Into<ApiError>) -> Self {
+        let e = e.into();
+        Self {
+            ok: false,
+            error: Some(e.code),
+            message: Some(e.message),
+        }
+    }
 }
 
 /// The `owner` query parameter, if given, as a user id.
@@ -374,12 +587,23 @@ pub(super) fn owner_param(owner: Option<String>) -> Result<Option<UserId>, ApiEr
     })
 }
 
-/// An optional instant of a query: RFC 3339, or a local date and time read in UTC.
+/// `at`, if every store can keep it (nanoseconds since 1970 in 64 bits).
+fn storable(at: OffsetDateTime) -> Result<OffsetDateTime, &'static str> {
+    i64::try_from(at.unix_timestamp_nanos())
+        .map(|_| at)
+        .map_err(|_| "the instant must lie between the years 1678 and 2262")
+}
+
+/// An optional instant of a query: RFC 3339, or a local date and time read in UTC,
+/// between the years 1678 and 2262 (what every store keeps, as nanoseconds in 64 bits).
 fn query_instant<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<OffsetDateTime>, D::Error> {
     Option::<String>::deserialize(d)?
-        .map(|text| parse_in_zone(&text, None).map_err(serde::de::Error::custom))
+        .map(|text| {
+            let at = parse_in_zone(&text, None).map_err(serde::de::Error::custom)?;
+            storable(at).map_err(serde::de::Error::custom)
+        })
         .transpose()
 }
 
@@ -407,6 +631,8 @@ fn items(raw: Vec<ItemBody>) -> Result<Vec<NewItem>, ApiError> {
 /// A new share: `settings` holds any settings fields to change from the defaults.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Apollo plan", "items": [{"path": "projects/apollo"}],
+    "settings": {"schedule": {"expires_at": "2030-01-31T18:00:00+01:00"}}}))]
 struct CreateBody {
     name: String,
     items: Vec<ItemBody>,
@@ -420,8 +646,7 @@ struct CreateBody {
 
 /// Creates a share; the generated password is returned once.
 #[utoipa::path(post, path = "/api/shares", tag = "shares", request_body = CreateBody,
-    params(),
-    responses((status = 201, description = "Created", body = ShareDto), (status = 422, description = "Refused settings", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = ShareWithPassword), (status = 422, description = "Refused settings", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn create(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -441,8 +666,10 @@ async fn create(
             },
         )
         .await?;
-    let mut out = share_json(&st.app, &created.share);
-    out["generated_password"] = json!(created.generated_password.as_ref().map(|p| p.expose()));
+    let out = ShareWithPassword {
+        share: dto(&st.app, &created.share),
+        generated_password: created.generated_password.map(|p| p.expose().to_owned()),
+    };
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
@@ -486,7 +713,7 @@ struct UpdateBody {
 /// Updates settings (re-applying site policy).
 #[utoipa::path(patch, path = "/api/shares/{id}", tag = "shares", request_body = UpdateBody,
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "The share", body = ShareDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "The share", body = ShareWithPassword), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn update(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -519,9 +746,11 @@ async fn update(
         .app
         .update_settings(&actor, ShareId(id), settings, password)
         .await?;
-    let mut out = share_json(&st.app, &share);
-    out["generated_password"] = json!(generated.as_ref().map(|p| p.expose()));
-    Ok(Json(out))
+    let out = ShareWithPassword {
+        share: dto(&st.app, &share),
+        generated_password: generated.map(|p| p.expose().to_owned()),
+    };
+    Ok(Json(serde_json::to_value(out).unwrap_or(Value::Null)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -569,8 +798,7 @@ fn decode_cursor(s: &str) -> Result<ShareCursor, ApiError> {
 
 /// Lists shares (own; all for admins), newest first, with a cursor.
 #[utoipa::path(get, path = "/api/shares", tag = "shares", params(ListQuery),
-    params(),
-    responses((status = 200, description = "`{shares, next_cursor}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "A page of shares, newest first", body = SharePage), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn list(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -591,11 +819,19 @@ async fn list(
             },
         )
         .await?;
-    let shares: Vec<Value> = page.shares.iter().map(|s| share_json(&st.app, s)).collect();
-    Ok(Json(json!({
-        "shares": shares,
-        "next_cursor": page.next.as_ref().map(encode_cursor),
-    })))
+    let out = SharePage {
+        shares: page.shares.iter().map(|s| dto(&st.app, s)).collect(),
+        next_cursor: page.next.as_ref().map(encode_cursor),
+    };
+    Ok(Json(serde_json::to_value(out).unwrap_or(Value::Null)))
+}
+
+/// A page of shares.
+#[derive(Debug, Serialize, ToSchema)]
+struct SharePage<'a> {
+    shares: Vec<ShareDto<'a>>,
+    /// `cursor` of the next page; `null` on the last.
+    next_cursor: Option<String>,
 }
 
 /// Revokes a share: deletes it and everything under it.
@@ -613,14 +849,19 @@ async fn revoke(
 
 /// Revokes every share the caller can see.
 #[utoipa::path(post, path = "/api/shares/revoke-all", tag = "shares",
-    params(),
-    responses((status = 200, description = "`{revoked}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "How many shares were revoked", body = RevokedCount), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn revoke_all(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-) -> Result<Json<Value>, ApiError> {
-    let n = st.app.revoke_all(&actor).await?;
-    Ok(Json(json!({ "revoked": n })))
+) -> Result<Json<RevokedCount>, ApiError> {
+    let revoked = st.app.revoke_all(&actor).await?;
+    Ok(Json(RevokedCount { revoked }))
+}
+
+/// How many shares were revoked.
+#[derive(Debug, Serialize, ToSchema)]
+struct RevokedCount {
+    revoked: u64,
 }
 
 /// Expires a share now (keeps its log).
@@ -664,7 +905,10 @@ async fn reactivate(
             let zone = share.settings.schedule.time_zone.as_deref();
             Some(
                 parse_in_zone(&text, zone)
-                    .map_err(|e| ApiError::invalid_field("expires_at", e))?
+                    .map_err(|e| ApiError::invalid_field("expires_at", e))
+                    .and_then(|at| {
+                        storable(at).map_err(|e| ApiError::invalid_field("expires_at", e))
+                    })?
                     .to_offset(time::UtcOffset::UTC),
             )
         }
@@ -723,43 +967,91 @@ struct EmailBody {
     message: Option<String>,
 }
 
-fn recipient_json(r: &sharelink_core::Recipient) -> Value {
-    json!({
-        "id": r.id,
-        "email": r.email,
-        "company": r.company,
-        "note": r.note,
-        "sent_at": r.sent_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-        "bound": r.bound_browser.is_some(),
-        "revoked_at": r.revoked_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-        "expires_at": r.expires_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-        "last_access_at": r.last_access_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-    })
+/// A recipient of a share and where their link stands.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Recipient)]
+pub(super) struct RecipientDto {
+    #[schema(value_type = i64, example = 7)]
+    id: RecipientId,
+    #[schema(value_type = Email)]
+    email: Email,
+    company: Option<String>,
+    /// The owner's note about them.
+    note: Option<String>,
+    /// When the last link was sent.
+    #[serde(with = "time::serde::rfc3339::option")]
+    sent_at: Option<OffsetDateTime>,
+    /// Whether their link is bound to the browser that first opened it.
+    bound: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    revoked_at: Option<OffsetDateTime>,
+    /// Their link's own expiry, apart from the share's.
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_access_at: Option<OffsetDateTime>,
+    /// Whether their link works (as far as the share itself does).
+    state: RecipientState,
+}
+
+impl RecipientDto {
+    /// The view of a recipient whose link is in `state`.
+    pub(super) fn new(r: &Recipient, state: RecipientState) -> Self {
+        Self {
+            id: r.id,
+            email: r.email.clone(),
+            company: r.company.clone(),
+            note: r.note.clone(),
+            sent_at: r.sent_at,
+            bound: r.bound_browser.is_some(),
+            revoked_at: r.revoked_at,
+            expires_at: r.expires_at,
+            last_access_at: r.last_access_at,
+            state,
+        }
+    }
+}
+
+/// How sending to one recipient went.
+#[derive(Debug, Serialize, ToSchema)]
+struct EmailOutcome {
+    /// The address as given.
+    email: String,
+    #[serde(flatten)]
+    outcome: ItemOutcome,
+    /// The recipient, when sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient: Option<RecipientDto>,
+}
+
+/// One outcome per recipient, in the order given.
+#[derive(Debug, Serialize, ToSchema)]
+struct EmailOutcomes {
+    outcomes: Vec<EmailOutcome>,
 }
 
 /// Sends the share by email; one outcome per recipient.
 #[utoipa::path(post, path = "/api/shares/{id}/email", tag = "shares", request_body = EmailBody,
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{outcomes: [{email, ok, recipient | error}]}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "One outcome per recipient", body = EmailOutcomes), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn share_by_email(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EmailBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EmailOutcomes>, ApiError> {
     let outcomes = send_to(&st.app, &actor, ShareId(id), body.recipients, body.message).await?;
-    Ok(Json(json!({ "outcomes": outcomes })))
+    Ok(Json(EmailOutcomes { outcomes }))
 }
 
-/// Sends a share to recipients: one outcome per recipient (`{email, ok, recipient}` or
-/// `{email, ok: false, error, message}`), bad addresses included.
+/// Sends a share to recipients: one outcome per recipient, bad addresses included.
 async fn send_to(
     app: &Sharelink,
     actor: &UserId,
     id: ShareId,
     recipients: Vec<RecipientBody>,
     message: Option<String>,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<EmailOutcome>, ApiError> {
     let mut inputs = Vec::new();
     let mut outcomes = Vec::new();
     for r in recipients {
@@ -769,57 +1061,97 @@ async fn send_to(
                 company: r.company,
                 note: r.note,
             }),
-            Err(e) => outcomes.push(json!({
-                "email": r.email, "ok": false, "error": "bad_email", "message": e.to_string(),
-            })),
+            Err(e) => outcomes.push(EmailOutcome {
+                email: r.email,
+                outcome: ItemOutcome::failed(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "bad_email",
+                    e.to_string(),
+                )),
+                recipient: None,
+            }),
         }
     }
+    let now = app.ports().clock.now();
     for o in app.share_by_email(actor, id, inputs, message).await? {
         outcomes.push(match o.result {
-            Ok(r) => json!({ "email": o.email, "ok": true, "recipient": recipient_json(&r) }),
-            Err(e) => failed(json!({ "email": o.email }), e),
+            Ok(r) => EmailOutcome {
+                email: o.email.to_string(),
+                outcome: ItemOutcome::OK,
+                recipient: Some(RecipientDto::new(&r, r.state(now))),
+            },
+            Err(e) => EmailOutcome {
+                email: o.email.to_string(),
+                outcome: ItemOutcome::failed(e),
+                recipient: None,
+            },
         });
     }
     Ok(outcomes)
 }
 
+/// The recipients of a share.
+#[derive(Debug, Serialize, ToSchema)]
+struct RecipientList {
+    recipients: Vec<RecipientDto>,
+}
+
 /// Lists the recipients.
 #[utoipa::path(get, path = "/api/shares/{id}/recipients", tag = "shares",
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{recipients: [{id, email, state, bound, sent_at, last_access_at, revoked_at, expires_at, …}]}`; `state` is `active`, `revoked` or `expired`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "The recipients, with where each one's link stands", body = RecipientList), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn recipients(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RecipientList>, ApiError> {
     let list = st.app.recipient_statuses(&actor, ShareId(id)).await?;
-    Ok(Json(json!({
-        "recipients": list.iter().map(recipients::status_json).collect::<Vec<_>>()
-    })))
+    Ok(Json(RecipientList {
+        recipients: list
+            .iter()
+            .map(|s| RecipientDto::new(&s.recipient, s.state))
+            .collect(),
+    }))
 }
 
 /// Lists the registrations.
 #[utoipa::path(get, path = "/api/shares/{id}/registrations", tag = "shares",
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{registrations}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "The registrations, oldest first", body = RegistrationList), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn registrations(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RegistrationList>, ApiError> {
     let list = st.app.registrations(&actor, ShareId(id)).await?;
-    let out: Vec<Value> = list
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "registration": r.registration,
-                "at": r.at.format(&time::format_description::well_known::Rfc3339).ok(),
-                "ip": r.ip,
-            })
+    let registrations = list
+        .into_iter()
+        .map(|r| RegistrationDto {
+            id: r.id,
+            registration: r.registration,
+            at: r.at,
+            ip: r.ip.map(|ip| ip.to_string()),
         })
         .collect();
-    Ok(Json(json!({ "registrations": out })))
+    Ok(Json(RegistrationList { registrations }))
+}
+
+/// A visitor's filled-in registration form.
+#[derive(Debug, Serialize, ToSchema)]
+struct RegistrationDto {
+    #[schema(value_type = i64)]
+    id: RegistrationId,
+    registration: Registration,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    /// The visitor's address (truncated when the site asks).
+    ip: Option<String>,
+}
+
+/// The registrations of a share.
+#[derive(Debug, Serialize, ToSchema)]
+struct RegistrationList {
+    registrations: Vec<RegistrationDto>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -840,16 +1172,24 @@ struct LogParams {
     limit: Option<u32>,
 }
 
+/// A page of the access log.
+#[derive(Debug, Serialize, ToSchema)]
+struct LogPage {
+    events: Vec<LogEvent>,
+    /// `before_id` of the next page; `null` on the last.
+    next_before_id: Option<i64>,
+}
+
 /// Reads the access log, newest first.
 #[utoipa::path(get, path = "/api/shares/{id}/log", tag = "shares", params(LogParams),
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "`{events, next_before_id}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "A page of events, newest first", body = LogPage), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn access_log(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<LogParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LogPage>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let events = st
         .app
@@ -866,35 +1206,43 @@ async fn access_log(
             },
         )
         .await?;
-    let next = (events.len() as u32 == limit)
+    let next_before_id = (events.len() as u32 == limit)
         .then(|| events.last().map(|e| e.id))
         .flatten();
-    Ok(Json(json!({ "events": events, "next_before_id": next })))
+    Ok(Json(LogPage {
+        events,
+        next_before_id,
+    }))
 }
 
 /// Statistics: visits, unique visitors, downloads, bytes.
 #[utoipa::path(get, path = "/api/shares/{id}/statistics", tag = "shares",
     params(("id" = i64, Path, description = "Share id"),),
-    responses((status = 200, description = "Statistics", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "Statistics", body = ShareStats), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
 async fn statistics(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
-    let stats = st.app.statistics(&actor, ShareId(id)).await?;
-    Ok(Json(json!(stats)))
+) -> Result<Json<ShareStats>, ApiError> {
+    Ok(Json(st.app.statistics(&actor, ShareId(id)).await?))
 }
 
 /// Lists the caller's form and clickwrap templates.
 #[utoipa::path(get, path = "/api/templates", tag = "shares",
     params(),
-    responses((status = 200, description = "`{templates}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 200, description = "The caller's templates", body = TemplateList), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn templates(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
-) -> Result<Json<Value>, ApiError> {
-    let list = st.app.templates(&actor).await?;
-    Ok(Json(json!({ "templates": list })))
+) -> Result<Json<TemplateList>, ApiError> {
+    let templates = st.app.templates(&actor).await?;
+    Ok(Json(TemplateList { templates }))
+}
+
+/// The caller's templates.
+#[derive(Debug, Serialize, ToSchema)]
+struct TemplateList {
+    templates: Vec<Template>,
 }
 
 /// A named form or clickwrap template.
@@ -902,14 +1250,13 @@ async fn templates(
 #[serde(deny_unknown_fields)]
 struct TemplateRequest {
     name: String,
-    #[schema(value_type = Object)]
     body: TemplateBody,
 }
 
 /// Saves a form or clickwrap template.
 #[utoipa::path(post, path = "/api/templates", tag = "shares", request_body = TemplateRequest,
     params(),
-    responses((status = 201, description = "The template", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such share, or not yours", body = ErrorBody)))]
+    responses((status = 201, description = "The template", body = Template), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn save_template(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -925,18 +1272,18 @@ async fn save_template(
 /// again, and their earlier acceptance keeps the old text's digest.
 #[utoipa::path(put, path = "/api/templates/{id}", tag = "shares", request_body = TemplateRequest,
     params(("id" = i64, Path, description = "Template id"),),
-    responses((status = 200, description = "The template", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`template_not_found`: no such template, or not yours", body = ErrorBody), (status = 409, description = "`template_kind_fixed`: a form template stays a form, a clickwrap one clickwrap", body = ErrorBody), (status = 422, description = "`form` or `settings`: a bad form or name", body = ErrorBody)))]
+    responses((status = 200, description = "The template", body = Template), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`template_not_found`: no such template, or not yours", body = ErrorBody), (status = 409, description = "`template_kind_fixed`: a form template stays a form, a clickwrap one clickwrap", body = ErrorBody), (status = 422, description = "`form` or `settings`: a bad form or name", body = ErrorBody)))]
 async fn update_template(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<TemplateRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Template>, ApiError> {
     let t = st
         .app
         .update_template(&actor, id, &body.name, body.body)
         .await?;
-    Ok(Json(json!(t)))
+    Ok(Json(t))
 }
 
 /// Deletes a template. One that shares use by reference is kept and the call answers
@@ -944,7 +1291,7 @@ async fn update_template(
 /// (each then keeps the text as its own copy).
 #[utoipa::path(delete, path = "/api/templates/{id}", tag = "shares",
     params(("id" = i64, Path, description = "Template id"),),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "No such template, or not yours", body = ErrorBody), (status = 409, description = "`template_in_use`: shares use it by reference", body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`not_found`: no such template, or not yours", body = ErrorBody), (status = 409, description = "`template_in_use`: shares use it by reference", body = ErrorBody)))]
 async fn delete_template(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
@@ -1036,6 +1383,7 @@ impl From<MailView> for MailDto {
 
 /// Filters of the mail listing.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MailParams {
     /// `pending`, `sent`, `dead` or `expired`; all when absent.
     state: Option<String>,
@@ -1047,12 +1395,12 @@ struct MailParams {
 
 /// Lists queued mail, newest first: owners the mail about their shares, admins all.
 #[utoipa::path(get, path = "/api/mail", tag = "mail", params(MailParams),
-    responses((status = 200, description = "`{mail, next_before_id}`", body = Object), (status = 400, description = "Unknown state", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody)))]
+    responses((status = 200, description = "A page of mail, newest first", body = MailPage), (status = 400, description = "Unknown state", body = ErrorBody), (status = 401, description = "No signed-in user", body = ErrorBody)))]
 async fn queued_mail(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiQuery(q): ApiQuery<MailParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MailPage>, ApiError> {
     let state = q
         .state
         .as_deref()
@@ -1081,10 +1429,21 @@ async fn queued_mail(
         .into_iter()
         .map(MailDto::from)
         .collect();
-    let next = (mail.len() == limit as usize)
+    let next_before_id = (mail.len() == limit as usize)
         .then(|| mail.last().map(|m| m.id))
         .flatten();
-    Ok(Json(json!({ "mail": mail, "next_before_id": next })))
+    Ok(Json(MailPage {
+        mail,
+        next_before_id,
+    }))
+}
+
+/// A page of queued mail.
+#[derive(Debug, Serialize, ToSchema)]
+struct MailPage {
+    mail: Vec<MailDto>,
+    /// `before_id` of the next page; `null` on the last.
+    next_before_id: Option<i64>,
 }
 
 /// Sends a dead or expired mail again.

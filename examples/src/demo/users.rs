@@ -211,6 +211,12 @@ impl sharelink_http::Authenticator for DemoUsers {
     async fn user(&self, parts: &Parts) -> Option<UserId> {
         self.session_user(cookie(&parts.headers, SESSION_COOKIE)?)
     }
+
+    fn api_credential(&self) -> Option<sharelink_http::ApiCredential> {
+        Some(sharelink_http::ApiCredential::Cookie(
+            SESSION_COOKIE.to_owned(),
+        ))
+    }
 }
 
 #[cfg(test)]

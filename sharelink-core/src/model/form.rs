@@ -13,6 +13,7 @@ pub const MAX_SHORT_ANSWER: usize = 500;
 pub const MAX_PARAGRAPH: usize = 5000;
 
 /// The form a visitor fills in before seeing a share.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RegistrationForm {
@@ -26,6 +27,7 @@ pub enum RegistrationForm {
 }
 
 /// One field of a custom form.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormField {
     /// The question (unique in the form).
@@ -39,6 +41,7 @@ pub struct FormField {
 }
 
 /// The kind of answer a field takes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FieldKind {
@@ -59,6 +62,7 @@ pub enum FieldKind {
 }
 
 /// A visitor's answer to one field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     /// The field's label.
@@ -68,6 +72,7 @@ pub struct Answer {
 }
 
 /// A validated submission: the answers, with name and email picked out when present.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     /// The visitor's name, if the form asks for it.

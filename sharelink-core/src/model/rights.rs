@@ -118,6 +118,7 @@ impl fmt::Debug for Rights {
 /// | `Upload` (drop box) | no | no | no | yes | no | no |
 /// | `UploadDownload` | yes | yes | yes | yes | yes | no |
 /// | `Full` | yes | yes | yes | yes | yes | yes |
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AllowedActions {

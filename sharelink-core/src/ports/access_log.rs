@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use time::{Date, OffsetDateTime};
 
 /// What happened.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -89,6 +90,7 @@ impl LogKind {
 }
 
 /// One event to append.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewLogEvent {
     /// The share.
@@ -103,6 +105,7 @@ pub struct NewLogEvent {
     /// Bytes served or received.
     pub bytes: Option<u64>,
     /// Client address (already truncated when the site asks).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub ip: Option<IpAddr>,
     /// User agent.
     pub user_agent: Option<String>,
@@ -117,6 +120,7 @@ pub struct NewLogEvent {
 }
 
 /// A stored event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEvent {
     /// Id, increasing in insertion order.
@@ -144,6 +148,7 @@ pub struct LogQuery {
 }
 
 /// Statistics of one share.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ShareStats {
     /// Visits (sessions opened).
@@ -176,6 +181,7 @@ pub struct DailyQuery {
 }
 
 /// The statistics of one UTC day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayStats {
     /// The day (UTC), `YYYY-MM-DD`.

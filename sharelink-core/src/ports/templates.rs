@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
 
 /// The content of a template.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TemplateBody {
@@ -33,6 +34,7 @@ impl TemplateBody {
 }
 
 /// A reusable template kept by an owner: a registration form or clickwrap terms.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template {
     /// Id.

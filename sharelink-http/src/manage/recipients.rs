@@ -1,15 +1,14 @@
 //! Per-recipient routes (revoke, expire, re-send one recipient's link) and batch revoke
 //! or expire of shares.
 
-use super::{Actor, ErrorBody, failed, recipient_json};
+use super::{Actor, ErrorBody, ItemOutcome, RecipientDto};
 use crate::{ApiError, SharelinkState};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use sharelink_core::service::{BatchOutcome, RecipientStatus};
+use serde::{Deserialize, Serialize};
+use sharelink_core::service::BatchOutcome;
 use sharelink_core::{Recipient, RecipientId, ShareId};
 use utoipa::ToSchema;
 
@@ -34,22 +33,15 @@ pub(super) fn routes() -> Router<SharelinkState> {
         )
 }
 
-/// A recipient with the state of their link.
-pub(super) fn status_json(s: &RecipientStatus) -> Value {
-    let mut v = recipient_json(&s.recipient);
-    v["state"] = json!(s.state);
-    v
-}
-
 /// Revokes one recipient's link; the share's other links keep working.
 #[utoipa::path(post, path = "/api/shares/{id}/recipients/{recipient}/revoke", tag = "shares",
     params(("id" = i64, Path, description = "Share id"), ("recipient" = i64, Path, description = "Recipient id")),
-    responses((status = 200, description = "The recipient, `state` `revoked`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody)))]
+    responses((status = 200, description = "The recipient, `state` `revoked`", body = RecipientDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody)))]
 pub(super) async fn revoke_recipient(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath((id, recipient)): ApiPath<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RecipientDto>, ApiError> {
     let (share, recipient) = (ShareId(id), RecipientId(recipient));
     let changed = st.app.revoke_recipient(&actor, share, recipient).await?;
     Ok(changed_json(&st, changed))
@@ -58,12 +50,12 @@ pub(super) async fn revoke_recipient(
 /// Expires one recipient's link now; the share's other links keep working.
 #[utoipa::path(post, path = "/api/shares/{id}/recipients/{recipient}/expire", tag = "shares",
     params(("id" = i64, Path, description = "Share id"), ("recipient" = i64, Path, description = "Recipient id")),
-    responses((status = 200, description = "The recipient, `state` `expired` (or `revoked`)", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody)))]
+    responses((status = 200, description = "The recipient, `state` `expired` (or `revoked`)", body = RecipientDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody)))]
 pub(super) async fn expire_recipient(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath((id, recipient)): ApiPath<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RecipientDto>, ApiError> {
     let (share, recipient) = (ShareId(id), RecipientId(recipient));
     let changed = st.app.expire_recipient(&actor, share, recipient).await?;
     Ok(changed_json(&st, changed))
@@ -82,13 +74,13 @@ pub(super) struct ResendBody {
 /// a revoked or expired link is active again.
 #[utoipa::path(post, path = "/api/shares/{id}/recipients/{recipient}/resend", tag = "shares", request_body = ResendBody,
     params(("id" = i64, Path, description = "Share id"), ("recipient" = i64, Path, description = "Recipient id")),
-    responses((status = 200, description = "The recipient, `state` `active`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody), (status = 409, description = "`not_active`: the share is not active; `recipient_has_share`: the one-active-share rule", body = ErrorBody)))]
+    responses((status = 200, description = "The recipient, `state` `active`", body = RecipientDto), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 404, description = "`share_not_found` (no such share, or not yours) or `recipient_not_found`", body = ErrorBody), (status = 409, description = "`not_active`: the share is not active; `recipient_has_share`: the one-active-share rule", body = ErrorBody)))]
 pub(super) async fn resend_recipient(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiPath((id, recipient)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<ResendBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RecipientDto>, ApiError> {
     let (share, recipient) = (ShareId(id), RecipientId(recipient));
     let changed = st
         .app
@@ -98,9 +90,9 @@ pub(super) async fn resend_recipient(
 }
 
 /// A recipient a use case just changed, with the state of their link now.
-fn changed_json(st: &SharelinkState, recipient: Recipient) -> Json<Value> {
+fn changed_json(st: &SharelinkState, recipient: Recipient) -> Json<RecipientDto> {
     let state = recipient.state(st.app.ports().clock.now());
-    Json(status_json(&RecipientStatus { recipient, state }))
+    Json(RecipientDto::new(&recipient, state))
 }
 
 /// The shares of a batch.
@@ -111,26 +103,43 @@ pub(super) struct BatchBody {
     ids: Vec<i64>,
 }
 
-fn outcomes_json(outcomes: Vec<BatchOutcome>) -> Json<Value> {
-    let outcomes: Vec<Value> = outcomes
+/// How one share of a batch went.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct BatchItem {
+    #[schema(value_type = i64)]
+    id: ShareId,
+    #[serde(flatten)]
+    outcome: ItemOutcome,
+}
+
+/// One outcome per share, in the order given.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct BatchOutcomes {
+    outcomes: Vec<BatchItem>,
+}
+
+fn outcomes_json(outcomes: Vec<BatchOutcome>) -> Json<BatchOutcomes> {
+    let outcomes = outcomes
         .into_iter()
-        .map(|o| match o.result {
-            Ok(()) => json!({ "id": o.id, "ok": true }),
-            Err(e) => failed(json!({ "id": o.id }), e),
+        .map(|o| BatchItem {
+            id: o.id,
+            outcome: o
+                .result
+                .map_or_else(ItemOutcome::failed, |()| ItemOutcome::OK),
         })
         .collect();
-    Json(json!({ "outcomes": outcomes }))
+    Json(BatchOutcomes { outcomes })
 }
 
 /// Revokes several shares; one outcome per id, and ids that are not yours answer
 /// `share_not_found` like missing ones.
 #[utoipa::path(post, path = "/api/shares/batch/revoke", tag = "shares", request_body = BatchBody,
-    responses((status = 200, description = "`{outcomes: [{id, ok, error?, message?}]}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 422, description = "`batch_too_large`", body = ErrorBody)))]
+    responses((status = 200, description = "One outcome per share", body = BatchOutcomes), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 422, description = "`batch_too_large`", body = ErrorBody)))]
 pub(super) async fn revoke_shares(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiJson(body): ApiJson<BatchBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BatchOutcomes>, ApiError> {
     let ids = body.ids.into_iter().map(ShareId).collect();
     Ok(outcomes_json(st.app.revoke_shares(&actor, ids).await?))
 }
@@ -138,12 +147,12 @@ pub(super) async fn revoke_shares(
 /// Expires several shares now (keeping their logs); one outcome per id, and ids that are
 /// not yours answer `share_not_found` like missing ones.
 #[utoipa::path(post, path = "/api/shares/batch/expire", tag = "shares", request_body = BatchBody,
-    responses((status = 200, description = "`{outcomes: [{id, ok, error?, message?}]}`", body = Object), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 422, description = "`batch_too_large`", body = ErrorBody)))]
+    responses((status = 200, description = "One outcome per share", body = BatchOutcomes), (status = 401, description = "No signed-in user", body = ErrorBody), (status = 422, description = "`batch_too_large`", body = ErrorBody)))]
 pub(super) async fn expire_shares(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,
     ApiJson(body): ApiJson<BatchBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BatchOutcomes>, ApiError> {
     let ids = body.ids.into_iter().map(ShareId).collect();
     Ok(outcomes_json(st.app.expire_shares(&actor, ids).await?))
 }

@@ -10,14 +10,13 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use sharelink_core::ShareId;
-use sharelink_core::ports::{LogEvent, LogKind, LogQuery};
+use sharelink_core::ports::{DayStats, LogEvent, LogKind, LogQuery};
 use sharelink_core::service::{LogExport, ReportScope};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, UtcOffset};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 /// The columns of the CSV export, in order.
 const CSV_HEADER: [&str; 12] = [
@@ -199,7 +198,7 @@ fn query_day(name: &str, text: &str) -> Result<Date, ApiError> {
 /// (distinct within each day), downloads, uploads, bytes and denials, one entry per day
 /// including days without events.
 #[utoipa::path(get, path = "/api/statistics/daily", tag = "reports", params(ScopeParams, DailyParams),
-    responses((status = 200, description = "`{days: [{day, visits, unique_visitors, downloads, bytes_downloaded, uploads, bytes_uploaded, denials}]}`", body = Object),
+    responses((status = 200, description = "One entry per day, days without events included", body = DailyStatistics),
         (status = 401, description = "No signed-in user", body = ErrorBody),
         (status = 404, description = "No such share, or not yours", body = ErrorBody),
         (status = 422, description = "`invalid_range`: the last day is before the first, or the range is too long", body = ErrorBody)))]
@@ -208,7 +207,7 @@ pub(super) async fn daily_statistics(
     Actor(actor): Actor,
     ApiQuery(scope): ApiQuery<ScopeParams>,
     ApiQuery(q): ApiQuery<DailyParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DailyStatistics>, ApiError> {
     let days = st
         .app
         .daily_statistics(
@@ -218,7 +217,13 @@ pub(super) async fn daily_statistics(
             query_day("to", &q.to)?,
         )
         .await?;
-    Ok(Json(json!({ "days": days })))
+    Ok(Json(DailyStatistics { days }))
+}
+
+/// Statistics per UTC day.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct DailyStatistics {
+    days: Vec<DayStats>,
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 
 /// The header a bodyless state-changing request sends instead of a JSON body.
 pub(super) const REQUEST_HEADER: &str = "x-sharelink-request";
+/// [`REQUEST_HEADER`] as the documentation writes it.
+pub(super) const REQUEST_HEADER_NAME: &str = "X-Sharelink-Request";
 
 /// A JSON body: declared `application/json`, parsed whole, with the failing field named
 /// (`malformed_json` 400, `invalid_field` 422, `unsupported_media_type` 415).

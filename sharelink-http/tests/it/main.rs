@@ -24,6 +24,7 @@ mod conditional;
 mod hostile;
 mod levels;
 mod mail;
+mod openapi;
 mod paths;
 mod recipients;
 mod reports;

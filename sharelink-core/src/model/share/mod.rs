@@ -24,6 +24,7 @@ use time::OffsetDateTime;
 pub const MAX_ALIAS: usize = 255;
 
 /// Whether an item is a file or a folder.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
@@ -34,6 +35,7 @@ pub enum ItemKind {
 }
 
 /// One shared path with an optional display name.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareItem {
     /// Path in the file store (never the root).
@@ -131,6 +133,7 @@ pub fn check_items(
 }
 
 /// The lifecycle state of a share at a moment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShareState {
@@ -325,6 +328,7 @@ pub struct Recipient {
 }
 
 /// Where one recipient's link stands, apart from the share's own state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecipientState {

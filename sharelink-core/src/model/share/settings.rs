@@ -15,6 +15,7 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_TEXT: usize = 10_000;
 
 /// How items are served.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShareMode {
@@ -27,6 +28,7 @@ pub enum ShareMode {
 
 /// When a share is usable: an optional start and expiry, as UTC instants, and the
 /// creator's time zone for display.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Schedule {
@@ -37,6 +39,7 @@ pub struct Schedule {
     #[serde(with = "crate::model::instant::option")]
     pub expires_at: Option<OffsetDateTime>,
     /// The creator's UTC offset, for showing dates as they meant them.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "+02:00:00"))]
     pub display_offset: UtcOffset,
     /// The creator's IANA time-zone name (such as `Europe/Paris`): dates in mail are
     /// shown in it. Checked at creation and update (see [`ShareSettings::check`]).
@@ -55,6 +58,7 @@ impl Default for Schedule {
 }
 
 /// What a use limit counts.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UseUnit {
@@ -67,6 +71,7 @@ pub enum UseUnit {
 }
 
 /// A use limit: at most `max` uses of `unit`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UseLimit {
     /// Most uses (at least 1).
@@ -99,6 +104,7 @@ impl UseLimit {
 }
 
 /// Who may pass the first gate.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "patterns", rename_all = "snake_case")]
 pub enum AccessControl {
@@ -121,6 +127,7 @@ impl AccessControl {
 }
 
 /// Terms a visitor must accept.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clickwrap {
     /// Heading.
@@ -138,6 +145,7 @@ impl Clickwrap {
 }
 
 /// Text drawn over image previews. Placeholders: `{email}`, `{ip}`, `{time}`, `{name}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Watermark {
     /// The template.
@@ -185,6 +193,7 @@ impl FieldsView {
 }
 
 /// How visitors' uploads are arranged.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UploaderFolder {
@@ -198,6 +207,7 @@ pub enum UploaderFolder {
 }
 
 /// Rules for visitors' uploads.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UploadRules {
@@ -347,6 +357,7 @@ pub fn safe_segment(raw: &str) -> SharePath {
 /// (access, device binding, address list, password) have no default: every version wrote
 /// them, so a row without them is damaged, and guessing would open the share. A field
 /// added later MUST have a default that keeps old rows' meaning.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareSettings {
     /// Searchable title.
@@ -525,6 +536,7 @@ impl ShareSettings {
 }
 
 /// A change policy made to what the creator asked for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
