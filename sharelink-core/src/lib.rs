@@ -40,6 +40,7 @@ pub mod model;
 pub mod policy;
 pub mod ports;
 pub mod service;
+pub mod telemetry;
 #[cfg(any(test, feature = "proptest"))]
 pub mod testing;
 pub mod text;

@@ -226,6 +226,8 @@ pub(crate) async fn upload(
                             Ok(None) => return None,
                             Err(e) => {
                                 let why = multipart_error(&e);
+                                // A closed channel means the store stopped reading
+                                // already; the cause is answered through `why`.
                                 let _ = tx
                                     .send(Err(FileStoreError::Aborted {
                                         source: Box::new(e),

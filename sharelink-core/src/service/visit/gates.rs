@@ -10,6 +10,7 @@ use crate::ports::events::ShareEvent;
 use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::{AttemptKey, CodeCheck, OneTimeCode};
 use crate::service::{Result, ServiceError, Sharelink};
+use crate::telemetry::discarded;
 use crate::{
     AccessControl, Action, Binding, Denial, Email, PlainPassword, SessionId, Share, SharePath,
     VisitorSession,
@@ -64,6 +65,7 @@ impl Sharelink {
     /// # Errors
     /// A [`Denial`] for final refusals (not found, expired, exhausted, IP, invitation
     /// already used, device), or a port error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn open(&self, req: OpenRequest<'_>) -> Result<Visit> {
         let share = self.share_by_key(req.key).await?;
         let now = self.now();
@@ -261,6 +263,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// A final [`Denial`], `NoSession`, or a port error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn resume(&self, req: &VisitRequest<'_>) -> Result<Visit> {
         let scene = self.scene(req).await?;
         self.standing(&scene.share, scene.session, req.client, req.mode)
@@ -457,7 +460,9 @@ impl Sharelink {
                 },
             );
             // Best effort: the attempt goes on whether or not the owner hears.
-            let _ = self.post_mail(share, mail, None).await;
+            if let Err(e) = self.post_mail(share, mail, None).await {
+                discarded("the owner is not warned of an attack", &e);
+            }
         }
         Ok(())
     }
@@ -530,6 +535,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `PasswordRequired` (wrong), `TooManyAttempts`, or another pending gate.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn submit_password(&self, req: &VisitRequest<'_>, password: &str) -> Result<Visit> {
         let mut scene = self.at_gate(req, Gate::Password).await?;
         self.check_password(&mut scene, password).await?;
@@ -546,6 +552,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `EmailNotAllowed`, `TooManyAttempts`, another pending gate, mail errors.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn request_code(&self, req: &VisitRequest<'_>, email: &Email) -> Result<()> {
         let scene = self.at_gate(req, Gate::EmailVerification).await?;
         let share = &scene.share;
@@ -603,6 +610,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `EmailVerificationRequired` (wrong, expired or missing code), `TooManyAttempts`.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn verify_code(&self, req: &VisitRequest<'_>, code: &str) -> Result<Visit> {
         let gate = Gate::EmailVerification;
         let mut scene = self.at_gate(req, gate).await?;
@@ -642,6 +650,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// A form error naming the field, or another pending gate.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn register(&self, req: &VisitRequest<'_>, answers: &[Answer]) -> Result<Visit> {
         let gate = Gate::Registration;
         let mut scene = self.at_gate(req, gate).await?;
@@ -680,6 +689,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Another pending gate.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn accept_terms(&self, req: &VisitRequest<'_>) -> Result<Visit> {
         let gate = Gate::Clickwrap;
         let mut scene = self.at_gate(req, gate).await?;
