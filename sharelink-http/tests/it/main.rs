@@ -29,6 +29,7 @@ mod recipients;
 mod reports;
 mod resume;
 mod serve;
+mod telemetry;
 mod uploads;
 
 // ----- world -----------------------------------------------------------------------------
