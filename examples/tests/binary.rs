@@ -269,7 +269,7 @@ async fn the_metrics_endpoint_answers_prometheus_text_on_its_own_address() {
     );
     assert!(
         text.contains(
-            r#"sharelink_http_requests_total{route="/s/{key}",method="GET",status="4xx"} 1"#
+            r#"sharelink_http_requests_total{route="/share/s/{key}",method="GET",status="4xx"} 1"#
         ),
         "{text}"
     );
