@@ -207,3 +207,84 @@ async fn sigterm_during_a_download_lets_it_finish_and_settles_its_use() {
     assert_eq!(log[0].event.detail, None, "{log:?}");
     assert_eq!(log[0].event.bytes, Some(SIZE as u64));
 }
+
+/// A line of the server's standard output that starts with `prefix`, without it.
+fn line_starting(stdout: &mut impl BufRead, prefix: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no line starts with {prefix}"
+        );
+        if let Some(rest) = line.trim().strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_metrics_endpoint_answers_prometheus_text_on_its_own_address() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = demo_command()
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let base = line_starting(&mut stdout, "sharelink demo: open ")
+        .trim_end_matches('/')
+        .to_owned();
+    let metrics = line_starting(&mut stdout, "metrics at ");
+    assert_ne!(metrics, format!("{base}/metrics"), "a separate address");
+
+    // A visitor with a key that opens nothing: one request, one denial.
+    let refused = reqwest::get(format!("{base}/share/s/NoSuchKeyAnywhere42"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+    // The public address does not serve the metrics.
+    let public = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_ne!(public.status(), 200);
+
+    let res = reqwest::get(&metrics).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains(r#"sharelink_denials_total{reason="not_found"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"sharelink_http_requests_total{route="/share/s/{key}",method="GET",status="4xx"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE sharelink_http_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sharelink_db_query_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(
+        text.contains("NoSuchKey") == false,
+        "no key in a label: {text}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

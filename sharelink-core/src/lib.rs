@@ -43,6 +43,7 @@ mod openapi;
 pub mod policy;
 pub mod ports;
 pub mod service;
+pub mod telemetry;
 #[cfg(any(test, feature = "proptest"))]
 pub mod testing;
 pub mod text;

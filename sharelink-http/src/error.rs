@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use sharelink_core::ports::{FileStoreError, RepoError};
 use sharelink_core::service::ServiceError;
 use sharelink_core::{Denial, SettingsError};
+use sharelink_core::telemetry::{self, Chain};
 
 /// An error answered to a client: a status, a stable machine-readable code and a message
 /// safe to show (internals are never revealed).
@@ -129,15 +130,29 @@ impl ApiError {
 
 impl From<Denial> for ApiError {
     fn from(d: Denial) -> Self {
+        metrics::counter!(telemetry::DENIALS, "reason" => d.code()).increment(1);
         Self::new(Self::denial_status(&d), d.code(), d.to_string())
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
+        let answer = Self::answer(&e);
+        // The cause stays in the log: the client sees only the stable code.
+        if answer.status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(code = answer.code, error = %Chain(&e), "answered 503");
+        } else if answer.status.is_server_error() {
+            tracing::error!(status = answer.status.as_u16(), code = answer.code, error = %Chain(&e), "answered a server error");
+        }
+        answer
+    }
+}
+
+impl ApiError {
+    fn answer(e: &ServiceError) -> Self {
         use StatusCode as S;
         match e {
-            ServiceError::Denied(d) => d.into(),
+            ServiceError::Denied(d) => d.clone().into(),
             ServiceError::ShareNotFound => {
                 Self::new(S::NOT_FOUND, "share_not_found", "share not found")
             }

@@ -86,6 +86,7 @@ mod download;
 mod error;
 mod housekeeper;
 mod manage;
+mod observe;
 mod pages;
 mod qr;
 mod serve;
@@ -263,7 +264,9 @@ impl BlockingRunner for TokioBlockingRunner {
         // The semaphore is never closed; were it, the job would run unqueued.
         let _permit = cpu_jobs().acquire().await.ok();
         // A panicking job leaves its result slot empty, which core reports as cancelled.
-        let _ = tokio::task::spawn_blocking(job).await;
+        if let Err(e) = tokio::task::spawn_blocking(job).await {
+            tracing::error!(error = %e, "a blocking job panicked or was cancelled");
+        }
     }
 }
 
@@ -293,7 +296,10 @@ pub fn spawn_mail_worker(
                         continue;
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "mail worker: the queue failed"),
+                Err(e) => tracing::warn!(
+                    error = %sharelink_core::telemetry::Chain(&e),
+                    "mail worker: the queue failed"
+                ),
             }
             tokio::time::sleep(every).await;
         }
@@ -312,6 +318,7 @@ where
         .merge(visitor::routes(form_limit, state.config.max_upload_bytes))
         .nest("/api", manage::routes(&state))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(observe::request))
         .with_state(state)
 }
 

@@ -128,7 +128,9 @@ pub async fn serve(
             continue;
         };
         // Small responses stall ~40 ms per request without it (Nagle meets delayed ACKs).
-        let _ = tcp.set_nodelay(true);
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(%remote, error = %e, "TCP_NODELAY could not be set");
+        }
         let activity = Arc::new(Activity::default());
         let io = TokioIo::new(IdleStream::new(tcp, activity.clone(), &limits));
         let router = app.clone();

@@ -135,16 +135,21 @@ pub(crate) fn stream(app: Sharelink, bundle: Bundle) -> ByteStream {
     // Held while the archive is written, so a server shutting down waits for its use to
     // be settled (see `serve`).
     let settling = crate::serve::Settling::begin();
-    tokio::spawn(async move {
-        let Bundle {
-            files,
-            folders,
-            ticket,
-        } = bundle;
-        let outcome = write(&app, files, folders, &tx, &counted).await;
-        app.finish(ticket, outcome).await;
-        drop(settling);
-    });
+    metrics::counter!(sharelink_core::telemetry::ZIP_BUILDS).increment(1);
+    let span = tracing::Span::current();
+    tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            let Bundle {
+                files,
+                folders,
+                ticket,
+            } = bundle;
+            let outcome = write(&app, files, folders, &tx, &counted).await;
+            app.finish(ticket, outcome).await;
+            drop(settling);
+        },
+        span,
+    ));
     Box::pin(futures::stream::unfold(rx, move |mut rx| {
         let taken = taken.clone();
         async move {
@@ -293,6 +298,10 @@ impl Sender<'_> {
 
     /// Ends the archive with an error, after what was gathered.
     async fn fail(&mut self, e: FileStoreError) {
+        tracing::warn!(
+            error = %sharelink_core::telemetry::Chain(&e),
+            "a download-all archive failed midway"
+        );
         if self.flush().await {
             let _ = self.tx.send(Err(e)).await;
         }

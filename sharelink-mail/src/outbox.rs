@@ -73,7 +73,9 @@ impl OutboxMailer {
         }
         .await;
         if let Err(e) = written {
-            let _ = tokio::fs::remove_file(&temporary).await;
+            if let Err(cleanup) = tokio::fs::remove_file(&temporary).await {
+                tracing::debug!(path = %temporary.display(), error = %cleanup, "a temporary mail file stays behind");
+            }
             return Err(e);
         }
         Ok(path)

@@ -232,7 +232,9 @@ fn staged_copy(source: &mut File, to: &Path) -> io::Result<()> {
     });
     // Best effort: the link (or the error) is what matters; a leftover staging name is
     // never listed.
-    let _ = std::fs::remove_file(&staged_path);
+    if let Err(e) = std::fs::remove_file(&staged_path) {
+        tracing::debug!(path = %staged_path.display(), error = %e, "a staging file stays behind");
+    }
     result
 }
 

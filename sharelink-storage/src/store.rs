@@ -591,11 +591,14 @@ impl FileStore for ObjectFileStore {
         };
         if let Err(e) = self.store_body(path, &location, data, options).await {
             if !created_dirs.is_empty() {
-                let _ = local::blocking(move || {
+                if let Err(cleanup) = local::blocking(move || {
                     local::remove_empty_dirs(&created_dirs);
                     Ok(())
                 })
-                .await;
+                .await
+                {
+                    tracing::debug!(error = %cleanup, "empty folders of a failed write stay behind");
+                }
             }
             return Err(e);
         }

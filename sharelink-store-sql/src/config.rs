@@ -140,9 +140,15 @@ impl StoreConfig {
         // Two processes opening a new SQLite file at once race to switch it to WAL, which
         // takes an exclusive lock that the busy timeout does not wait for: the loser is
         // told "database is locked" and simply tries again.
-        again_while_busy(sqlite, || Database::connect(opts.clone()))
+        let mut db = again_while_busy(sqlite, || Database::connect(opts.clone()))
             .await
-            .map_err(|source| Error::Unreachable { source })
+            .map_err(|source| Error::Unreachable { source })?;
+        db.set_metric_callback(|info| {
+            let outcome = if info.failed { "error" } else { "ok" };
+            metrics::histogram!(sharelink_core::telemetry::DB_QUERY_SECONDS, "outcome" => outcome)
+                .record(info.elapsed.as_secs_f64());
+        });
+        Ok(db)
     }
 }
 

@@ -309,8 +309,11 @@ pub async fn copy_database(
     }
     .run(started)
     .await;
-    let _ = source.close().await;
-    let _ = target.close().await;
+    for (side, db) in [("source", source), ("target", target)] {
+        if let Err(e) = db.close().await {
+            tracing::debug!(side, error = %e, "closing a database after the copy failed");
+        }
+    }
     result
 }
 

@@ -21,13 +21,14 @@ use sharelink_examples::demo::{self, BoxError};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // Warnings (a wiring mistake, say) go to standard error; RUST_LOG is not read here.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .init();
     // Exits with clap's message (naming the flag and what it expects) on a bad value.
     let cli = Cli::parse();
+    // Logs (a wiring mistake, a request's cause of failure) go to standard error, as
+    // `--log` (or RUST_LOG) filters them.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.server.log))
+        .init();
     let result = match cli.command {
         Some(Command::MigrateDb(args)) => demo::migrate_db::run(args).await,
         Some(Command::MigrateStorage(args)) => demo::move_storage::run(args).await,
@@ -77,6 +78,14 @@ async fn run(args: demo::cli::ServerArgs) -> Result<(), BoxError> {
         "  open-file limit {open_files}: at most {} connections, {} per address",
         limits.max_connections, limits.max_connections_per_address
     );
+    if let Some(addr) = args.metrics_listen {
+        let handle = demo::metrics::install()?;
+        let metrics = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("--metrics-listen {addr}: {e}"))?;
+        println!("  metrics at http://{}/metrics", metrics.local_addr()?);
+        demo::metrics::spawn(metrics, handle);
+    }
     sharelink_http::serve(listener, app.router, limits, stop_asked()).await;
     println!("sharelink demo: stopped");
     Ok(())

@@ -90,6 +90,14 @@ pub struct ServerArgs {
     /// process on the same database may still run it.
     #[arg(long, env = "SHARELINK_NO_HOUSEKEEPING")]
     pub no_housekeeping: bool,
+    /// Serve the metrics as Prometheus text at http://IP:PORT/metrics, an address of its
+    /// own (keep it off the public network) [default: no metrics endpoint].
+    #[arg(long, env = "SHARELINK_METRICS_LISTEN", value_name = "IP:PORT")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// What to log, as `tracing-subscriber` filter directives (`info`,
+    /// `sharelink_core=debug,info`, `trace`); logs go to standard error.
+    #[arg(long, env = "RUST_LOG", value_name = "FILTER", default_value = "info", value_parser = log_filter)]
+    pub log: String,
     /// Initial site settings: in effect until an administrator saves others on the
     /// `/admin` page (or `PATCH /share/api/site`); the saved ones, in the database, win.
     #[command(flatten)]
@@ -186,6 +194,13 @@ impl ServerArgs {
             ..ServeLimits::default()
         }
     }
+}
+
+/// Log filter directives, checked, kept as written.
+fn log_filter(value: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(value)
+        .map(|_| value.to_owned())
+        .map_err(|e| format!("not a log filter ({e}); e.g. info or sharelink_core=debug,info"))
 }
 
 /// A URL, checked, kept as written.

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod crawl;
 pub mod crawl_command;
+pub mod metrics;
 pub mod migrate_db;
 pub mod move_storage;
 pub mod pages;

@@ -186,6 +186,7 @@ impl Housekeeping {
     ///
     /// # Errors
     /// Per job: the lease's store failed, or the job did (the other jobs still run).
+    #[tracing::instrument(skip_all)]
     pub async fn run_due(&self) -> Vec<(Job, Result<JobOutcome>)> {
         let mut runs = Vec::new();
         for job in Job::ALL {
@@ -206,7 +207,9 @@ impl Housekeeping {
             let outcome = self.run(job).await;
             if outcome.is_err() {
                 // Best effort: if the release fails too, the lease simply runs out.
-                let _ = self.lease.release(job.as_str(), &self.holder).await;
+                if let Err(e) = self.lease.release(job.as_str(), &self.holder).await {
+                    crate::telemetry::discarded("a job's lease is kept until it runs out", &e);
+                }
             }
             runs.push((job, outcome));
         }

@@ -175,6 +175,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Repository errors of the queue (mail errors are recorded, not returned).
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn deliver_mail(&self, limit: u32) -> Result<Delivery> {
         let mut done = Delivery::default();
         let Some(queue) = &self.ports.mail_queue else {
@@ -219,6 +220,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Directory or repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn queued_mail(
         &self,
         actor: &crate::UserId,
@@ -247,6 +249,7 @@ impl Sharelink {
     /// # Errors
     /// [`ServiceError::MailNotFound`] when there is no such mail or the actor may not see
     /// it; [`ServiceError::MailNotRetryable`] when it is pending or sent.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn retry_mail(&self, actor: &crate::UserId, id: QueuedMailId) -> Result<MailView> {
         let user = self.actor(actor).await?;
         let queue = self

@@ -10,6 +10,7 @@ use crate::ports::events::ShareEvent;
 use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::*;
 use crate::ports::{EntryKind, FileStoreError};
+use crate::telemetry::{discarded, record_share};
 use crate::{
     Adjustment, AutofillCode, Capability, Email, ItemKind, PlainPassword, Recipient, Rights, Share,
     ShareId, ShareItem, SharePath, ShareSettings, ShareState, UrlKey, UserId,
@@ -236,6 +237,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Settings, quota, rights, key, password, storage or repository errors.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn create_share(&self, actor: &UserId, req: CreateShare) -> Result<Created> {
         self.actor(actor).await?;
         let now = self.now();
@@ -250,9 +252,14 @@ impl Sharelink {
             return Err(crate::SettingsError::DailyQuota { max }.into());
         }
         let created = self.create_counted(actor, req, now, &site).await;
+        if let Ok(c) = &created {
+            record_share(c.share.id);
+        }
         if created.is_err() && quota.is_some() {
             // Best effort: a creation that did not happen should not use up the quota.
-            let _ = self.ports.repo.uncount_creation(actor, day).await;
+            if let Err(e) = self.ports.repo.uncount_creation(actor, day).await {
+                discarded("the daily quota keeps a creation that did not happen", &e);
+            }
         }
         created
     }
@@ -313,8 +320,10 @@ impl Sharelink {
                 Ok(share) => break share,
                 Err(RepoError::KeyTaken) if custom_key.is_none() && attempt < 3 => attempt += 1,
                 Err(e) => {
-                    if let Some(root) = &snapshot {
-                        let _ = self.ports.files.delete(root).await;
+                    if let Some(root) = &snapshot
+                        && let Err(e) = self.ports.files.delete(root).await
+                    {
+                        discarded("a snapshot of a share not created stays behind", &e);
                     }
                     return Err(match e {
                         RepoError::KeyTaken => ServiceError::KeyTaken,
@@ -351,7 +360,9 @@ impl Sharelink {
                 .join(&SharePath::segment(&i.to_string())?)?
                 .join(&name)?;
             if let Err(e) = self.ports.files.copy(&item.path, &target).await {
-                let _ = self.ports.files.delete(&root).await;
+                if let Err(e) = self.ports.files.delete(&root).await {
+                    discarded("a partial snapshot stays behind", &e);
+                }
                 return Err(e.into());
             }
             if item.alias.is_none() {
@@ -375,6 +386,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound` (also when the actor may not see it).
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn get_share(&self, actor: &UserId, id: ShareId) -> Result<Share> {
         Ok(self.managed(actor, id).await?.1)
     }
@@ -386,6 +398,7 @@ impl Sharelink {
     /// # Errors
     /// `ShareNotFound`: no such key, not a key at all, or a share the actor may not see
     /// (indistinguishable on purpose).
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn find_share_by_key(&self, actor: &UserId, key: &str) -> Result<Share> {
         let found = match UrlKey::parse(key) {
             Ok(key) => self.ports.repo.find_by_key(&key).await?,
@@ -484,6 +497,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, settings or password errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn update_settings(
         &self,
         actor: &UserId,
@@ -503,6 +517,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, `NoSuchItem`, settings errors; snapshot shares cannot change items.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn add_items(&self, actor: &UserId, id: ShareId, new: Vec<NewItem>) -> Result<Share> {
         let (_, share) = self.managed(actor, id).await?;
         if share.settings.mode == crate::ShareMode::Snapshot {
@@ -521,6 +536,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, settings errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn remove_items(
         &self,
         actor: &UserId,
@@ -548,6 +564,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Directory or repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn list_shares(&self, actor: &UserId, filter: ListShares) -> Result<SharePage> {
         let user = self.actor(actor).await?;
         let owner = if user.is_admin {
@@ -578,6 +595,7 @@ impl Sharelink {
     /// # Errors
     /// `ShareNotFound`, repository errors; a file-store error deleting the snapshot copy
     /// (then nothing else was deleted and the revoke can be retried).
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn revoke(&self, actor: &UserId, id: ShareId) -> Result<()> {
         let (_, share) = self.managed(actor, id).await?;
         // The snapshot copy goes first: if the store is away the share stays, the revoke
@@ -606,6 +624,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Repository errors (shares revoked before the error stay revoked).
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn revoke_all(&self, actor: &UserId) -> Result<u64> {
         let mut count = 0;
         loop {
@@ -632,6 +651,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, repository errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn expire(&self, actor: &UserId, id: ShareId) -> Result<Share> {
         let (_, mut share) = self.managed(actor, id).await?;
         let now = self.now();
@@ -656,6 +676,7 @@ impl Sharelink {
     /// # Errors
     /// `ShareNotFound`, `ExpiryInPast` for an expiry not in the future, `SnapshotPurged`
     /// for a snapshot share whose copies [`Sharelink::purge`] deleted, settings errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn reactivate(
         &self,
         actor: &UserId,
@@ -691,6 +712,7 @@ impl Sharelink {
     /// # Errors
     /// `ShareNotFound`, or `NotActive` when the share is not active. Per-recipient failures
     /// are in the outcomes.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn share_by_email(
         &self,
         actor: &UserId,
@@ -790,6 +812,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, repository errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn recipients(&self, actor: &UserId, id: ShareId) -> Result<Vec<Recipient>> {
         let (_, share) = self.managed(actor, id).await?;
         Ok(self.ports.repo.list_recipients(share.id).await?)
@@ -799,6 +822,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, repository errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn registrations(
         &self,
         actor: &UserId,
@@ -812,6 +836,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, repository errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn access_log(
         &self,
         actor: &UserId,
@@ -828,6 +853,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, repository errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn statistics(&self, actor: &UserId, id: ShareId) -> Result<ShareStats> {
         let (_, share) = self.managed(actor, id).await?;
         Ok(self.ports.log.statistics(share.id).await?)
@@ -841,6 +867,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn send_expiry_reminders(&self) -> Result<u32> {
         let site = self.site().await?;
         let Some(window) = site.expiry_reminder else {
@@ -895,6 +922,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Repository or storage errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn purge(&self) -> Result<(u64, u32)> {
         let now = self.now();
         let events = match self.site().await?.log_privacy.retention {

@@ -443,12 +443,15 @@ pub enum ServiceError {
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
 impl Sharelink {
-    /// The application over `ports`, with `config`.
+    /// The application over `ports`, with `config`. The file store and the mailer are
+    /// wrapped in the [`crate::telemetry`] decorators that measure them.
     ///
     /// # Errors
     /// [`SettingsError::Site`] when the site settings contradict themselves.
-    pub fn new(ports: Ports, config: Config) -> Result<Self> {
+    pub fn new(mut ports: Ports, config: Config) -> Result<Self> {
         config.site.check()?;
+        ports.files = Arc::new(crate::telemetry::TimedFileStore(ports.files));
+        ports.mailer = Arc::new(crate::telemetry::CountedMailer(ports.mailer));
         Ok(Self {
             ports,
             config: Arc::new(config),

@@ -33,6 +33,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, repository errors.
+    #[tracing::instrument(skip_all, fields(share = %id), err(Display, level = "debug"))]
     pub async fn recipient_statuses(
         &self,
         actor: &UserId,
@@ -54,6 +55,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, `RecipientNotFound`, repository errors.
+    #[tracing::instrument(skip_all, fields(share = %share), err(Display, level = "debug"))]
     pub async fn revoke_recipient(
         &self,
         actor: &UserId,
@@ -75,6 +77,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `ShareNotFound`, `RecipientNotFound`, repository errors.
+    #[tracing::instrument(skip_all, fields(share = %share), err(Display, level = "debug"))]
     pub async fn expire_recipient(
         &self,
         actor: &UserId,
@@ -98,6 +101,7 @@ impl Sharelink {
     /// `ShareNotFound`, `RecipientNotFound`, `NotActive` when the share is not active,
     /// `RecipientHasShare` when reactivating would break the site's one-active-share
     /// rule, mail and repository errors.
+    #[tracing::instrument(skip_all, fields(share = %share), err(Display, level = "debug"))]
     pub async fn resend_recipient(
         &self,
         actor: &UserId,
@@ -164,6 +168,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `BatchTooLarge` over [`MAX_BATCH`] ids, `UnknownUser`, `UserDisabled`.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn revoke_shares(
         &self,
         actor: &UserId,
@@ -183,6 +188,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `BatchTooLarge` over [`MAX_BATCH`] ids, `UnknownUser`, `UserDisabled`.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn expire_shares(
         &self,
         actor: &UserId,

@@ -118,6 +118,7 @@ impl Sharelink {
     /// # Errors
     /// `ShareNotFound` for a share the actor may not manage, directory and repository
     /// errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn export_log(
         &self,
         actor: &UserId,
@@ -143,6 +144,7 @@ impl Sharelink {
     /// # Errors
     /// [`ReportError`] for an inverted or too long range, `ShareNotFound` for a share the
     /// actor may not manage, directory and repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn daily_statistics(
         &self,
         actor: &UserId,

@@ -30,6 +30,7 @@ mod recipients;
 mod reports;
 mod resume;
 mod serve;
+mod telemetry;
 mod uploads;
 
 // ----- world -----------------------------------------------------------------------------

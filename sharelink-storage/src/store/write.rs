@@ -162,7 +162,9 @@ impl Upload {
     async fn abort(&mut self) {
         if let Some(writer) = self.0.take() {
             // Best effort: the write already failed, and that error is the one to report.
-            let _ = writer.abort().await;
+            if let Err(e) = writer.abort().await {
+                tracing::debug!(error = %e, "aborting a failed upload failed");
+            }
         }
     }
 }
@@ -180,7 +182,9 @@ impl Drop for Upload {
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             runtime.spawn(async move {
-                let _ = writer.abort().await;
+                if let Err(e) = writer.abort().await {
+                    tracing::debug!(error = %e, "aborting a dropped upload failed");
+                }
             });
         }
     }

@@ -93,7 +93,9 @@ pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     match result {
         Ok(()) => txn.commit().await,
         Err(e) => {
-            let _ = txn.rollback().await;
+            if let Err(rollback) = txn.rollback().await {
+                tracing::warn!(error = %rollback, "rolling back a failed migration failed");
+            }
             Err(e)
         }
     }

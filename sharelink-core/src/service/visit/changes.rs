@@ -15,6 +15,7 @@ impl Sharelink {
     /// A [`Denial`]; a path error for a bad name (an invisible or direction-changing
     /// character is refused, naming it); [`ServiceError::NotAFolder`] when `parent` is a
     /// file or missing; a storage error (`AlreadyExists` when a file has the name).
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn create_folder(
         &self,
         req: &VisitRequest<'_>,
@@ -54,6 +55,7 @@ impl Sharelink {
     /// name (an invisible or direction-changing character is refused, naming it); a
     /// storage error (`AlreadyExists` when the name is taken, `NotFound` for a missing
     /// file).
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn rename(
         &self,
         req: &VisitRequest<'_>,
@@ -90,6 +92,7 @@ impl Sharelink {
     /// # Errors
     /// A [`Denial`]; [`ServiceError::NotAFolder`] when `into` is a file or missing; a
     /// storage error (`AlreadyExists` when the name is taken there, `IntoItself`).
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn move_or_copy(
         &self,
         req: &VisitRequest<'_>,
@@ -141,6 +144,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// A [`Denial`], or a storage error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn delete(&self, req: &VisitRequest<'_>, path: &SharePath) -> Result<()> {
         let scene = self.scene(req).await?;
         let grant = self

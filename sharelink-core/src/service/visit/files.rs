@@ -14,6 +14,7 @@ use crate::ports::{
     ByteRange, ByteStream, Entry as FileEntry, EntryKind, FileStoreError, WriteOptions,
 };
 use crate::service::{Result, ServiceError, Sharelink};
+use crate::telemetry::discarded;
 use crate::{
     Action, Activity, Denial, Email, ItemKind, Share, SharePath, UploadViolation, VisitorSession,
 };
@@ -58,6 +59,7 @@ impl Sharelink {
     /// # Errors
     /// A [`Denial`]; [`ServiceError::NotAFolder`] when `path` is a file; or a storage
     /// error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn list(&self, req: &VisitRequest<'_>, path: &SharePath) -> Result<Vec<Listed>> {
         let scene = self.scene(req).await?;
         let grant = self
@@ -141,6 +143,7 @@ impl Sharelink {
     /// # Errors
     /// A [`Denial`]; [`ServiceError::NotAFile`] when `path` is a folder; or a storage
     /// error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn download(
         &self,
         req: &VisitRequest<'_>,
@@ -171,6 +174,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// As [`Sharelink::download`].
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn download_planned(
         &self,
         req: &VisitRequest<'_>,
@@ -302,6 +306,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// A [`Denial`] for any path, or a storage error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn download_all(
         &self,
         req: &VisitRequest<'_>,
@@ -404,6 +409,7 @@ impl Sharelink {
     /// Settles a use: a completed transfer is logged, published and (if the share asks)
     /// notified to the owner; an aborted one is logged with [`Outcome::ABORTED_DETAIL`] as its detail and
     /// keeps its use spent; a failed one is refunded.
+    #[tracing::instrument(skip_all, fields(share = %ticket.share.id))]
     pub async fn finish(&self, ticket: UseTicket, outcome: Outcome) {
         let UseTicket {
             share,
@@ -417,6 +423,7 @@ impl Sharelink {
         match outcome {
             Outcome::Failed => self.refund(&share, reserved, dedup.as_deref()).await,
             Outcome::Aborted { bytes } => {
+                crate::telemetry::bytes_served(kind.as_str(), bytes);
                 // The bytes are out: the use stays spent; the owner hears of downloads
                 // only, not of aborted ones.
                 let entry = Entry::new(kind)
@@ -426,6 +433,7 @@ impl Sharelink {
                 self.log_for(&share, &session, &client, entry).await;
             }
             Outcome::Completed { bytes } => {
+                crate::telemetry::bytes_served(kind.as_str(), bytes);
                 let entry = Entry::new(kind).paths(paths.clone()).bytes(bytes);
                 self.log_for(&share, &session, &client, entry).await;
                 if kind == LogKind::Preview {
@@ -434,7 +442,7 @@ impl Sharelink {
                 let now = self.now();
                 // The transfer is over and nobody waits for an answer: a failed outbox
                 // write loses this event's webhooks (the sink still heard it).
-                let _ = self
+                if let Err(e) = self
                     .publish(
                         &share.owner,
                         ShareEvent::Downloaded {
@@ -443,7 +451,10 @@ impl Sharelink {
                             at: now,
                         },
                     )
-                    .await;
+                    .await
+                {
+                    discarded("a download's webhooks are lost", &e);
+                }
                 let activity = Activity::Downloaded {
                     visitor: session.identity().map(ToString::to_string),
                     paths,
@@ -464,6 +475,7 @@ impl Sharelink {
     /// A [`Denial`] (including broken upload rules); [`ServiceError::NotAFolder`] when
     /// `folder` is a file or missing; [`ServiceError::UploaderFolderTaken`] when the uploader's own
     /// folder is taken by a file; or a storage error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn upload(
         &self,
         req: &VisitRequest<'_>,
@@ -549,7 +561,12 @@ impl Sharelink {
                 .await?
             {
                 // Best effort: the file is not visible to anyone before this point.
-                let _ = self.ports.files.delete(&entry.path).await;
+                if let Err(e) = self.ports.files.delete(&entry.path).await {
+                    discarded(
+                        "an upload over the share's space stays hidden in the store",
+                        &e,
+                    );
+                }
                 return Err(Denial::UploadRuleBroken(UploadViolation::ShareFull {
                     max: rules.max_share_bytes.unwrap_or(0),
                 })

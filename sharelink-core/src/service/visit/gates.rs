@@ -10,6 +10,7 @@ use crate::ports::events::ShareEvent;
 use crate::ports::mailer::{MailMessage, Secret};
 use crate::ports::repository::{AttemptKey, CodeCheck, OneTimeCode};
 use crate::service::{Result, ServiceError, Sharelink};
+use crate::telemetry::discarded;
 use crate::{
     AccessControl, Action, Activity, Binding, Clickwrap, Denial, Email, PlainPassword, SessionId, Share,
     SharePath, VisitorSession,
@@ -64,6 +65,7 @@ impl Sharelink {
     /// # Errors
     /// A [`Denial`] for final refusals (not found, expired, exhausted, IP, invitation
     /// already used, device), or a port error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn open(&self, req: OpenRequest<'_>) -> Result<Visit> {
         let share = self.share_by_key(req.key).await?;
         let now = self.now();
@@ -276,6 +278,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// A final [`Denial`], `NoSession`, or a port error.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn resume(&self, req: &VisitRequest<'_>) -> Result<Visit> {
         let scene = self.scene(req).await?;
         self.standing(&scene.share, scene.session, req.client, req.mode)
@@ -477,8 +480,13 @@ impl Sharelink {
                 )
                 .await;
             // Best effort: the attempt goes on whether or not the owner hears.
-            if let Ok(mail) = mail {
-                let _ = self.post_mail(share, mail, None).await;
+            match mail {
+                Ok(mail) => {
+                    if let Err(e) = self.post_mail(share, mail, None).await {
+                        discarded("the owner is not warned of an attack", &e);
+                    }
+                }
+                Err(e) => discarded("the owner is not warned of an attack", &e),
             }
         }
         Ok(())
@@ -552,6 +560,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `PasswordRequired` (wrong), `TooManyAttempts`, or another pending gate.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn submit_password(&self, req: &VisitRequest<'_>, password: &str) -> Result<Visit> {
         let mut scene = self.at_gate(req, Gate::Password).await?;
         self.check_password(&mut scene, password).await?;
@@ -568,6 +577,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `EmailNotAllowed`, `TooManyAttempts`, another pending gate, mail errors.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn request_code(&self, req: &VisitRequest<'_>, email: &Email) -> Result<()> {
         let scene = self.at_gate(req, Gate::EmailVerification).await?;
         let share = &scene.share;
@@ -627,6 +637,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// `EmailVerificationRequired` (wrong, expired or missing code), `TooManyAttempts`.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn verify_code(&self, req: &VisitRequest<'_>, code: &str) -> Result<Visit> {
         let gate = Gate::EmailVerification;
         let mut scene = self.at_gate(req, gate).await?;
@@ -666,6 +677,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// A form error naming the field, or another pending gate.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn register(&self, req: &VisitRequest<'_>, answers: &[Answer]) -> Result<Visit> {
         let gate = Gate::Registration;
         let mut scene = self.at_gate(req, gate).await?;
@@ -709,6 +721,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Another pending gate.
+    #[tracing::instrument(skip_all, fields(share = tracing::field::Empty), err(Display, level = "debug"))]
     pub async fn accept_terms(&self, req: &VisitRequest<'_>) -> Result<Visit> {
         let gate = Gate::Clickwrap;
         let mut scene = self.at_gate(req, gate).await?;

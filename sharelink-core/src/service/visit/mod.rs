@@ -19,6 +19,7 @@ use crate::policy::{AccessRequest, CreatorRights, Gate, Grant, RequestMode, Uplo
 use crate::ports::access_log::{LogKind, NewLogEvent};
 use crate::ports::repository::Reservation;
 use crate::ports::{EntryKind, FileRead};
+use crate::telemetry::{discarded, record_share};
 use crate::{
     Action, AllowedActions, BrowserId, Clickwrap, Denial, DeviceId, ItemKind, Rights, SessionId,
     Share, SharePath, UserId, VisitorSession, WatermarkVars,
@@ -378,6 +379,7 @@ impl Sharelink {
             .ok_or(Denial::NotFound)?;
         // A form or terms kept in a template are met as the template is now.
         self.resolve_templates(&mut share).await?;
+        record_share(share.id);
         Ok(share)
     }
 
@@ -528,14 +530,15 @@ impl Sharelink {
         if grant.counts_use {
             let max = share.settings.use_limit.map_or(u32::MAX, |l| l.max);
             let dedup = visit_key(&session.id);
-            if self
+            match self
                 .ports
                 .repo
                 .reserve_use(share.id, max, Some(&dedup))
                 .await?
-                == Reservation::Exhausted
             {
-                return Err(Denial::UsesExhausted.into());
+                Reservation::Reserved => crate::telemetry::use_spent(),
+                Reservation::AlreadyCounted => {}
+                Reservation::Exhausted => return Err(Denial::UsesExhausted.into()),
             }
         }
         if grant.bind_device {
@@ -604,7 +607,10 @@ impl Sharelink {
         }
         let max = share.settings.use_limit.map_or(u32::MAX, |l| l.max);
         match self.ports.repo.reserve_use(share.id, max, dedup).await? {
-            Reservation::Reserved => Ok(true),
+            Reservation::Reserved => {
+                crate::telemetry::use_spent();
+                Ok(true)
+            }
             Reservation::AlreadyCounted => Ok(false),
             Reservation::Exhausted => Err(Denial::UsesExhausted.into()),
         }
@@ -613,7 +619,10 @@ impl Sharelink {
     async fn refund(&self, share: &Share, reserved: bool, dedup: Option<&str>) {
         if reserved {
             // Best effort: a failed refund leaves one use spent, never one too many.
-            let _ = self.ports.repo.refund_use(share.id, dedup).await;
+            match self.ports.repo.refund_use(share.id, dedup).await {
+                Ok(_) => crate::telemetry::use_refunded(),
+                Err(e) => discarded("a use that failed stays spent", &e),
+            }
         }
     }
 
@@ -658,7 +667,9 @@ impl Sharelink {
             detail: entry.detail,
         };
         // The log is best effort for a visitor: a failing log must not fail a download.
-        let _ = self.ports.log.append(&event).await;
+        if let Err(e) = self.ports.log.append(&event).await {
+            discarded("an access-log event is lost", &e);
+        }
     }
 
     fn gate_info(share: &Share, pending: Option<Denial>) -> GateInfo {
