@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sharelink_core::ports::{FileStoreError, RepoError};
 use sharelink_core::service::ServiceError;
-use sharelink_core::{Denial, SettingsError};
 use sharelink_core::telemetry::{self, Chain};
+use sharelink_core::{Denial, SettingsError};
 
 /// An error answered to a client: a status, a stable machine-readable code and a message
 /// safe to show (internals are never revealed).

@@ -41,6 +41,7 @@ impl ActivityKind {
 /// fields) reads the defaults: only the expiry reminder, mailed at once, as before these
 /// choices existed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct OwnerNotifications {
     /// When something is downloaded. (The older `notify_on_download` setting turns it on

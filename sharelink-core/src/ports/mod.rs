@@ -48,12 +48,12 @@ pub use repository::{
     RepoError, Reservation, ShareCursor, SharePage, ShareQuery, ShareRepository, ShareStore,
     StoredRegistration, Template, TemplateBody, TemplateStore, VisitorStore,
 };
+pub use site::{SiteSaveError, SiteSettingsStore, StoredSite};
 pub use webhooks::{
     DeliveryFailure, DeliveryQuery, DeliveryState, NewWebhookEndpoint, NewWebhookEvent,
     WebhookDelivery, WebhookDeliveryId, WebhookEndpoint, WebhookEndpointId, WebhookError,
     WebhookRequest, WebhookStore, WebhookTransport,
 };
-pub use site::{SiteSaveError, SiteSettingsStore, StoredSite};
 
 /// Source error of an adapter, kept for diagnostics.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

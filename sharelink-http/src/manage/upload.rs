@@ -140,7 +140,7 @@ async fn send(
     share: &sharelink_core::Share,
     recipients: Vec<RecipientBody>,
     message: Option<String>,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<super::EmailOutcome>, ApiError> {
     if recipients.is_empty() {
         return Ok(Vec::new());
     }

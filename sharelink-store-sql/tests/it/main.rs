@@ -20,8 +20,8 @@ use sharelink_core::conformance::digest::Digests;
 use sharelink_core::conformance::lease::Leases;
 use sharelink_core::conformance::mail_queue::Queues;
 use sharelink_core::conformance::repository::Stores;
-use sharelink_core::conformance::webhooks::Stores as Webhooks;
 use sharelink_core::conformance::site::SiteStores;
+use sharelink_core::conformance::webhooks::Stores as Webhooks;
 use sharelink_store_sql::testing::{TestBackend, fresh_store, fresh_url};
 use sharelink_store_sql::{SqlStore, StoreConfig};
 

@@ -12,8 +12,8 @@ use crate::ports::repository::{AttemptKey, CodeCheck, OneTimeCode};
 use crate::service::{Result, ServiceError, Sharelink};
 use crate::telemetry::discarded;
 use crate::{
-    AccessControl, Action, Activity, Binding, Clickwrap, Denial, Email, PlainPassword, SessionId, Share,
-    SharePath, VisitorSession,
+    AccessControl, Action, Activity, Binding, Clickwrap, Denial, Email, PlainPassword, SessionId,
+    Share, SharePath, VisitorSession,
 };
 
 const ONE_TIME_CODE_DIGITS: &[u8] = b"0123456789";
