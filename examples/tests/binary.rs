@@ -281,10 +281,7 @@ async fn the_metrics_endpoint_answers_prometheus_text_on_its_own_address() {
         text.contains("sharelink_db_query_duration_seconds_bucket{"),
         "{text}"
     );
-    assert!(
-        text.contains("NoSuchKey") == false,
-        "no key in a label: {text}"
-    );
+    assert!(!text.contains("NoSuchKey"), "no key in a label: {text}");
     child.kill().unwrap();
     child.wait().unwrap();
 }

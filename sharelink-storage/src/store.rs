@@ -590,15 +590,14 @@ impl FileStore for ObjectFileStore {
             _ => Vec::new(),
         };
         if let Err(e) = self.store_body(path, &location, data, options).await {
-            if !created_dirs.is_empty() {
-                if let Err(cleanup) = local::blocking(move || {
+            if !created_dirs.is_empty()
+                && let Err(cleanup) = local::blocking(move || {
                     local::remove_empty_dirs(&created_dirs);
                     Ok(())
                 })
                 .await
-                {
-                    tracing::debug!(error = %cleanup, "empty folders of a failed write stay behind");
-                }
+            {
+                tracing::debug!(error = %cleanup, "empty folders of a failed write stay behind");
             }
             return Err(e);
         }

@@ -80,10 +80,12 @@ async fn observed_world() -> World {
         .ports()
         .with_hasher(Arc::new(Argon2idHasher::new(Argon2Params::TESTING)));
     ports.files = Arc::new(BrokenRead(ports.files));
-    let mut site = SiteSettings::default();
-    site.custom_keys = CustomKeyRules {
-        allowed: true,
-        min_len: 8,
+    let site = SiteSettings {
+        custom_keys: CustomKeyRules {
+            allowed: true,
+            min_len: 8,
+        },
+        ..SiteSettings::default()
     };
     let app = Sharelink::new(ports, Config::new(fixtures::LINK_BASE).with_site(site)).unwrap();
     let http = HttpConfig {
@@ -244,12 +246,11 @@ async fn no_secret_reaches_a_log_line() {
     );
 }
 
+/// A debugging recorder's snapshot: each metric with its labels and value.
+type Snapshot = [(String, Vec<(String, String)>, DebugValue)];
+
 /// The value of a counter (summed over label sets that contain `labels`).
-fn counter(
-    snapshot: &[(String, Vec<(String, String)>, DebugValue)],
-    name: &str,
-    labels: &[(&str, &str)],
-) -> u64 {
+fn counter(snapshot: &Snapshot, name: &str, labels: &[(&str, &str)]) -> u64 {
     snapshot
         .iter()
         .filter(|(n, l, _)| {
@@ -265,7 +266,7 @@ fn counter(
         .sum()
 }
 
-fn histogram_count(snapshot: &[(String, Vec<(String, String)>, DebugValue)], name: &str) -> usize {
+fn histogram_count(snapshot: &Snapshot, name: &str) -> usize {
     snapshot
         .iter()
         .filter(|(n, _, _)| n == name)
