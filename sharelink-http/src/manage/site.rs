@@ -145,6 +145,8 @@ pub(super) struct SiteSettingsDto {
     branding: BrandingDto,
     /// The From address of mail sent on the site's behalf; `null`: the mail server's.
     notification_sender: Option<String>,
+    /// Addresses that get a copy of every owner notification (and digest); empty: none.
+    notification_copy: Vec<String>,
     log_privacy: LogPrivacyDto,
     attempts: AttemptLimitsDto,
     one_time_codes: OneTimeCodesDto,
