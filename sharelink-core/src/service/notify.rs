@@ -122,6 +122,7 @@ impl Sharelink {
     /// # Errors
     /// The digest store failed, or the first recipient whose digest could not be posted
     /// (the others are still sent).
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn send_digests(&self) -> Result<u32> {
         let Some(digests) = &self.ports.digests else {
             return Ok(0);

@@ -38,6 +38,7 @@ impl Sharelink {
     /// # Errors
     /// [`ServiceError::NoUploadRight`] without the upload or share right on `folder`;
     /// [`ServiceError::NotAFolder`] when it is not a folder; directory or storage errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn start_send(
         &self,
         actor: &UserId,
@@ -75,6 +76,7 @@ impl Sharelink {
     /// # Errors
     /// [`Denial::UploadRuleBroken`] for a name that is not one, [`Denial::FileTypeRefused`]
     /// for a refused type on a public share, a storage error (`TooLarge` past the cap).
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn add_to_send(
         &self,
         batch: &mut SendBatch,
@@ -105,6 +107,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// [`SettingsError::NoItems`] for an empty batch, or what `create_share` answers.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn finish_send(&self, batch: SendBatch, mut req: CreateShare) -> Result<Created> {
         if batch.stored.is_empty() {
             return Err(SettingsError::NoItems.into());
@@ -127,6 +130,7 @@ impl Sharelink {
 
     /// Removes every file the batch stored (best effort: a store that fails now leaves
     /// the file, which its owner sees in their own folder).
+    #[tracing::instrument(skip_all)]
     pub async fn abandon_send(&self, batch: SendBatch) {
         for path in &batch.stored {
             let _ = self.ports.files.delete(path).await;

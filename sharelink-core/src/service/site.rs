@@ -69,6 +69,7 @@ impl Sharelink {
     /// # Errors
     /// [`ServiceError::AdminOnly`] for anyone else; unknown or disabled user; the store
     /// failed.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn site_settings(&self, admin: &UserId) -> Result<SiteView> {
         self.admin(admin).await?;
         self.site_view().await
@@ -86,6 +87,7 @@ impl Sharelink {
     /// [`crate::SettingsError::Site`] naming the field at fault;
     /// [`ServiceError::SiteVersionConflict`] when someone saved in between (nothing is
     /// saved); the store failed.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn update_site_settings(
         &self,
         admin: &UserId,

@@ -124,6 +124,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Form errors, a bad name, repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn save_template(
         &self,
         actor: &UserId,
@@ -142,6 +143,7 @@ impl Sharelink {
     /// # Errors
     /// [`ServiceError::TemplateNotFound`], [`ServiceError::TemplateKindFixed`], form
     /// errors, a bad name, repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn update_template(
         &self,
         actor: &UserId,
@@ -174,6 +176,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn templates(&self, actor: &UserId) -> Result<Vec<Template>> {
         self.actor(actor).await?;
         Ok(self.ports.repo.list_templates(actor).await?)
@@ -185,6 +188,7 @@ impl Sharelink {
     /// # Errors
     /// [`ServiceError::TemplateInUse`] naming how many of the actor's shares use it;
     /// repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn delete_template(&self, actor: &UserId, id: i64) -> Result<bool> {
         self.actor(actor).await?;
         let shares = self.shares_using(actor, id).await?;

@@ -141,6 +141,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Repository errors of the webhook store (delivery errors are recorded, not returned).
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn deliver_webhooks(&self, limit: u32) -> Result<WebhookRun> {
         let mut done = WebhookRun::default();
         let (Some(store), Some(transport)) = (&self.ports.webhooks, &self.ports.webhook_transport)
@@ -178,13 +179,16 @@ impl Sharelink {
             match error {
                 None => {
                     store.mark_delivered(d.id, d.attempts, at).await?;
+                    crate::telemetry::webhook_delivery("delivered");
                     done.delivered += 1;
                 }
                 Some(error) => {
                     let failure = if d.attempts >= retry.max_attempts {
+                        crate::telemetry::webhook_delivery("dead");
                         done.dead += 1;
                         DeliveryFailure::Dead
                     } else {
+                        crate::telemetry::webhook_delivery("failed");
                         done.retrying += 1;
                         DeliveryFailure::RetryAt(at + retry.delay_after(d.attempts))
                     };
@@ -212,6 +216,7 @@ impl Sharelink {
     /// [`ServiceError::WebhookUrl`] for an address that is not http(s);
     /// [`ServiceError::AdminOnly`] for a site-wide endpoint asked by a non-admin;
     /// [`ServiceError::WebhooksOff`] without a webhook store.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn create_webhook(
         &self,
         actor: &UserId,
@@ -243,6 +248,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Directory or repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn webhooks(&self, actor: &UserId) -> Result<Vec<WebhookView>> {
         let user = self.actor(actor).await?;
         let Some(store) = &self.ports.webhooks else {
@@ -261,6 +267,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// [`ServiceError::WebhookNotFound`] when there is none or the actor may not see it.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn delete_webhook(&self, actor: &UserId, id: WebhookEndpointId) -> Result<()> {
         let user = self.actor(actor).await?;
         let store = self
@@ -282,6 +289,7 @@ impl Sharelink {
     ///
     /// # Errors
     /// Directory or repository errors.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn webhook_deliveries(
         &self,
         actor: &UserId,
@@ -307,6 +315,7 @@ impl Sharelink {
     /// # Errors
     /// [`ServiceError::DeliveryNotFound`] when there is none or the actor may not see it;
     /// [`ServiceError::DeliveryPending`] when it is still pending.
+    #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn replay_webhook_delivery(
         &self,
         actor: &UserId,

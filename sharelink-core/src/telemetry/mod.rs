@@ -116,6 +116,11 @@ pub(crate) fn bytes_served(kind: &'static str, bytes: u64) {
     metrics::counter!(BYTES_SERVED, "kind" => kind).increment(bytes);
 }
 
+/// Counts one webhook delivery attempt by its outcome (`delivered`, `failed`, `dead`).
+pub(crate) fn webhook_delivery(outcome: &'static str) {
+    metrics::counter!(WEBHOOK_DELIVERIES, "outcome" => outcome).increment(1);
+}
+
 /// Names the share the current use-case span is about, once it is known (a visitor's
 /// request names a key, which is a secret and never logged).
 pub(crate) fn record_share(id: crate::ShareId) {
