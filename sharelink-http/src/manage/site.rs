@@ -237,16 +237,16 @@ pub(super) struct OneTimeCodesDto {
 pub(super) struct ShareDefaultsDto {
     /// Access control, as in a share's settings (`{"kind": "anyone"}`,
     /// `{"kind": "organization"}`, `{"kind": "verified_emails", "patterns": […]}`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = sharelink_core::AccessControl)]
     access: Value,
     /// Use limit (`{"max": 3, "unit": "download"}`), or `null`.
-    #[schema(value_type = Object, nullable)]
+    #[schema(value_type = Option<sharelink_core::UseLimit>)]
     use_limit: Option<Value>,
     /// Registration form, as in a share's settings, or `null`.
-    #[schema(value_type = Object, nullable)]
+    #[schema(value_type = Option<sharelink_core::RegistrationForm>)]
     registration: Option<Value>,
     /// Terms to accept (`{"title": …, "terms": …}`), or `null`.
-    #[schema(value_type = Object, nullable)]
+    #[schema(value_type = Option<sharelink_core::Clickwrap>)]
     clickwrap: Option<Value>,
 }
 

@@ -37,7 +37,6 @@ pub(super) struct SendBody {
     /// Settings fields to change from the defaults, as in `POST /api/shares` (`mode` is
     /// always `snapshot`).
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
     /// The password to set (one is generated when the settings ask for a password
     /// without one).

@@ -89,8 +89,8 @@ pub(super) struct DeliveryDto {
     /// `share.recipient_changed`, `share.opened`, `share.downloaded`, `share.uploaded`,
     /// `share.modified` or `share.under_attack`.
     event_type: String,
-    /// The JSON body posted.
-    #[schema(value_type = Object)]
+    /// The JSON body posted: `{"type", "timestamp", "data"}`, `data` the event.
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     payload: serde_json::Value,
     /// `pending`, `delivered` or `dead`.
     state: &'static str,

@@ -12,6 +12,9 @@ fn declared_routes() -> Vec<(String, String)> {
         include_str!("../../src/manage.rs"),
         include_str!("../../src/manage/recipients.rs"),
         include_str!("../../src/manage/reports.rs"),
+        include_str!("../../src/manage/site.rs"),
+        include_str!("../../src/manage/upload.rs"),
+        include_str!("../../src/manage/webhooks.rs"),
     ];
     let mut routes = Vec::new();
     for source in sources {
