@@ -35,7 +35,7 @@ fn view_json(view: &SiteView) -> Result<Value, ApiError> {
 }
 
 /// Reads the site settings in effect (administrators only).
-#[utoipa::path(get, path = "/api/site", tag = "site",
+#[utoipa::path(get, path = "/api/site", tag = "site", operation_id = "read_site",
     responses((status = 200, description = "The settings and their version", body = SiteDto),
         (status = 401, description = "No signed-in user", body = ErrorBody),
         (status = 403, description = "`admin_only`: the user is not an administrator", body = ErrorBody)))]
@@ -62,7 +62,7 @@ pub(super) struct SiteUpdateBody {
 /// Changes site settings (administrators only): the named ones are laid over the settings
 /// in effect, checked, and saved as the next version if `expected_version` is still the
 /// stored one.
-#[utoipa::path(patch, path = "/api/site", tag = "site", request_body = SiteUpdateBody,
+#[utoipa::path(patch, path = "/api/site", tag = "site", operation_id = "update_site", request_body = SiteUpdateBody,
     responses((status = 200, description = "The settings now in effect and their new version", body = SiteDto),
         (status = 401, description = "No signed-in user", body = ErrorBody),
         (status = 403, description = "`admin_only`: the user is not an administrator", body = ErrorBody),

@@ -136,6 +136,7 @@ pub(super) struct DeliveryList {
 
 /// Filters of the delivery listing.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct DeliveryParams {
     /// `pending`, `delivered` or `dead`; all when absent.
     state: Option<String>,
