@@ -287,6 +287,11 @@ impl ApiError {
             }
             ServiceError::Repo(RepoError::Unavailable { .. })
             | ServiceError::Storage(FileStoreError::Unreachable { .. }) => Self::unavailable(),
+            // Removed while the request ran (a share revoked during an upload): gone, as
+            // if it had never been there.
+            ServiceError::Repo(RepoError::NotFound(what)) => {
+                Self::new(S::NOT_FOUND, "not_found", format!("{what} not found"))
+            }
             _ => Self::new(S::INTERNAL_SERVER_ERROR, "internal", "something went wrong"),
         }
     }
@@ -317,6 +322,13 @@ mod tests {
     fn answer(e: ServiceError) -> (StatusCode, &'static str, String) {
         let e = ApiError::from(e);
         (e.status, e.code, e.message)
+    }
+
+    #[test]
+    fn a_share_removed_while_the_request_ran_is_not_found() {
+        let (status, code, message) = answer(ServiceError::Repo(RepoError::NotFound("share")));
+        assert_eq!((status, code), (StatusCode::NOT_FOUND, "not_found"));
+        assert_eq!(message, "share not found");
     }
 
     #[test]
