@@ -281,6 +281,11 @@ impl ApiError {
                 "too_large",
                 format!("the file is larger than {max} bytes"),
             ),
+            ServiceError::Storage(FileStoreError::NoSpace { .. }) => Self::new(
+                S::INSUFFICIENT_STORAGE,
+                "no_space",
+                "the file store has no room left; try again later",
+            ),
             ServiceError::Mail(_) => Self::new(S::BAD_GATEWAY, "mail", "mail could not be sent"),
             ServiceError::Report(e) => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "invalid_range", e.to_string())
@@ -368,6 +373,14 @@ mod tests {
                 ServiceError::Path(PathError::InvisibleCharacter('\u{202E}')),
                 400,
                 "bad_path",
+            ),
+            (
+                ServiceError::Storage(FileStoreError::NoSpace {
+                    store: "local",
+                    source: "/srv/owner/private: no space left on device".into(),
+                }),
+                507,
+                "no_space",
             ),
         ];
         for (error, status, code) in cases {

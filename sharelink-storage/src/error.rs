@@ -119,6 +119,14 @@ fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
     None
 }
 
+/// Whether an I/O error says there is no room left (a full disk or a quota).
+fn is_no_space(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
 /// Whether anything in the source chain says the backend could not be reached.
 fn is_unreachable(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -187,6 +195,10 @@ pub(crate) fn map_error(
                 source: Box::new(e),
             }
         }
+        _ if io_kind(&e).is_some_and(is_no_space) => FileStoreError::NoSpace {
+            store: backend,
+            source: Box::new(e),
+        },
         _ if is_unreachable(&e) => FileStoreError::Unreachable {
             store: backend,
             source: Box::new(e),
@@ -213,6 +225,10 @@ pub(crate) fn map_io(backend: &'static str, path: &SharePath, e: io::Error) -> F
                 source: Box::new(e),
             }
         }
+        kind if is_no_space(kind) => FileStoreError::NoSpace {
+            store: backend,
+            source: Box::new(e),
+        },
         _ => FileStoreError::Backend {
             store: backend,
             source: Box::new(e),
@@ -292,6 +308,13 @@ mod tests {
                     source: Box::new(io::Error::from(io::ErrorKind::NotADirectory)),
                 },
                 |e| matches!(e, FileStoreError::NotFound { .. }),
+            ),
+            (
+                E::Generic {
+                    store: "LocalFileSystem",
+                    source: Box::new(io::Error::from(io::ErrorKind::StorageFull)),
+                },
+                |e| matches!(e, FileStoreError::NoSpace { store: "s3", .. }),
             ),
             (
                 E::Generic {

@@ -51,6 +51,12 @@ async fn password_gate_guards_listing_and_downloads(backend: Backend) {
         .post_form(&format!("/s/{key}/password"), &[("password", "nope")])
         .await;
     assert_eq!(wrong.status, 401, "{}", wrong.text());
+    // The wrong answer opened this browser's session (a first fetch stores none): the
+    // refusal carries its cookie, so the right answer goes on in it, one visit in all.
+    assert!(
+        visitor.has_session(),
+        "the refusal carries the session it opened"
+    );
     let right = visitor
         .post_form(
             &format!("/s/{key}/password"),
@@ -62,6 +68,15 @@ async fn password_gate_guards_listing_and_downloads(backend: Backend) {
     let file = visitor.get(&format!("/s/{key}/dl/reports/a.txt")).await;
     assert_eq!(file.status, 200, "{}", file.text());
     assert_eq!(&file.body[..], b"alpha");
+    let stats = stack
+        .api(
+            Method::GET,
+            &format!("/shares/{}/statistics", share.id.0),
+            Some("ana"),
+            None,
+        )
+        .await;
+    assert_eq!(stats.json()["visits"], 1, "{}", stats.text());
 
     // Another browser must pass the gate itself.
     let mut other = stack.visitor();

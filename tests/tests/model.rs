@@ -14,7 +14,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use reqwest::Method;
-use sharelink_core::{Share, UseLimit, UseUnit};
+use sharelink_core::{Share, SiteSettings, UseLimit, UseUnit};
 use sharelink_tests::{Backend, Reply, Stack, Visitor};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -187,6 +187,13 @@ impl Model {
         self.limit.is_some_and(|l| self.uses >= l.max)
     }
 
+    /// More uses counted than the limit allows (the owner lowered it below them): closed
+    /// even to a session whose own use was counted (that use is one of them, and the
+    /// others are already too many).
+    fn overrun(&self) -> bool {
+        self.limit.is_some_and(|l| self.uses > l.max)
+    }
+
     fn unit(&self) -> Option<UseUnit> {
         self.limit.map(|l| l.unit)
     }
@@ -215,6 +222,9 @@ impl Model {
         let Some(passed) = self.sessions[v] else {
             return Expect::NoSession;
         };
+        if self.overrun() {
+            return Expect::Exhausted;
+        }
         match self.unit() {
             Some(UseUnit::Download) => {
                 if part == Part::Resume && self.resumable[v].contains(file.path()) {
@@ -254,7 +264,12 @@ fn big_payload() -> Vec<u8> {
 }
 
 async fn world() -> World {
-    let stack = Stack::start(Backend::Sqlite).await;
+    // Every case creates a share: many cases are more than a person's daily quota.
+    let site = SiteSettings {
+        shares_per_user_per_day: None,
+        ..SiteSettings::default()
+    };
+    let stack = Stack::with_site(Backend::Sqlite, site).await;
     let big = big_payload();
     stack.put("docs/model/big.bin", &big).await;
     let small: Vec<u8> = (0..SMALL).map(|i| b"0123456789abcdef"[i % 16]).collect();

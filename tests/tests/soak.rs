@@ -158,6 +158,8 @@ impl Node {
             .args(&self.args)
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
             .args(["--max-connections-per-address", "100000"])
+            // A long run makes more shares a day than a person would.
+            .args(["--daily-quota", "0"])
             .env("AWS_ACCESS_KEY_ID", "soak")
             .env("AWS_SECRET_ACCESS_KEY", "soak-secret")
             .env("AWS_REGION", "us-east-1")
@@ -1225,6 +1227,12 @@ impl Soak {
             );
             return;
         };
+        // Refused as what it is: the store has no room (507), not a server fault.
+        if status != Some(507) {
+            self.journal.fail(format!(
+                "an upload on a full disk answered {status:?}, not 507 (no space)"
+            ));
+        }
         // Nothing of the refused upload stays, under its name or beside it.
         let left: Vec<String> = std::fs::read_dir(&files)
             .map(|d| {

@@ -163,6 +163,16 @@ pub enum FileStoreError {
         #[source]
         source: BoxError,
     },
+    /// The backend has no room left for the write (a full disk, a quota reached);
+    /// nothing of the write is left visible.
+    #[error("{store}: no space left")]
+    NoSpace {
+        /// Which store.
+        store: &'static str,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
     /// The stream being written failed (the client went away, say).
     #[error("the upload stream failed")]
     Aborted {

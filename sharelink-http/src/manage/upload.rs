@@ -82,7 +82,8 @@ pub(super) struct UploadForm {
         (status = 403, description = "`no_upload_right`: the caller may not upload and share in `folder`", body = ErrorBody),
         (status = 404, description = "`not_a_folder`: `folder` is not a folder", body = ErrorBody),
         (status = 413, description = "`too_large` or `upload_failed`: larger than the site accepts", body = ErrorBody),
-        (status = 422, description = "`invalid_field`, `settings`: the `share` part is missing or wrong, or no file was sent; `file_type_refused`: a type the site refuses on public shares; `upload_rule_broken`: a name that is not one", body = ErrorBody)))]
+        (status = 422, description = "`invalid_field`, `settings`: the `share` part is missing or wrong, or no file was sent; `file_type_refused`: a type the site refuses on public shares; `upload_rule_broken`: a name that is not one", body = ErrorBody),
+        (status = 507, description = "`no_space`: the file store has no room left (nothing is kept)", body = ErrorBody)))]
 pub(super) async fn upload_and_send(
     State(st): State<SharelinkState>,
     Actor(actor): Actor,

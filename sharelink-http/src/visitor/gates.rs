@@ -60,7 +60,10 @@ pub(crate) async fn after_gate(
                     | "already_passed"
             );
             if ctx.json || !gate_problem {
-                return fail(&ctx, err);
+                // The share exists and the request holds a session (perhaps opened by
+                // this post): its cookie goes with the refusal, or the next try would
+                // open, and count, another.
+                return ctx.apply(fail(&ctx, err));
             }
             let text = match err.code {
                 "password_required" => "Wrong password.".to_owned(),

@@ -107,7 +107,7 @@ pub(crate) fn failure_title(code: &str) -> &'static str {
         "ip_not_allowed" => "Not available from your network",
         "unavailable" => "Temporarily unavailable",
         "upload_rule_broken" => "Upload refused",
-        "upload_failed" => "Upload failed",
+        "upload_failed" | "no_space" => "Upload failed",
         _ => "Cannot continue",
     }
 }
