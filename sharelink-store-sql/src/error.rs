@@ -104,9 +104,36 @@ fn is_connection_loss(err: &DbErr) -> bool {
         return matches!(
             e,
             X::Io(_) | X::Tls(_) | X::PoolTimedOut | X::PoolClosed | X::WorkerCrashed
-        ) || matches!(e, X::Protocol(m) if m.contains("closed") || m.contains("EOF"));
+        ) || matches!(e, X::Protocol(m) if m.contains("closed") || m.contains("EOF"))
+            || matches!(e, X::Database(db) if db.code().is_some_and(|c| server_going_away(&c)));
     }
     false
+}
+
+/// Whether an SQLSTATE says the server ended the connection or cannot take one now: class
+/// 08 (connection exception, MySQL's `08S01` among them) and PostgreSQL's 57P01–57P03
+/// (terminated by an administrator — a fast shutdown —, crashed, starting up or shutting
+/// down). The statement did not run to its end; the pool reconnects once the server is
+/// back.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+fn server_going_away(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03")
+}
+
+#[cfg(all(test, any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+mod tests {
+    use super::server_going_away;
+
+    #[test]
+    fn a_server_going_away_is_a_connection_loss_and_nothing_else_is() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08001", "08S01"] {
+            assert!(server_going_away(code), "{code}");
+        }
+        // A cancelled statement, a deadlock, a constraint, a syntax error: not a loss.
+        for code in ["57014", "40P01", "23505", "42601", "HY000", ""] {
+            assert!(!server_going_away(code), "{code}");
+        }
+    }
 }
 
 /// Keeps only the constraint or index name out of a driver message, so that values
