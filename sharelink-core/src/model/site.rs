@@ -67,6 +67,33 @@ pub struct Branding {
     pub sender_name: String,
     /// Address of a logo image, if any.
     pub logo_url: Option<String>,
+    /// The colour of links, buttons and the header rule on pages, `#rrggbb`; `None`: the
+    /// stylesheet's own.
+    pub accent_color: Option<String>,
+    /// Address of the pages' icon (favicon), if any.
+    pub favicon_url: Option<String>,
+    /// A line at the bottom of every page (an imprint, a support address), plain text of
+    /// at most [`MAX_FOOTER_CHARS`] characters.
+    pub footer_text: Option<String>,
+    /// Address of a stylesheet pages load after their own, if any.
+    pub stylesheet_url: Option<String>,
+}
+
+/// The most characters of the pages' footer text.
+pub const MAX_FOOTER_CHARS: usize = 500;
+
+/// Whether `url` is an `https://`, `http://` or site-relative (`/…`) address of at most
+/// 2000 characters without spaces or control characters.
+fn is_page_url(url: &str) -> bool {
+    let scheme = url.starts_with("https://")
+        || url.starts_with("http://")
+        || (url.starts_with('/') && !url.starts_with("//"));
+    scheme && url.len() <= 2000 && !url.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// Whether `c` is a colour written `#rrggbb`.
+fn is_hex_colour(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The most characters of the site title and the sender name.
@@ -83,8 +110,9 @@ fn is_extension(ext: &str) -> bool {
 }
 
 impl Branding {
-    /// Checks the title and sender name are 1 to 100 characters on one line and the logo
-    /// address is an `https://`, `http://` or site-relative (`/…`) one.
+    /// Checks the title and sender name are 1 to 100 characters on one line, the logo,
+    /// favicon and stylesheet addresses are `https://`, `http://` or site-relative (`/…`)
+    /// ones, the accent colour is `#rrggbb` and the footer at most 500 characters.
     fn check(&self) -> Result<(), crate::SettingsError> {
         let line = |t: &str| {
             !t.trim().is_empty()
@@ -106,19 +134,33 @@ impl Branding {
                 "must be 1 to 100 characters on one line",
             );
         }
-        if let Some(url) = &self.logo_url {
-            let scheme = url.starts_with("https://")
-                || url.starts_with("http://")
-                || (url.starts_with('/') && !url.starts_with("//"));
-            if !scheme
-                || url.len() > 2000
-                || url.chars().any(|c| c.is_control() || c.is_whitespace())
-            {
+        for (field, url) in [
+            ("branding.logo_url", &self.logo_url),
+            ("branding.favicon_url", &self.favicon_url),
+            ("branding.stylesheet_url", &self.stylesheet_url),
+        ] {
+            if url.as_deref().is_some_and(|u| !is_page_url(u)) {
                 return fail(
-                    "branding.logo_url",
+                    field,
                     "must be an https://, http:// or /… address of at most 2000 characters",
                 );
             }
+        }
+        if self
+            .accent_color
+            .as_deref()
+            .is_some_and(|c| !is_hex_colour(c))
+        {
+            return fail("branding.accent_color", "must be a colour written #rrggbb");
+        }
+        if let Some(footer) = &self.footer_text
+            && (footer.chars().count() > MAX_FOOTER_CHARS
+                || footer.chars().any(|c| c.is_control() && c != '\n'))
+        {
+            return fail(
+                "branding.footer_text",
+                "must be at most 500 characters without control characters",
+            );
         }
         Ok(())
     }
@@ -130,6 +172,10 @@ impl Default for Branding {
             site_title: "sharelink".to_owned(),
             sender_name: "sharelink".to_owned(),
             logo_url: None,
+            accent_color: None,
+            favicon_url: None,
+            footer_text: None,
+            stylesheet_url: None,
         }
     }
 }

@@ -97,6 +97,8 @@ async fn update(
         .app
         .update_site_settings(&actor, body.expected_version, settings)
         .await?;
+    // Pages show the new branding at once.
+    st.branding.forget();
     Ok(Json(view_json(&saved)?))
 }
 
@@ -177,6 +179,15 @@ pub(super) struct BrandingDto {
     sender_name: String,
     /// Logo address (`https://`, `http://` or `/…`), or `null`.
     logo_url: Option<String>,
+    /// Colour of links, buttons and the header rule on pages (`#rrggbb`), or `null`.
+    accent_color: Option<String>,
+    /// Address of the pages' icon (`https://`, `http://` or `/…`), or `null`.
+    favicon_url: Option<String>,
+    /// A line at the bottom of every page (plain text, at most 500 characters), or `null`.
+    footer_text: Option<String>,
+    /// Address of a stylesheet pages load after their own (`https://`, `http://` or
+    /// `/…`), or `null`.
+    stylesheet_url: Option<String>,
 }
 
 /// Privacy and retention of the access log.

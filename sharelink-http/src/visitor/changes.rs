@@ -109,8 +109,9 @@ fn upload_failed(
         return err.into_response();
     }
     upload_failed_page(
+        ctx,
         err.status,
-        failure_title(err.code),
+        &failure_title(ctx, err.code),
         &err.message,
         file,
         stored,
