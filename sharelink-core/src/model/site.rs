@@ -572,3 +572,109 @@ impl SiteSettings {
             .any(|e| e.eq_ignore_ascii_case(ext))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn field_of(b: Branding) -> Option<&'static str> {
+        match b.check() {
+            Ok(()) => None,
+            Err(crate::SettingsError::Site { field, .. }) => Some(field),
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn page_branding_is_checked() {
+        let ok = Branding {
+            accent_color: Some("#0A7d5a".into()),
+            favicon_url: Some("/favicon.ico".into()),
+            footer_text: Some("Acme Ltd\nImprint".into()),
+            stylesheet_url: Some("https://cdn.example.com/a.css".into()),
+            ..Branding::default()
+        };
+        assert_eq!(field_of(ok.clone()), None);
+        for (field, bad) in [
+            (
+                "branding.accent_color",
+                Branding {
+                    accent_color: Some("red".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.accent_color",
+                Branding {
+                    accent_color: Some("#12345".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.accent_color",
+                Branding {
+                    accent_color: Some("#12345g".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.favicon_url",
+                Branding {
+                    favicon_url: Some("data:image/png,x".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.stylesheet_url",
+                Branding {
+                    stylesheet_url: Some("//evil.example/a.css".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.stylesheet_url",
+                Branding {
+                    stylesheet_url: Some("javascript:x".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.footer_text",
+                Branding {
+                    footer_text: Some("x".repeat(501)),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.footer_text",
+                Branding {
+                    footer_text: Some("a\u{7}b".into()),
+                    ..ok.clone()
+                },
+            ),
+        ] {
+            assert_eq!(field_of(bad), Some(field));
+        }
+    }
+
+    #[test]
+    fn stored_branding_without_the_page_fields_still_reads() {
+        let b: Branding =
+            serde_json::from_str(r#"{"site_title":"Acme","sender_name":"Acme","logo_url":null}"#)
+                .expect("reads");
+        assert_eq!(b.accent_color, None);
+        assert_eq!(b.footer_text, None);
+    }
+
+    proptest! {
+        #[test]
+        fn accent_colour_is_exactly_hash_and_six_hex_digits(c in ".{0,9}") {
+            let b = Branding { accent_color: Some(c.clone()), ..Branding::default() };
+            let valid = c.len() == 7
+                && c.starts_with('#')
+                && c.chars().skip(1).all(|ch| ch.is_ascii_hexdigit());
+            prop_assert_eq!(b.check().is_ok(), valid);
+        }
+    }
+}

@@ -121,6 +121,17 @@ impl Look {
         }
     }
 
+    /// The HTML of template `template` with `values` over the common ones.
+    pub(crate) fn html(
+        &self,
+        template: &str,
+        title: &str,
+        values: Value,
+    ) -> Result<String, minijinja::Error> {
+        self.pages
+            .render(template, context! { ..values, ..self.common(title) })
+    }
+
     /// The page of template `template` with `values` (over the common ones), answered
     /// with `status`. A template that fails (an embedder's, at request time) is logged and
     /// answered with a plain 500 page.
@@ -131,8 +142,7 @@ impl Look {
         title: &str,
         values: Value,
     ) -> Response {
-        let ctx = context! { ..values, ..self.common(title) };
-        match self.pages.render(template, ctx) {
+        match self.html(template, title, values) {
             Ok(html) => {
                 let mut res = (status, Html(html)).into_response();
                 if let Some(csp) = self.csp() {

@@ -221,6 +221,9 @@ impl Pages {
     pub(crate) fn build(theme: &PageTheme) -> Result<Self, ThemeError> {
         let texts = Arc::new(Translations::load()?);
         let mut env = Environment::new();
+        // `a.b.c` of a missing `a` is empty, not an error: a replaced template that
+        // names a value some page lacks still renders.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         // Escaped as every other page of the crate and the mails escape (`&#39;`), and
         // `none` writes nothing.
         env.set_formatter(|out, state, value| {
@@ -307,4 +310,175 @@ pub(crate) fn describe(e: &Error) -> String {
         s.push_str(" (a template names one that does not exist)");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages::{Locale, Look};
+    use minijinja::context;
+    use sharelink_core::model::site::Branding;
+
+    fn look(theme: &PageTheme, locale: Locale, branding: Branding) -> Look {
+        Look {
+            pages: Arc::new(Pages::build(theme).expect("the theme builds")),
+            locale,
+            branding: Arc::new(branding),
+            here: "?p=docs".to_owned(),
+        }
+    }
+
+    fn message(look: &Look, title: &str, text: &str) -> String {
+        look.html("message.html", title, context! { text, error => true })
+            .expect("renders")
+    }
+
+    #[test]
+    fn the_defaults_parse_and_every_template_renders() {
+        PageTheme::new().check().expect("the defaults parse");
+        let look = look(&PageTheme::new(), Locale::En, Branding::default());
+        for name in PageTheme::template_names() {
+            // With no values at all, no template fails (missing values are empty).
+            look.html(name, "T", context! {})
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn values_are_escaped_as_the_rest_of_the_crate_escapes() {
+        let look = look(&PageTheme::new(), Locale::En, Branding::default());
+        let html = message(&look, "<b>t</b>", "<script>alert('x')</script> & \"q\"");
+        assert!(
+            html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<title>&lt;b&gt;t&lt;/b&gt;</title>"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"), "{html}");
+    }
+
+    #[test]
+    fn the_default_look_says_nothing_of_the_product() {
+        let look = look(&PageTheme::new(), Locale::En, Branding::default());
+        for name in PageTheme::template_names() {
+            let html = look.html(name, "T", context! {}).expect("renders");
+            assert!(!html.to_lowercase().contains("sharelink"), "{name}: {html}");
+        }
+        assert!(!STYLESHEET.to_lowercase().contains("sharelink"));
+    }
+
+    #[test]
+    fn branding_shows_in_the_layout() {
+        let branding = Branding {
+            site_title: "Acme <Files>".to_owned(),
+            logo_url: Some("https://cdn.example.com/logo.png".to_owned()),
+            accent_color: Some("#0a7d5a".to_owned()),
+            favicon_url: Some("/favicon.ico".to_owned()),
+            footer_text: Some("Acme Ltd · Imprint".to_owned()),
+            stylesheet_url: Some("https://cdn.example.com/acme.css".to_owned()),
+            ..Branding::default()
+        };
+        let look = look(&PageTheme::new(), Locale::De, branding);
+        let html = message(&look, "Titel", "Text");
+        for part in [
+            "<html lang=\"de\">",
+            "<title>Titel · Acme &lt;Files&gt;</title>",
+            "<span class=\"site-title\">Acme &lt;Files&gt;</span>",
+            "<img class=\"logo\" src=\"https://cdn.example.com/logo.png\" alt=\"\">",
+            ":root{--accent:#0a7d5a}",
+            "<link rel=\"icon\" href=\"/favicon.ico\">",
+            "<link rel=\"stylesheet\" href=\"https://cdn.example.com/acme.css\">",
+            "<footer class=\"site\">Acme Ltd · Imprint</footer>",
+            "<strong lang=\"de\" aria-current=\"true\">Deutsch</strong>",
+            "<a href=\"?p=docs&amp;lang=fr\" lang=\"fr\" hreflang=\"fr\">Français</a>",
+        ] {
+            assert!(html.contains(part), "{part} missing: {html}");
+        }
+        let csp = look.csp().expect("a CSP for the outside addresses");
+        let csp = csp.to_str().expect("ascii");
+        assert!(
+            csp.contains("img-src 'self' data: https://cdn.example.com"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("style-src 'unsafe-inline' 'self' https://cdn.example.com"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
+
+    #[test]
+    fn a_template_and_the_stylesheet_are_replaced() {
+        let theme = PageTheme::new()
+            .with_template(
+                "message.html",
+                "{% extends \"base.html\" %}{% block content %}<div class=\"mine\">{{ text }} \
+                 {{ t(\"continue\") }}</div>{% endblock %}",
+            )
+            .with_stylesheet("body{color:olive}")
+            .with_extra_css(".mine{margin:0}");
+        let look = look(&theme, Locale::Fr, Branding::default());
+        let html = message(&look, "Titre", "<i>x</i>");
+        assert!(
+            html.contains("<div class=\"mine\">&lt;i&gt;x&lt;/i&gt; Continuer</div>"),
+            "{html}"
+        );
+        assert!(html.contains("body{color:olive}.mine{margin:0}"), "{html}");
+        assert!(
+            !html.contains("--bg:"),
+            "the default stylesheet is gone: {html}"
+        );
+    }
+
+    #[test]
+    fn a_broken_theme_is_refused_when_built() {
+        assert!(matches!(
+            PageTheme::new().with_template("nope.html", "x").check(),
+            Err(ThemeError::UnknownTemplate(n)) if n == "nope.html"
+        ));
+        let err = PageTheme::new()
+            .with_template("share.html", "{% if %}")
+            .check()
+            .expect_err("a syntax error");
+        assert!(
+            matches!(&err, ThemeError::Syntax { name, .. } if name == "share.html"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_theme_folder_is_read() {
+        let dir = std::env::temp_dir().join(format!("pages-theme-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("style.css"), "p{color:red}").expect("css");
+        std::fs::write(
+            dir.join("message.html"),
+            "{% extends \"base.html\" %}{% block content %}folder:{{ text }}{% endblock %}",
+        )
+        .expect("template");
+        std::fs::write(dir.join("README.txt"), "ignored").expect("other");
+        let theme = PageTheme::from_dir(&dir).expect("reads");
+        let look = look(&theme, Locale::En, Branding::default());
+        let html = message(&look, "T", "hi");
+        assert!(
+            html.contains("folder:hi") && html.contains("p{color:red}"),
+            "{html}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(matches!(
+            PageTheme::from_dir(dir.join("missing")),
+            Err(ThemeError::Read { .. })
+        ));
+    }
+
+    #[test]
+    fn a_template_failing_at_render_time_answers_a_plain_error() {
+        let theme =
+            PageTheme::new().with_template("message.html", "{% include \"missing.html\" %}");
+        let look = look(&theme, Locale::En, Branding::default());
+        let res = look.render(axum::http::StatusCode::OK, "message.html", "T", context! {});
+        assert_eq!(res.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }
