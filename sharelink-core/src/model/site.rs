@@ -57,7 +57,9 @@ pub mod seconds {
     }
 }
 
-/// White-label branding of pages and emails.
+/// White-label branding of pages and emails. The page fields (accent colour, favicon,
+/// footer, stylesheet) are left out of the JSON when unset, so rows and queued mails
+/// written before they existed rewrite unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Branding {
@@ -69,13 +71,17 @@ pub struct Branding {
     pub logo_url: Option<String>,
     /// The colour of links, buttons and the header rule on pages, `#rrggbb`; `None`: the
     /// stylesheet's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub accent_color: Option<String>,
     /// Address of the pages' icon (favicon), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_url: Option<String>,
     /// A line at the bottom of every page (an imprint, a support address), plain text of
     /// at most [`MAX_FOOTER_CHARS`] characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub footer_text: Option<String>,
     /// Address of a stylesheet pages load after their own, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stylesheet_url: Option<String>,
 }
 

@@ -290,7 +290,15 @@ mod tests {
     fn the_documented_settings_match_the_settings_served() {
         use utoipa::OpenApi;
         let doc = serde_json::to_value(super::super::ApiDoc::openapi()).expect("a document");
-        let served = serde_json::to_value(SiteSettings::default()).expect("settings");
+        let mut settings = SiteSettings::default();
+        // Every optional field set, so each one serializes.
+        let b = &mut settings.branding;
+        b.logo_url = Some("/logo.svg".into());
+        b.accent_color = Some("#123456".into());
+        b.favicon_url = Some("/favicon.ico".into());
+        b.footer_text = Some("Footer".into());
+        b.stylesheet_url = Some("/site.css".into());
+        let served = serde_json::to_value(settings).expect("settings");
         assert_eq!(properties(&doc, "SiteSettings"), keys(&served));
         for (schema, field) in [
             ("CustomKeyRules", "custom_keys"),

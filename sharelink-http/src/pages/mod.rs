@@ -11,7 +11,7 @@ pub(crate) mod theme;
 pub(crate) use gate::{confirm_download_page, confirm_open_page, confirm_page, gate_page};
 pub(crate) use i18n::Locale;
 pub use i18n::TranslationError;
-pub(crate) use share::{embed_page, share_page, upload_failed_page, uploaded_notice};
+pub(crate) use share::{Embedded, embed_page, share_page, upload_failed_page, uploaded_notice};
 pub use theme::{PageTheme, ThemeError};
 
 use crate::client::Ctx;

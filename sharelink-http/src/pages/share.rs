@@ -212,18 +212,27 @@ struct EmbedRow<'a> {
     size: String,
 }
 
-/// The embeddable widget's page: the share's name and top listing (when it may be
-/// shown without a session), or the refusal, and a link that opens the share.
+/// What the widget shows.
+pub(crate) enum Embedded<'a> {
+    /// The share's name and its top listing, if that may be shown without a session.
+    Share(&'a ShareView, Option<&'a [Listed]>),
+    /// Only a link (a gated share).
+    LinkOnly,
+    /// The refusal's text.
+    Refused(&'a str),
+}
+
+/// The embeddable widget's page: what `shown` says, and a link that opens the share.
 pub(crate) fn embed_page(
     ctx: &Ctx,
     status: StatusCode,
     key: &str,
-    shown: Result<Option<(&ShareView, Option<&[Listed]>)>, &str>,
+    shown: Embedded<'_>,
 ) -> Response {
     let look = &ctx.look;
     let link = ctx.share_url(key, "");
     let values = match shown {
-        Ok(Some((view, entries))) => {
+        Embedded::Share(view, entries) => {
             let rows: Option<Vec<EmbedRow<'_>>> = entries.map(|entries| {
                 entries
                     .iter()
@@ -240,8 +249,8 @@ pub(crate) fn embed_page(
             });
             context! { heading => &view.name, entries => val(rows), link }
         }
-        Ok(None) => context! { heading => look.text("title-shared-files"), link },
-        Err(error) => context! { error, link },
+        Embedded::LinkOnly => context! { heading => look.text("title-shared-files"), link },
+        Embedded::Refused(error) => context! { error, link },
     };
     look.render(
         status,

@@ -483,13 +483,13 @@ pub(crate) async fn embed(
                 &ctx,
                 StatusCode::OK,
                 &key,
-                Ok(Some((&view, entries.as_deref()))),
+                pages::Embedded::Share(&view, entries.as_deref()),
             )
         }
-        Ok(_) => pages::embed_page(&ctx, StatusCode::OK, &key, Ok(None)),
+        Ok(_) => pages::embed_page(&ctx, StatusCode::OK, &key, pages::Embedded::LinkOnly),
         Err(e) => {
             let e = ApiError::from(e);
-            pages::embed_page(&ctx, e.status, &key, Err(&e.message))
+            pages::embed_page(&ctx, e.status, &key, pages::Embedded::Refused(&e.message))
         }
     };
     let csp = format!(
