@@ -177,6 +177,10 @@ impl FromRequestParts<SharelinkState> for Ctx {
                 state.branding.get(&state.app).await
             },
             here: here(parts, &prefix),
+            sort: crate::pages::Sort::parse(
+                query_value(query, "sort").as_deref(),
+                query_value(query, "order").as_deref(),
+            ),
         };
         let user = state.auth.user(parts).await;
         let client = Client {

@@ -60,6 +60,53 @@ pub(crate) struct Look {
     pub(crate) branding: Arc<Branding>,
     /// The switcher's link without `lang=` (a query, or an address ending in `?`).
     pub(crate) here: String,
+    /// The order the visitor asked a listing in (`?sort=size&order=desc`).
+    pub(crate) sort: Sort,
+}
+
+/// What a listing is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum SortKey {
+    /// By name, case-insensitively (the default).
+    #[default]
+    Name,
+    /// By size.
+    Size,
+    /// By date modified.
+    Date,
+}
+
+impl SortKey {
+    /// The key's name in `sort=`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Date => "date",
+        }
+    }
+}
+
+/// The order of a listing: a key and a direction. Folders always come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Sort {
+    pub(crate) key: SortKey,
+    pub(crate) desc: bool,
+}
+
+impl Sort {
+    /// From `sort=` and `order=` (anything unknown: by name, ascending).
+    pub(crate) fn parse(key: Option<&str>, order: Option<&str>) -> Self {
+        let key = match key {
+            Some("size") => SortKey::Size,
+            Some("date") => SortKey::Date,
+            _ => SortKey::Name,
+        };
+        Self {
+            key,
+            desc: order == Some("desc"),
+        }
+    }
 }
 
 impl Look {

@@ -1,7 +1,7 @@
 //! The share page: breadcrumbs, the listing with each entry's actions, download-all,
 //! upload and new-folder forms; the notices of uploads; the embeddable widget.
 
-use super::{Look, Notice, url_path, url_query, val};
+use super::{Look, Notice, Sort, SortKey, url_path, url_query, val};
 use crate::client::Ctx;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -24,12 +24,84 @@ struct Row<'a> {
     name: &'a str,
     path: &'a str,
     is_folder: bool,
+    /// The icon's name in the page's sprite (`folder`, `image`, `pdf`, …).
+    icon: &'static str,
     /// The folder's page, or the file's download (none when the visitor may not
     /// download).
     href: Option<String>,
     size: String,
     modified: String,
     preview_href: Option<String>,
+}
+
+/// A sortable column's header.
+#[derive(Debug, serde::Serialize)]
+struct Column {
+    label: String,
+    /// The listing sorted by this column (the other way round when it already is).
+    href: String,
+    /// `ascending` or `descending` when the listing is sorted by it.
+    sorted: Option<&'static str>,
+}
+
+/// The icon of a file of this name.
+fn icon(name: &str) -> &'static str {
+    let essence = MediaType::of(name).essence;
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match essence.split('/').next().unwrap_or_default() {
+        "image" => "image",
+        "audio" => "audio",
+        "video" => "video",
+        _ if essence == "application/pdf" => "pdf",
+        _ if matches!(
+            ext.as_str(),
+            "zip" | "tar" | "gz" | "tgz" | "bz2" | "xz" | "7z" | "rar" | "zst"
+        ) =>
+        {
+            "archive"
+        }
+        "text" => "text",
+        _ if matches!(
+            ext.as_str(),
+            "md" | "json"
+                | "csv"
+                | "xml"
+                | "yaml"
+                | "yml"
+                | "toml"
+                | "doc"
+                | "docx"
+                | "odt"
+                | "rtf"
+                | "xls"
+                | "xlsx"
+                | "ods"
+                | "ppt"
+                | "pptx"
+                | "odp"
+        ) =>
+        {
+            "text"
+        }
+        _ => "file",
+    }
+}
+
+/// `entries` in the order `sort` asks, folders first.
+pub(crate) fn sort_entries(entries: &mut [&Listed], sort: Sort) {
+    entries.sort_by(|a, b| {
+        let folders_first = (a.kind != EntryKind::Folder).cmp(&(b.kind != EntryKind::Folder));
+        let by_name = || a.name.to_lowercase().cmp(&b.name.to_lowercase());
+        let order = match sort.key {
+            SortKey::Name => by_name(),
+            SortKey::Size => a.size.cmp(&b.size).then_with(by_name),
+            SortKey::Date => a.modified.cmp(&b.modified).then_with(by_name),
+        };
+        folders_first.then(if sort.desc { order.reverse() } else { order })
+    });
 }
 
 /// The upload forms' values.
@@ -72,8 +144,10 @@ pub(crate) fn share_page(
         });
     }
     let rows: Option<Vec<Row<'_>>> = entries.map(|entries| {
-        entries
-            .iter()
+        let mut sorted: Vec<&Listed> = entries.iter().collect();
+        sort_entries(&mut sorted, look.sort);
+        sorted
+            .into_iter()
             .map(|e| {
                 let p = e.path.as_str();
                 let file = e.kind == EntryKind::File;
@@ -81,6 +155,7 @@ pub(crate) fn share_page(
                     name: &e.name,
                     path: p,
                     is_folder: !file,
+                    icon: if file { icon(&e.name) } else { "folder" },
                     href: if !file {
                         Some(url(&format!("?p={}", url_query(p))))
                     } else if can(Capability::Download) {
@@ -93,7 +168,8 @@ pub(crate) fn share_page(
                     } else {
                         String::new()
                     },
-                    modified: if file {
+                    // A folder's date when the store knows one.
+                    modified: if file || e.modified.unix_timestamp() > 0 {
                         look.date(e.modified, zone)
                     } else {
                         String::new()
@@ -108,6 +184,35 @@ pub(crate) fn share_page(
             })
             .collect()
     });
+    let folder_query = if path.is_root() {
+        String::new()
+    } else {
+        format!("p={}&", url_query(path.as_str()))
+    };
+    let columns: Vec<Column> = [
+        (SortKey::Name, "column-name"),
+        (SortKey::Size, "column-size"),
+        (SortKey::Date, "column-modified"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        let current = look.sort.key == key;
+        let desc = current && !look.sort.desc;
+        Column {
+            label: look.text(label),
+            href: url(&format!(
+                "?{folder_query}sort={}&order={}",
+                key.as_str(),
+                if desc { "desc" } else { "asc" }
+            )),
+            sorted: current.then_some(if look.sort.desc {
+                "descending"
+            } else {
+                "ascending"
+            }),
+        }
+    })
+    .collect();
     let show_zip = can(Capability::Download) && entries.is_some_and(|e| !e.is_empty());
     let values = context! {
         name => &view.name,
@@ -116,6 +221,7 @@ pub(crate) fn share_page(
         notice => val(notice),
         crumbs => val(crumbs),
         entries => val(rows),
+        columns => val(columns),
         can_download => can(Capability::Download),
         can_modify => can(Capability::Modify) && !path.is_root(),
         csrf => &ctx.csrf,
@@ -258,4 +364,73 @@ pub(crate) fn embed_page(
         &look.text("title-shared-files"),
         values,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::OffsetDateTime;
+
+    fn entry(name: &str, kind: EntryKind, size: u64, at: i64) -> Listed {
+        Listed {
+            name: name.to_owned(),
+            path: SharePath::parse(name).expect("a path"),
+            kind,
+            size,
+            modified: OffsetDateTime::from_unix_timestamp(at).expect("an instant"),
+        }
+    }
+
+    fn names(entries: &[Listed], sort: Sort) -> Vec<&str> {
+        let mut refs: Vec<&Listed> = entries.iter().collect();
+        sort_entries(&mut refs, sort);
+        refs.into_iter().map(|e| e.name.as_str()).collect()
+    }
+
+    #[test]
+    fn listings_sort_by_name_size_or_date_with_folders_first() {
+        let entries = vec![
+            entry("b.txt", EntryKind::File, 30, 300),
+            entry("Zeta", EntryKind::Folder, 0, 0),
+            entry("a.pdf", EntryKind::File, 10, 200),
+            entry("C.png", EntryKind::File, 20, 100),
+            entry("alpha", EntryKind::Folder, 0, 0),
+        ];
+        let by = |key: &str, order: &str| Sort::parse(Some(key), Some(order));
+        assert_eq!(
+            names(&entries, Sort::default()),
+            ["alpha", "Zeta", "a.pdf", "b.txt", "C.png"]
+        );
+        assert_eq!(
+            names(&entries, by("name", "desc")),
+            ["Zeta", "alpha", "C.png", "b.txt", "a.pdf"]
+        );
+        assert_eq!(
+            names(&entries, by("size", "asc")),
+            ["alpha", "Zeta", "a.pdf", "C.png", "b.txt"]
+        );
+        assert_eq!(
+            names(&entries, by("date", "desc")),
+            ["Zeta", "alpha", "b.txt", "a.pdf", "C.png"]
+        );
+        // Anything else is by name, ascending.
+        assert_eq!(Sort::parse(Some("<x>"), Some("sideways")), Sort::default());
+    }
+
+    #[test]
+    fn files_get_the_icon_of_their_type() {
+        for (name, expected) in [
+            ("photo.JPG", "image"),
+            ("song.mp3", "audio"),
+            ("clip.mp4", "video"),
+            ("report.pdf", "pdf"),
+            ("notes.txt", "text"),
+            ("sheet.xlsx", "text"),
+            ("backup.tar.gz", "archive"),
+            ("setup.exe", "file"),
+            ("no-extension", "file"),
+        ] {
+            assert_eq!(icon(name), expected, "{name}");
+        }
+    }
 }

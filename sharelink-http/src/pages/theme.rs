@@ -325,6 +325,7 @@ mod tests {
             locale,
             branding: Arc::new(branding),
             here: "?p=docs".to_owned(),
+            sort: crate::pages::Sort::default(),
         }
     }
 

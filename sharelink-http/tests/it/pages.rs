@@ -69,7 +69,9 @@ async fn a_share_page_in_french_then_german_with_the_site_branding() {
         "Dépôt Acme",
         ">Accueil</a>",
         "Tout télécharger (ZIP)",
-        "<th>Nom</th><th>Taille</th><th>Modifié</th>",
+        ">Nom ▲</a></th>",
+        ">Taille</a></th>",
+        ">Modifié</a></th>",
         "<img class=\"logo\" src=\"https://cdn.acme.example/logo.svg\"",
         ":root{--accent:#0a7d5a}",
         "<link rel=\"icon\" href=\"/favicon.ico\">",
@@ -96,6 +98,25 @@ async fn a_share_page_in_french_then_german_with_the_site_branding() {
         "{html}"
     );
     assert!(html.contains("10 o"), "a French size: {html}");
+
+    // Sorted by size, largest first, by a plain link; folders stay first.
+    let by_size = get_in(
+        &mut b,
+        &w,
+        &format!("{top}?p=reports&sort=size&order=desc"),
+        "fr",
+    )
+    .await
+    .text();
+    let at = |name: &str| {
+        by_size
+            .find(name)
+            .unwrap_or_else(|| panic!("{name}: {by_size}"))
+    };
+    assert!(at(">sub/</a>") < at(">page.html</a>"), "{by_size}");
+    assert!(at(">page.html</a>") < at(">a.txt</a>"), "{by_size}");
+    assert!(by_size.contains("aria-sort=\"descending\""), "{by_size}");
+    assert!(by_size.contains("class=\"icon i-folder\""), "{by_size}");
 
     // The switcher: a link to this page with `lang=de`, which the cookie then keeps,
     // whatever the browser says it prefers.
