@@ -233,3 +233,33 @@ fn a_theme_that_does_not_parse_is_refused_at_startup() {
         .expect_err("refused");
     assert!(err.to_string().contains("gate_password.html"), "{err}");
 }
+
+#[tokio::test]
+async fn a_share_page_weighs_less_than_60_kib() {
+    let w = branded_world(PageTheme::new()).await;
+    // The heaviest page: every action (rename, move, delete, upload, new folder) on
+    // every row.
+    let share = w
+        .share(&["docs/reports"], |s| s.allowed = AllowedActions::Full)
+        .await;
+    let mut b = Browser::default();
+    let page = get_in(&mut b, &w, &format!("/s/{}?p=reports", share.key), "de").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for part in [
+        "webkitdirectory",
+        ">Umbenennen</button>",
+        ">Ordner erstellen</button>",
+    ] {
+        assert!(page.text().contains(part), "{part}: {}", page.text());
+    }
+    let script = b.get(&w.router, "/assets/upload.js").await;
+    assert_eq!(script.status, StatusCode::OK);
+    // HTML (the stylesheet is inline) and the one script, uncompressed.
+    let weight = page.body.len() + script.body.len();
+    println!(
+        "share page: {} B HTML + {} B JS = {weight} B",
+        page.body.len(),
+        script.body.len()
+    );
+    assert!(weight < 60 * 1024, "{weight} bytes");
+}
