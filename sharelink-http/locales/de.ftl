@@ -99,6 +99,12 @@ upload-stored-before = { $count ->
 }
 upload-back = Zurück zum Upload-Formular
 
+## Upload messages of upload.js
+js-uploaded = { $n } von { $total } hochgeladen.
+js-upload-failed = Der Upload ist fehlgeschlagen ({ $status }).
+js-upload-interrupted = Der Upload wurde unterbrochen; bitte versuchen Sie es erneut.
+js-folder-unreadable = Der abgelegte Ordner konnte nicht gelesen werden.
+
 ## The embeddable widget
 embed-open = Geteilte Dateien öffnen
 

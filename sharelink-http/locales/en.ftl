@@ -100,6 +100,12 @@ upload-stored-before = { $count ->
 }
 upload-back = Back to the upload form
 
+## Upload messages of upload.js
+js-uploaded = Uploaded { $n } of { $total }.
+js-upload-failed = The upload failed ({ $status }).
+js-upload-interrupted = The upload was interrupted; please try again.
+js-folder-unreadable = The dropped folder could not be read.
+
 ## The embeddable widget
 embed-open = Open the shared files
 

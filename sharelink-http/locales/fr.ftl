@@ -99,6 +99,12 @@ upload-stored-before = { $count ->
 }
 upload-back = Retour au formulaire d’envoi
 
+## Upload messages of upload.js
+js-uploaded = { $n } sur { $total } envoyés.
+js-upload-failed = L’envoi a échoué ({ $status }).
+js-upload-interrupted = L’envoi a été interrompu ; veuillez réessayer.
+js-folder-unreadable = Le dossier déposé n’a pas pu être lu.
+
 ## The embeddable widget
 embed-open = Ouvrir les fichiers partagés
 

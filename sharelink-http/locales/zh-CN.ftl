@@ -84,6 +84,12 @@ upload-nothing-stored = 没有上传任何文件。
 upload-stored-before = 在此之前已上传：{ $count } 个文件。
 upload-back = 返回上传表单
 
+## Upload messages of upload.js
+js-uploaded = 已上传 { $n } / { $total }。
+js-upload-failed = 上传失败（{ $status }）。
+js-upload-interrupted = 上传已中断，请重试。
+js-folder-unreadable = 无法读取拖入的文件夹。
+
 ## The embeddable widget
 embed-open = 打开共享文件
 
