@@ -126,6 +126,19 @@ failure-upload-rule = Upload abgelehnt
 failure-upload-failed = Upload fehlgeschlagen
 failure-other = Fortfahren nicht möglich
 
+## Refusals (page text; English is core's own wording)
+denial-not-found = dieser Freigabelink existiert nicht
+denial-expired = dieser Freigabelink ist abgelaufen
+denial-uses-exhausted = dieser Freigabelink hat sein Nutzungslimit erreicht
+denial-ip-not-allowed = diese Freigabe kann aus Ihrem Netzwerk nicht geöffnet werden
+denial-email-not-allowed = diese E-Mail-Adresse darf diese Freigabe nicht öffnen
+denial-device-mismatch = dieser Freigabelink ist an ein anderes Gerät gebunden
+denial-outside-share = in dieser Freigabe nicht gefunden
+denial-preview-unavailable = für diese Datei gibt es keine Vorschau
+denial-no-session = bitte öffnen Sie den Freigabelink erneut
+denial-too-many-attempts = zu viele Versuche; bitte versuchen Sie es später erneut
+denial-csrf = das Formular ist abgelaufen; laden Sie die Seite neu und versuchen Sie es erneut
+
 ## Sizes and dates
 unit-b = B
 unit-kb = KB

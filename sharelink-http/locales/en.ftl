@@ -127,6 +127,19 @@ failure-upload-rule = Upload refused
 failure-upload-failed = Upload failed
 failure-other = Cannot continue
 
+## Refusals (page text; English is core's own wording)
+denial-not-found = this share link does not exist
+denial-expired = this share link has expired
+denial-uses-exhausted = this share link has reached its use limit
+denial-ip-not-allowed = this share cannot be opened from your network
+denial-email-not-allowed = this email address may not open this share
+denial-device-mismatch = this share link is bound to another device
+denial-outside-share = not found in this share
+denial-preview-unavailable = this file has no preview
+denial-no-session = please open the share link again
+denial-too-many-attempts = too many attempts; please try again later
+denial-csrf = the form expired; reload the page and try again
+
 ## Sizes and dates
 unit-b = B
 unit-kb = KB

@@ -126,6 +126,19 @@ failure-upload-rule = Envoi refusé
 failure-upload-failed = Échec de l’envoi
 failure-other = Impossible de continuer
 
+## Refusals (page text; English is core's own wording)
+denial-not-found = ce lien de partage n’existe pas
+denial-expired = ce lien de partage a expiré
+denial-uses-exhausted = ce lien de partage a atteint sa limite d’utilisation
+denial-ip-not-allowed = ce partage ne peut pas être ouvert depuis votre réseau
+denial-email-not-allowed = cette adresse e-mail ne peut pas ouvrir ce partage
+denial-device-mismatch = ce lien de partage est lié à un autre appareil
+denial-outside-share = introuvable dans ce partage
+denial-preview-unavailable = ce fichier n’a pas d’aperçu
+denial-no-session = veuillez rouvrir le lien de partage
+denial-too-many-attempts = trop de tentatives ; veuillez réessayer plus tard
+denial-csrf = le formulaire a expiré ; rechargez la page et réessayez
+
 ## Sizes and dates
 unit-b = o
 unit-kb = ko

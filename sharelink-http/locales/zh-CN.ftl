@@ -111,6 +111,19 @@ failure-upload-rule = 上传被拒绝
 failure-upload-failed = 上传失败
 failure-other = 无法继续
 
+## Refusals (page text; English is core's own wording)
+denial-not-found = 此共享链接不存在
+denial-expired = 此共享链接已过期
+denial-uses-exhausted = 此共享链接已达到使用次数上限
+denial-ip-not-allowed = 无法从您所在的网络打开此共享
+denial-email-not-allowed = 此邮箱地址无权打开此共享
+denial-device-mismatch = 此共享链接已绑定到其他设备
+denial-outside-share = 在此共享中未找到
+denial-preview-unavailable = 此文件无法预览
+denial-no-session = 请重新打开共享链接
+denial-too-many-attempts = 尝试次数过多，请稍后再试
+denial-csrf = 表单已过期，请刷新页面后重试
+
 ## Sizes and dates
 unit-b = B
 unit-kb = KB

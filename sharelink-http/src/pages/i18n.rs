@@ -199,7 +199,6 @@ impl Translations {
     }
 
     /// Whether `locale` has message `id`.
-    #[cfg(test)]
     pub(crate) fn has(&self, locale: Locale, id: &str) -> bool {
         self.bundle(locale).is_some_and(|b| b.has_message(id))
     }

@@ -115,6 +115,13 @@ impl Look {
         self.pages.texts.text(self.locale, id, None)
     }
 
+    /// Message `id` in the visitor's language other than English, if it has one (`None`
+    /// in English: the caller's own English text stands).
+    pub(crate) fn translated(&self, id: &str) -> Option<String> {
+        (self.locale != Locale::En && self.pages.texts.has(self.locale, id))
+            .then(|| self.pages.texts.text(self.locale, id, None))
+    }
+
     /// Message `id` with a count (`{ $count }`, plural forms).
     pub(crate) fn count(&self, id: &str, count: usize) -> String {
         let mut args = fluent_bundle::FluentArgs::new();

@@ -86,7 +86,18 @@ pub(crate) fn fail(ctx: &Ctx, err: ApiError) -> Response {
         }
         return err.into_response();
     }
-    pages::message(ctx, err.status, &failure_title(ctx, err.code), &err.message)
+    let text = failure_text(ctx, err.code, &err.message);
+    pages::message(ctx, err.status, &failure_title(ctx, err.code), &text)
+}
+
+/// The text of a refusal's page: `message` (core's English wording, which may carry
+/// details) in English, its translation in another language when the refusal's text is
+/// fixed.
+pub(crate) fn failure_text(ctx: &Ctx, code: &str, message: &str) -> String {
+    let id = format!("denial-{}", code.replace('_', "-"));
+    ctx.look
+        .translated(&id)
+        .unwrap_or_else(|| message.to_owned())
 }
 
 /// The heading of the page that answers a refusal with code `code`, in the visitor's

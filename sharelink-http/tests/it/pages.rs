@@ -145,7 +145,8 @@ async fn a_share_page_in_french_then_german_with_the_site_branding() {
     .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert!(
-        gone.text().contains("<h1>Freigabe nicht gefunden</h1>"),
+        gone.text().contains("<h1>Freigabe nicht gefunden</h1>")
+            && gone.text().contains("dieser Freigabelink existiert nicht"),
         "{}",
         gone.text()
     );
