@@ -511,6 +511,7 @@ fn every_kind_of_mail() -> Vec<sharelink_core::ports::Mail> {
         site_title: "Files".into(),
         sender_name: "Files team".into(),
         logo_url: None,
+        ..Branding::default()
     };
     let at = datetime!(2026-11-23 09:00 UTC);
     let to = |e: &str| Email::parse(e).expect("valid email");

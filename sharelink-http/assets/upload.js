@@ -1,4 +1,4 @@
-// sharelink: upload progress, and drag-and-drop of files and whole folders. The plain
+// Upload progress, and drag-and-drop of files and whole folders. The plain
 // forms work without it: this sends the same fields, with each file named by its path
 // inside a dropped folder, as a folder input names them.
 (function () {
@@ -67,6 +67,16 @@
     note.hidden = true;
     form.appendChild(note);
 
+    // The page's texts, in the visitor's language (`data-msg-*` of the section).
+    var section = form.closest("section") || form;
+    function msg(name, fallback, values) {
+      var text = section.getAttribute("data-msg-" + name) || fallback;
+      Object.keys(values || {}).forEach(function (k) {
+        text = text.split("%" + k).join(String(values[k]));
+      });
+      return text;
+    }
+
     function say(text, error) {
       note.textContent = text;
       note.className = error ? "msg err" : "msg";
@@ -96,18 +106,19 @@
         var answer = {};
         try { answer = JSON.parse(xhr.responseText); } catch (_) {}
         if (xhr.status < 300 && answer.next) {
-          say("Uploaded " + answer.uploaded.length + " of " + files.length + ".", false);
+          say(msg("uploaded", "Uploaded %n of %t.",
+            { n: answer.uploaded.length, t: files.length }), false);
           location.assign(answer.next);
         } else {
           busy(false);
           bar.hidden = true;
-          say(answer.message || "The upload failed (" + xhr.status + ").", true);
+          say(answer.message || msg("failed", "The upload failed (%s).", { s: xhr.status }), true);
         }
       };
       xhr.onerror = function () {
         busy(false);
         bar.hidden = true;
-        say("The upload was interrupted; please try again.", true);
+        say(msg("interrupted", "The upload was interrupted; please try again."), true);
       };
       busy(true);
       note.hidden = true;
@@ -133,7 +144,7 @@
       e.preventDefault();
       form.classList.remove("drop");
       dropped(e.dataTransfer).then(send, function () {
-        say("The dropped folder could not be read.", true);
+        say(msg("unreadable", "The dropped folder could not be read."), true);
       });
     });
   });

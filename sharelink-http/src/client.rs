@@ -1,6 +1,7 @@
 //! Who is asking: client address (trusted-proxy aware), cookies (browser id, visitor
 //! session per share, CSRF token), the embedder's user, and the response format.
 
+use crate::pages::Locale;
 use crate::{ApiError, SharelinkState};
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
@@ -15,6 +16,8 @@ use std::net::{IpAddr, SocketAddr};
 
 const BROWSER_COOKIE: &str = "sl_b";
 const CSRF_COOKIE: &str = "sl_csrf";
+/// The language the visitor picked with the switcher (`?lang=`).
+const LANG_COOKIE: &str = "sl_lang";
 
 /// The request context of a visitor route.
 #[derive(Debug)]
@@ -33,6 +36,8 @@ pub(crate) struct Ctx {
     pub(crate) prefix: String,
     set_cookies: Vec<String>,
     secure: bool,
+    /// The page templates, translations and the site's branding.
+    pub(crate) look: crate::pages::Look,
 }
 
 fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
@@ -140,6 +145,43 @@ impl FromRequestParts<SharelinkState> for Ctx {
                 (token, false)
             }
         };
+        let query = parts.uri.query().unwrap_or_default();
+        let picked = query_value(query, "lang").and_then(|l| Locale::from_tag(&l));
+        if let Some(l) = picked {
+            set_cookies.push(cookie(
+                LANG_COOKIE,
+                l.tag(),
+                &cookie_path,
+                Some(400 * 86_400),
+                secure,
+            ));
+        }
+        let locale = picked
+            .or_else(|| cookies.get(LANG_COOKIE).and_then(|l| Locale::from_tag(l)))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Locale::negotiate)
+            })
+            .unwrap_or(Locale::En);
+        let json = wants_json(&parts.headers);
+        let look = crate::pages::Look {
+            pages: state.pages.clone(),
+            locale,
+            // JSON answers carry no page: no need to read the branding.
+            branding: if json {
+                std::sync::Arc::default()
+            } else {
+                state.branding.get(&state.app).await
+            },
+            here: here(parts, &prefix),
+            sort: crate::pages::Sort::parse(
+                query_value(query, "sort").as_deref(),
+                query_value(query, "order").as_deref(),
+            ),
+        };
         let user = state.auth.user(parts).await;
         let client = Client {
             ip: client_ip(parts, &state.config.trusted_proxies),
@@ -157,12 +199,49 @@ impl FromRequestParts<SharelinkState> for Ctx {
             cookies,
             csrf,
             csrf_known,
-            json: wants_json(&parts.headers),
+            json,
             returning,
             prefix,
             set_cookies,
             secure,
+            look,
         })
+    }
+}
+
+/// The first value of `name` in a query string, percent-decoded.
+fn query_value(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == name).then(|| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+/// The page the language switcher links to: this one for a `GET` (a relative link: its
+/// query without `lang`, so the page of an unknown and of a revoked key stay the same),
+/// the share's page for a form's answer (a `POST` cannot be followed).
+fn here(parts: &Parts, prefix: &str) -> String {
+    let path = parts.uri.path();
+    if parts.method == axum::http::Method::GET {
+        let query: Vec<&str> = parts
+            .uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("lang=") && *p != "lang")
+            .collect();
+        return format!("?{}", query.join("&"));
+    }
+    match path
+        .strip_prefix("/s/")
+        .and_then(|rest| rest.split('/').next())
+    {
+        Some(key) if !key.is_empty() => format!("{prefix}/s/{key}?"),
+        _ => "?".to_owned(),
     }
 }
 

@@ -99,6 +99,7 @@ mod zip;
 pub use error::ApiError;
 pub use housekeeper::{Housekeeper, spawn_housekeeper};
 pub use manage::request::from_this_site;
+pub use pages::{PageTheme, ThemeError, TranslationError};
 pub use serve::{ServeLimits, serve};
 /// The core crate, re-exported so an embedder depends on one version of both: use
 /// `sharelink_http::sharelink_core::…`.
@@ -217,17 +218,51 @@ pub struct SharelinkState {
     pub(crate) auth: Arc<dyn Authenticator>,
     pub(crate) config: Arc<HttpConfig>,
     pub(crate) wiring: Arc<wiring::Wiring>,
+    /// The visitor pages' templates and translations.
+    pub(crate) pages: Arc<pages::theme::Pages>,
+    /// The site's branding, as pages show it.
+    pub(crate) branding: Arc<pages::BrandingCache>,
 }
 
 impl SharelinkState {
-    /// The state for [`router`].
+    /// The state for [`router`], with the default look of the visitor pages.
     pub fn new(app: Sharelink, auth: Arc<dyn Authenticator>, config: HttpConfig) -> Self {
+        let pages = match pages::theme::Pages::build(&PageTheme::default()) {
+            Ok(p) => p,
+            // The embedded defaults are checked by the crate's tests; were they broken,
+            // pages answer a plain error page rather than the process stopping.
+            Err(e) => {
+                tracing::error!(error = %e, "the default page templates do not load");
+                pages::theme::Pages::empty()
+            }
+        };
         Self {
             app,
             auth,
             config: Arc::new(config),
             wiring: Arc::default(),
+            pages: Arc::new(pages),
+            branding: Arc::default(),
         }
+    }
+
+    /// The same state with the visitor pages drawn by `theme` (templates and stylesheet
+    /// replaced by the embedder's). Parses every template now.
+    ///
+    /// ```
+    /// # fn f(state: sharelink_http::SharelinkState) -> Result<(), sharelink_http::ThemeError> {
+    /// use sharelink_http::PageTheme;
+    /// let state = state.with_theme(
+    ///     PageTheme::new().with_stylesheet("body{font-family:Georgia,serif}"),
+    /// )?;
+    /// # let _ = state; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ThemeError`] when a template does not parse or is not one of the pages.
+    pub fn with_theme(mut self, theme: PageTheme) -> Result<Self, ThemeError> {
+        self.pages = Arc::new(pages::theme::Pages::build(&theme)?);
+        Ok(self)
     }
 
     /// The wiring mistakes seen while serving so far, each once (also logged once as a

@@ -634,3 +634,101 @@ async fn upload_without_scripts(c: &Client, w: &Uploads) -> Result<(), String> {
     .await?;
     Ok(())
 }
+
+/// The share page as a French and then a German visitor sees it, on a desktop and a
+/// phone: the switcher (a plain link) changes the language, the icons are drawn, no text
+/// overflows the page. Screenshots: `share-{fr,de}-{desktop,phone}.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_page_in_two_languages_and_two_widths() {
+    let Ok(webdriver) = std::env::var("SHARELINK_TEST_WEBDRIVER") else {
+        eprintln!("notice: SHARELINK_TEST_WEBDRIVER is not set; skipping the browser test");
+        return;
+    };
+    let stack = Stack::start(Backend::Sqlite).await;
+    stack.put("docs/reports/photos/summer.jpg", b"jpeg").await;
+    stack
+        .put(
+            "docs/reports/Quarterly report with a rather long name, final.pdf",
+            b"%PDF",
+        )
+        .await;
+    let share = stack
+        .share("ana", &["docs/reports"], |s| {
+            s.allowed = AllowedActions::Download;
+        })
+        .await;
+    let link = format!("{}/s/{}?p=reports", stack.base, share.key);
+    let client = browser(&webdriver, Scripts::Off).await;
+    let outcome = two_languages(&client, &link).await;
+    let _ = client.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn two_languages(c: &Client, link: &str) -> Result<(), String> {
+    fn e(what: &'static str) -> impl Fn(fantoccini::error::CmdError) -> String {
+        move |err| format!("{what}: {err}")
+    }
+    c.goto(&format!("{link}&lang=fr"))
+        .await
+        .map_err(e("open in French"))?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::LinkText("Accueil"))
+        .await
+        .map_err(e("French page"))?;
+    for (lang, home, all) in [
+        ("fr", "Accueil", "Tout télécharger (ZIP)"),
+        ("de", "Start", "Alles herunterladen (ZIP)"),
+    ] {
+        if lang == "de" {
+            // The switcher is a link; the cookie it sets keeps the language.
+            c.find(Locator::LinkText("Deutsch"))
+                .await
+                .map_err(e("switcher"))?
+                .click()
+                .await
+                .map_err(e("switch"))?;
+            c.wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::LinkText(home))
+                .await
+                .map_err(e("German page"))?;
+        }
+        for (width, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+            c.set_window_size(w, h).await.map_err(e("resize"))?;
+            let text = c
+                .find(Locator::Css("body"))
+                .await
+                .map_err(e("body"))?
+                .text()
+                .await
+                .map_err(e("text"))?;
+            if !text.contains(all) || text.to_lowercase().contains("sharelink") {
+                return Err(format!("{lang}: not the expected page: {text}"));
+            }
+            let check = c
+                .execute(
+                    "const over = document.documentElement.scrollWidth > window.innerWidth + 1;
+                     const icons = [...document.querySelectorAll('.icon')];
+                     const drawn = icons.length > 0 && icons.every(i => {
+                       const s = getComputedStyle(i);
+                       const mask = s.maskImage || s.webkitMaskImage;
+                       return i.getBoundingClientRect().width > 0 && mask && mask !== 'none';
+                     });
+                     const broken = [...document.images].filter(i => !i.complete || !i.naturalWidth);
+                     return [over, drawn, broken.length, document.documentElement.lang];",
+                    vec![],
+                )
+                .await
+                .map_err(e("layout"))?;
+            let expected = serde_json::json!([false, true, 0, lang]);
+            if check != expected {
+                return Err(format!(
+                    "{lang} {width}: overflow, icons, broken images, lang = {check}"
+                ));
+            }
+            screenshot(c, &format!("share-{lang}-{width}")).await;
+        }
+    }
+    Ok(())
+}

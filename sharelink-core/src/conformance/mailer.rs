@@ -129,6 +129,7 @@ fn branding() -> Branding {
         site_title: "Acme Files".to_owned(),
         sender_name: "Acme Files Team".to_owned(),
         logo_url: None,
+        ..Branding::default()
     }
 }
 

@@ -67,6 +67,10 @@ pub fn unusual_settings() -> SiteSettings {
     s.branding.site_title = "Dépôt «partagé»".to_owned();
     s.branding.sender_name = "Équipe 共有".to_owned();
     s.branding.logo_url = Some("https://example.org/logo.svg".to_owned());
+    s.branding.accent_color = Some("#0a7d5a".to_owned());
+    s.branding.favicon_url = Some("/favicon.ico".to_owned());
+    s.branding.footer_text = Some("Société « Dépôt »\nImpressum".to_owned());
+    s.branding.stylesheet_url = Some("https://example.org/site.css".to_owned());
     s.attempts.per_client = 3;
     s.attempts.window = Duration::minutes(7);
     s.one_time_codes.digits = 8;

@@ -57,7 +57,9 @@ pub mod seconds {
     }
 }
 
-/// White-label branding of pages and emails.
+/// White-label branding of pages and emails. The page fields (accent colour, favicon,
+/// footer, stylesheet) are left out of the JSON when unset, so rows and queued mails
+/// written before they existed rewrite unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Branding {
@@ -67,6 +69,37 @@ pub struct Branding {
     pub sender_name: String,
     /// Address of a logo image, if any.
     pub logo_url: Option<String>,
+    /// The colour of links, buttons and the header rule on pages, `#rrggbb`; `None`: the
+    /// stylesheet's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accent_color: Option<String>,
+    /// Address of the pages' icon (favicon), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favicon_url: Option<String>,
+    /// A line at the bottom of every page (an imprint, a support address), plain text of
+    /// at most [`MAX_FOOTER_CHARS`] characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footer_text: Option<String>,
+    /// Address of a stylesheet pages load after their own, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stylesheet_url: Option<String>,
+}
+
+/// The most characters of the pages' footer text.
+pub const MAX_FOOTER_CHARS: usize = 500;
+
+/// Whether `url` is an `https://`, `http://` or site-relative (`/…`) address of at most
+/// 2000 characters without spaces or control characters.
+fn is_page_url(url: &str) -> bool {
+    let scheme = url.starts_with("https://")
+        || url.starts_with("http://")
+        || (url.starts_with('/') && !url.starts_with("//"));
+    scheme && url.len() <= 2000 && !url.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// Whether `c` is a colour written `#rrggbb`.
+fn is_hex_colour(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The most characters of the site title and the sender name.
@@ -83,8 +116,9 @@ fn is_extension(ext: &str) -> bool {
 }
 
 impl Branding {
-    /// Checks the title and sender name are 1 to 100 characters on one line and the logo
-    /// address is an `https://`, `http://` or site-relative (`/…`) one.
+    /// Checks the title and sender name are 1 to 100 characters on one line, the logo,
+    /// favicon and stylesheet addresses are `https://`, `http://` or site-relative (`/…`)
+    /// ones, the accent colour is `#rrggbb` and the footer at most 500 characters.
     fn check(&self) -> Result<(), crate::SettingsError> {
         let line = |t: &str| {
             !t.trim().is_empty()
@@ -106,19 +140,33 @@ impl Branding {
                 "must be 1 to 100 characters on one line",
             );
         }
-        if let Some(url) = &self.logo_url {
-            let scheme = url.starts_with("https://")
-                || url.starts_with("http://")
-                || (url.starts_with('/') && !url.starts_with("//"));
-            if !scheme
-                || url.len() > 2000
-                || url.chars().any(|c| c.is_control() || c.is_whitespace())
-            {
+        for (field, url) in [
+            ("branding.logo_url", &self.logo_url),
+            ("branding.favicon_url", &self.favicon_url),
+            ("branding.stylesheet_url", &self.stylesheet_url),
+        ] {
+            if url.as_deref().is_some_and(|u| !is_page_url(u)) {
                 return fail(
-                    "branding.logo_url",
+                    field,
                     "must be an https://, http:// or /… address of at most 2000 characters",
                 );
             }
+        }
+        if self
+            .accent_color
+            .as_deref()
+            .is_some_and(|c| !is_hex_colour(c))
+        {
+            return fail("branding.accent_color", "must be a colour written #rrggbb");
+        }
+        if let Some(footer) = &self.footer_text
+            && (footer.chars().count() > MAX_FOOTER_CHARS
+                || footer.chars().any(|c| c.is_control() && c != '\n'))
+        {
+            return fail(
+                "branding.footer_text",
+                "must be at most 500 characters without control characters",
+            );
         }
         Ok(())
     }
@@ -130,6 +178,10 @@ impl Default for Branding {
             site_title: "sharelink".to_owned(),
             sender_name: "sharelink".to_owned(),
             logo_url: None,
+            accent_color: None,
+            favicon_url: None,
+            footer_text: None,
+            stylesheet_url: None,
         }
     }
 }
@@ -524,5 +576,111 @@ impl SiteSettings {
         self.refused_extensions
             .iter()
             .any(|e| e.eq_ignore_ascii_case(ext))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn field_of(b: Branding) -> Option<&'static str> {
+        match b.check() {
+            Ok(()) => None,
+            Err(crate::SettingsError::Site { field, .. }) => Some(field),
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn page_branding_is_checked() {
+        let ok = Branding {
+            accent_color: Some("#0A7d5a".into()),
+            favicon_url: Some("/favicon.ico".into()),
+            footer_text: Some("Acme Ltd\nImprint".into()),
+            stylesheet_url: Some("https://cdn.example.com/a.css".into()),
+            ..Branding::default()
+        };
+        assert_eq!(field_of(ok.clone()), None);
+        for (field, bad) in [
+            (
+                "branding.accent_color",
+                Branding {
+                    accent_color: Some("red".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.accent_color",
+                Branding {
+                    accent_color: Some("#12345".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.accent_color",
+                Branding {
+                    accent_color: Some("#12345g".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.favicon_url",
+                Branding {
+                    favicon_url: Some("data:image/png,x".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.stylesheet_url",
+                Branding {
+                    stylesheet_url: Some("//evil.example/a.css".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.stylesheet_url",
+                Branding {
+                    stylesheet_url: Some("javascript:x".into()),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.footer_text",
+                Branding {
+                    footer_text: Some("x".repeat(501)),
+                    ..ok.clone()
+                },
+            ),
+            (
+                "branding.footer_text",
+                Branding {
+                    footer_text: Some("a\u{7}b".into()),
+                    ..ok.clone()
+                },
+            ),
+        ] {
+            assert_eq!(field_of(bad), Some(field));
+        }
+    }
+
+    #[test]
+    fn stored_branding_without_the_page_fields_still_reads() {
+        let b: Branding =
+            serde_json::from_str(r#"{"site_title":"Acme","sender_name":"Acme","logo_url":null}"#)
+                .expect("reads");
+        assert_eq!(b.accent_color, None);
+        assert_eq!(b.footer_text, None);
+    }
+
+    proptest! {
+        #[test]
+        fn accent_colour_is_exactly_hash_and_six_hex_digits(c in ".{0,9}") {
+            let b = Branding { accent_color: Some(c.clone()), ..Branding::default() };
+            let valid = c.len() == 7
+                && c.starts_with('#')
+                && c.chars().skip(1).all(|ch| ch.is_ascii_hexdigit());
+            prop_assert_eq!(b.check().is_ok(), valid);
+        }
     }
 }

@@ -8,7 +8,7 @@ use super::headers::{
 use super::{download_fail, header_str};
 use crate::client::Ctx;
 use crate::client::random_token;
-use crate::pages::{confirm_page, esc};
+use crate::pages::{Hidden, confirm_page};
 use crate::visitor::{Fields, fail, fail_with_link, service_fail};
 use crate::{ApiError, SharelinkState, watermark};
 use axum::body::Body;
@@ -443,16 +443,15 @@ pub(crate) async fn zip(
         Ok(b) => b,
         Err(ServiceError::Denied(Denial::ConfirmationRequired)) if !ctx.json => {
             // The confirm form carries the same selection.
-            let hidden: String = paths
+            let hidden: Vec<Hidden> = paths
                 .iter()
-                .map(|p| {
-                    format!(
-                        "<input type=\"hidden\" name=\"p\" value=\"{}\">",
-                        esc(p.as_str())
-                    )
+                .map(|p| Hidden {
+                    name: "p",
+                    value: p.as_str().to_owned(),
                 })
                 .collect();
-            return confirm_page(ctx, &ctx.share_url(key, "/zip"), "all files", &hidden);
+            let all = ctx.look.text("confirm-all-files");
+            return confirm_page(ctx, &ctx.share_url(key, "/zip"), &all, hidden);
         }
         Err(e) => return service_fail(ctx, e),
     };

@@ -97,6 +97,8 @@ async fn update(
         .app
         .update_site_settings(&actor, body.expected_version, settings)
         .await?;
+    // Pages show the new branding at once.
+    st.branding.forget();
     Ok(Json(view_json(&saved)?))
 }
 
@@ -177,6 +179,15 @@ pub(super) struct BrandingDto {
     sender_name: String,
     /// Logo address (`https://`, `http://` or `/…`), or `null`.
     logo_url: Option<String>,
+    /// Colour of links, buttons and the header rule on pages (`#rrggbb`), or `null`.
+    accent_color: Option<String>,
+    /// Address of the pages' icon (`https://`, `http://` or `/…`), or `null`.
+    favicon_url: Option<String>,
+    /// A line at the bottom of every page (plain text, at most 500 characters), or `null`.
+    footer_text: Option<String>,
+    /// Address of a stylesheet pages load after their own (`https://`, `http://` or
+    /// `/…`), or `null`.
+    stylesheet_url: Option<String>,
 }
 
 /// Privacy and retention of the access log.
@@ -279,7 +290,15 @@ mod tests {
     fn the_documented_settings_match_the_settings_served() {
         use utoipa::OpenApi;
         let doc = serde_json::to_value(super::super::ApiDoc::openapi()).expect("a document");
-        let served = serde_json::to_value(SiteSettings::default()).expect("settings");
+        let mut settings = SiteSettings::default();
+        // Every optional field set, so each one serializes.
+        let b = &mut settings.branding;
+        b.logo_url = Some("/logo.svg".into());
+        b.accent_color = Some("#123456".into());
+        b.favicon_url = Some("/favicon.ico".into());
+        b.footer_text = Some("Footer".into());
+        b.stylesheet_url = Some("/site.css".into());
+        let served = serde_json::to_value(settings).expect("settings");
         assert_eq!(properties(&doc, "SiteSettings"), keys(&served));
         for (schema, field) in [
             ("CustomKeyRules", "custom_keys"),

@@ -1,159 +1,167 @@
-//! The pages of the gates: the button that opens a share, and each gate's form.
+//! The pages of the gates: the button that opens a share, each gate's form, and the
+//! confirmation of a counted download.
 
-use super::{Notice, csrf_field, esc, notice_html};
+use super::{Hidden, Notice, val};
 use crate::ApiError;
 use crate::client::Ctx;
 use axum::http::StatusCode;
 use axum::response::Response;
+use minijinja::context;
 use sharelink_core::service::GateInfo;
 use sharelink_core::{Denial, FieldKind};
 
+/// The button that opens a share whose opening counts (carrying the recipient and
+/// access codes of the link, if any).
 pub(crate) fn confirm_open_page(
     ctx: &Ctx,
     key: &str,
     r: Option<&str>,
     code: Option<&str>,
 ) -> Response {
-    let mut hidden = csrf_field(&ctx.csrf);
-    for (name, v) in [("r", r), ("code", code)] {
-        if let Some(v) = v {
-            hidden.push_str(&format!(
-                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-                esc(v)
-            ));
-        }
-    }
-    super::page(
+    let hidden: Vec<Hidden> = [("r", r), ("code", code)]
+        .into_iter()
+        .filter_map(|(name, v)| {
+            v.map(|v| Hidden {
+                name,
+                value: v.to_owned(),
+            })
+        })
+        .collect();
+    ctx.look.render(
         StatusCode::OK,
-        "Open shared files",
-        &format!(
-            "<h1>Shared files</h1><p>Press the button to open this share.</p>\
-<form method=\"post\" action=\"{}\">{hidden}<button type=\"submit\">Open</button></form>",
-            esc(&ctx.share_url(key, "/open"))
-        ),
+        "gate_open.html",
+        &ctx.look.text("title-open"),
+        context! {
+            action => ctx.share_url(key, "/open"),
+            csrf => &ctx.csrf,
+            hidden => val(hidden),
+        },
     )
 }
 
+/// The page that asks a person to confirm a counted download (a bot will not press it).
+pub(crate) fn confirm_download_page(ctx: &Ctx, action_url: &str, name: &str) -> Response {
+    confirm_page(ctx, action_url, name, Vec::new())
+}
+
+/// The confirm page, with extra hidden fields.
+pub(crate) fn confirm_page(
+    ctx: &Ctx,
+    action_url: &str,
+    name: &str,
+    hidden: Vec<Hidden>,
+) -> Response {
+    ctx.look.render(
+        StatusCode::CONFLICT,
+        "confirm.html",
+        &ctx.look.text("title-confirm-download"),
+        context! { name, action => action_url, csrf => &ctx.csrf, hidden => val(hidden) },
+    )
+}
+
+/// A field of the registration form, as `gate_register.html` draws it.
+#[derive(Debug, serde::Serialize)]
+struct Field<'a> {
+    id: String,
+    name: String,
+    label: &'a str,
+    required: bool,
+    help: Option<&'a str>,
+    kind: &'static str,
+    options: &'a [String],
+}
+
+/// The page of the next gate (or, with none pending, the notice alone).
 pub(crate) fn gate_page(ctx: &Ctx, key: &str, gate: &GateInfo, notice: Option<Notice>) -> Response {
-    let csrf = csrf_field(&ctx.csrf);
-    let action = |rest: &str| esc(&ctx.share_url(key, rest));
-    let notice = notice_html(notice.as_ref());
+    let look = &ctx.look;
+    let action = |rest: &str| ctx.share_url(key, rest);
+    let notice = val(notice);
     let pending = gate.pending.clone();
     let status = pending
         .as_ref()
         .map_or(StatusCode::OK, ApiError::denial_status);
-    let (title, body) = match pending {
+    let csrf = &ctx.csrf;
+    let (template, title, values) = match pending {
         Some(Denial::PasswordRequired) => (
-            "Password required",
-            format!(
-                "<h1>Password required</h1>{notice}<p>This share is protected by a password.</p>\
-<form method=\"post\" action=\"{}\">{csrf}<label>Password <input type=\"password\" \
-name=\"password\" required autofocus autocomplete=\"current-password\"></label> \
-<button type=\"submit\">Continue</button></form>",
-                action("/password")
-            ),
+            "gate_password.html",
+            "title-password",
+            context! { action => action("/password"), csrf, notice },
         ),
         Some(Denial::EmailVerificationRequired) => (
-            "Verify your email",
-            format!(
-                "<h1>Verify your email</h1>{notice}<p>Enter your email address; we will send you \
-a one-time code.</p><form method=\"post\" action=\"{}\">{csrf}<label>Email <input \
-type=\"email\" name=\"email\" required autocomplete=\"email\"></label> <button \
-type=\"submit\">Send code</button></form><form method=\"post\" action=\"{}\">{csrf}\
-<label>Code <input name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
-required></label> <button type=\"submit\">Verify</button></form>",
-                action("/email"),
-                action("/code")
-            ),
+            "gate_email.html",
+            "title-email",
+            context! {
+                email_action => action("/email"),
+                code_action => action("/code"),
+                csrf,
+                notice,
+            },
         ),
         Some(Denial::RegistrationRequired) => {
-            let mut inputs = String::new();
-            for (i, f) in gate
+            let fields: Vec<Field<'_>> = gate
                 .form
                 .as_ref()
                 .map(|f| f.fields.as_slice())
                 .unwrap_or_default()
                 .iter()
                 .enumerate()
-            {
-                let name = esc(&format!("field:{}", f.label));
-                let req = if f.required { " required" } else { "" };
-                let star = if f.required { " *" } else { "" };
-                let help = f
-                    .description
-                    .as_deref()
-                    .map(|d| format!("<br><small>{}</small>", esc(d)))
-                    .unwrap_or_default();
-                let control = match &f.kind {
-                    FieldKind::ShortAnswer => {
-                        let ty = if f.label == sharelink_core::model::form::DEFAULT_EMAIL {
-                            "email"
-                        } else {
-                            "text"
-                        };
-                        format!("<input type=\"{ty}\" id=\"f{i}\" name=\"{name}\"{req}>")
+                .map(|(i, f)| {
+                    let (kind, options): (&'static str, &[String]) = match &f.kind {
+                        FieldKind::ShortAnswer
+                            if f.label == sharelink_core::model::form::DEFAULT_EMAIL =>
+                        {
+                            ("email", &[])
+                        }
+                        FieldKind::ShortAnswer => ("short", &[]),
+                        FieldKind::Paragraph => ("paragraph", &[]),
+                        FieldKind::MultipleChoice { options } => ("choice", options),
+                        FieldKind::Dropdown { options } => ("dropdown", options),
+                    };
+                    Field {
+                        id: format!("f{i}"),
+                        name: format!("field:{}", f.label),
+                        label: &f.label,
+                        required: f.required,
+                        help: f.description.as_deref(),
+                        kind,
+                        options,
                     }
-                    FieldKind::Paragraph => {
-                        format!("<textarea id=\"f{i}\" name=\"{name}\"{req}></textarea>")
-                    }
-                    FieldKind::MultipleChoice { options } => options
-                        .iter()
-                        .map(|o| {
-                            format!(
-                                "<label><input type=\"radio\" name=\"{name}\" value=\"{}\"{req}> {}</label> ",
-                                esc(o),
-                                esc(o)
-                            )
-                        })
-                        .collect(),
-                    FieldKind::Dropdown { options } => format!(
-                        "<select id=\"f{i}\" name=\"{name}\"{req}><option value=\"\"></option>{}</select>",
-                        options
-                            .iter()
-                            .map(|o| format!("<option>{}</option>", esc(o)))
-                            .collect::<String>()
-                    ),
-                };
-                inputs.push_str(&format!(
-                    "<p><label for=\"f{i}\">{}{star}</label>{help}<br>{control}</p>",
-                    esc(&f.label)
-                ));
-            }
+                })
+                .collect();
             (
-                "Register",
-                format!(
-                    "<h1>Please register</h1>{notice}<form method=\"post\" action=\"{}\">{csrf}\
-{inputs}<button type=\"submit\">Continue</button></form>",
-                    action("/register")
-                ),
+                "gate_register.html",
+                "title-register",
+                context! { action => action("/register"), csrf, notice, fields => val(fields) },
             )
         }
         Some(Denial::ClickwrapRequired) => {
-            let (t, terms) = gate
+            let default_title = look.text("terms-default-title");
+            let (heading, terms) = gate
                 .clickwrap
                 .as_ref()
-                .map(|c| (c.title.as_str(), c.terms.as_str()))
-                .unwrap_or(("Terms", ""));
+                .map_or((default_title.as_str(), ""), |c| {
+                    (c.title.as_str(), c.terms.as_str())
+                });
             (
-                "Terms",
-                format!(
-                    "<h1>{}</h1>{notice}<pre>{}</pre><form method=\"post\" action=\"{}\">{csrf}\
-<button type=\"submit\">I accept</button></form>",
-                    esc(t),
-                    esc(terms),
-                    action("/terms")
-                ),
+                "gate_terms.html",
+                "title-terms",
+                context! { heading, terms, action => action("/terms"), csrf, notice },
             )
         }
         Some(Denial::ConfirmationRequired) => return confirm_open_page(ctx, key, None, None),
         Some(d) => {
             return super::message(
+                ctx,
                 ApiError::denial_status(&d),
-                "Cannot continue",
+                &look.text("cannot-continue"),
                 &d.to_string(),
             );
         }
-        None => ("Shared files", notice),
+        None => (
+            "gate_passed.html",
+            "title-shared-files",
+            context! { notice },
+        ),
     };
-    super::page(status, title, &body)
+    look.render(status, template, &look.text(title), values)
 }

@@ -1,17 +1,30 @@
-//! Server-rendered pages: a tiny escaping helper and the page fragments; [`gate`] and
-//! [`share`] build the gate and share pages. Every text that
-//! comes from a user (names, descriptions, file names, terms) goes through [`esc`].
+//! Server-rendered pages: each page renders a minijinja template of [`theme`] (the
+//! embedded defaults in `templates/`, or the embedder's), in the visitor's language
+//! ([`i18n`]), with the site's branding. [`gate`] and [`share`] gather the values of the
+//! gate and share pages. Templates escape every value (as [`esc`] does).
 
 mod gate;
+mod i18n;
 mod share;
+pub(crate) mod theme;
 
-pub(crate) use gate::{confirm_open_page, gate_page};
-pub(crate) use share::{share_page, upload_failed_page, uploaded_notice};
+pub(crate) use gate::{confirm_download_page, confirm_open_page, confirm_page, gate_page};
+pub(crate) use i18n::Locale;
+pub use i18n::TranslationError;
+pub(crate) use share::{Embedded, embed_page, share_page, upload_failed_page, uploaded_notice};
+pub use theme::{PageTheme, ThemeError};
 
 use crate::client::Ctx;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+use minijinja::value::Value;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sharelink_core::model::site::Branding;
+use sharelink_core::service::Sharelink;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use theme::Pages;
 use time::OffsetDateTime;
 
 /// Escapes text for HTML (core's escaper: one escaper for pages and mail).
@@ -38,72 +51,305 @@ pub(crate) fn url_query(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;\
-padding:0 1rem;color:#222}table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;\
-border-bottom:1px solid #ddd;text-align:left}.msg{padding:1rem;background:#f4f4f4;\
-border-radius:.3rem}.err{background:#fde8e8}form.inline{display:inline}pre{white-space:pre-wrap}\
-nav a{margin-right:.3rem}.upload form{padding:.5rem;border:2px dashed transparent;\
-border-radius:.3rem}.upload form.drop{border-color:#36c;background:#eef3fc}\
-.upload progress:not([hidden]){display:block;width:100%}";
+/// What a page is drawn with: the templates, the visitor's language, the site's
+/// branding, and the address the language switcher links to.
+#[derive(Debug, Clone)]
+pub(crate) struct Look {
+    pub(crate) pages: Arc<Pages>,
+    pub(crate) locale: Locale,
+    pub(crate) branding: Arc<Branding>,
+    /// The switcher's link without `lang=` (a query, or an address ending in `?`).
+    pub(crate) here: String,
+    /// The order the visitor asked a listing in (`?sort=size&order=desc`).
+    pub(crate) sort: Sort,
+}
 
-/// A whole page around `body` (already escaped HTML).
-pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\">\
-<title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
-        esc(title)
-    );
-    (status, Html(html)).into_response()
+/// What a listing is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum SortKey {
+    /// By name, case-insensitively (the default).
+    #[default]
+    Name,
+    /// By size.
+    Size,
+    /// By date modified.
+    Date,
+}
+
+impl SortKey {
+    /// The key's name in `sort=`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Date => "date",
+        }
+    }
+}
+
+/// The order of a listing: a key and a direction. Folders always come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Sort {
+    pub(crate) key: SortKey,
+    pub(crate) desc: bool,
+}
+
+impl Sort {
+    /// From `sort=` and `order=` (anything unknown: by name, ascending).
+    pub(crate) fn parse(key: Option<&str>, order: Option<&str>) -> Self {
+        let key = match key {
+            Some("size") => SortKey::Size,
+            Some("date") => SortKey::Date,
+            _ => SortKey::Name,
+        };
+        Self {
+            key,
+            desc: order == Some("desc"),
+        }
+    }
+}
+
+impl Look {
+    /// Message `id` in the visitor's language.
+    pub(crate) fn text(&self, id: &str) -> String {
+        self.pages.texts.text(self.locale, id, None)
+    }
+
+    /// Message `id` in the visitor's language other than English, if it has one (`None`
+    /// in English: the caller's own English text stands).
+    pub(crate) fn translated(&self, id: &str) -> Option<String> {
+        (self.locale != Locale::En && self.pages.texts.has(self.locale, id))
+            .then(|| self.pages.texts.text(self.locale, id, None))
+    }
+
+    /// Message `id` with a count (`{ $count }`, plural forms).
+    pub(crate) fn count(&self, id: &str, count: usize) -> String {
+        let mut args = fluent_bundle::FluentArgs::new();
+        args.set("count", fluent_bundle::FluentValue::from(count));
+        self.pages.texts.text(self.locale, id, Some(&args))
+    }
+
+    /// A size in the visitor's language.
+    pub(crate) fn size(&self, bytes: u64) -> String {
+        self.pages.texts.size(self.locale, bytes)
+    }
+
+    /// A date in the visitor's language, in the share's time zone.
+    pub(crate) fn date(&self, at: OffsetDateTime, zone: Option<&str>) -> String {
+        self.pages.texts.date(self.locale, at, zone)
+    }
+
+    /// The values every template sees: `lang`, `languages`, `branding`, `stylesheet`,
+    /// `title`.
+    fn common(&self, title: &str) -> Value {
+        let b = &*self.branding;
+        // The product's own default title is not the site's: a site that set none shows
+        // none (white label).
+        let site_title =
+            (b.site_title != Branding::default().site_title).then(|| b.site_title.clone());
+        let sep = if self.here.ends_with('?') { "" } else { "&" };
+        let languages: Vec<Value> = Locale::ALL
+            .iter()
+            .map(|l| {
+                context! {
+                    tag => l.tag(),
+                    name => l.native_name(),
+                    href => format!("{}{sep}lang={}", self.here, l.tag()),
+                    current => *l == self.locale,
+                }
+            })
+            .collect();
+        context! {
+            lang => self.locale.tag(),
+            languages,
+            branding => context! {
+                site_title,
+                logo_url => b.logo_url.clone(),
+                accent_color => b.accent_color.clone(),
+                favicon_url => b.favicon_url.clone(),
+                footer_text => b.footer_text.clone(),
+                stylesheet_url => b.stylesheet_url.clone(),
+            },
+            stylesheet => self.pages.stylesheet(),
+            title,
+        }
+    }
+
+    /// The HTML of template `template` with `values` over the common ones.
+    pub(crate) fn html(
+        &self,
+        template: &str,
+        title: &str,
+        values: Value,
+    ) -> Result<String, minijinja::Error> {
+        self.pages
+            .render(template, context! { ..values, ..self.common(title) })
+    }
+
+    /// The page of template `template` with `values` (over the common ones), answered
+    /// with `status`. A template that fails (an embedder's, at request time) is logged and
+    /// answered with a plain 500 page.
+    pub(crate) fn render(
+        &self,
+        status: StatusCode,
+        template: &str,
+        title: &str,
+        values: Value,
+    ) -> Response {
+        match self.html(template, title, values) {
+            Ok(html) => {
+                let mut res = (status, Html(html)).into_response();
+                if let Some(csp) = self.csp() {
+                    res.headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, csp);
+                }
+                res.headers_mut().insert(
+                    header::VARY,
+                    HeaderValue::from_static("Accept-Language, Cookie"),
+                );
+                res
+            }
+            Err(e) => {
+                tracing::error!(template, error = %theme::describe(&e), "a page template failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html(format!(
+                        "<!doctype html><title>{0}</title><h1>{0}</h1>",
+                        esc(&self.text("failure-unavailable"))
+                    )),
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// The pages' CSP when the branding loads images or a stylesheet from elsewhere (the
+    /// default one allows only this site's).
+    fn csp(&self) -> Option<HeaderValue> {
+        let b = &*self.branding;
+        let origin = |url: &Option<String>| url.as_deref().and_then(origin_of);
+        let images: Vec<String> = [origin(&b.logo_url), origin(&b.favicon_url)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let styles = origin(&b.stylesheet_url);
+        if images.is_empty() && styles.is_none() {
+            return None;
+        }
+        let csp = format!(
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline' 'self'{}; \
+             img-src 'self' data:{}; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+             frame-ancestors 'none'",
+            styles.map(|s| format!(" {s}")).unwrap_or_default(),
+            images.iter().map(|s| format!(" {s}")).collect::<String>(),
+        );
+        HeaderValue::from_str(&csp).ok()
+    }
+}
+
+/// The `scheme://host[:port]` of an absolute http(s) address (none for `/…`).
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)))
+    .then(|| format!("{scheme}://{host}"))
+}
+
+/// The site's branding as pages show it, read from the site settings at most every few
+/// seconds (pages are served often; settings change rarely). Saving the site settings
+/// through this router's API refreshes it at once; other processes see the change
+/// within [`BrandingCache::TTL`].
+#[derive(Debug, Default)]
+pub(crate) struct BrandingCache {
+    cell: Mutex<Option<(Instant, Arc<Branding>)>>,
+}
+
+impl BrandingCache {
+    /// How long a read branding is used.
+    pub(crate) const TTL: Duration = Duration::from_secs(5);
+
+    /// The branding now (the default when the settings cannot be read, logged).
+    pub(crate) async fn get(&self, app: &Sharelink) -> Arc<Branding> {
+        if let Ok(cell) = self.cell.lock()
+            && let Some((at, b)) = &*cell
+            && at.elapsed() < Self::TTL
+        {
+            return b.clone();
+        }
+        let branding = match app.site().await {
+            Ok(site) => Arc::new(site.branding),
+            Err(e) => {
+                tracing::warn!(error = %sharelink_core::telemetry::Chain(&e), "pages: the site settings cannot be read; default branding");
+                return Arc::default();
+            }
+        };
+        if let Ok(mut cell) = self.cell.lock() {
+            *cell = Some((Instant::now(), branding.clone()));
+        }
+        branding
+    }
+
+    /// Forgets the branding read (the settings just changed).
+    pub(crate) fn forget(&self) {
+        if let Ok(mut cell) = self.cell.lock() {
+            *cell = None;
+        }
+    }
 }
 
 /// A page with one message.
-pub(crate) fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    let class = if status.is_success() {
-        "msg"
-    } else {
-        "msg err"
-    };
-    page(
+pub(crate) fn message(ctx: &Ctx, status: StatusCode, title: &str, text: &str) -> Response {
+    ctx.look.render(
         status,
+        "message.html",
         title,
-        &format!(
-            "<h1>{}</h1><p class=\"{class}\">{}</p>",
-            esc(title),
-            esc(text)
-        ),
+        context! { text, error => !status.is_success() },
     )
 }
 
-/// A hidden CSRF field.
-pub(crate) fn csrf_field(token: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        esc(token)
+/// A page with one message and a link.
+pub(crate) fn message_with_link(
+    ctx: &Ctx,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    link: (&str, &str),
+) -> Response {
+    ctx.look.render(
+        status,
+        "message.html",
+        title,
+        context! {
+            text,
+            error => !status.is_success(),
+            link => context! { href => link.0, text => link.1 },
+        },
     )
 }
 
-/// A size for people (`1.5 MB`).
-pub(crate) fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+/// A message shown above a form.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Notice {
+    pub(crate) error: bool,
+    pub(crate) text: String,
 }
 
-/// A date for people, in the share's time zone, named (`3 December 2026, 17:00
-/// (Europe/Paris)`); the same wording as the mails.
-pub(crate) fn date(t: OffsetDateTime, zone: Option<&str>) -> String {
-    sharelink_core::text::local_date(t, zone)
+/// A hidden field of a form.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Hidden {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+}
+
+/// A value for a template from anything serializable.
+pub(crate) fn val<T: serde::Serialize>(v: T) -> Value {
+    Value::from(minijinja::value::Serde(v))
 }
 
 #[cfg(test)]
@@ -122,42 +368,4 @@ mod tests {
     fn url_path_encodes_each_segment() {
         assert_eq!(url_path("a b/c?d#e"), "a%20b/c%3Fd%23e");
     }
-}
-/// A message shown above a form.
-#[derive(Debug, Clone)]
-pub(crate) struct Notice {
-    pub(crate) error: bool,
-    pub(crate) text: String,
-}
-
-pub(crate) fn notice_html(n: Option<&Notice>) -> String {
-    match n {
-        Some(n) => format!(
-            "<p class=\"msg{}\" role=\"status\">{}</p>",
-            if n.error { " err" } else { "" },
-            esc(&n.text)
-        ),
-        None => String::new(),
-    }
-}
-
-/// The page that asks a person to confirm a counted download (a bot will not press it).
-pub(crate) fn confirm_download_page(ctx: &Ctx, action_url: &str, name: &str) -> Response {
-    confirm_page(ctx, action_url, name, "")
-}
-
-/// The confirm page, with extra hidden fields (already escaped HTML).
-pub(crate) fn confirm_page(ctx: &Ctx, action_url: &str, name: &str, hidden: &str) -> Response {
-    page(
-        StatusCode::CONFLICT,
-        "Confirm download",
-        &format!(
-            "<h1>Download {}</h1><p>This link can be used a limited number of times. \
-Press the button to download.</p><form method=\"post\" action=\"{}\">{}{hidden}<button \
-type=\"submit\">Download</button></form>",
-            esc(name),
-            esc(action_url),
-            csrf_field(&ctx.csrf)
-        ),
-    )
 }

@@ -2,8 +2,8 @@
 //! level: new folder, rename, move or copy, delete.
 
 use super::{
-    Fields, back_to_folder, fail, fail_with_link, failure_title, field, folder_url, parse_path,
-    posted_session,
+    Fields, back_to_folder, fail, fail_with_link, failure_text, failure_title, field, folder_url,
+    parse_path, posted_session,
 };
 use crate::client::Ctx;
 use crate::pages::upload_failed_page;
@@ -109,9 +109,10 @@ fn upload_failed(
         return err.into_response();
     }
     upload_failed_page(
+        ctx,
         err.status,
-        failure_title(err.code),
-        &err.message,
+        &failure_title(ctx, err.code),
+        &failure_text(ctx, err.code, &err.message),
         file,
         stored,
         &folder_url(ctx, key, folder, None),

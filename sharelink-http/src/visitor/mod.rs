@@ -14,7 +14,7 @@ mod gates;
 
 use crate::client::Ctx;
 use crate::download;
-use crate::pages::{self, Notice, confirm_open_page, esc, gate_page, share_page, url_query};
+use crate::pages::{self, Notice, confirm_open_page, gate_page, share_page, url_query};
 use crate::{ApiError, SharelinkState};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -23,7 +23,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
 use sharelink_core::policy::RequestMode;
-use sharelink_core::ports::EntryKind;
 use sharelink_core::service::{GateInfo, OpenRequest, ServiceError, Visit, VisitRequest};
 use sharelink_core::{Capability, Denial, SessionId, SharePath};
 
@@ -87,29 +86,42 @@ pub(crate) fn fail(ctx: &Ctx, err: ApiError) -> Response {
         }
         return err.into_response();
     }
-    pages::message(err.status, failure_title(err.code), &err.message)
+    let text = failure_text(ctx, err.code, &err.message);
+    pages::message(ctx, err.status, &failure_title(ctx, err.code), &text)
 }
 
-/// The heading of the page that answers a refusal with code `code`.
-pub(crate) fn failure_title(code: &str) -> &'static str {
-    match code {
-        "not_found" | "share_not_found" => "Share not found",
-        "expired" => "This link has expired",
-        "uses_exhausted" => "Use limit reached",
-        "invitation_already_used" => "Invitation already used",
-        "action_not_allowed" | "creator_lacks_rights" => "Action not allowed",
-        "file_type_refused" => "File type refused",
-        "preview_unavailable" => "No preview",
-        "too_many_attempts" => "Too many attempts",
-        "no_session" => "Please open the link again",
-        "csrf" => "Form expired",
-        "outside_share" | "wrong_kind" => "Not found",
-        "ip_not_allowed" => "Not available from your network",
-        "unavailable" => "Temporarily unavailable",
-        "upload_rule_broken" => "Upload refused",
-        "upload_failed" | "no_space" => "Upload failed",
-        _ => "Cannot continue",
-    }
+/// The text of a refusal's page: `message` (core's English wording, which may carry
+/// details) in English, its translation in another language when the refusal's text is
+/// fixed.
+pub(crate) fn failure_text(ctx: &Ctx, code: &str, message: &str) -> String {
+    let id = format!("denial-{}", code.replace('_', "-"));
+    ctx.look
+        .translated(&id)
+        .unwrap_or_else(|| message.to_owned())
+}
+
+/// The heading of the page that answers a refusal with code `code`, in the visitor's
+/// language.
+pub(crate) fn failure_title(ctx: &Ctx, code: &str) -> String {
+    let id = match code {
+        "not_found" | "share_not_found" => "failure-not-found",
+        "expired" => "failure-expired",
+        "uses_exhausted" => "failure-uses-exhausted",
+        "invitation_already_used" => "failure-invitation-used",
+        "action_not_allowed" | "creator_lacks_rights" => "failure-not-allowed",
+        "file_type_refused" => "failure-file-type",
+        "preview_unavailable" => "failure-no-preview",
+        "too_many_attempts" => "failure-too-many-attempts",
+        "no_session" => "failure-no-session",
+        "csrf" => "failure-csrf",
+        "outside_share" | "wrong_kind" => "failure-outside",
+        "ip_not_allowed" => "failure-ip",
+        "unavailable" => "failure-unavailable",
+        "upload_rule_broken" => "failure-upload-rule",
+        "upload_failed" | "no_space" => "failure-upload-failed",
+        _ => "failure-other",
+    };
+    ctx.look.text(id)
 }
 
 /// A refusal, as [`fail`], with a link back to the share for page visitors.
@@ -120,13 +132,12 @@ pub(crate) fn fail_with_link(ctx: &Ctx, key: &str, err: ApiError) -> Response {
     let mut res = fail(ctx, err);
     let status = res.status();
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        res = pages::page(
+        res = pages::message_with_link(
+            ctx,
             status,
-            "Please open the link again",
-            &format!(
-                "<h1>Please open the link again</h1><p><a href=\"{}\">Open the share</a></p>",
-                esc(&ctx.share_url(key, ""))
-            ),
+            &ctx.look.text("title-reopen"),
+            &ctx.look.text("failure-no-session"),
+            (&ctx.share_url(key, ""), &ctx.look.text("reopen-link")),
         );
     }
     res
@@ -188,7 +199,7 @@ pub(crate) async fn show(
                 let notice = q
                     .uploaded
                     .zip(visit.view.as_ref())
-                    .map(|(n, view)| pages::uploaded_notice(n, view));
+                    .map(|(n, view)| pages::uploaded_notice(&ctx.look, n, view));
                 return render_visit(&st, &mut ctx, &key, visit, &path, mode, notice).await;
             }
             Err(ServiceError::Denied(Denial::NoSession)) => {}
@@ -460,10 +471,6 @@ pub(crate) async fn embed(
     Path(key): Path<String>,
     ctx: Ctx,
 ) -> Response {
-    let link = esc(&ctx.share_url(&key, ""));
-    let open_link = format!(
-        "<p><a href=\"{link}\" target=\"_blank\" rel=\"noopener noreferrer\">Open the shared files</a></p>"
-    );
     let result = st
         .app
         .open(OpenRequest {
@@ -474,7 +481,7 @@ pub(crate) async fn embed(
             mode: RequestMode::Unconfirmed,
         })
         .await;
-    let (status, body) = match result {
+    let mut res = match result {
         // A widget's fetch is not confirmed: core stores nothing and lists the top when
         // that spends no use.
         Ok(Visit {
@@ -483,33 +490,19 @@ pub(crate) async fn embed(
             ..
         }) => {
             let entries = entries.filter(|_| view.rights.has(Capability::List));
-            let mut b = format!("<h1>{}</h1>", esc(&view.name));
-            if let Some(entries) = entries {
-                b.push_str("<table><tbody>");
-                for e in entries {
-                    b.push_str(&format!(
-                        "<tr><td>{}{}</td><td>{}</td></tr>",
-                        esc(&e.name),
-                        if e.kind == EntryKind::Folder { "/" } else { "" },
-                        if e.kind == EntryKind::File {
-                            pages::size(e.size)
-                        } else {
-                            String::new()
-                        }
-                    ));
-                }
-                b.push_str("</tbody></table>");
-            }
-            b.push_str(&open_link);
-            (StatusCode::OK, b)
+            pages::embed_page(
+                &ctx,
+                StatusCode::OK,
+                &key,
+                pages::Embedded::Share(&view, entries.as_deref()),
+            )
         }
-        Ok(_) => (StatusCode::OK, format!("<h1>Shared files</h1>{open_link}")),
+        Ok(_) => pages::embed_page(&ctx, StatusCode::OK, &key, pages::Embedded::LinkOnly),
         Err(e) => {
             let e = ApiError::from(e);
-            (e.status, format!("<p>{}</p>", esc(&e.message)))
+            pages::embed_page(&ctx, e.status, &key, pages::Embedded::Refused(&e.message))
         }
     };
-    let mut res = pages::page(status, "Shared files", &body);
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; \
          frame-ancestors {}",

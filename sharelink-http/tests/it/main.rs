@@ -25,6 +25,7 @@ mod hostile;
 mod levels;
 mod mail;
 mod openapi;
+mod pages;
 mod paths;
 mod recipients;
 mod reports;

@@ -25,6 +25,7 @@ fn invitation(to: &Email) -> Mail {
             site_title: "Acme Files".to_owned(),
             sender_name: "Acme Files".to_owned(),
             logo_url: None,
+            ..Branding::default()
         },
         from: None,
         time_zone: None,

@@ -536,6 +536,7 @@ mod tests {
                 site_title: "Acme <Files>".to_owned(),
                 sender_name: "Acme".to_owned(),
                 logo_url: Some("javascript:alert(1)".to_owned()),
+                ..Branding::default()
             },
             from: None,
             time_zone: None,
