@@ -309,7 +309,8 @@ for the caller's shares or (admins) every share, and the outbox of their deliver
         (name = "reports", description = "The access log as CSV and statistics per day, of a \
 share, an owner's shares or (admins) every share"),
         (name = "site", description = "Site settings (administrators only): read with their \
-version, change by naming it; in effect at once on every server process")),
+version, change by naming it; in effect at once on the server process that saved them and \
+within `Config::site_cache` (1 s by default) on every other")),
     modifiers(&CommonRefusals)
 )]
 struct ApiDoc;

@@ -1,21 +1,25 @@
 //! Site settings at runtime over a real socket and a real database: administrators read
 //! and change them through `/api/site` (admin only, field-named errors, version conflicts),
-//! a change is in effect at once for another process on the same database, and the seed's
+//! a change is in effect at once in the process that made it and within the cache bound
+//! (1 s) in another process on the same database, and the seed's
 //! admin switches (device binding, one active link per recipient and item) and the
 //! defaults for new shares take effect once turned on through the API.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use sharelink_core::policy::RequestMode;
+use sharelink_core::service::Sharelink;
 use sharelink_core::service::{OpenRequest, VisitRequest};
-use sharelink_core::testing::fixtures::{client, path, share_request};
+use sharelink_core::testing::fixtures::{CountingSiteStore, client, path, share_request};
 use sharelink_core::{Action, Denial, UserId};
 use sharelink_tests::{Backend, Stack, on_every_backend};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 on_every_backend!(
     only_admins_read_and_change_site_settings,
     changes_are_checked_and_versioned,
-    a_change_is_in_effect_at_once_in_another_process,
+    a_change_is_in_effect_here_at_once_and_in_another_process_within_the_bound,
     switches_and_share_defaults_take_effect,
 );
 
@@ -142,9 +146,20 @@ async fn changes_are_checked_and_versioned(backend: Backend) {
     assert_eq!(now["settings"]["password_min_len"], 14);
 }
 
-async fn a_change_is_in_effect_at_once_in_another_process(backend: Backend) {
+async fn a_change_is_in_effect_here_at_once_and_in_another_process_within_the_bound(
+    backend: Backend,
+) {
     let stack = Stack::start(backend).await;
+    let bound = stack.app.config().site_cache;
+    assert_eq!(bound, Duration::from_secs(1), "the default bound");
+    // The other process, its reads of the stored settings counted.
     let other = stack.second_process().await;
+    let loads = Arc::new(CountingSiteStore::new(other.ports().site.clone()));
+    let other = Sharelink::new(
+        other.ports().clone().with_site_store(loads.clone()),
+        other.config().clone(),
+    )
+    .expect("the second application");
     let ana = UserId::parse("ana").expect("an id");
     let before = other
         .create_share(&ana, share_request(&["docs/reports"], |_| {}))
@@ -178,6 +193,8 @@ async fn a_change_is_in_effect_at_once_in_another_process(backend: Backend) {
     };
     let key = before.share.key.to_string();
     assert!(open(other.clone(), key.clone()).await.is_ok());
+    // A share created, a link opened and a file downloaded: one read of the row.
+    assert_eq!(loads.loads(), 1);
 
     let saved = patch(
         &stack,
@@ -186,7 +203,32 @@ async fn a_change_is_in_effect_at_once_in_another_process(backend: Backend) {
     )
     .await;
     assert_eq!(saved.status, 200, "{}", saved.text());
+    let saved_at = Instant::now();
+    // In effect at once in the process that saved it.
+    let here = stack
+        .api(
+            Method::POST,
+            "/shares",
+            Some("ana"),
+            Some(json!({"name": "Q3", "items": [{"path": "docs/reports"}]})),
+        )
+        .await;
+    assert_eq!(here.status, 201, "{}", here.text());
+    assert!(
+        here.json()["generated_password"].is_string(),
+        "{}",
+        here.text()
+    );
 
+    // Within the bound in the other: what it read before the save expires by then.
+    while !other.site().await.expect("site").require_password {
+        assert!(
+            saved_at.elapsed() <= bound,
+            "still stale after {:?}",
+            saved_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // The other process creates the next share with a password, and refuses the file type.
     let after = other
         .create_share(&ana, share_request(&["docs/reports"], |_| {}))

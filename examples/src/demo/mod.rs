@@ -156,6 +156,7 @@ pub async fn build(config: &DemoConfig) -> Result<Demo, BoxError> {
     if let Some(limit) = config.attempt_limit {
         site.attempts.per_client = limit;
         site.attempts.per_share = limit;
+        site.attempts.per_network = limit;
     }
     let site = config.site.apply(site);
     let sharelink = Sharelink::new(

@@ -364,7 +364,7 @@ async fn admin(State(state): State<PageState>, headers: HeaderMap) -> Response {
     page(
         "Site settings",
         "<header><h1>Site settings</h1><p><a href=\"/\">Back to shares</a> · <span id=\"version\">Loading…</span></p></header>\
-<p class=\"note\">Saved in the database and in effect at once on every server process; lifetimes in days.</p>\
+<p class=\"note\">Saved in the database and in effect at once on this server process and within a second on every other; lifetimes in days.</p>\
 <form id=\"site-form\">\
 <fieldset><legend>Lifetime</legend><label>Default <input name=\"default_lifetime\" type=\"number\" min=\"0\" step=\"any\" placeholder=\"none\"></label>\
 <label>Minimum <input name=\"min_lifetime\" type=\"number\" min=\"0\" step=\"any\" placeholder=\"none\"></label>\

@@ -217,6 +217,152 @@ pub fn verify_password(password: &PlainPassword, hash: &PasswordHash) -> bool {
         .is_ok()
 }
 
+/// A bounded set of argon2 work areas (19 MiB each at the recommended cost), reused from
+/// one hash or verification to the next.
+///
+/// Without it every check allocates its blocks afresh on whichever pool thread runs it,
+/// and the allocator keeps those blocks in per-thread arenas: the process's memory grows
+/// with every thread that ever checked a password and never shrinks. Here at most
+/// `slots` areas ever exist; a check that finds all of them busy waits for one (it runs
+/// on a blocking thread, never on the async runtime).
+#[derive(Debug)]
+pub struct Argon2Memory {
+    slots: usize,
+    state: std::sync::Mutex<MemoryState>,
+    returned: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct MemoryState {
+    free: Vec<Vec<argon2::Block>>,
+    created: usize,
+}
+
+impl Argon2Memory {
+    /// At most `slots` work areas (at least one).
+    pub fn new(slots: usize) -> Self {
+        Self {
+            slots: slots.max(1),
+            state: std::sync::Mutex::default(),
+            returned: std::sync::Condvar::new(),
+        }
+    }
+
+    /// How many work areas exist now (never more than the slots).
+    pub fn areas(&self) -> usize {
+        self.lock().created
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` with a work area of at least `blocks` blocks, then gives the area back.
+    fn with_blocks<T>(&self, blocks: usize, f: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
+        let mut area = {
+            let mut state = self.lock();
+            loop {
+                if let Some(area) = state.free.pop() {
+                    break area;
+                }
+                if state.created < self.slots {
+                    state.created += 1;
+                    break Vec::new();
+                }
+                state = self
+                    .returned
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        };
+        if area.len() < blocks {
+            area.resize(blocks, argon2::Block::default());
+        }
+        let out = f(&mut area[..blocks]);
+        self.lock().free.push(area);
+        self.returned.notify_one();
+        out
+    }
+
+    /// [`hash_password`] in one of the work areas.
+    ///
+    /// # Errors
+    /// [`PasswordError::Hashing`] if the parameters are invalid.
+    pub fn hash(
+        &self,
+        password: &PlainPassword,
+        params: Argon2Params,
+        rng: &dyn RandomSource,
+    ) -> Result<PasswordHash, PasswordError> {
+        let hashing = |e: &dyn fmt::Display| PasswordError::Hashing(e.to_string());
+        let mut salt = [0u8; 16];
+        rng.fill(&mut salt);
+        let hasher = argon2(params)?;
+        let out_len = argon2::Params::DEFAULT_OUTPUT_LEN;
+        let mut out = vec![0u8; out_len];
+        let blocks = hasher.params().block_count();
+        self.with_blocks(blocks, |area| {
+            hasher.hash_password_into_with_memory(
+                password.expose().as_bytes(),
+                &salt,
+                &mut out,
+                area,
+            )
+        })
+        .map_err(|e| hashing(&e))?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| hashing(&e))?;
+        let phc = argon2::password_hash::PasswordHash {
+            algorithm: argon2::Algorithm::Argon2id.ident(),
+            version: Some(argon2::Version::V0x13.into()),
+            params: argon2::password_hash::ParamsString::try_from(hasher.params())
+                .map_err(|e| hashing(&e))?,
+            salt: Some(salt.as_salt()),
+            hash: Some(argon2::password_hash::Output::new(&out).map_err(|e| hashing(&e))?),
+        };
+        Ok(PasswordHash(phc.to_string()))
+    }
+
+    /// [`verify_password`] in one of the work areas.
+    pub fn verify(&self, password: &PlainPassword, hash: &PasswordHash) -> bool {
+        let Ok(parsed) = argon2::password_hash::PasswordHash::new(hash.as_str()) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let Ok(algorithm) = argon2::Algorithm::try_from(parsed.algorithm) else {
+            return false;
+        };
+        let Ok(version) = parsed
+            .version
+            .map_or(Ok(argon2::Version::default()), argon2::Version::try_from)
+        else {
+            return false;
+        };
+        let Ok(params) = argon2::Params::try_from(&parsed) else {
+            return false;
+        };
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+            return false;
+        };
+        let hasher = argon2::Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        let blocks = hasher.params().block_count();
+        let done = self.with_blocks(blocks, |area| {
+            hasher.hash_password_into_with_memory(
+                password.expose().as_bytes(),
+                salt,
+                &mut out,
+                area,
+            )
+        });
+        done.is_ok() && crate::model::token::constant_time_eq(&out, expected.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +379,40 @@ mod tests {
             &h
         ));
         assert_eq!(PasswordHash::parse(h.as_str()).unwrap(), h);
+    }
+
+    #[test]
+    fn the_work_areas_agree_with_argon2_and_stay_bounded() {
+        let memory = std::sync::Arc::new(Argon2Memory::new(2));
+        let pw = PlainPassword::new("correct horse", 8).unwrap();
+        let wrong = PlainPassword::attempt("wrong").unwrap();
+        // A hash made the usual way checks in the work areas, and the reverse.
+        let usual = hash_password(&pw, Argon2Params::TESTING, &SeededRandom::new(2)).unwrap();
+        let pooled = memory
+            .hash(&pw, Argon2Params::TESTING, &SeededRandom::new(2))
+            .unwrap();
+        assert_eq!(pooled, usual, "same salt, same PHC string");
+        assert!(memory.verify(&pw, &usual));
+        assert!(!memory.verify(&wrong, &usual));
+        assert!(!memory.verify(&pw, &PasswordHash("$argon2id$v=19$m=64,t=1,p=1$x$y".into())));
+        // Eight threads checking at once never make more than two areas.
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let (memory, usual, pw, wrong) =
+                    (memory.clone(), usual.clone(), pw.clone(), wrong.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..5 {
+                        assert!(memory.verify(&pw, &usual));
+                        assert!(!memory.verify(&wrong, &usual));
+                    }
+                    i
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(memory.areas(), 2);
     }
 
     #[test]

@@ -118,7 +118,19 @@ impl SharePath {
 
     /// The last segment, if not the root.
     pub fn file_name(&self) -> Option<&str> {
-        self.segments().last()
+        // From the end: the last segment without walking the others.
+        self.0.rsplit('/').find(|s| !s.is_empty())
+    }
+
+    /// The first segment and the path below it (the root when there is only one
+    /// segment); `None` for the root. `a/b/c` gives `a` and `b/c`.
+    pub fn split_first(&self) -> Option<(&str, SharePath)> {
+        let mut segs = self.segments();
+        let first = segs.next()?;
+        // A path holds its segments joined by single slashes (every constructor checks
+        // or keeps that), so what follows the first slash is the rest, already valid.
+        let rest = self.0.split_once('/').map_or("", |(_, rest)| rest);
+        Some((first, Self(rest.to_owned())))
     }
 
     /// The lower-cased extension of the last segment (`"pdf"` for `a/B.PDF`), if any.
@@ -410,6 +422,27 @@ mod tests {
         }
         assert_eq!(SharePath::new_name(".."), Err(PathError::ParentSegment));
         assert_eq!(SharePath::new_name("a/b"), Err(PathError::EmptySegment));
+    }
+
+    proptest! {
+        /// The fast forms agree with the segment-wise definitions on every path: the
+        /// file name is the last segment, and the first segment and the rest parse back
+        /// to the path.
+        #[test]
+        fn file_name_and_split_first_agree_with_the_segments(
+            p in prop_oneof![crate::testing::strategies::share_path(), crate::testing::strategies::visitor_path()]
+        ) {
+            prop_assert_eq!(p.file_name(), p.segments().last());
+            let segs: Vec<&str> = p.segments().collect();
+            match p.split_first() {
+                None => prop_assert!(p.is_root()),
+                Some((first, rest)) => {
+                    prop_assert_eq!(first, segs[0]);
+                    let parsed = SharePath::parse(&segs[1..].join("/"));
+                    prop_assert_eq!(parsed.as_ref(), Ok(&rest));
+                }
+            }
+        }
     }
 
     proptest! {

@@ -5,7 +5,7 @@
 //! answers while pending, whether a session has passed it, and its log name); `decide`,
 //! the visitor use cases and the log all take the gate from this one list.
 
-use crate::model::token::fingerprint;
+use crate::model::token::{fingerprint, fingerprint_json};
 use crate::{AccessControl, Denial, Share, SiteSettings, VisitorSession};
 use serde::{Deserialize, Serialize};
 
@@ -103,16 +103,9 @@ impl Gate {
                     .map_or("", |h| h.as_str())
                     .as_bytes(),
             )),
-            Gate::Registration => Some(fingerprint(
-                serde_json::to_string(&s.registration)
-                    .unwrap_or_default()
-                    .as_bytes(),
-            )),
-            Gate::Clickwrap => Some(fingerprint(
-                serde_json::to_string(&s.clickwrap)
-                    .unwrap_or_default()
-                    .as_bytes(),
-            )),
+            // Streamed: the same value as the fingerprint of the JSON string.
+            Gate::Registration => Some(fingerprint_json(&s.registration)),
+            Gate::Clickwrap => Some(fingerprint_json(&s.clickwrap)),
             _ => None,
         }
     }

@@ -331,8 +331,8 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
             rel,
         }
     } else {
-        let path = req.path.cloned().unwrap_or_default();
-        match share.resolve(&path) {
+        let root = SharePath::root();
+        match share.resolve(req.path.unwrap_or(&root)) {
             // An upload to the top of a drop box lands in its folder.
             Some(Resolved::Top) if req.action == Action::Upload => {
                 share.sole_folder().ok_or(Denial::OutsideShare)?

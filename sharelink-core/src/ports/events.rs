@@ -121,7 +121,8 @@ pub enum ShareEvent {
         #[serde(with = "crate::model::instant")]
         at: OffsetDateTime,
     },
-    /// An administrator saved new site settings (effective at once on every process).
+    /// An administrator saved new site settings (effective at once on the process that saved
+    /// them, within `Config::site_cache` on every other).
     SiteSettingsChanged {
         /// The administrator.
         by: UserId,

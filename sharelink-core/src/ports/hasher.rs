@@ -1,6 +1,6 @@
 //! The password-hasher port, with argon2id as the default implementation.
 
-use crate::model::password::{Argon2Params, hash_password, verify_password};
+use crate::model::password::{Argon2Memory, Argon2Params};
 use crate::ports::{OsRandom, RandomSource};
 use crate::{PasswordError, PasswordHash, PlainPassword};
 use std::fmt::Debug;
@@ -19,19 +19,32 @@ pub trait PasswordHasher: Send + Sync + Debug + 'static {
     fn verify(&self, password: &PlainPassword, hash: &PasswordHash) -> bool;
 }
 
-/// argon2id with configurable cost (default: OWASP's 19 MiB, 2 passes).
+/// argon2id with configurable cost (default: OWASP's 19 MiB, 2 passes), hashing and
+/// verifying in a bounded set of reused work areas ([`Argon2Memory`]): by default as
+/// many as the machine has cores (clones share them), so the memory argon2 holds is at
+/// most that many times its cost, however many checks ran on however many threads.
 #[derive(Debug, Clone)]
 pub struct Argon2idHasher {
     params: Argon2Params,
     rng: Arc<dyn RandomSource>,
+    memory: Arc<Argon2Memory>,
 }
 
 impl Argon2idHasher {
-    /// A hasher with the given cost, salting from the OS CSPRNG.
+    /// A hasher with the given cost, salting from the OS CSPRNG, with one work area per
+    /// core.
     pub fn new(params: Argon2Params) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self::with_work_areas(params, cores)
+    }
+
+    /// A hasher with the given cost and at most `areas` work areas (at least one): at
+    /// most that many checks run at once, the others wait for an area.
+    pub fn with_work_areas(params: Argon2Params, areas: usize) -> Self {
         Self {
             params,
             rng: Arc::new(OsRandom),
+            memory: Arc::new(Argon2Memory::new(areas)),
         }
     }
 }
@@ -44,10 +57,10 @@ impl Default for Argon2idHasher {
 
 impl PasswordHasher for Argon2idHasher {
     fn hash(&self, password: &PlainPassword) -> Result<PasswordHash, PasswordError> {
-        hash_password(password, self.params, self.rng.as_ref())
+        self.memory.hash(password, self.params, self.rng.as_ref())
     }
 
     fn verify(&self, password: &PlainPassword, hash: &PasswordHash) -> bool {
-        verify_password(password, hash)
+        self.memory.verify(password, hash)
     }
 }

@@ -552,7 +552,11 @@ impl Sharelink {
             })
             .cloned()
             .collect();
-        check_items(&items, share.settings.allowed, self.site().await?.max_items)?;
+        check_items(
+            &items,
+            share.settings.allowed,
+            self.site_shared().await?.settings.max_items,
+        )?;
         let requested = share.requested.clone();
         Ok(self
             .reapply(actor, share, requested, items, PasswordChange::Keep)
@@ -746,7 +750,12 @@ impl Sharelink {
         message: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Recipient> {
-        if self.site().await?.one_active_share_per_recipient_item {
+        if self
+            .site_shared()
+            .await?
+            .settings
+            .one_active_share_per_recipient_item
+        {
             for item in &share.items {
                 if !self
                     .ports
@@ -925,7 +934,7 @@ impl Sharelink {
     #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn purge(&self) -> Result<(u64, u32)> {
         let now = self.now();
-        let events = match self.site().await?.log_privacy.retention {
+        let events = match self.site_shared().await?.settings.log_privacy.retention {
             Some(r) => self.ports.log.purge_before(now - r).await?,
             None => 0,
         };

@@ -214,6 +214,13 @@ pub struct Config {
     pub mail_retry: MailRetry,
     /// How webhook deliveries are retried (the same kind of schedule as mail).
     pub webhook_retry: MailRetry,
+    /// How long this process keeps using the site settings it last read before it reads
+    /// them from the [`SiteSettingsStore`] again: a change saved by another process
+    /// sharing the database is in effect here within this bound, one saved through this
+    /// application (or a clone of it) at once. Measured on the monotonic clock of the
+    /// process, not the clock port. Default [`Config::DEFAULT_SITE_CACHE`] (1 s);
+    /// [`Duration::ZERO`](std::time::Duration::ZERO) reads the store on every use.
+    pub site_cache: std::time::Duration,
 }
 
 impl Config {
@@ -226,7 +233,19 @@ impl Config {
             snapshot_root: crate::SharePath::parse(".sharelink/snapshots").unwrap_or_default(),
             mail_retry: MailRetry::default(),
             webhook_retry: MailRetry::default(),
+            site_cache: Self::DEFAULT_SITE_CACHE,
         }
+    }
+
+    /// The default of [`Config::site_cache`]: one second.
+    pub const DEFAULT_SITE_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// With this bound on how stale the site settings may be in this process when
+    /// another process changed them (see [`Config::site_cache`]; zero: no cache).
+    #[must_use]
+    pub fn with_site_cache(mut self, bound: std::time::Duration) -> Self {
+        self.site_cache = bound;
+        self
     }
 
     /// With this retry schedule for queued mail.
@@ -275,6 +294,8 @@ fn mail_for(
 pub struct Sharelink {
     ports: Ports,
     config: Arc<Config>,
+    /// The site settings last read or saved, shared by every clone.
+    site_cache: Arc<site::SiteCache>,
 }
 
 /// Errors of the use cases.
@@ -455,6 +476,7 @@ impl Sharelink {
         Ok(Self {
             ports,
             config: Arc::new(config),
+            site_cache: Arc::default(),
         })
     }
 
@@ -518,7 +540,12 @@ impl Sharelink {
         to: Email,
         message: crate::ports::mailer::MailMessage,
     ) -> Result<crate::ports::mailer::Mail> {
-        Ok(mail_for(&self.site().await?, share, to, message))
+        Ok(mail_for(
+            &self.site_shared().await?.settings,
+            share,
+            to,
+            message,
+        ))
     }
 
     fn token(&self, len: usize) -> String {
@@ -535,7 +562,7 @@ impl Sharelink {
     /// when the site settings cannot be read, as the log is best effort and privacy
     /// comes first).
     async fn log_ip(&self, ip: Option<IpAddr>) -> Option<IpAddr> {
-        let p = self.site().await.ok()?.log_privacy;
+        let p = self.site_shared().await.ok()?.settings.log_privacy;
         ip.map(|ip| {
             if p.truncate_ip {
                 truncate_ip(ip, p.ipv4_prefix, p.ipv6_prefix)

@@ -119,7 +119,11 @@ impl Sharelink {
             return Err(ServiceError::NotActive);
         }
         if recipient.state(now) != RecipientState::Active
-            && self.site().await?.one_active_share_per_recipient_item
+            && self
+                .site_shared()
+                .await?
+                .settings
+                .one_active_share_per_recipient_item
         {
             for item in &share.items {
                 let others = self

@@ -2,14 +2,20 @@
 //! changing them at runtime.
 //!
 //! The settings in effect are the ones last saved in the [`SiteSettingsStore`] (shared by
-//! every process on one database), or the configuration's until the first save. Every use
-//! case that needs them reads them from the store when it runs — one keyed read of one
-//! row — so a save is in effect at once on every process, with no cache to go stale.
+//! every process on one database), or the configuration's until the first save. Each
+//! application keeps the ones it last read or saved for at most
+//! [`Config::site_cache`](super::Config::site_cache) (1 s by default), so a save is in
+//! effect at once on the process that made it and within that bound on every other
+//! process; administrators always read the store itself.
+//!
+//! [`SiteSettingsStore`]: crate::ports::SiteSettingsStore
 
 use super::{Result, ServiceError, Sharelink};
 use crate::ports::events::ShareEvent;
 use crate::ports::site::SiteSaveError;
 use crate::{ShareSettings, SiteSettings, UserId};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 /// The site settings in effect, with their version.
@@ -26,17 +32,74 @@ pub struct SiteView {
     pub updated_by: Option<UserId>,
 }
 
+/// The site settings an application last read or saved, and since when they are known
+/// to be current. Its age is measured on the process's monotonic clock
+/// ([`Instant`]), not the clock port: the bound is on real elapsed time, so a frozen or
+/// hand-moved test clock cannot keep stale settings forever, and a wall clock set back
+/// cannot stretch it. No rule reads this time.
+#[derive(Debug, Default)]
+pub(super) struct SiteCache {
+    entry: RwLock<Option<CachedSite>>,
+}
+
+#[derive(Debug)]
+struct CachedSite {
+    view: Arc<SiteView>,
+    /// The store held these settings (or later ones) at this instant.
+    current_at: Instant,
+}
+
+impl SiteCache {
+    /// The settings, if known to be current less than `bound` ago.
+    pub(super) fn fresh(&self, bound: Duration) -> Option<Arc<SiteView>> {
+        let entry = self.entry.read().unwrap_or_else(PoisonError::into_inner);
+        entry
+            .as_ref()
+            .filter(|e| e.current_at.elapsed() < bound)
+            .map(|e| Arc::clone(&e.view))
+    }
+
+    /// Keeps `view`, which the store held at `current_at`, unless what is kept is newer:
+    /// a read that began before a save of this process and ends after it must not bring
+    /// the older settings back.
+    pub(super) fn offer(&self, view: Arc<SiteView>, current_at: Instant) {
+        let mut entry = self.entry.write().unwrap_or_else(PoisonError::into_inner);
+        let newer = entry
+            .as_ref()
+            .is_none_or(|e| view.version >= e.view.version || current_at >= e.current_at);
+        if newer {
+            *entry = Some(CachedSite { view, current_at });
+        }
+    }
+}
+
 impl Sharelink {
-    /// The site settings in effect now: the last saved, or the configuration's.
+    /// The site settings in effect now: the last saved, or the configuration's (as read
+    /// at most [`Config::site_cache`](super::Config::site_cache) ago).
     ///
     /// # Errors
     /// [`ServiceError::Repo`] when the store cannot be read.
     pub async fn site(&self) -> Result<SiteSettings> {
-        Ok(self.site_view().await?.settings)
+        Ok(self.site_shared().await?.settings.clone())
     }
 
-    async fn site_view(&self) -> Result<SiteView> {
-        Ok(match self.ports.site.load().await? {
+    /// The site settings in effect, shared with the cache (no copy): what the use cases
+    /// read. From the cache while it is younger than the configured bound, else from the
+    /// store (and then kept).
+    pub(super) async fn site_shared(&self) -> Result<Arc<SiteView>> {
+        let bound = self.config.site_cache;
+        if !bound.is_zero()
+            && let Some(view) = self.site_cache.fresh(bound)
+        {
+            return Ok(view);
+        }
+        self.site_view_from_store().await
+    }
+
+    /// The site settings as the store holds them now (kept in the cache too).
+    async fn site_view_from_store(&self) -> Result<Arc<SiteView>> {
+        let asked_at = Instant::now();
+        let view = Arc::new(match self.ports.site.load().await? {
             Some(s) => SiteView {
                 settings: s.settings,
                 version: s.version,
@@ -49,7 +112,11 @@ impl Sharelink {
                 updated_at: None,
                 updated_by: None,
             },
-        })
+        });
+        if !self.config.site_cache.is_zero() {
+            self.site_cache.offer(Arc::clone(&view), asked_at);
+        }
+        Ok(view)
     }
 
     /// The settings a new share named `name` starts from: the site's
@@ -61,10 +128,16 @@ impl Sharelink {
     /// # Errors
     /// [`ServiceError::Repo`] when the site settings cannot be read.
     pub async fn new_share_settings(&self, name: &str) -> Result<ShareSettings> {
-        Ok(self.site().await?.share_defaults.settings_named(name))
+        Ok(self
+            .site_shared()
+            .await?
+            .settings
+            .share_defaults
+            .settings_named(name))
     }
 
-    /// The site settings in effect and their version, for an administrator.
+    /// The site settings in effect and their version, for an administrator: read from
+    /// the store itself, never from the cache.
     ///
     /// # Errors
     /// [`ServiceError::AdminOnly`] for anyone else; unknown or disabled user; the store
@@ -72,12 +145,14 @@ impl Sharelink {
     #[tracing::instrument(skip_all, err(Display, level = "debug"))]
     pub async fn site_settings(&self, admin: &UserId) -> Result<SiteView> {
         self.admin(admin).await?;
-        self.site_view().await
+        Ok(Arc::unwrap_or_clone(self.site_view_from_store().await?))
     }
 
     /// Replaces the site settings, if they are still at `expected_version` (the version
     /// the administrator read: 0 while none were saved). Checked first; in effect at once
-    /// for every process sharing the store; published as
+    /// in this application and its clones, and within
+    /// [`Config::site_cache`](super::Config::site_cache) for every other process sharing
+    /// the store; published as
     /// [`ShareEvent::SiteSettingsChanged`] naming the fields that changed. Existing
     /// shares keep their effective settings until they are next updated; visitor rules
     /// (refused file types, attempt limits, device binding) apply to the next request.
@@ -96,7 +171,7 @@ impl Sharelink {
     ) -> Result<SiteView> {
         self.admin(admin).await?;
         settings.check()?;
-        let before = self.site_view().await?;
+        let before = self.site_view_from_store().await?;
         if before.version != expected_version {
             return Err(ServiceError::SiteVersionConflict {
                 current: before.version,
@@ -123,12 +198,17 @@ impl Sharelink {
                 at,
             })
             .await;
-        Ok(SiteView {
+        let view = SiteView {
             settings: stored.settings,
             version: stored.version,
             updated_at: Some(stored.updated_at),
             updated_by: Some(stored.updated_by),
-        })
+        };
+        if !self.config.site_cache.is_zero() {
+            self.site_cache
+                .offer(Arc::new(view.clone()), Instant::now());
+        }
+        Ok(view)
     }
 
     /// The actor, if an administrator.

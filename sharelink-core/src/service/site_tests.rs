@@ -1,21 +1,39 @@
 //! Site settings at runtime: admins read and change them (checked, compare-and-swap,
-//! published as an event), and a change is in effect at once for every application over
-//! the same store.
+//! published as an event), and a change is in effect at once in the application that
+//! saved it and within its cache bound in every other over the same store (loads counted).
 
 use super::*;
 use crate::conformance::site::unusual_settings;
-use crate::testing::fixtures::{self, share_request as request, user};
+use crate::testing::fixtures::{self, CountingSiteStore, share_request as request, user};
 use crate::*;
 use futures::executor::block_on;
 use proptest::prelude::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn world() -> fixtures::World {
     fixtures::World::new()
 }
 
-/// A second application over the same ports (another process on the same database).
-fn second_app(w: &fixtures::World) -> Sharelink {
-    Sharelink::new(w.mem.ports(), Config::new(fixtures::LINK_BASE)).expect("a valid site")
+/// Another application over the same ports (another process on the same database),
+/// keeping the site settings it read for `bound`.
+fn app_with_cache(w: &fixtures::World, bound: Duration) -> Sharelink {
+    Sharelink::new(
+        w.mem.ports(),
+        Config::new(fixtures::LINK_BASE).with_site_cache(bound),
+    )
+    .expect("a valid site")
+}
+
+/// Like [`app_with_cache`], its site-settings loads counted.
+fn counted_app(w: &fixtures::World, bound: Duration) -> (Sharelink, Arc<CountingSiteStore>) {
+    let store = Arc::new(CountingSiteStore::new(w.mem.site.clone()));
+    let app = Sharelink::new(
+        w.mem.ports().with_site_store(store.clone()),
+        Config::new(fixtures::LINK_BASE).with_site_cache(bound),
+    )
+    .expect("a valid site");
+    (app, store)
 }
 
 fn save(app: &Sharelink, version: u64, f: impl FnOnce(&mut SiteSettings)) -> SiteView {
@@ -207,13 +225,14 @@ fn invalid_settings_are_refused_naming_the_field() {
 }
 
 #[test]
-fn a_change_through_one_application_is_in_effect_on_another_at_once() {
+fn without_a_cache_a_change_through_one_application_is_in_effect_on_another_at_once() {
     let w = world();
-    let other = second_app(&w);
+    let one = app_with_cache(&w, Duration::ZERO);
+    let other = app_with_cache(&w, Duration::ZERO);
     let ana = user("ana");
     let open = block_on(other.create_share(&ana, request(&["docs/plan.pdf"], |_| {}))).unwrap();
     assert!(open.generated_password.is_none());
-    save(&w.app, 0, |s| {
+    save(&one, 0, |s| {
         s.require_password = true;
         s.password_min_len = 20;
     });
@@ -229,10 +248,7 @@ fn a_change_through_one_application_is_in_effect_on_another_at_once() {
     // The daily quota too.
     save(&other, 1, |s| s.shares_per_user_per_day = Some(2));
     assert!(matches!(
-        block_on(
-            w.app
-                .create_share(&ana, request(&["docs/plan.pdf"], |_| {}))
-        ),
+        block_on(one.create_share(&ana, request(&["docs/plan.pdf"], |_| {}))),
         Err(ServiceError::Settings(SettingsError::DailyQuota { max: 2 }))
     ));
 }
@@ -275,8 +291,7 @@ fn device_binding_and_one_active_link_per_recipient_switched_on_take_effect() {
         .share;
     assert!(send(&w.app, a.id));
     assert!(send(&w.app, b.id), "off: a second active link is allowed");
-    let other = second_app(&w);
-    save(&other, 0, |s| {
+    save(&w.app, 0, |s| {
         s.device_binding = true;
         s.one_active_share_per_recipient_item = true;
     });
@@ -321,13 +336,121 @@ fn refused_extensions_change_the_next_visit() {
         .map(|_| ())
     };
     assert!(fetch(&w.app).is_ok());
-    save(&second_app(&w), 0, |s| {
-        s.refused_extensions = vec!["pdf".to_owned()]
-    });
+    save(&w.app, 0, |s| s.refused_extensions = vec!["pdf".to_owned()]);
     assert!(matches!(
         fetch(&w.app),
         Err(ServiceError::Denied(Denial::FileTypeRefused { .. }))
     ));
+}
+
+#[test]
+fn within_the_bound_each_application_reads_the_store_once_and_sees_its_own_save_at_once() {
+    let w = world();
+    let hour = Duration::from_secs(3600);
+    let (here, here_loads) = counted_app(&w, hour);
+    let (there, there_loads) = counted_app(&w, hour);
+    for _ in 0..50 {
+        assert_eq!(
+            block_on(here.site()).unwrap().max_items,
+            SiteSettings::default().max_items
+        );
+        assert_eq!(
+            block_on(there.site()).unwrap().max_items,
+            SiteSettings::default().max_items
+        );
+    }
+    // A password attempt reads the settings several times: still no load.
+    assert_eq!((here_loads.loads(), there_loads.loads()), (1, 1));
+    // A clone is the same process: it shares the cache.
+    block_on(here.clone().site()).unwrap();
+    assert_eq!(here_loads.loads(), 1);
+
+    // A save checks the stored version itself (one load), then is in effect here at once.
+    save(&here, 0, |s| s.max_items = 7);
+    assert_eq!(here_loads.loads(), 2);
+    assert_eq!(block_on(here.site()).unwrap().max_items, 7);
+    assert_eq!(block_on(here.clone().site()).unwrap().max_items, 7);
+    assert_eq!(here_loads.loads(), 2);
+    // The other process keeps what it read until its bound (an hour here) runs out...
+    assert_eq!(
+        block_on(there.site()).unwrap().max_items,
+        SiteSettings::default().max_items
+    );
+    assert_eq!(there_loads.loads(), 1);
+    // ...but an administrator there reads the store itself, and that refreshes it.
+    let view = block_on(there.site_settings(&user("root"))).unwrap();
+    assert_eq!((view.version, view.settings.max_items), (1, 7));
+    assert_eq!(block_on(there.site()).unwrap().max_items, 7);
+    assert_eq!(there_loads.loads(), 2);
+}
+
+#[test]
+fn another_application_sees_a_change_within_the_bound_even_with_the_clock_frozen() {
+    // The fixtures' clock never moves: the bound runs on the process's monotonic clock.
+    let w = world();
+    let bound = Duration::from_millis(150);
+    let (here, _) = counted_app(&w, bound);
+    let (there, there_loads) = counted_app(&w, bound);
+    assert_eq!(
+        block_on(there.site()).unwrap().max_items,
+        SiteSettings::default().max_items
+    );
+    save(&here, 0, |s| s.max_items = 7);
+    let saved = Instant::now();
+    while block_on(there.site()).unwrap().max_items != 7 {
+        assert!(
+            saved.elapsed() <= bound,
+            "still stale after {:?}",
+            saved.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // What it read before the save was current before it, so it expired within the
+    // bound: then one load brought the change.
+    assert_eq!(there_loads.loads(), 2);
+}
+
+#[test]
+fn with_a_zero_bound_every_use_reads_the_store() {
+    let w = world();
+    let (app, loads) = counted_app(&w, Duration::ZERO);
+    for _ in 0..5 {
+        block_on(app.site()).unwrap();
+    }
+    assert_eq!(loads.loads(), 5);
+    save(&app, 0, |s| s.max_items = 3);
+    // The helper's read of the settings to change, and the save's version check.
+    assert_eq!(loads.loads(), 7);
+    assert_eq!(block_on(app.site()).unwrap().max_items, 3);
+    assert_eq!(loads.loads(), 8);
+}
+
+#[test]
+fn an_older_read_never_replaces_newer_settings_in_the_cache() {
+    let cache = super::site::SiteCache::default();
+    let view = |version, max_items| {
+        Arc::new(SiteView {
+            settings: SiteSettings {
+                max_items,
+                ..SiteSettings::default()
+            },
+            version,
+            updated_at: None,
+            updated_by: None,
+        })
+    };
+    let hour = Duration::from_secs(3600);
+    let before = Instant::now();
+    let saved = before + Duration::from_millis(1);
+    cache.offer(view(2, 20), saved);
+    // A read that began before the save and ended after it brings version 1.
+    cache.offer(view(1, 10), before);
+    assert_eq!(cache.fresh(hour).unwrap().version, 2);
+    // A read that began later is what the store holds now, even at a lower version (a
+    // store set back by an operator).
+    cache.offer(view(0, 5), saved + Duration::from_millis(1));
+    assert_eq!(cache.fresh(hour).unwrap().settings.max_items, 5);
+    assert!(cache.fresh(Duration::ZERO).is_none());
 }
 
 #[test]

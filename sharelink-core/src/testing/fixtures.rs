@@ -254,3 +254,47 @@ pub fn passed_now(share: &Share, session: &VisitorSession) -> VisitorSession {
     }
     s
 }
+
+/// A [`SiteSettingsStore`](crate::ports::SiteSettingsStore) that counts the loads it
+/// passes on to another: to show how often an application really reads the site
+/// settings (its cache at work).
+#[derive(Debug)]
+pub struct CountingSiteStore {
+    inner: std::sync::Arc<dyn crate::ports::SiteSettingsStore>,
+    loads: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingSiteStore {
+    /// Counting the loads passed to `inner`.
+    pub fn new(inner: std::sync::Arc<dyn crate::ports::SiteSettingsStore>) -> Self {
+        Self {
+            inner,
+            loads: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// How many loads were passed on so far.
+    pub fn loads(&self) -> usize {
+        self.loads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::SiteSettingsStore for CountingSiteStore {
+    async fn load(
+        &self,
+    ) -> Result<Option<crate::ports::site::StoredSite>, crate::ports::RepoError> {
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.load().await
+    }
+
+    async fn save(
+        &self,
+        expected_version: u64,
+        settings: &SiteSettings,
+        by: &UserId,
+        at: time::OffsetDateTime,
+    ) -> Result<crate::ports::site::StoredSite, crate::ports::site::SiteSaveError> {
+        self.inner.save(expected_version, settings, by, at).await
+    }
+}

@@ -3,7 +3,8 @@
 //! administrators saving at once never silently overwrite each other).
 //!
 //! Durations are whole seconds (`2592000` is 30 days); `null` turns an optional limit off.
-//! A change is in effect at once on every server process sharing the database, and is
+//! A change is in effect at once on the server process that saved it and within
+//! `Config::site_cache` (1 s by default) on every other sharing the database, and is
 //! published as a `site_settings_changed` event naming the settings that changed.
 
 use super::request::ApiJson;

@@ -2,7 +2,8 @@
 //! conditional statement: the first an `INSERT` only one process can make (the id is the
 //! primary key), a later one an `UPDATE … WHERE version = expected`; under concurrency the
 //! database decides the winner, never a read followed by a write. A load is one read by
-//! primary key, with no cache, so every process sees a save at once.
+//! primary key, with no cache here, so the next load on every process sees a save (each
+//! application keeps what it read for at most `Config::site_cache`, 1 s by default).
 
 use super::*;
 use crate::entity::site_settings;

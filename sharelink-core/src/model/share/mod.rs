@@ -220,8 +220,7 @@ impl Share {
     /// # Errors
     /// `None` when no item has that name, or a file item is followed by more segments.
     pub fn resolve(&self, visitor: &SharePath) -> Option<Resolved> {
-        let mut segs = visitor.segments();
-        let Some(first) = segs.next() else {
+        let Some((first, rel)) = visitor.split_first() else {
             return Some(Resolved::Top);
         };
         let (index, item) = self
@@ -229,11 +228,9 @@ impl Share {
             .iter()
             .enumerate()
             .find(|(_, i)| i.display_name() == first)?;
-        let rest: Vec<&str> = segs.collect();
-        if item.kind == ItemKind::File && !rest.is_empty() {
+        if item.kind == ItemKind::File && !rel.is_root() {
             return None;
         }
-        let rel = SharePath::parse(&rest.join("/")).ok()?;
         let storage = item.path.join(&rel).ok()?;
         Some(Resolved::Item {
             index,

@@ -364,7 +364,7 @@ impl Sharelink {
         attempt: Attempt,
         client: &Client,
     ) -> Result<Spend> {
-        let limits = self.site().await?.attempts;
+        let limits = self.site_shared().await?.settings.attempts;
         let now = self.now();
         let keys = Self::attempt_keys(share, attempt, client);
         let repo = &self.ports.repo;
@@ -418,7 +418,12 @@ impl Sharelink {
         attempt: Attempt,
         client: &Client,
     ) -> Result<bool> {
-        let span = self.site().await?.attempts.remember_browsers;
+        let span = self
+            .site_shared()
+            .await?
+            .settings
+            .attempts
+            .remember_browsers;
         let key = Self::passed_browser_key(share, attempt, client);
         let now = self.now();
         for at in [now, now - span] {
@@ -432,7 +437,7 @@ impl Sharelink {
     /// Tells the owner (event and mail) that the share's counter for `attempt` passed its
     /// limit, once per window.
     async fn warn_owner(&self, share: &Share, attempt: Attempt, attempts: u32) -> Result<()> {
-        let limits = self.site().await?.attempts;
+        let limits = self.site_shared().await?.settings.attempts;
         let now = self.now();
         let notice = AttemptKey {
             share_id: share.id,
@@ -501,7 +506,7 @@ impl Sharelink {
         attempt: Attempt,
         client: &Client,
     ) -> Result<()> {
-        let limits = self.site().await?.attempts;
+        let limits = self.site_shared().await?.settings.attempts;
         let now = self.now();
         let keys = Self::attempt_keys(share, attempt, client);
         let repo = &self.ports.repo;
@@ -600,7 +605,7 @@ impl Sharelink {
         {
             return Err(Denial::TooManyAttempts.into());
         }
-        let policy = self.site().await?.one_time_codes;
+        let policy = self.site_shared().await?.settings.one_time_codes;
         let code = self
             .ports
             .random

@@ -483,7 +483,7 @@ impl Sharelink {
             mode,
             now: self.now(),
             creator,
-            site: &self.site().await?,
+            site: &self.site_shared().await?.settings,
         }))
     }
 
