@@ -174,7 +174,7 @@ impl FromRequestParts<SharelinkState> for Ctx {
             branding: if json {
                 std::sync::Arc::default()
             } else {
-                state.branding.get(&state.app).await
+                crate::pages::branding(&state.app).await
             },
             here: here(parts, &prefix),
             sort: crate::pages::Sort::parse(

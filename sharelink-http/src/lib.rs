@@ -220,8 +220,6 @@ pub struct SharelinkState {
     pub(crate) wiring: Arc<wiring::Wiring>,
     /// The visitor pages' templates and translations.
     pub(crate) pages: Arc<pages::theme::Pages>,
-    /// The site's branding, as pages show it.
-    pub(crate) branding: Arc<pages::BrandingCache>,
 }
 
 impl SharelinkState {
@@ -242,7 +240,6 @@ impl SharelinkState {
             config: Arc::new(config),
             wiring: Arc::default(),
             pages: Arc::new(pages),
-            branding: Arc::default(),
         }
     }
 

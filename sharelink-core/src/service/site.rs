@@ -13,7 +13,7 @@
 use super::{Result, ServiceError, Sharelink};
 use crate::ports::events::ShareEvent;
 use crate::ports::site::SiteSaveError;
-use crate::{ShareSettings, SiteSettings, UserId};
+use crate::{Branding, ShareSettings, SiteSettings, UserId};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -81,6 +81,15 @@ impl Sharelink {
     /// [`ServiceError::Repo`] when the store cannot be read.
     pub async fn site(&self) -> Result<SiteSettings> {
         Ok(self.site_shared().await?.settings.clone())
+    }
+
+    /// The site's branding in effect now, as [`Self::site`] reads it (without copying the
+    /// rest of the settings): what adapters' pages and mails show.
+    ///
+    /// # Errors
+    /// [`ServiceError::Repo`] when the store cannot be read.
+    pub async fn branding(&self) -> Result<Branding> {
+        Ok(self.site_shared().await?.settings.branding.clone())
     }
 
     /// The site settings in effect, shared with the cache (no copy): what the use cases

@@ -98,8 +98,6 @@ async fn update(
         .app
         .update_site_settings(&actor, body.expected_version, settings)
         .await?;
-    // Pages show the new branding at once.
-    st.branding.forget();
     Ok(Json(view_json(&saved)?))
 }
 

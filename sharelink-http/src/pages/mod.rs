@@ -22,8 +22,7 @@ use minijinja::value::Value;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sharelink_core::model::site::Branding;
 use sharelink_core::service::Sharelink;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use theme::Pages;
 use time::OffsetDateTime;
 
@@ -261,44 +260,15 @@ fn origin_of(url: &str) -> Option<String> {
     .then(|| format!("{scheme}://{host}"))
 }
 
-/// The site's branding as pages show it, read from the site settings at most every few
-/// seconds (pages are served often; settings change rarely). Saving the site settings
-/// through this router's API refreshes it at once; other processes see the change
-/// within [`BrandingCache::TTL`].
-#[derive(Debug, Default)]
-pub(crate) struct BrandingCache {
-    cell: Mutex<Option<(Instant, Arc<Branding>)>>,
-}
-
-impl BrandingCache {
-    /// How long a read branding is used.
-    pub(crate) const TTL: Duration = Duration::from_secs(5);
-
-    /// The branding now (the default when the settings cannot be read, logged).
-    pub(crate) async fn get(&self, app: &Sharelink) -> Arc<Branding> {
-        if let Ok(cell) = self.cell.lock()
-            && let Some((at, b)) = &*cell
-            && at.elapsed() < Self::TTL
-        {
-            return b.clone();
-        }
-        let branding = match app.site().await {
-            Ok(site) => Arc::new(site.branding),
-            Err(e) => {
-                tracing::warn!(error = %sharelink_core::telemetry::Chain(&e), "pages: the site settings cannot be read; default branding");
-                return Arc::default();
-            }
-        };
-        if let Ok(mut cell) = self.cell.lock() {
-            *cell = Some((Instant::now(), branding.clone()));
-        }
-        branding
-    }
-
-    /// Forgets the branding read (the settings just changed).
-    pub(crate) fn forget(&self) {
-        if let Ok(mut cell) = self.cell.lock() {
-            *cell = None;
+/// The site's branding as pages show it: from the site settings in effect (core keeps
+/// them for at most `Config::site_cache`, so a save is shown at once here and within that
+/// bound on other processes); the default when they cannot be read (logged).
+pub(crate) async fn branding(app: &Sharelink) -> Arc<Branding> {
+    match app.branding().await {
+        Ok(b) => Arc::new(b),
+        Err(e) => {
+            tracing::warn!(error = %sharelink_core::telemetry::Chain(&e), "pages: the site settings cannot be read; default branding");
+            Arc::default()
         }
     }
 }
