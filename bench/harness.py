@@ -217,10 +217,15 @@ class Client:
 
 def sign_in(port: int, user: str = "admin") -> Client:
     c = Client(port)
+    # As the page does: the form's token (the demo_csrf cookie's), then the form.
+    status, _, page = c.request("GET", "/")
+    found = re.search(r'name="csrf" value="([^"]*)"', page.decode() if isinstance(page, bytes) else page)
+    if status != 200 or not found:
+        raise BenchError(f"the demo's sign-in page answered {status} without a form token")
     status, _, body = c.request(
         "POST",
         "/login",
-        body=urllib.parse.urlencode({"user": user, "password": user}),
+        body=urllib.parse.urlencode({"user": user, "password": user, "csrf": found.group(1)}),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     if status != 303 or "demo_session" not in c.cookies:

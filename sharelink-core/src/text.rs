@@ -73,7 +73,43 @@ pub fn time_zone_name(name: &str) -> Option<String> {
 /// assert_eq!(local_date(at, None), "3 December 2026, 16:00 (UTC)");
 /// ```
 pub fn local_date(at: time::OffsetDateTime, zone: Option<&str>) -> String {
-    const PATTERN: &str = "%-d %B %Y, %H:%M";
+    let t = local_time(at, zone);
+    let month =
+        time::Month::try_from(t.month).map_or_else(|_| t.month.to_string(), |m| m.to_string());
+    format!(
+        "{} {month} {}, {:02}:{:02} ({})",
+        t.day, t.year, t.hour, t.minute, t.zone
+    )
+}
+
+/// An instant's calendar date and wall-clock time in a time zone, and the zone's name:
+/// what [`local_date`] writes, in parts, for adapters that word dates per language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalTime {
+    /// The year.
+    pub year: i32,
+    /// The month, 1 to 12.
+    pub month: u8,
+    /// The day of the month, 1 to 31.
+    pub day: u8,
+    /// The hour, 0 to 23.
+    pub hour: u8,
+    /// The minute, 0 to 59.
+    pub minute: u8,
+    /// The zone's IANA name, or `UTC`.
+    pub zone: String,
+}
+
+/// `at` in `zone` (an IANA name); in UTC, named so, without a zone or with one the
+/// time-zone database does not know.
+///
+/// ```
+/// use sharelink_core::text::local_time;
+/// use time::macros::datetime;
+/// let t = local_time(datetime!(2026-12-03 23:30 UTC), Some("Europe/Paris"));
+/// assert_eq!((t.day, t.hour, t.minute, t.zone.as_str()), (4, 0, 30, "Europe/Paris"));
+/// ```
+pub fn local_time(at: time::OffsetDateTime, zone: Option<&str>) -> LocalTime {
     let zoned = zone
         .and_then(|name| jiff::tz::TimeZone::get(name).ok())
         .and_then(|tz| {
@@ -82,17 +118,24 @@ pub fn local_date(at: time::OffsetDateTime, zone: Option<&str>) -> String {
             Some((ts.to_zoned(tz), name))
         });
     match zoned {
-        Some((local, name)) => format!("{} ({name})", local.strftime(PATTERN)),
+        Some((z, name)) => LocalTime {
+            year: i32::from(z.year()),
+            month: u8::try_from(z.month()).unwrap_or(1),
+            day: u8::try_from(z.day()).unwrap_or(1),
+            hour: u8::try_from(z.hour()).unwrap_or(0),
+            minute: u8::try_from(z.minute()).unwrap_or(0),
+            zone: name,
+        },
         None => {
-            let utc = at.to_offset(time::UtcOffset::UTC);
-            format!(
-                "{} {} {}, {:02}:{:02} (UTC)",
-                utc.day(),
-                utc.month(),
-                utc.year(),
-                utc.hour(),
-                utc.minute()
-            )
+            let u = at.to_offset(time::UtcOffset::UTC);
+            LocalTime {
+                year: u.year(),
+                month: u8::from(u.month()),
+                day: u.day(),
+                hour: u.hour(),
+                minute: u.minute(),
+                zone: "UTC".to_owned(),
+            }
         }
     }
 }

@@ -4,7 +4,6 @@
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
-use std::borrow::Cow;
 use time::OffsetDateTime;
 
 /// A language the pages are translated into.
@@ -229,34 +228,14 @@ impl Translations {
     /// A date for people in `locale`, in the share's time zone (UTC without one), the
     /// zone named: `3 December 2026, 17:00 (Europe/Paris)` in English.
     pub(crate) fn date(&self, locale: Locale, at: OffsetDateTime, zone: Option<&str>) -> String {
-        let zoned = zone
-            .and_then(|name| jiff::tz::TimeZone::get(name).ok())
-            .and_then(|tz| {
-                let ts = jiff::Timestamp::from_nanosecond(at.unix_timestamp_nanos()).ok()?;
-                let name = tz.iana_name()?.to_owned();
-                Some((ts.to_zoned(tz), name))
-            });
-        let (year, month, day, hour, minute, zone) = match zoned {
-            Some((z, name)) => (
-                i32::from(z.year()),
-                u8::try_from(z.month()).unwrap_or(1),
-                u8::try_from(z.day()).unwrap_or(1),
-                u8::try_from(z.hour()).unwrap_or(0),
-                u8::try_from(z.minute()).unwrap_or(0),
-                Cow::Owned(name),
-            ),
-            None => {
-                let u = at.to_offset(time::UtcOffset::UTC);
-                (
-                    u.year(),
-                    u8::from(u.month()),
-                    u.day(),
-                    u.hour(),
-                    u.minute(),
-                    Cow::Borrowed("UTC"),
-                )
-            }
-        };
+        let sharelink_core::text::LocalTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            zone,
+        } = sharelink_core::text::local_time(at, zone);
         let mut args = FluentArgs::new();
         args.set("year", FluentValue::from(year.to_string()));
         args.set("monthnum", FluentValue::from(month.to_string()));
@@ -266,7 +245,7 @@ impl Translations {
         );
         args.set("day", FluentValue::from(day.to_string()));
         args.set("time", FluentValue::from(format!("{hour:02}:{minute:02}")));
-        args.set("zone", FluentValue::from(zone.into_owned()));
+        args.set("zone", FluentValue::from(zone));
         self.text(locale, "date", Some(&args))
     }
 }
