@@ -19,3 +19,13 @@ if ! curl -sf "http://127.0.0.1:$webdriver_port/status" >/dev/null 2>&1; then
 fi
 export SHARELINK_TEST_WEBDRIVER="${SHARELINK_TEST_WEBDRIVER:-http://127.0.0.1:$webdriver_port}"
 export SHARELINK_TEST_CHROMIUM="${SHARELINK_TEST_CHROMIUM:-$(command -v chromium)}"
+# axe-core (npm, pinned) for the accessibility checks of the browser tests.
+axe_version=4.14.1
+axe_dir=/tmp/axe-core
+if ! grep -qs "\"version\": \"$axe_version\"" "$axe_dir/node_modules/axe-core/package.json"; then
+  if ! command -v npm >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  npm install --silent --no-audit --no-fund --prefix "$axe_dir" "axe-core@$axe_version" >/dev/null
+fi
+export SHARELINK_TEST_AXE="${SHARELINK_TEST_AXE:-$axe_dir/node_modules/axe-core/axe.min.js}"

@@ -5,6 +5,11 @@
 //! `.ci/setup.d/40-browser.sh`); unset, the test prints a notice and returns; set with the
 //! driver unreachable, it fails. Screenshots of the main pages are saved as test
 //! artefacts in `target/tmp/browser-screenshots/` (the paths are printed).
+//!
+//! Every page type is also checked with axe-core when `SHARELINK_TEST_AXE` names its
+//! `axe.min.js` (installed by the same setup script): any violation of impact `serious`
+//! or `critical` fails the test. Unset, a notice is printed and the check skipped; set to
+//! a missing file, the test fails.
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use sharelink_core::AllowedActions;
@@ -38,7 +43,18 @@ enum Scripts {
     Off,
 }
 
+/// The colour scheme the browser asks pages for (`prefers-color-scheme`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Light,
+    Dark,
+}
+
 async fn browser(webdriver: &str, scripts: Scripts) -> Client {
+    browser_in(webdriver, scripts, Scheme::Light).await
+}
+
+async fn browser_in(webdriver: &str, scripts: Scripts, scheme: Scheme) -> Client {
     let profile = tempfile::tempdir().expect("profile").keep();
     let mut args = vec![
         "--headless=new".to_owned(),
@@ -52,6 +68,10 @@ async fn browser(webdriver: &str, scripts: Scripts) -> Client {
         "--window-size=1280,900".into(),
         format!("--user-data-dir={}", profile.display()),
     ];
+    if scheme == Scheme::Dark {
+        // Chromium then reports `prefers-color-scheme: dark`.
+        args.push("--force-dark-mode".into());
+    }
     if scripts == Scripts::Off {
         // The page's scripts are off (WebDriver's own `execute` still works).
         args.push("--blink-settings=scriptEnabled=false".into());
@@ -73,6 +93,84 @@ async fn browser(webdriver: &str, scripts: Scripts) -> Client {
         .connect(webdriver)
         .await
         .unwrap_or_else(|e| panic!("SHARELINK_TEST_WEBDRIVER={webdriver} is set but unusable: {e}"))
+}
+
+/// The axe-core script named by `SHARELINK_TEST_AXE`: `None` (after a notice) when the
+/// variable is unset, an error when it is set but the file cannot be read.
+async fn axe_source() -> Result<Option<String>, String> {
+    let Ok(path) = std::env::var("SHARELINK_TEST_AXE") else {
+        eprintln!("notice: SHARELINK_TEST_AXE is not set; skipping the axe-core checks");
+        return Ok(None);
+    };
+    let read = path.clone();
+    tokio::task::spawn_blocking(move || std::fs::read_to_string(read))
+        .await
+        .map_err(|e| format!("reading axe-core: {e}"))?
+        .map(Some)
+        .map_err(|e| format!("SHARELINK_TEST_AXE={path} is set but unreadable: {e}"))
+}
+
+/// Runs axe-core on the current page (`page` names it in the error) and fails listing
+/// every violation of impact `serious` or `critical`: its rule, impact, help and the first
+/// elements it concerns.
+async fn check_accessibility(c: &Client, page: &str) -> Result<(), String> {
+    let Some(source) = axe_source().await? else {
+        return Ok(());
+    };
+    let loaded = c
+        .execute(
+            &format!("{source}\n;return typeof window.axe === 'object';"),
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("{page}: injecting axe-core: {e}"))?;
+    if loaded != serde_json::Value::Bool(true) {
+        return Err(format!("{page}: axe-core did not load ({loaded})"));
+    }
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then(r => done({ violations: r.violations
+                 .map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                   targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')) })) }))
+               .catch(err => done({ error: String(err) }));",
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("{page}: running axe-core: {e}"))?;
+    if let Some(err) = found.get("error") {
+        return Err(format!("{page}: axe-core failed: {err}"));
+    }
+    let violations = found
+        .get("violations")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| format!("{page}: axe-core answered {found}"))?;
+    let describe = |v: &serde_json::Value| {
+        format!(
+            "  {} ({}): {} at {}",
+            v["id"].as_str().unwrap_or("?"),
+            v["impact"].as_str().unwrap_or("?"),
+            v["help"].as_str().unwrap_or("?"),
+            v["targets"]
+        )
+    };
+    let (grave, lesser): (Vec<_>, Vec<_>) = violations
+        .iter()
+        .partition(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")));
+    for v in &lesser {
+        println!("axe-core: {page}: minor or moderate:{}", describe(v));
+    }
+    if grave.is_empty() {
+        println!("axe-core: {page}: no serious or critical violation");
+        return Ok(());
+    }
+    let list: Vec<String> = grave.into_iter().map(describe).collect();
+    Err(format!(
+        "{page}: axe-core found {} serious or critical violation(s):\n{}",
+        list.len(),
+        list.join("\n")
+    ))
 }
 
 /// No script of the page's content ran: the title is ours and no dialog is open.
@@ -131,6 +229,7 @@ async fn visit(c: &Client, link: &str) -> Result<(), String> {
     // 1. The password gate: a wrong password is refused, the right one lets us in.
     c.goto(link).await.map_err(e("open link"))?;
     screenshot(c, "1-password-gate").await;
+    check_accessibility(c, "password gate").await?;
     let field = c
         .find(Locator::Css("input[type=password]"))
         .await
@@ -189,6 +288,7 @@ async fn visit(c: &Client, link: &str) -> Result<(), String> {
         .await
         .map_err(e("share page"))?;
     screenshot(c, "2-share-page").await;
+    check_accessibility(c, "share listing (root)").await?;
     let text = body_text().await?;
     if !text.contains("<script>document.title='pwned'</script>") {
         return Err(format!("the description is not shown as text: {text}"));
@@ -208,6 +308,7 @@ async fn visit(c: &Client, link: &str) -> Result<(), String> {
         .await
         .map_err(e("folder listing"))?;
     screenshot(c, "3-folder").await;
+    check_accessibility(c, "share listing (subfolder)").await?;
     let text = body_text().await?;
     if !text.contains(HOSTILE_NAME) || !text.contains("docs/") || !text.contains("Home") {
         return Err(format!(
@@ -455,6 +556,7 @@ async fn upload_with_scripts(c: &Client, w: &Uploads) -> Result<(), String> {
         }
     }
     screenshot(c, "upload-1-drop-box").await;
+    check_accessibility(c, "drop box (upload form)").await?;
     c.execute(
         "sessionStorage.setItem('sl-progress', '0');
          const bar = document.querySelector('form[data-upload] progress');
@@ -731,4 +833,282 @@ async fn two_languages(c: &Client, link: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Every page type with scripts on (axe-core needs them; the two-language test runs
+/// without), in a light and then a dark browser: the password gate, the listing in French
+/// and German at both widths, a drop box, a counted download's confirmation and an
+/// unknown link's error page in English and French.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_type_passes_axe_in_light_and_dark() {
+    let Ok(webdriver) = std::env::var("SHARELINK_TEST_WEBDRIVER") else {
+        eprintln!("notice: SHARELINK_TEST_WEBDRIVER is not set; skipping the browser test");
+        return;
+    };
+    let stack = Stack::start(Backend::Sqlite).await;
+    stack.put("docs/reports/photos/summer.jpg", b"jpeg").await;
+    let gated = stack
+        .share_with_password("ana", &["docs/reports"], Some("open sesame"), |_| {})
+        .await;
+    let listing = stack
+        .share("ana", &["docs/reports"], |s| {
+            s.allowed = AllowedActions::Download;
+        })
+        .await;
+    let drop_box = stack
+        .share("ana", &["docs/drop"], |s| {
+            s.allowed = AllowedActions::Upload;
+        })
+        .await;
+    let counted = stack
+        .share("ana", &["docs/reports"], |s| {
+            s.use_limit = Some(sharelink_core::UseLimit::ONE_TIME);
+        })
+        .await;
+    let base = &stack.base;
+    let links = Links {
+        gated: format!("{base}/s/{}", gated.key),
+        listing: format!("{base}/s/{}?p=reports", listing.key),
+        drop_box: format!("{base}/s/{}", drop_box.key),
+        counted: format!("{base}/s/{}", counted.key),
+        unknown: format!("{base}/s/no-such-link-here"),
+    };
+    for scheme in [Scheme::Light, Scheme::Dark] {
+        let client = browser_in(&webdriver, Scripts::On, scheme).await;
+        let outcome = every_page(&client, &links, scheme).await;
+        let _ = client.close().await;
+        outcome.unwrap_or_else(|e| panic!("{scheme:?}: {e}"));
+    }
+}
+
+/// The links [`every_page`] opens.
+struct Links {
+    gated: String,
+    listing: String,
+    drop_box: String,
+    counted: String,
+    unknown: String,
+}
+
+async fn every_page(c: &Client, l: &Links, scheme: Scheme) -> Result<(), String> {
+    let dark = c
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches;",
+            vec![],
+        )
+        .await
+        .map_err(cmd("read the colour scheme"))?;
+    if dark != serde_json::Value::Bool(scheme == Scheme::Dark) {
+        return Err(format!("the browser's dark mode is {dark}"));
+    }
+    let s = format!("{scheme:?}").to_lowercase();
+    c.goto(&format!("{}?lang=de", l.gated))
+        .await
+        .map_err(cmd("open gated link"))?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("input[type=password]"))
+        .await
+        .map_err(cmd("password gate"))?;
+    expect_lang(c, "de").await?;
+    screenshot(c, &format!("axe-gate-de-{s}")).await;
+    check_accessibility(c, &format!("password gate (de, {s})")).await?;
+
+    for lang in ["fr", "de"] {
+        c.goto(&format!("{}&lang={lang}", l.listing))
+            .await
+            .map_err(cmd("open listing"))?;
+        c.wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::LinkText("a.txt"))
+            .await
+            .map_err(cmd("listing"))?;
+        expect_lang(c, lang).await?;
+        page_weight_below(c, 60 * 1024).await?;
+        for (width, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+            c.set_window_size(w, h).await.map_err(cmd("resize"))?;
+            check_accessibility(c, &format!("share listing ({lang}, {width}, {s})")).await?;
+        }
+        c.set_window_size(1280, 900).await.map_err(cmd("resize"))?;
+    }
+
+    c.goto(&format!("{}?lang=fr", l.drop_box))
+        .await
+        .map_err(cmd("open drop box"))?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("form[data-upload]"))
+        .await
+        .map_err(cmd("drop box"))?;
+    screenshot(c, &format!("axe-drop-box-fr-{s}")).await;
+    check_accessibility(c, &format!("drop box (fr, {s})")).await?;
+
+    c.goto(&l.counted).await.map_err(cmd("open counted link"))?;
+    for lang in ["en", "fr"] {
+        // A plain GET of a counted download asks for a confirmation (a button).
+        c.goto(&format!("{}/dl/reports/a.txt?lang={lang}", l.counted))
+            .await
+            .map_err(cmd("open download"))?;
+        c.wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("form button[type=submit]"))
+            .await
+            .map_err(cmd("confirmation page"))?;
+        expect_lang(c, lang).await?;
+        screenshot(c, &format!("axe-confirm-download-{lang}-{s}")).await;
+        check_accessibility(c, &format!("confirm download ({lang}, {s})")).await?;
+
+        c.goto(&format!("{}?lang={lang}", l.unknown))
+            .await
+            .map_err(cmd("open unknown link"))?;
+        c.wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("main h1"))
+            .await
+            .map_err(cmd("error page"))?;
+        expect_lang(c, lang).await?;
+        screenshot(c, &format!("axe-unknown-link-{lang}-{s}")).await;
+        check_accessibility(c, &format!("unknown link ({lang}, {s})")).await?;
+    }
+    Ok(())
+}
+
+/// The current page's HTML plus its scripts and stylesheets, fetched again (sizes once
+/// decoded, i.e. uncompressed),
+/// weigh under `limit` bytes.
+async fn page_weight_below(c: &Client, limit: usize) -> Result<(), String> {
+    let weight = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const urls = [location.href,
+               ...[...document.scripts].filter(s => s.src).map(s => s.src),
+               ...[...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.href)];
+             Promise.all(urls.map(u => fetch(u, { headers: { Accept: 'text/html,*/*' } })
+                 .then(r => r.arrayBuffer()).then(b => b.byteLength)))
+               .then(sizes => done(sizes.reduce((a, b) => a + b, 0)))
+               .catch(err => done(String(err)));",
+            vec![],
+        )
+        .await
+        .map_err(cmd("weigh the page"))?;
+    match weight.as_u64() {
+        Some(w) if (w as usize) < limit => {
+            println!("page weight: {w} bytes");
+            Ok(())
+        }
+        _ => Err(format!(
+            "the share page weighs {weight} bytes (limit {limit})"
+        )),
+    }
+}
+
+/// The page's `<html lang>` is `lang`.
+async fn expect_lang(c: &Client, lang: &str) -> Result<(), String> {
+    let got = c
+        .execute("return document.documentElement.lang;", vec![])
+        .await
+        .map_err(cmd("read lang"))?;
+    if got.as_str() != Some(lang) {
+        return Err(format!("the page's language is {got}, not {lang}"));
+    }
+    Ok(())
+}
+
+/// Keyboard only: Tab to the password field, type, Enter; the listing shows; Tab reaches
+/// a folder, Enter opens it, and Tab reaches the first file's download link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gate_list_and_download_with_the_keyboard_only() {
+    let Ok(webdriver) = std::env::var("SHARELINK_TEST_WEBDRIVER") else {
+        eprintln!("notice: SHARELINK_TEST_WEBDRIVER is not set; skipping the browser test");
+        return;
+    };
+    let stack = Stack::start(Backend::Sqlite).await;
+    let share = stack
+        .share_with_password("ana", &["docs/reports"], Some("open sesame"), |s| {
+            s.allowed = AllowedActions::Download;
+        })
+        .await;
+    let link = format!("{}/s/{}", stack.base, share.key);
+    let client = browser(&webdriver, Scripts::On).await;
+    let outcome = keyboard_only(&client, &link).await;
+    let _ = client.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Presses `key` on the focused element (or the page).
+async fn press(c: &Client, key: fantoccini::key::Key) -> Result<(), String> {
+    let keys = String::from(char::from(key));
+    c.active_element()
+        .await
+        .map_err(cmd("focused element"))?
+        .send_keys(&keys)
+        .await
+        .map_err(cmd("press a key"))
+}
+
+/// Presses Tab until the focused element matches the CSS `selector` (at most `max`
+/// times); errors with what had the focus.
+async fn tab_to(c: &Client, selector: &str, max: usize) -> Result<(), String> {
+    let probe = "const a = document.activeElement;
+                 return [a !== null && a.matches(arguments[0]),
+                         a ? a.outerHTML.slice(0, 120) : ''];";
+    let mut seen = Vec::new();
+    for tabs in 0..=max {
+        let got = c
+            .execute(probe, vec![serde_json::json!(selector)])
+            .await
+            .map_err(cmd("read the focus"))?;
+        if got[0] == serde_json::Value::Bool(true) {
+            println!("keyboard: `{selector}` focused after {tabs} Tab(s)");
+            return Ok(());
+        }
+        seen.push(got[1].as_str().unwrap_or_default().to_owned());
+        press(c, fantoccini::key::Key::Tab).await?;
+    }
+    Err(format!(
+        "{max} Tabs never focused `{selector}`; the focus went: {}",
+        seen.join(" → ")
+    ))
+}
+
+async fn keyboard_only(c: &Client, link: &str) -> Result<(), String> {
+    use fantoccini::key::Key;
+    c.goto(link).await.map_err(cmd("open link"))?;
+    // From the start of the page: nothing focused (the field's autofocus is dropped).
+    c.execute("document.activeElement.blur(); return true;", vec![])
+        .await
+        .map_err(cmd("blur"))?;
+    tab_to(c, "input[type=password]", 10).await?;
+    let field = c.active_element().await.map_err(cmd("focused field"))?;
+    field
+        .send_keys(&format!("open sesame{}", char::from(Key::Enter)))
+        .await
+        .map_err(cmd("type the password"))?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::LinkText("reports/"))
+        .await
+        .map_err(cmd("listing after Enter"))?;
+    tab_to(c, "tbody tr.folder a", 30).await?;
+    press(c, Key::Enter).await?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::LinkText("a.txt"))
+        .await
+        .map_err(cmd("folder opened with Enter"))?;
+    tab_to(c, "tbody tr.file a[download]", 30).await?;
+    let first = c
+        .execute(
+            "return document.activeElement === document.querySelector('tbody tr.file a[download]')
+                    ? document.activeElement.getAttribute('href') : null;",
+            vec![],
+        )
+        .await
+        .map_err(cmd("first file link"))?;
+    match first.as_str() {
+        Some(href) if href.contains("/dl/") && href.ends_with("a.txt") => Ok(()),
+        _ => Err(format!(
+            "the first focused download link is not the first file's: {first}"
+        )),
+    }
 }
