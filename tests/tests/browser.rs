@@ -99,7 +99,10 @@ async fn browser_in(webdriver: &str, scripts: Scripts, scheme: Scheme) -> Client
 /// variable is unset, an error when it is set but the file cannot be read.
 async fn axe_source() -> Result<Option<String>, String> {
     let Ok(path) = std::env::var("SHARELINK_TEST_AXE") else {
-        eprintln!("notice: SHARELINK_TEST_AXE is not set; skipping the axe-core checks");
+        static NOTICE: std::sync::Once = std::sync::Once::new();
+        NOTICE.call_once(|| {
+            eprintln!("notice: SHARELINK_TEST_AXE is not set; skipping the axe-core checks");
+        });
         return Ok(None);
     };
     let read = path.clone();
@@ -974,8 +977,7 @@ async fn every_page(c: &Client, l: &Links, scheme: Scheme) -> Result<(), String>
 }
 
 /// The current page's HTML plus its scripts and stylesheets, fetched again (sizes once
-/// decoded, i.e. uncompressed),
-/// weigh under `limit` bytes.
+/// decoded, i.e. uncompressed), weigh under `limit` bytes.
 async fn page_weight_below(c: &Client, limit: usize) -> Result<(), String> {
     let weight = c
         .execute_async(
