@@ -686,6 +686,26 @@ async fn admin_changes_site_settings_on_the_admin_page() {
     }
     let script = admin.get("/admin.js").await;
     assert!(script.body.contains("/share/api/site") && script.body.contains("expected_version"));
+    // Every branding field has its input and is sent back by the script: a save from the
+    // page never drops one set through the API.
+    let every = sharelink_core::Branding {
+        accent_color: Some("#123456".into()),
+        favicon_url: Some("https://example.com/i.png".into()),
+        footer_text: Some("Imprint".into()),
+        stylesheet_url: Some("https://example.com/s.css".into()),
+        ..sharelink_core::Branding::default()
+    };
+    let fields = serde_json::to_value(&every).expect("branding as JSON");
+    for name in fields.as_object().expect("an object").keys() {
+        assert!(
+            page.body.contains(&format!("name=\"{name}\"")),
+            "branding field {name} has no input on the page"
+        );
+        assert!(
+            script.body.contains(&format!("{name}: f.{name}.value")),
+            "admin.js does not send branding field {name}"
+        );
+    }
     assert_eq!(alice.get("/admin").await.status, 403);
     assert_eq!(
         alice

@@ -547,6 +547,23 @@ impl Stack {
             .uses
     }
 
+    /// A share's statistics as its owner gets them from the management API.
+    ///
+    /// # Panics
+    /// When the API does not answer 200.
+    pub async fn statistics(&self, share: &Share) -> serde_json::Value {
+        let reply = self
+            .api(
+                reqwest::Method::GET,
+                &format!("/shares/{}/statistics", share.id.0),
+                Some(share.owner.as_str()),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()
+    }
+
     /// Waits (up to five seconds) until the owner's access log of `share` holds at least
     /// `count` download events (a download is logged once its body has been sent), and
     /// returns them as the management API shows them, newest first.

@@ -146,15 +146,7 @@ async fn the_log_says_who_registered(backend: Backend) {
     // must register again) is still one visitor.
     let again = visitor.post_form(&format!("/s/{key}/open"), &[]).await;
     assert_eq!(again.status, 403, "{}", again.text());
-    let stats = stack
-        .api(
-            Method::GET,
-            &format!("/shares/{}/statistics", share.id.0),
-            Some("ana"),
-            None,
-        )
-        .await;
-    assert_eq!(stats.status, 200, "{}", stats.text());
-    assert_eq!(stats.json()["visits"], 2, "{}", stats.text());
-    assert_eq!(stats.json()["unique_visitors"], 1, "{}", stats.text());
+    let stats = stack.statistics(&share).await;
+    assert_eq!(stats["visits"], 2, "{stats}");
+    assert_eq!(stats["unique_visitors"], 1, "{stats}");
 }

@@ -68,15 +68,8 @@ async fn password_gate_guards_listing_and_downloads(backend: Backend) {
     let file = visitor.get(&format!("/s/{key}/dl/reports/a.txt")).await;
     assert_eq!(file.status, 200, "{}", file.text());
     assert_eq!(&file.body[..], b"alpha");
-    let stats = stack
-        .api(
-            Method::GET,
-            &format!("/shares/{}/statistics", share.id.0),
-            Some("ana"),
-            None,
-        )
-        .await;
-    assert_eq!(stats.json()["visits"], 1, "{}", stats.text());
+    let stats = stack.statistics(&share).await;
+    assert_eq!(stats["visits"], 1, "{stats}");
 
     // Another browser must pass the gate itself.
     let mut other = stack.visitor();

@@ -696,15 +696,7 @@ impl Case<'_> {
         let id = self.share.id.0;
         let mut last = (0, 0, 0, 0, 0, 0);
         for _ in 0..50 {
-            let stats = stack
-                .api(
-                    Method::GET,
-                    &format!("/shares/{id}/statistics"),
-                    Some("ana"),
-                    None,
-                )
-                .await
-                .json();
+            let stats = stack.statistics(&self.share).await;
             let log = stack
                 .api(
                     Method::GET,

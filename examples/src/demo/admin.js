@@ -53,6 +53,10 @@ function fill(data) {
   f.site_title.value = s.branding.site_title;
   f.sender_name.value = s.branding.sender_name;
   f.logo_url.value = s.branding.logo_url ?? "";
+  f.accent_color.value = s.branding.accent_color ?? "";
+  f.favicon_url.value = s.branding.favicon_url ?? "";
+  f.footer_text.value = s.branding.footer_text ?? "";
+  f.stylesheet_url.value = s.branding.stylesheet_url ?? "";
   f.truncate_ip.checked = s.log_privacy.truncate_ip;
   f.retention.value = days(s.log_privacy.retention);
   f.default_access.value = s.share_defaults.access.kind;
@@ -86,6 +90,10 @@ function collect() {
       site_title: f.site_title.value,
       sender_name: f.sender_name.value,
       logo_url: f.logo_url.value.trim() || null,
+      accent_color: f.accent_color.value.trim() || null,
+      favicon_url: f.favicon_url.value.trim() || null,
+      footer_text: f.footer_text.value.trim() || null,
+      stylesheet_url: f.stylesheet_url.value.trim() || null,
     },
     log_privacy: {
       truncate_ip: f.truncate_ip.checked,

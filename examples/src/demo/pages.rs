@@ -379,7 +379,11 @@ async fn admin(State(state): State<PageState>, headers: HeaderMap) -> Response {
 <br><label>Refused file types on public links <input name=\"refused_extensions\" placeholder=\"apk, ipa\"></label></fieldset>\
 <fieldset><legend>Branding</legend><label>Site title <input name=\"site_title\" required></label>\
 <label>Mail sender name <input name=\"sender_name\" required></label>\
-<label>Logo URL <input name=\"logo_url\" placeholder=\"https://…\"></label></fieldset>\
+<label>Logo URL <input name=\"logo_url\" placeholder=\"https://…\"></label>\
+<label>Accent colour <input name=\"accent_color\" placeholder=\"#2f6fdb\" pattern=\"#[0-9a-fA-F]{6}\"></label>\
+<label>Favicon URL <input name=\"favicon_url\" placeholder=\"https://…\"></label>\
+<label>Footer text <input name=\"footer_text\" maxlength=\"500\"></label>\
+<label>Extra stylesheet URL <input name=\"stylesheet_url\" placeholder=\"https://…\"></label></fieldset>\
 <fieldset><legend>Access log</legend><label><input type=\"checkbox\" name=\"truncate_ip\"> truncate client addresses</label>\
 <label>Keep events for <input name=\"retention\" type=\"number\" min=\"0\" step=\"any\" placeholder=\"until revoked\"> days</label></fieldset>\
 <fieldset><legend>Defaults for new shares</legend><label>Access <select name=\"default_access\">\
