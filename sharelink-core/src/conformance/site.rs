@@ -20,10 +20,7 @@
 //! ```
 
 use crate::ports::site::{SiteSaveError, SiteSettingsStore};
-use crate::{
-    AccessControl, Clickwrap, Email, EmailPattern, FieldKind, FormField, LogPrivacy,
-    RegistrationForm, SiteSettings, UseLimit, UseUnit, UserId,
-};
+use crate::{SiteSettings, UserId};
 use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -39,71 +36,12 @@ fn admin(name: &str) -> UserId {
     UserId::parse(name).expect("a user id")
 }
 
-/// Settings with every field away from its default, so a field the store drops shows.
-pub fn unusual_settings() -> SiteSettings {
-    let mut s = SiteSettings {
-        default_lifetime: Some(Duration::days(7)),
-        min_lifetime: Some(Duration::hours(1)),
-        max_lifetime: Some(Duration::days(90)),
-        require_password: true,
-        password_min_len: 12,
-        device_binding: true,
-        shares_per_user_per_day: Some(3),
-        refused_extensions: vec!["exe".to_owned(), "msi".to_owned(), "tar-gz".to_owned()],
-        one_active_share_per_recipient_item: true,
-        max_items: 17,
-        notification_sender: Some(Email::parse("shares@example.org").expect("an address")),
-        log_privacy: LogPrivacy {
-            truncate_ip: true,
-            ipv4_prefix: 16,
-            ipv6_prefix: 40,
-            retention: Some(Duration::days(180)),
-        },
-        expiry_reminder: None,
-        ..SiteSettings::default()
-    };
-    s.custom_keys.allowed = true;
-    s.custom_keys.min_len = 10;
-    s.branding.site_title = "Dépôt «partagé»".to_owned();
-    s.branding.sender_name = "Équipe 共有".to_owned();
-    s.branding.logo_url = Some("https://example.org/logo.svg".to_owned());
-    s.branding.accent_color = Some("#0a7d5a".to_owned());
-    s.branding.favicon_url = Some("/favicon.ico".to_owned());
-    s.branding.footer_text = Some("Société « Dépôt »\nImpressum".to_owned());
-    s.branding.stylesheet_url = Some("https://example.org/site.css".to_owned());
-    s.attempts.per_client = 3;
-    s.attempts.window = Duration::minutes(7);
-    s.one_time_codes.digits = 8;
-    s.one_time_codes.ttl = Duration::minutes(3);
-    s.share_defaults.access = AccessControl::VerifiedEmails(vec![
-        EmailPattern::parse("*@example.org").expect("a pattern"),
-    ]);
-    s.share_defaults.use_limit = Some(UseLimit {
-        max: 5,
-        unit: UseUnit::Visit,
-    });
-    s.share_defaults.registration = Some(
-        RegistrationForm::custom(vec![FormField {
-            label: "Company".to_owned(),
-            description: None,
-            required: true,
-            kind: FieldKind::ShortAnswer,
-        }])
-        .expect("a form"),
-    );
-    s.share_defaults.clickwrap = Some(Clickwrap {
-        title: "Terms".to_owned(),
-        terms: "Do not forward.".to_owned(),
-    });
-    s
-}
-
 /// Nothing is stored until the first save, which is version 1 and reads back whole
 /// through either handle.
 pub async fn first_save_reads_back_whole((a, b): SiteStores) {
     assert_eq!(a.load().await.unwrap(), None);
     assert_eq!(b.load().await.unwrap(), None);
-    let settings = unusual_settings();
+    let settings = crate::testing::fixtures::unusual_settings();
     let saved = a
         .save(0, &settings, &admin("root"), T0)
         .await

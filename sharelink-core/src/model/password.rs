@@ -232,6 +232,20 @@ pub struct Argon2Memory {
     returned: std::sync::Condvar,
 }
 
+/// A work area in use, given back to its [`Argon2Memory`] when dropped.
+struct Lease<'a> {
+    memory: &'a Argon2Memory,
+    area: Vec<argon2::Block>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let area = std::mem::take(&mut self.area);
+        self.memory.lock().free.push(area);
+        self.memory.returned.notify_one();
+    }
+}
+
 #[derive(Debug, Default)]
 struct MemoryState {
     free: Vec<Vec<argon2::Block>>,
@@ -280,10 +294,9 @@ impl Argon2Memory {
         if area.len() < blocks {
             area.resize(blocks, argon2::Block::default());
         }
-        let out = f(&mut area[..blocks]);
-        self.lock().free.push(area);
-        self.returned.notify_one();
-        out
+        // Given back when done, also if `f` panics: a lost area would be a lost slot.
+        let mut lease = Lease { memory: self, area };
+        f(&mut lease.area[..blocks])
     }
 
     /// [`hash_password`] in one of the work areas.

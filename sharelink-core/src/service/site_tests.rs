@@ -3,7 +3,7 @@
 //! saved it and within its cache bound in every other over the same store (loads counted).
 
 use super::*;
-use crate::conformance::site::unusual_settings;
+use crate::testing::fixtures::unusual_settings;
 use crate::testing::fixtures::{self, CountingSiteStore, share_request as request, user};
 use crate::*;
 use futures::executor::block_on;
