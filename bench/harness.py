@@ -408,7 +408,10 @@ def start_sharelink(demo: str, port: int, name="sharelink", database=None, attem
     d = RUN / name
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
-    argv = [demo, "--listen", f"127.0.0.1:{port}", "--data", str(d), "--storage", f"file://{FILES}"]
+    # Every load generator connects from 127.0.0.1, as clients behind a proxy would: the
+    # per-address connection limit (64 by default) would refuse wrk's 64 + the admin's.
+    argv = [demo, "--listen", f"127.0.0.1:{port}", "--data", str(d), "--storage", f"file://{FILES}",
+            "--max-connections-per-address", "4096"]
     if database:
         argv += ["--database", database]
     if attempt_limit:

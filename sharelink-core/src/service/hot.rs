@@ -518,7 +518,7 @@ mod tests {
         fn writes_through_the_cache_are_never_read_stale(ops in proptest::collection::vec(op(), 1..40)) {
             let (hot, inner, shares) = stores(Duration::from_secs(60));
             let ids: Vec<ShareId> = shares.iter().map(|s| s.id).collect();
-            let mut keys = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+            let mut keys = ["a", "b", "c"].map(String::from);
             for (n, op) in ops.into_iter().enumerate() {
                 match op {
                     Op::Find(i) => { find(&hot, &keys[i]); }

@@ -513,6 +513,10 @@ impl Sharelink {
     /// The ports as given to [`Sharelink::new`] (for adapters that need the same ones).
     /// Writes made to its repository directly, not through this application, are seen
     /// by it within [`Config::share_cache`].
+    #[expect(
+        clippy::misnamed_getters,
+        reason = "the ports as given, not the decorated ones this application uses"
+    )]
     pub fn ports(&self) -> &Ports {
         &self.given
     }

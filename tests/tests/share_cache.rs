@@ -1,0 +1,124 @@
+//! The per-process share cache (`Config::share_cache`) across two processes on one real
+//! database: a settings change, an expiry and a revoke made through one process's
+//! management API are in effect on that process at once, and on another process sharing
+//! the database within the bound (1 s), even though both had just served the share.
+
+use reqwest::Method;
+use serde_json::json;
+use sharelink_core::policy::RequestMode;
+use sharelink_core::service::{OpenRequest, ServiceError, Sharelink, VisitRequest};
+use sharelink_core::testing::fixtures::{client, path};
+use sharelink_core::{Action, SessionId};
+use sharelink_tests::{Backend, Stack, on_every_backend};
+use std::time::{Duration, Instant};
+
+on_every_backend!(changes_are_in_effect_here_at_once_and_in_another_process_within_the_bound);
+
+/// Opens the share `key` on `app` as a new visitor; the visitor's session.
+async fn open(app: &Sharelink, key: &str, browser: &str) -> SessionId {
+    let c = client(browser);
+    let visit = app
+        .open(OpenRequest {
+            key,
+            client: &c,
+            recipient_code: None,
+            access_code: None,
+            mode: RequestMode::Confirmed,
+        })
+        .await
+        .expect("the link opens");
+    visit.session.expect("a session").id
+}
+
+/// Downloads `reports/a.txt` of the share `key` on `app` in `session`.
+async fn download(
+    app: &Sharelink,
+    key: &str,
+    session: &SessionId,
+    browser: &str,
+) -> Result<(), ServiceError> {
+    let c = client(browser);
+    app.download(
+        &VisitRequest::new(key, session, &c, RequestMode::Confirmed),
+        &path("reports/a.txt"),
+        None,
+        Action::Download,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// One change, made through `stack`'s API by `change`: both processes served the share
+/// just before; `stack` refuses at once, `other` within `bound`.
+async fn check_change(
+    stack: &Stack,
+    other: &Sharelink,
+    bound: Duration,
+    what: &str,
+    change: impl AsyncFnOnce(i64) -> sharelink_tests::Reply,
+) {
+    let share = stack.share("ana", &["docs/reports"], |_| {}).await;
+    let key = share.key.to_string();
+    let here = open(&stack.app, &key, "here").await;
+    let there = open(other, &key, "there").await;
+    download(&stack.app, &key, &here, "here")
+        .await
+        .expect("served here");
+    download(other, &key, &there, "there")
+        .await
+        .expect("served there");
+
+    let reply = change(share.id.0).await;
+    assert!(reply.status < 300, "{what}: {} {}", reply.status, reply.text());
+    let changed_at = Instant::now();
+    assert!(
+        download(&stack.app, &key, &here, "here").await.is_err(),
+        "{what}: still served by the process that made the change"
+    );
+    while download(other, &key, &there, "there").await.is_ok() {
+        assert!(
+            changed_at.elapsed() <= bound,
+            "{what}: still served by the other process after {:?}",
+            changed_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn changes_are_in_effect_here_at_once_and_in_another_process_within_the_bound(
+    backend: Backend,
+) {
+    let stack = Stack::start(backend).await;
+    let bound = stack.app.config().share_cache;
+    assert_eq!(bound, Duration::from_secs(1), "the default bound");
+    let other = stack.second_process().await;
+
+    check_change(&stack, &other, bound, "a password set", async |id| {
+        stack
+            .api(
+                Method::PATCH,
+                &format!("/shares/{id}"),
+                Some("ana"),
+                Some(json!({ "password": { "set": "a new secret phrase" } })),
+            )
+            .await
+    })
+    .await;
+    check_change(&stack, &other, bound, "an expiry", async |id| {
+        stack
+            .api(
+                Method::POST,
+                &format!("/shares/{id}/expire"),
+                Some("ana"),
+                None,
+            )
+            .await
+    })
+    .await;
+    check_change(&stack, &other, bound, "a revoke", async |id| {
+        stack
+            .api(Method::DELETE, &format!("/shares/{id}"), Some("ana"), None)
+            .await
+    })
+    .await;
+}
