@@ -22,7 +22,7 @@ use crate::ports::{
     ByteStream, Entry as FileEntry, EntryKind, FileRead, FileStoreError, WriteOptions,
 };
 use crate::service::{Result, ServiceError, Sharelink};
-use crate::{Action, Denial, RequestMode, SharePath};
+use crate::{Action, Denial, MediaType, Preview, RequestMode, SharePath};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
@@ -114,8 +114,8 @@ impl Thumbnail {
 impl Sharelink {
     /// Decides a thumbnail of the file at `path`, drawn as `rendition`: as a preview
     /// decided like a `HEAD` (nothing spent, nothing logged but a refusal; see the
-    /// module's documentation), and refused with [`Denial::NoPreview`] on a share whose
-    /// use limit counts previews.
+    /// module's documentation), and refused with [`Denial::NoPreview`] for a file that is
+    /// not a picture and on a share whose use limit counts previews.
     ///
     /// # Errors
     /// A [`Denial`] (as a preview of the file would get); [`ServiceError::NotAFile`] for a
@@ -135,7 +135,10 @@ impl Sharelink {
         let grant = self
             .authorize(&look, &Intent::new(Action::Preview, path))
             .await?;
-        if !previews_are_free(&look.share) {
+        // Only pictures have thumbnails; a preview that costs a use has none.
+        let picture =
+            MediaType::of(path.file_name().unwrap_or_default()).preview == Some(Preview::Image);
+        if !picture || !previews_are_free(&look.share) {
             return Err(Denial::NoPreview.into());
         }
         let Some(Resolved::Item { storage, .. }) = &grant.target else {
