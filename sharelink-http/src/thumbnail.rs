@@ -176,16 +176,20 @@ mod tests {
             draw(&png(MAX_SIDE + 1, 1, [0, 0, 0, 255]), 256),
             Err(ThumbnailError::TooManyPixels(_))
         ));
-        // A header claiming 16,000 × 16,000 pixels: refused by its pixel count, never
-        // unpacked.
+        // Headers claiming 64 and 256 megapixels: refused by their pixel count (or the
+        // decoder's memory bound), never unpacked.
+        assert!(matches!(
+            draw(&png_header(8_000, 8_000), 256),
+            Err(ThumbnailError::TooManyPixels(None))
+        ));
         assert!(matches!(
             draw(&png_header(16_000, 16_000), 256),
-            Err(ThumbnailError::TooManyPixels(None))
+            Err(ThumbnailError::TooManyPixels(_))
         ));
     }
 
-    /// A PNG signature and header for `w`×`h` RGBA pixels, and no pixel data.
-    pub(crate) fn png_header(w: u32, h: u32) -> Vec<u8> {
+    /// A PNG signature and header for `w`×`h` RGBA pixels, and only the start of the pixel data.
+    fn png_header(w: u32, h: u32) -> Vec<u8> {
         let mut ihdr = b"IHDR".to_vec();
         ihdr.extend_from_slice(&w.to_be_bytes());
         ihdr.extend_from_slice(&h.to_be_bytes());
@@ -194,6 +198,11 @@ mod tests {
         out.extend_from_slice(&13u32.to_be_bytes());
         out.extend_from_slice(&ihdr);
         out.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
+        // The start of the pixel data (a zlib header), then nothing.
+        let idat = b"IDAT\x78\x9c";
+        out.extend_from_slice(&2u32.to_be_bytes());
+        out.extend_from_slice(idat);
+        out.extend_from_slice(&crc32fast::hash(idat).to_be_bytes());
         out
     }
 

@@ -399,7 +399,7 @@ mod tests {
         ] {
             assert!(html.contains(part), "{part} missing: {html}");
         }
-        let csp = look.csp().expect("a CSP for the outside addresses");
+        let csp = look.csp(false).expect("a CSP for the outside addresses");
         let csp = csp.to_str().expect("ascii");
         assert!(
             csp.contains("img-src 'self' data: https://cdn.example.com"),

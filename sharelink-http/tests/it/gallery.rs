@@ -23,6 +23,11 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
     out.extend_from_slice(&13u32.to_be_bytes());
     out.extend_from_slice(&ihdr);
     out.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
+    // The start of the pixel data (a zlib header), then nothing.
+    let idat = b"IDAT\x78\x9c";
+    out.extend_from_slice(&2u32.to_be_bytes());
+    out.extend_from_slice(idat);
+    out.extend_from_slice(&crc32fast::hash(idat).to_be_bytes());
     out
 }
 
@@ -302,6 +307,7 @@ async fn a_watermarked_share_marks_each_thumbnail_for_its_visitor() {
 async fn huge_and_broken_pictures_are_refused_cleanly() {
     let w = world().await;
     put(&w.files, "docs/pics/bomb.png", &png_header(60_000, 60_000)).await;
+    put(&w.files, "docs/pics/dense.png", &png_header(8_000, 8_000)).await;
     put(
         &w.files,
         "docs/pics/wide.png",
@@ -318,6 +324,7 @@ async fn huge_and_broken_pictures_are_refused_cleanly() {
     let mut b = inside(&w, &share).await;
     for (name, status) in [
         ("bomb.png", StatusCode::PAYLOAD_TOO_LARGE),
+        ("dense.png", StatusCode::PAYLOAD_TOO_LARGE),
         ("wide.png", StatusCode::PAYLOAD_TOO_LARGE),
         ("broken.jpg", StatusCode::UNSUPPORTED_MEDIA_TYPE),
     ] {
