@@ -398,6 +398,12 @@ def start_miniserve(port: int) -> Server:
     return Server("miniserve", argv, port, d / "out.log")
 
 
+def start_serve_dir(binary: str, port: int) -> Server:
+    d = RUN / "serve-dir"
+    d.mkdir(parents=True, exist_ok=True)
+    return Server("axum ServeDir", [binary, str(FILES), f"127.0.0.1:{port}"], port, d / "out.log")
+
+
 def start_sharelink(demo: str, port: int, name="sharelink", database=None, attempt_limit=None) -> Server:
     d = RUN / name
     shutil.rmtree(d, ignore_errors=True)
@@ -432,7 +438,7 @@ def urls_for(servers: dict, shares: dict) -> dict:
     out = {}
     for name, srv in servers.items():
         base = f"http://127.0.0.1:{srv.port}"
-        if name == "nginx":
+        if name in ("nginx", "axum ServeDir"):
             out[name] = dict(big=f"{base}/big/1g.bin", small=f"{base}/small/4k.bin")
         elif name == "dufs":
             out[name] = dict(
@@ -445,11 +451,12 @@ def urls_for(servers: dict, shares: dict) -> dict:
                 many_zip=f"{base}/many/?download=zip", gig_zip=f"{base}/gig/?download=zip",
             )
         else:
+            mine = shares[name]
             out[name] = dict(
-                big=f"{base}{shares['big']['path']}/dl/big/1g.bin",
-                small=f"{base}{shares['small']['path']}/dl/small/4k.bin",
-                many_zip=f"{base}{shares['many']['path']}/zip",
-                gig_zip=f"{base}{shares['gig']['path']}/zip",
+                big=f"{base}{mine['big']['path']}/dl/big/1g.bin",
+                small=f"{base}{mine['small']['path']}/dl/small/4k.bin",
+                many_zip=f"{base}{mine['many']['path']}/zip" if "many" in mine else None,
+                gig_zip=f"{base}{mine['gig']['path']}/zip" if "gig" in mine else None,
             )
     return out
 
@@ -488,8 +495,10 @@ def bench_big(res: Results, servers, urls, runs: int) -> dict:
         ["server", "time (median)", "throughput", "peak server memory", "time ÷ nginx"],
         rows,
         f"curl over loopback, median of {runs} runs after one warm-up; sharelink serves it "
-        "through a share link (key and session looked up in SQLite, policy decided, the "
-        "download logged).",
+        "through a share link (key and session looked up in its database, policy decided, "
+        "the download logged): SQLite, and PostgreSQL on 127.0.0.1 in the row so named. "
+        "axum ServeDir is a plain axum + tower-http server on the same files "
+        "(bench/serve-dir): the ceiling of an axum server here.",
     )
     return figures
 
@@ -508,8 +517,10 @@ def bench_small(res: Results, servers, urls, seconds: int, runs: int) -> dict:
         ["server", "requests/s", "p99 latency", "requests/s ÷ nginx"],
         rows,
         f"Median of {runs} wrk runs of {seconds} s; wrk runs on the same 2 cores. Every "
-        "sharelink request resolves the share key and the visitor session in SQLite, decides "
-        "the policy and logs the download; no answer was an error.",
+        "sharelink request resolves the share key and the visitor session (SQLite, or "
+        "PostgreSQL in the row so named), decides the policy and logs the download; no "
+        "answer was an error. axum ServeDir: a plain axum + tower-http server on the same "
+        "files (bench/serve-dir).",
     )
     return figures
 
@@ -525,15 +536,17 @@ def bench_zip(res: Results, servers, urls, runs_many: int, runs_gig: int) -> dic
         gig = timed_downloads(srv, u["gig_zip"], runs_gig, cookie(u, "gig_zip"))
         figures[name] = (many, gig)
     rows = []
+    base_many = figures["miniserve"][0][0]
+    base_gig = figures["miniserve"][1][0]
     for n, ((tm, mm), (tg, mg)) in figures.items():
-        rows.append([n, fmt_s(tm), fmt_mem(mm), fmt_s(tg), fmt_mem(mg)])
-    rows.append(["nginx", "no archive download", "", "", ""])
+        rows.append([n, fmt_s(tm), fmt_mem(mm), fmt_ratio(tm / base_many), fmt_s(tg), fmt_mem(mg), fmt_ratio(tg / base_gig)])
+    rows.append(["nginx", "no archive download", "", "", "", "", ""])
     res.table(
         "3. Download-all as ZIP",
-        ["server", "1,000 × 4 KiB: time", "peak memory", "1 GiB folder (16 × 64 MiB): time", "peak memory"],
+        ["server", "1,000 × 4 KiB: time", "peak memory", "÷ miniserve", "1 GiB folder (16 × 64 MiB): time", "peak memory", "÷ miniserve"],
         rows,
         f"Median of {runs_many} (1,000 files) and {runs_gig} (1 GiB) runs; peak is the largest "
-        "of the runs. nginx has no archive download, so there is no nginx ratio here.",
+        "of the runs. nginx has no archive download, so the ratios are to miniserve.",
     )
     return figures
 
@@ -817,6 +830,7 @@ def versions() -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--demo", required=True, help="path of the release sharelink-demo binary")
+    ap.add_argument("--serve-dir", required=True, help="path of the release serve-dir binary (bench/serve-dir)")
     ap.add_argument("--quick", action="store_true", help="fewer runs, shorter loads (smoke run)")
     ap.add_argument("--only", default="", help="comma-separated parts to run, e.g. 1,2")
     ap.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
@@ -832,23 +846,44 @@ def main() -> int:
     servers: dict[str, Server] = {}
     try:
         servers["nginx"] = start_nginx(free_port())
+        servers["axum ServeDir"] = start_serve_dir(args.serve_dir, free_port())
         servers["dufs"] = start_dufs(free_port())
         servers["miniserve"] = start_miniserve(free_port())
         servers["sharelink"] = start_sharelink(args.demo, free_port(), attempt_limit=1_000_000_000)
+        if want("1") or want("2"):
+            reset_pg()
+            servers["sharelink (PostgreSQL)"] = start_sharelink(args.demo, free_port(), "sharelink-pg", database=PG_URL)
         sl = servers["sharelink"]
         admin = sign_in(sl.port)
         shares = {name: create_share(admin, f"bench-{name}", [name]) for name in ("big", "small", "many", "gig", "five")}
         # One visitor per share (a visitor session belongs to one share).
         cookies = {name: visitor(sl.port, shares[name]).cookie_header() for name in shares}
-        urls = urls_for(servers, shares)
+        per_server = {"sharelink": shares}
+        if "sharelink (PostgreSQL)" in servers:
+            pg = servers["sharelink (PostgreSQL)"]
+            pg_admin = sign_in(pg.port)
+            per_server["sharelink (PostgreSQL)"] = {
+                name: create_share(pg_admin, f"bench-{name}", [name]) for name in ("big", "small")
+            }
+        urls = urls_for(servers, per_server)
         urls["sharelink"]["cookies"] = {
             "big": cookies["big"], "small": cookies["small"],
             "many_zip": cookies["many"], "gig_zip": cookies["gig"],
         }
+        if "sharelink (PostgreSQL)" in servers:
+            pg_shares = per_server["sharelink (PostgreSQL)"]
+            urls["sharelink (PostgreSQL)"]["cookies"] = {
+                name: visitor(servers["sharelink (PostgreSQL)"].port, pg_shares[name]).cookie_header()
+                for name in ("big", "small")
+            }
         if want("1"):
             bench_big(res, servers, urls, 3 if q else 5)
         if want("2"):
             bench_small(res, servers, urls, 4 if q else 8, 1 if q else 3)
+        # The rest compares archive servers only.
+        for other in ("axum ServeDir", "sharelink (PostgreSQL)"):
+            if other in servers:
+                servers.pop(other).stop()
         if want("3"):
             bench_zip(res, servers, urls, 3 if q else 5, 1 if q else 3)
             for other in ("nginx", "dufs", "miniserve"):

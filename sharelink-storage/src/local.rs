@@ -15,6 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Chunk size of streamed local reads.
@@ -121,44 +122,94 @@ pub(crate) async fn read(
     }))
 }
 
-struct Cursor {
-    file: Option<File>,
-    position: u64,
-    end: u64,
+/// Reads `len` bytes at `position` (positioned read: no shared cursor to seek).
+fn read_at(file: &File, position: u64, len: usize) -> io::Result<Bytes> {
+    let mut buffer = vec![0; len];
+    #[cfg(unix)]
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut buffer, position)?;
+    #[cfg(not(unix))]
+    {
+        let mut f = file;
+        f.seek(SeekFrom::Start(position))?;
+        f.read_exact(&mut buffer)?;
+    }
+    Ok(Bytes::from(buffer))
 }
 
-/// Streams `range` of an open file in chunks of `chunk` bytes; memory use is one chunk,
-/// whatever the file size. The open handle keeps reading the version that was opened,
-/// even if the path is replaced meanwhile.
+/// A chunk being read: on the blocking pool (inside a runtime), or the bytes already
+/// read (outside one).
+enum Pending {
+    Reading(tokio::task::JoinHandle<io::Result<Bytes>>),
+    Read(io::Result<Bytes>),
+}
+
+impl Pending {
+    /// Starts reading `len` bytes at `position`.
+    fn start(file: &Arc<File>, position: u64, len: usize) -> Self {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let file = Arc::clone(file);
+                Pending::Reading(runtime.spawn_blocking(move || read_at(&file, position, len)))
+            }
+            Err(_) => Pending::Read(read_at(file, position, len)),
+        }
+    }
+
+    async fn finish(self) -> io::Result<Bytes> {
+        match self {
+            Pending::Reading(task) => task.await.map_err(io::Error::other)?,
+            Pending::Read(result) => result,
+        }
+    }
+}
+
+struct Cursor {
+    file: Arc<File>,
+    /// The chunk being read ahead, and the position after it.
+    pending: Option<Pending>,
+    position: u64,
+    end: u64,
+    chunk: usize,
+}
+
+impl Cursor {
+    /// Starts reading the next chunk, if any is left.
+    fn read_ahead(&mut self) {
+        if self.position < self.end {
+            // At most `chunk`, so it fits in usize.
+            let len = (self.end - self.position).min(self.chunk as u64) as usize;
+            self.pending = Some(Pending::start(&self.file, self.position, len));
+            self.position += len as u64;
+        }
+    }
+}
+
+/// Streams `range` of an open file in chunks of `chunk` bytes, reading one chunk ahead:
+/// while the consumer sends a chunk, the next one is read on the blocking pool. Memory
+/// use is two chunks, whatever the file size. The open handle keeps reading the version
+/// that was opened, even if the path is replaced meanwhile.
 pub(crate) fn file_stream(
     file: File,
     range: Range<u64>,
     chunk: usize,
 ) -> BoxStream<'static, io::Result<Bytes>> {
     let cursor = Cursor {
-        file: Some(file),
+        file: Arc::new(file),
+        pending: None,
         position: range.start,
         end: range.end,
+        chunk: chunk.max(1),
     };
     futures::stream::try_unfold(cursor, move |mut cursor| async move {
-        let Some(mut file) = cursor.file.take() else {
+        if cursor.pending.is_none() {
+            // The first poll (later ones find the read-ahead started).
+            cursor.read_ahead();
+        }
+        let Some(pending) = cursor.pending.take() else {
             return Ok(None);
         };
-        if cursor.position >= cursor.end {
-            return Ok(None);
-        }
-        let position = cursor.position;
-        // At most `chunk`, so it fits in usize.
-        let len = (cursor.end - position).min(chunk as u64) as usize;
-        let (file, bytes) = blocking(move || {
-            file.seek(SeekFrom::Start(position))?;
-            let mut buffer = vec![0; len];
-            file.read_exact(&mut buffer)?;
-            Ok((file, Bytes::from(buffer)))
-        })
-        .await?;
-        cursor.position += len as u64;
-        cursor.file = Some(file);
+        let bytes = pending.finish().await?;
+        cursor.read_ahead();
         Ok(Some((bytes, cursor)))
     })
     .boxed()

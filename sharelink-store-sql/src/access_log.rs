@@ -137,28 +137,36 @@ fn stats_from(row: &QueryResult) -> Result<ShareStats> {
     })
 }
 
+/// Inserts one event; its id.
+pub(crate) async fn insert(conn: &impl ConnectionTrait, e: &NewLogEvent) -> Result<i64> {
+    let row = log_event::ActiveModel {
+        id: NotSet,
+        share_id: Set(e.share_id.0),
+        at: Set(nanos(e.at)?),
+        kind: Set(e.kind.as_str().to_owned()),
+        paths: Set(to_json(&e.paths)?),
+        bytes: Set(e.bytes.map(big).transpose()?),
+        ip: Set(e.ip.map(|i| i.to_string())),
+        user_agent: Set(e.user_agent.clone()),
+        visitor: Set(e.visitor.clone()),
+        email: Set(e.email.as_ref().map(|m| m.as_str().to_owned())),
+        registration: Set(e.registration.map(|r| r.0)),
+        detail: Set(e.detail.clone()),
+    };
+    Ok(log_event::Entity::insert(row)
+        .exec(conn)
+        .await
+        .map_err(DbError)?
+        .last_insert_id)
+}
+
 #[async_trait]
 impl AccessLog for SqlStore {
     async fn append(&self, e: &NewLogEvent) -> Result<i64> {
-        let row = log_event::ActiveModel {
-            id: NotSet,
-            share_id: Set(e.share_id.0),
-            at: Set(nanos(e.at)?),
-            kind: Set(e.kind.as_str().to_owned()),
-            paths: Set(to_json(&e.paths)?),
-            bytes: Set(e.bytes.map(big).transpose()?),
-            ip: Set(e.ip.map(|i| i.to_string())),
-            user_agent: Set(e.user_agent.clone()),
-            visitor: Set(e.visitor.clone()),
-            email: Set(e.email.as_ref().map(|m| m.as_str().to_owned())),
-            registration: Set(e.registration.map(|r| r.0)),
-            detail: Set(e.detail.clone()),
-        };
-        Ok(log_event::Entity::insert(row)
-            .exec(self.connection())
-            .await
-            .map_err(DbError)?
-            .last_insert_id)
+        match self.log_writer().append(self.connection(), e).await {
+            Some(result) => result,
+            None => insert(self.connection(), e).await,
+        }
     }
 
     async fn query(&self, q: &LogQuery) -> Result<Vec<LogEvent>> {

@@ -67,6 +67,7 @@ mod config;
 pub mod copy;
 mod entity;
 mod error;
+mod log_writer;
 pub mod migration;
 mod repository;
 #[cfg(feature = "testing")]
@@ -97,6 +98,8 @@ pub async fn connect(url: &str) -> Result<SqlStore, Error> {
 #[derive(Clone)]
 pub struct SqlStore {
     db: DatabaseConnection,
+    /// The access-log writer (group commit), shared by clones.
+    log_writer: Arc<log_writer::LogWriter>,
 }
 
 impl fmt::Debug for SqlStore {
@@ -109,7 +112,33 @@ impl fmt::Debug for SqlStore {
 
 impl SqlStore {
     pub(crate) fn from_migrated(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            log_writer: Arc::default(),
+        }
+    }
+
+    pub(crate) fn log_writer(&self) -> &log_writer::LogWriter {
+        &self.log_writer
+    }
+
+    /// Begins a transaction whose commit does not wait for the database's log flush, for
+    /// rows whose loss in a crash of the database server itself is harmless (visitor
+    /// sessions: the visitor opens a new one; access-log rows): on PostgreSQL
+    /// `synchronous_commit` is off for it alone, which bounds the loss to the last
+    /// `3 × wal_writer_delay` (600 ms by default) before such a crash and loses nothing
+    /// when only this process dies. Other databases: an ordinary transaction (SQLite in
+    /// WAL mode with `synchronous=NORMAL` does not flush on commit anyway).
+    pub(crate) async fn begin_unflushed(
+        db: &DatabaseConnection,
+    ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let txn = db.begin().await?;
+        if db.get_database_backend() == DbBackend::Postgres {
+            txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+                .await?;
+        }
+        Ok(txn)
     }
 
     /// The sea-orm connection pool (for health checks, or the embedder's own queries).

@@ -3,6 +3,7 @@
 //! [`Sharelink`] holds every port as `Arc<dyn …>`. Its methods are the whole behaviour of
 //! the product; adapters (HTTP, CLI, jobs) only translate to and from them.
 
+mod hot;
 mod housekeeping;
 mod mail;
 #[cfg(test)]
@@ -225,6 +226,14 @@ pub struct Config {
     /// process, not the clock port. Default [`Config::DEFAULT_SITE_CACHE`] (1 s);
     /// [`Duration::ZERO`](std::time::Duration::ZERO) reads the store on every use.
     pub site_cache: std::time::Duration,
+    /// How long this process keeps a share it found by its key (opening a link, every
+    /// visitor request) before it reads it from the store again: a change another
+    /// process sharing the database makes to the share (settings, revoke, delete) is in
+    /// effect here within this bound; a change made through this application (or a clone
+    /// of it) at once. Visitor sessions and use counts are never taken from it (limits
+    /// stay exact). Default [`Config::DEFAULT_SHARE_CACHE`] (1 s);
+    /// [`Duration::ZERO`](std::time::Duration::ZERO) reads the store on every request.
+    pub share_cache: std::time::Duration,
 }
 
 impl Config {
@@ -240,6 +249,7 @@ impl Config {
             mail_retry: MailRetry::default(),
             webhook_retry: MailRetry::default(),
             site_cache: Self::DEFAULT_SITE_CACHE,
+            share_cache: Self::DEFAULT_SHARE_CACHE,
         }
     }
 
@@ -249,6 +259,17 @@ impl Config {
         [&self.snapshot_root, &self.cache_root]
             .into_iter()
             .any(|area| path.is_root() || path.starts_with(area) || area.starts_with(path))
+    }
+
+    /// The default of [`Config::share_cache`]: one second.
+    pub const DEFAULT_SHARE_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// With this bound on how stale a share found by key may be in this process when
+    /// another process changed it (see [`Config::share_cache`]; zero: no cache).
+    #[must_use]
+    pub fn with_share_cache(mut self, bound: std::time::Duration) -> Self {
+        self.share_cache = bound;
+        self
     }
 
     /// The default of [`Config::site_cache`]: one second.
@@ -306,7 +327,11 @@ fn mail_for(
 /// The sharelink application: every use case.
 #[derive(Debug, Clone)]
 pub struct Sharelink {
+    /// The ports in use: the given ones, measured, the repository behind the share cache.
     ports: Ports,
+    /// The ports as given (what [`Sharelink::ports`] hands out, so an application built
+    /// from them does not stack a second cache on this one).
+    given: Ports,
     config: Arc<Config>,
     /// The site settings last read or saved, shared by every clone.
     site_cache: Arc<site::SiteCache>,
@@ -485,18 +510,25 @@ impl Sharelink {
     /// [`SettingsError::Site`] when the site settings contradict themselves.
     pub fn new(mut ports: Ports, config: Config) -> Result<Self> {
         config.site.check()?;
+        let given = ports.clone();
         ports.files = Arc::new(crate::telemetry::TimedFileStore(ports.files));
         ports.mailer = Arc::new(crate::telemetry::CountedMailer(ports.mailer));
+        if !config.share_cache.is_zero() {
+            ports.repo = Arc::new(hot::HotShares::new(ports.repo, config.share_cache));
+        }
         Ok(Self {
             ports,
+            given,
             config: Arc::new(config),
             site_cache: Arc::default(),
         })
     }
 
-    /// The ports (for adapters that need the same ones).
+    /// The ports as given to [`Sharelink::new`] (for adapters that need the same ones).
+    /// Writes made to its repository directly, not through this application, are seen
+    /// by it within [`Config::share_cache`].
     pub fn ports(&self) -> &Ports {
-        &self.ports
+        &self.given
     }
 
     /// Configuration (its `site` is the initial site policy; [`Sharelink::site`] gives

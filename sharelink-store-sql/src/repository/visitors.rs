@@ -12,10 +12,23 @@ impl VisitorStore for SqlStore {
             created_at: Set(nanos(s.created_at)?),
             data: Set(to_json(s)?),
         };
-        session::Entity::insert(row)
-            .exec_without_returning(self.connection())
-            .await
-            .map_err(DbError)?;
+        if self.backend() == sea_orm::DbBackend::Postgres {
+            // Opening a link should not wait for a disk flush: a session lost in a crash
+            // of the database server is opened again by the visitor's next request.
+            let txn = Self::begin_unflushed(self.connection())
+                .await
+                .map_err(DbError)?;
+            session::Entity::insert(row)
+                .exec_without_returning(&txn)
+                .await
+                .map_err(DbError)?;
+            txn.commit().await.map_err(DbError)?;
+        } else {
+            session::Entity::insert(row)
+                .exec_without_returning(self.connection())
+                .await
+                .map_err(DbError)?;
+        }
         Ok(())
     }
 
