@@ -56,6 +56,12 @@ folder-items = { $count ->
 }
 select-entry = { $name } auswählen
 preview = Vorschau
+views = Ansicht
+view-list = Liste
+view-grid = Raster
+preview-back = Zurück zum Ordner
+preview-open = Datei öffnen
+preview-download = Herunterladen
 rename = Umbenennen
 rename-label = Neuer Name
 move = Verschieben

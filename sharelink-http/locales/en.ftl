@@ -57,6 +57,12 @@ folder-items = { $count ->
 }
 select-entry = Select { $name }
 preview = Preview
+views = View
+view-list = List
+view-grid = Grid
+preview-back = Back to the folder
+preview-open = Open the file
+preview-download = Download
 rename = Rename
 rename-label = New name
 move = Move

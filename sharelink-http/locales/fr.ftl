@@ -56,6 +56,12 @@ folder-items = { $count ->
 }
 select-entry = Sélectionner { $name }
 preview = Aperçu
+views = Affichage
+view-list = Liste
+view-grid = Grille
+preview-back = Retour au dossier
+preview-open = Ouvrir le fichier
+preview-download = Télécharger
 rename = Renommer
 rename-label = Nouveau nom
 move = Déplacer

@@ -1,7 +1,7 @@
 //! Who is asking: client address (trusted-proxy aware), cookies (browser id, visitor
 //! session per share, CSRF token), the embedder's user, and the response format.
 
-use crate::pages::Locale;
+use crate::pages::{Layout, Locale};
 use crate::{ApiError, SharelinkState};
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
@@ -18,6 +18,8 @@ const BROWSER_COOKIE: &str = "sl_b";
 const CSRF_COOKIE: &str = "sl_csrf";
 /// The language the visitor picked with the switcher (`?lang=`).
 const LANG_COOKIE: &str = "sl_lang";
+/// The listing's layout the visitor picked with the switcher (`?view=grid`).
+const VIEW_COOKIE: &str = "sl_view";
 
 /// The request context of a visitor route.
 #[derive(Debug)]
@@ -166,6 +168,19 @@ impl FromRequestParts<SharelinkState> for Ctx {
                     .and_then(Locale::negotiate)
             })
             .unwrap_or(Locale::En);
+        let picked_layout = query_value(query, "view").and_then(|v| Layout::parse(&v));
+        if let Some(l) = picked_layout {
+            set_cookies.push(cookie(
+                VIEW_COOKIE,
+                l.as_str(),
+                &cookie_path,
+                Some(400 * 86_400),
+                secure,
+            ));
+        }
+        let layout = picked_layout
+            .or_else(|| cookies.get(VIEW_COOKIE).and_then(|l| Layout::parse(l)))
+            .unwrap_or_default();
         let json = wants_json(&parts.headers);
         let look = crate::pages::Look {
             pages: state.pages.clone(),
@@ -181,6 +196,7 @@ impl FromRequestParts<SharelinkState> for Ctx {
                 query_value(query, "sort").as_deref(),
                 query_value(query, "order").as_deref(),
             ),
+            layout,
         };
         let user = state.auth.user(parts).await;
         let client = Client {

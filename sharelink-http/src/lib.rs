@@ -47,7 +47,9 @@
 //! | `POST /s/{key}/open` | open with confirmation (when opening counts a use) |
 //! | `POST /s/{key}/password`, `/email`, `/code`, `/register`, `/terms` | the gates |
 //! | `GET`/`HEAD`/`POST /s/{key}/dl/{*path}` | download (Range, ETag, conditional requests); `POST` confirms a counted download |
-//! | `GET`/`POST /s/{key}/preview/{*path}` | preview: inline only for safe types; when the share asks for a watermark, images are sent as a marked PNG and other files have no preview |
+//! | `GET`/`POST /s/{key}/preview/{*path}` | preview: inline only for safe types (Range, ETag as downloads); when the share asks for a watermark, images are sent as a marked PNG and other files have no preview |
+//! | `GET /s/{key}/view/{*path}` | a file's preview page: the picture, `<video>`/`<audio>` player, PDF (`<object>`) or text (sandboxed `<iframe>`), loaded from the preview route |
+//! | `GET /s/{key}/thumb/{*path}` | a picture's thumbnail (256 px, JPEG or PNG) for the grid view (`?view=grid` on the share page, remembered in a cookie): decided as a preview, never counted nor logged, absent where previews are counted; drawn once and cached under `Config::cache_root`; marked per visitor on a watermarked share |
 //! | `GET`/`POST /s/{key}/zip` (`p=` paths) | download all as a streamed ZIP64 archive |
 //! | `POST /s/{key}/upload` (multipart: `csrf`, `folder`, `file`…) | upload, streamed to storage; answers a redirect to the folder's page with `uploaded=N` (the page says what was stored), or JSON `{"uploaded": [...], "next": page}` |
 //! | `POST /s/{key}/mkdir`, `/rename`, `/move`, `/delete` | changes (full level) |
@@ -90,6 +92,7 @@ mod observe;
 mod pages;
 mod qr;
 mod serve;
+mod thumbnail;
 mod visitor;
 mod watermark;
 mod webhooks;
@@ -282,7 +285,7 @@ impl SharelinkState {
 pub struct TokioBlockingRunner;
 
 /// The permits of [`TokioBlockingRunner`]: cores − 1, at least 1.
-fn cpu_jobs() -> &'static tokio::sync::Semaphore {
+pub(crate) fn cpu_jobs() -> &'static tokio::sync::Semaphore {
     static JOBS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     JOBS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -1114,3 +1114,106 @@ async fn keyboard_only(c: &Client, link: &str) -> Result<(), String> {
         )),
     }
 }
+
+/// The grid view in a real browser: its thumbnails are drawn and load (each image's
+/// `naturalWidth` is above zero), and axe-core finds no serious or critical violation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grid_view_loads_its_thumbnails_and_passes_axe() {
+    let Ok(webdriver) = std::env::var("SHARELINK_TEST_WEBDRIVER") else {
+        eprintln!("notice: SHARELINK_TEST_WEBDRIVER is not set; skipping the browser test");
+        return;
+    };
+    let stack = Stack::start(Backend::Sqlite).await;
+    for (name, colour, (w, h)) in [
+        ("sunset.png", [230, 120, 40], (900, 600)),
+        ("forest.png", [30, 140, 60], (400, 800)),
+        ("sea.png", [20, 80, 200], (64, 64)),
+    ] {
+        let picture = image::RgbImage::from_pixel(w, h, image::Rgb(colour));
+        let mut png = Vec::new();
+        picture
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("a PNG");
+        stack.put(&format!("docs/gallery/{name}"), &png).await;
+    }
+    stack.put("docs/gallery/notes.txt", b"notes").await;
+    stack
+        .put("docs/gallery/older/2019.png", b"not even a picture")
+        .await;
+    let share = stack
+        .share("ana", &["docs/gallery"], |s| {
+            s.allowed = AllowedActions::Download;
+        })
+        .await;
+    let link = format!("{}/s/{}?p=gallery&view=grid", stack.base, share.key);
+    let client = browser(&webdriver, Scripts::On).await;
+    let outcome = grid_view(&client, &link).await;
+    let _ = client.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn grid_view(c: &Client, link: &str) -> Result<(), String> {
+    c.goto(link).await.map_err(cmd("open the grid"))?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("ul.grid img"))
+        .await
+        .map_err(cmd("the grid"))?;
+    // Every thumbnail loads (lazy loading starts those in view at once).
+    let mut widths = serde_json::Value::Null;
+    for _ in 0..60 {
+        widths = c
+            .execute(
+                "return [...document.querySelectorAll('ul.grid img')]
+                   .map(i => i.complete ? i.naturalWidth : -1);",
+                vec![],
+            )
+            .await
+            .map_err(cmd("thumbnail widths"))?;
+        let all: Vec<i64> = widths
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+            .unwrap_or_default();
+        if all.len() == 3 && all.iter().all(|w| *w > 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let all: Vec<i64> = widths
+        .as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+        .unwrap_or_default();
+    if all.len() != 3 || all.iter().any(|w| *w <= 0 || *w > 256) {
+        return Err(format!(
+            "the thumbnails did not load: natural widths {widths}"
+        ));
+    }
+    let lazy = c
+        .execute(
+            "return [...document.querySelectorAll('ul.grid img')]
+               .every(i => i.loading === 'lazy');",
+            vec![],
+        )
+        .await
+        .map_err(cmd("lazy"))?;
+    if lazy != serde_json::Value::Bool(true) {
+        return Err("a thumbnail is not lazy-loaded".into());
+    }
+    screenshot(c, "grid-view").await;
+    check_accessibility(c, "grid view").await?;
+    page_weight_below(c, 60 * 1024).await?;
+    // A tile opens the picture's preview page, which shows it.
+    c.find(Locator::Css("ul.grid a[href*='/view/']"))
+        .await
+        .map_err(cmd("a tile"))?
+        .click()
+        .await
+        .map_err(cmd("open a tile"))?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("figure.preview img"))
+        .await
+        .map_err(cmd("the preview page"))?;
+    check_accessibility(c, "preview page").await?;
+    Ok(())
+}

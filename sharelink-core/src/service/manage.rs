@@ -181,9 +181,9 @@ impl Sharelink {
         let mut out = Vec::with_capacity(items.len());
         let mut all_rights = Vec::with_capacity(items.len());
         for item in items {
-            // The snapshot area is never shared, neither directly nor through a parent.
-            let root = &self.config.snapshot_root;
-            if item.path.is_root() || item.path.starts_with(root) || root.starts_with(&item.path) {
+            // The snapshot and cache areas are never shared, neither directly nor through a
+            // parent.
+            if self.config.is_reserved(&item.path) {
                 return Err(ServiceError::NoSuchItem(item.path.to_string()));
             }
             let rights = self.ports.directory.rights(owner, &item.path).await?;

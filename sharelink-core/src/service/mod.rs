@@ -211,6 +211,10 @@ pub struct Config {
     pub link_base: String,
     /// Folder of the file store where snapshot copies live (never shared itself).
     pub snapshot_root: crate::SharePath,
+    /// Folder of the file store where derived files live, such as the thumbnails of
+    /// pictures ([`Sharelink::thumbnail`]). Never shared itself, nor through a parent,
+    /// so no visitor lists or downloads it.
+    pub cache_root: crate::SharePath,
     /// How queued mail is retried.
     pub mail_retry: MailRetry,
     /// How webhook deliveries are retried (the same kind of schedule as mail).
@@ -234,17 +238,27 @@ pub struct Config {
 
 impl Config {
     /// Default site policy, links under `link_base` (e.g. `https://files.example.com/s/`;
-    /// a key is appended to it), snapshot copies under `.sharelink/snapshots`.
+    /// a key is appended to it), snapshot copies under `.sharelink/snapshots`, derived files
+    /// (thumbnails) under `.sharelink/cache`.
     pub fn new(link_base: impl Into<String>) -> Self {
         Self {
             site: SiteSettings::default(),
             link_base: link_base.into(),
             snapshot_root: crate::SharePath::parse(".sharelink/snapshots").unwrap_or_default(),
+            cache_root: crate::SharePath::parse(".sharelink/cache").unwrap_or_default(),
             mail_retry: MailRetry::default(),
             webhook_retry: MailRetry::default(),
             site_cache: Self::DEFAULT_SITE_CACHE,
             share_cache: Self::DEFAULT_SHARE_CACHE,
         }
+    }
+
+    /// Whether `path` lies in (or holds) an area of the store that is never shared: the
+    /// snapshot copies and the cache of derived files.
+    pub fn is_reserved(&self, path: &crate::SharePath) -> bool {
+        [&self.snapshot_root, &self.cache_root]
+            .into_iter()
+            .any(|area| path.is_root() || path.starts_with(area) || area.starts_with(path))
     }
 
     /// The default of [`Config::share_cache`]: one second.

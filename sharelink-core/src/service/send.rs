@@ -50,7 +50,7 @@ impl Sharelink {
         if folder.is_root()
             || !rights.has(Capability::Upload)
             || !rights.has(Capability::Share)
-            || folder.starts_with(&self.config.snapshot_root)
+            || self.config.is_reserved(&folder)
         {
             return Err(ServiceError::NoUploadRight(folder.to_string()));
         }

@@ -1318,7 +1318,7 @@ fn quota_and_custom_keys() {
 }
 
 #[test]
-fn the_snapshot_area_is_never_shared_not_even_through_a_parent() {
+fn the_snapshot_and_cache_areas_are_never_shared_not_even_through_a_parent() {
     let w = world();
     w.dir.grant(&user("ana"), SharePath::root(), Rights::ALL);
     block_on(put_file(
@@ -1326,10 +1326,17 @@ fn the_snapshot_area_is_never_shared_not_even_through_a_parent() {
         ".sharelink/snapshots/x/secret.txt",
         b"s",
     ));
+    block_on(put_file(
+        w.files.as_ref(),
+        ".sharelink/cache/thumbnails/ab/ab.png",
+        b"t",
+    ));
     for p in [
         ".sharelink",
         ".sharelink/snapshots",
         ".sharelink/snapshots/x/secret.txt",
+        ".sharelink/cache",
+        ".sharelink/cache/thumbnails/ab/ab.png",
     ] {
         let r = block_on(w.app.create_share(&user("ana"), request(&[p], |_| {})));
         assert!(matches!(r, Err(ServiceError::NoSuchItem(_))), "{p}");

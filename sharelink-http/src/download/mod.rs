@@ -5,6 +5,9 @@
 pub(crate) mod body;
 pub(crate) mod headers;
 mod serve;
+mod thumb;
+
+pub(crate) use thumb::thumbnail;
 
 use crate::client::Ctx;
 use crate::pages::{confirm_download_page, url_path};

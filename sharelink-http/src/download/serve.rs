@@ -146,7 +146,7 @@ pub(crate) async fn file(
         .header(
             header::CONTENT_SECURITY_POLICY,
             if inline {
-                "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+                preview_csp(media)
             } else {
                 ATTACHMENT_CSP
             },
@@ -172,6 +172,18 @@ pub(crate) async fn file(
 /// Every file answer (and the `304` that stands for one) may be kept by the browser
 /// only, and checked again before each use.
 const CACHE_CONTROL: &str = "private, no-cache";
+
+/// The policy of a preview shown inline: nothing runs, nothing loads but itself; only
+/// this site's preview page may embed it (a text in a sandboxed frame, a PDF in an
+/// object). A text is sandboxed even when opened alone.
+fn preview_csp(media: MediaType) -> &'static str {
+    if media.preview == Some(sharelink_core::Preview::Text) {
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    } else {
+        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; \
+         frame-ancestors 'self'"
+    }
+}
 
 /// The policy of a file handed over as an attachment: it may never run in our origin.
 const ATTACHMENT_CSP: &str = "sandbox; default-src 'none'; frame-ancestors 'none'";

@@ -11,7 +11,9 @@ pub(crate) mod theme;
 pub(crate) use gate::{confirm_download_page, confirm_open_page, confirm_page, gate_page};
 pub(crate) use i18n::Locale;
 pub use i18n::TranslationError;
-pub(crate) use share::{Embedded, embed_page, share_page, upload_failed_page, uploaded_notice};
+pub(crate) use share::{
+    Embedded, embed_page, preview_page, share_page, upload_failed_page, uploaded_notice,
+};
 pub use theme::{PageTheme, ThemeError};
 
 use crate::client::Ctx;
@@ -61,6 +63,37 @@ pub(crate) struct Look {
     pub(crate) here: String,
     /// The order the visitor asked a listing in (`?sort=size&order=desc`).
     pub(crate) sort: Sort,
+    /// How the visitor likes listings laid out (`?view=grid`, then remembered).
+    pub(crate) layout: Layout,
+}
+
+/// How a listing is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Layout {
+    /// A table: one row per entry, with its actions (the default).
+    #[default]
+    List,
+    /// Tiles: a thumbnail (or the file type's icon) and the name.
+    Grid,
+}
+
+impl Layout {
+    /// From `view=` (`list` or `grid`), `None` for anything else.
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        match value {
+            "list" => Some(Layout::List),
+            "grid" => Some(Layout::Grid),
+            _ => None,
+        }
+    }
+
+    /// The layout's name in `view=`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Layout::List => "list",
+            Layout::Grid => "grid",
+        }
+    }
 }
 
 /// What a listing is sorted by.
@@ -195,10 +228,34 @@ impl Look {
         title: &str,
         values: Value,
     ) -> Response {
+        self.render_page(status, template, title, values, false)
+    }
+
+    /// As [`Look::render`], for a page that embeds this site's files: its policy also
+    /// lets it play sound and film (`<audio>`, `<video>`), show a PDF (`<object>`) and
+    /// frame a text file (a sandboxed `<iframe>`), all from this site only.
+    pub(crate) fn render_embedding(
+        &self,
+        status: StatusCode,
+        template: &str,
+        title: &str,
+        values: Value,
+    ) -> Response {
+        self.render_page(status, template, title, values, true)
+    }
+
+    fn render_page(
+        &self,
+        status: StatusCode,
+        template: &str,
+        title: &str,
+        values: Value,
+        embeds: bool,
+    ) -> Response {
         match self.html(template, title, values) {
             Ok(html) => {
                 let mut res = (status, Html(html)).into_response();
-                if let Some(csp) = self.csp() {
+                if let Some(csp) = self.csp(embeds) {
                     res.headers_mut()
                         .insert(header::CONTENT_SECURITY_POLICY, csp);
                 }
@@ -224,7 +281,7 @@ impl Look {
 
     /// The pages' CSP when the branding loads images or a stylesheet from elsewhere (the
     /// default one allows only this site's).
-    fn csp(&self) -> Option<HeaderValue> {
+    fn csp(&self, embeds: bool) -> Option<HeaderValue> {
         let b = &*self.branding;
         let origin = |url: &Option<String>| url.as_deref().and_then(origin_of);
         let images: Vec<String> = [origin(&b.logo_url), origin(&b.favicon_url)]
@@ -232,15 +289,20 @@ impl Look {
             .flatten()
             .collect();
         let styles = origin(&b.stylesheet_url);
-        if images.is_empty() && styles.is_none() {
+        if images.is_empty() && styles.is_none() && !embeds {
             return None;
         }
         let csp = format!(
             "default-src 'none'; script-src 'self'; style-src 'unsafe-inline' 'self'{}; \
-             img-src 'self' data:{}; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-             frame-ancestors 'none'",
+             img-src 'self' data:{}; {}connect-src 'self'; form-action 'self'; \
+             base-uri 'none'; frame-ancestors 'none'",
             styles.map(|s| format!(" {s}")).unwrap_or_default(),
             images.iter().map(|s| format!(" {s}")).collect::<String>(),
+            if embeds {
+                "media-src 'self'; object-src 'self'; frame-src 'self'; "
+            } else {
+                ""
+            },
         );
         HeaderValue::from_str(&csp).ok()
     }

@@ -1,7 +1,7 @@
 //! The share page: breadcrumbs, the listing with each entry's actions, download-all,
 //! upload and new-folder forms; the notices of uploads; the embeddable widget.
 
-use super::{Look, Notice, Sort, SortKey, url_path, url_query, val};
+use super::{Layout, Look, Notice, Sort, SortKey, url_path, url_query, val};
 use crate::client::Ctx;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -9,7 +9,7 @@ use minijinja::context;
 use sharelink_core::SharePath;
 use sharelink_core::ports::EntryKind;
 use sharelink_core::service::{Listed, ShareView};
-use sharelink_core::{Capability, ItemKind, MediaType};
+use sharelink_core::{Capability, ItemKind, MediaType, Preview};
 
 /// A breadcrumb.
 #[derive(Debug, serde::Serialize)]
@@ -31,7 +31,19 @@ struct Row<'a> {
     href: Option<String>,
     size: String,
     modified: String,
+    /// The file's preview: its page (with the picture, player or document), or, where a
+    /// preview spends a use, the preview itself (behind its confirmation).
     preview_href: Option<String>,
+    /// The picture's thumbnail, for the grid (none: the icon stands for it).
+    thumb: Option<String>,
+}
+
+/// A link of the list/grid switcher.
+#[derive(Debug, serde::Serialize)]
+struct Switch {
+    label: String,
+    href: String,
+    current: bool,
 }
 
 /// A sortable column's header.
@@ -143,6 +155,11 @@ pub(crate) fn share_page(
             href: url(&format!("?p={}", url_query(&acc))),
         });
     }
+    let previewable = |e: &Listed| {
+        e.kind == EntryKind::File
+            && can(Capability::Preview)
+            && MediaType::of(&e.name).has_preview(view.watermark.is_some())
+    };
     let rows: Option<Vec<Row<'_>>> = entries.map(|entries| {
         let mut sorted: Vec<&Listed> = entries.iter().collect();
         sort_entries(&mut sorted, look.sort);
@@ -176,10 +193,14 @@ pub(crate) fn share_page(
                     },
                     // A file without a preview gets no preview link (at the preview-only
                     // level, no link at all: a preview never hands over the file).
-                    preview_href: (file
-                        && can(Capability::Preview)
-                        && MediaType::of(&e.name).has_preview(view.watermark.is_some()))
-                    .then(|| url(&format!("/preview/{}", url_path(p)))),
+                    preview_href: previewable(e).then(|| {
+                        let seg = if view.thumbnails { "view" } else { "preview" };
+                        url(&format!("/{seg}/{}", url_path(p)))
+                    }),
+                    thumb: (view.thumbnails
+                        && previewable(e)
+                        && MediaType::of(&e.name).preview == Some(Preview::Image))
+                    .then(|| url(&format!("/thumb/{}", url_path(p)))),
                 }
             })
             .collect()
@@ -213,6 +234,20 @@ pub(crate) fn share_page(
         }
     })
     .collect();
+    // The switcher keeps the folder and the order; the choice is remembered (a cookie).
+    let order = format!(
+        "sort={}&order={}",
+        look.sort.key.as_str(),
+        if look.sort.desc { "desc" } else { "asc" }
+    );
+    let layouts: Vec<Switch> = [(Layout::List, "view-list"), (Layout::Grid, "view-grid")]
+        .into_iter()
+        .map(|(layout, label)| Switch {
+            label: look.text(label),
+            href: url(&format!("?{folder_query}{order}&view={}", layout.as_str())),
+            current: look.layout == layout,
+        })
+        .collect();
     let show_zip = can(Capability::Download) && entries.is_some_and(|e| !e.is_empty());
     let values = context! {
         name => &view.name,
@@ -222,6 +257,8 @@ pub(crate) fn share_page(
         crumbs => val(crumbs),
         entries => val(rows),
         columns => val(columns),
+        grid => look.layout == Layout::Grid,
+        layouts => val(layouts),
         can_download => can(Capability::Download),
         can_modify => can(Capability::Modify) && !path.is_root(),
         csrf => &ctx.csrf,
@@ -239,6 +276,39 @@ pub(crate) fn share_page(
         mkdir_parent => (can(Capability::CreateFolder) && !path.is_root()).then(|| path.as_str()),
     };
     look.render(StatusCode::OK, "share.html", &view.name, values)
+}
+
+/// The page of one file's preview (`path`, a file the visitor may preview): the
+/// picture, the player, the PDF or the text in a sandboxed frame, all loaded from the
+/// preview route; a link to download it when the visitor may, and back to its folder.
+pub(crate) fn preview_page(ctx: &Ctx, key: &str, view: &ShareView, path: &SharePath) -> Response {
+    let look = &ctx.look;
+    let url = |rest: &str| ctx.share_url(key, rest);
+    let name = path.file_name().unwrap_or_default();
+    let kind = match MediaType::of(name).preview {
+        Some(Preview::Image) => "image",
+        Some(Preview::Video) => "video",
+        Some(Preview::Audio) => "audio",
+        Some(Preview::Document) => "document",
+        _ => "text",
+    };
+    let folder = path.parent().unwrap_or_default();
+    let back = if folder.is_root() {
+        url("")
+    } else {
+        url(&format!("?p={}", url_query(folder.as_str())))
+    };
+    let values = context! {
+        name,
+        kind,
+        src => url(&format!("/preview/{}", url_path(path.as_str()))),
+        download => view
+            .rights
+            .has(Capability::Download)
+            .then(|| url(&format!("/dl/{}", url_path(path.as_str())))),
+        back,
+    };
+    look.render_embedding(StatusCode::OK, "preview.html", name, values)
 }
 
 /// The upload forms of the page, if the visitor may upload here: into the folder shown,

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The default templates, by name.
-const DEFAULTS: [(&str, &str); 13] = [
+const DEFAULTS: [(&str, &str); 14] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("message.html", include_str!("../../templates/message.html")),
@@ -47,6 +47,7 @@ const DEFAULTS: [(&str, &str); 13] = [
         include_str!("../../templates/upload_failed.html"),
     ),
     ("embed.html", include_str!("../../templates/embed.html")),
+    ("preview.html", include_str!("../../templates/preview.html")),
 ];
 
 /// The default stylesheet.
@@ -326,6 +327,7 @@ mod tests {
             branding: Arc::new(branding),
             here: "?p=docs".to_owned(),
             sort: crate::pages::Sort::default(),
+            layout: crate::pages::Layout::default(),
         }
     }
 
@@ -397,7 +399,7 @@ mod tests {
         ] {
             assert!(html.contains(part), "{part} missing: {html}");
         }
-        let csp = look.csp().expect("a CSP for the outside addresses");
+        let csp = look.csp(false).expect("a CSP for the outside addresses");
         let csp = csp.to_str().expect("ascii");
         assert!(
             csp.contains("img-src 'self' data: https://cdn.example.com"),

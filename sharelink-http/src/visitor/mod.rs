@@ -58,6 +58,8 @@ pub(crate) fn routes(form_limit: usize, upload_limit: u64) -> Router<SharelinkSt
             get(download::file::<true>).post(download::file::<true>),
         )
         .route("/s/{key}/zip", get(download::zip).post(download::zip))
+        .route("/s/{key}/thumb/{*path}", get(download::thumbnail))
+        .route("/s/{key}/view/{*path}", get(view_file))
         .route("/s/{key}/mkdir", post(changes::mkdir))
         .route("/s/{key}/rename", post(changes::rename))
         .route("/s/{key}/move", post(changes::move_or_copy))
@@ -218,6 +220,58 @@ pub(crate) async fn show(
     };
     let came_round = q.go.is_some();
     open(st, ctx, key, q.r, q.code, mode, path, came_round).await
+}
+
+/// The page of one file's preview (the picture, player, PDF or text, loaded from the
+/// preview route): a page of the session, as a folder's is. Where a preview spends a use,
+/// the visitor goes to the preview itself (it asks for a confirmation first).
+pub(crate) async fn view_file(
+    State(st): State<SharelinkState>,
+    Path((key, raw)): Path<(String, String)>,
+    method: Method,
+    mut ctx: Ctx,
+) -> Response {
+    let path = match SharePath::parse(&raw) {
+        Ok(p) if !p.is_root() => p,
+        Ok(_) => return fail(&ctx, Denial::OutsideShare.into()),
+        Err(e) => return service_fail(&ctx, e.into()),
+    };
+    returning_session(&st, &mut ctx, &key).await;
+    let Some(sid) = ctx.session(&key) else {
+        return fail_with_link(&ctx, &key, Denial::NoSession.into());
+    };
+    let mode = if method == Method::HEAD {
+        RequestMode::Head
+    } else {
+        RequestMode::Confirmed
+    };
+    let visit = match st
+        .app
+        .resume(&VisitRequest::new(&key, &sid, &ctx.client, mode))
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return service_fail(&ctx, e),
+    };
+    let Some(view) = &visit.view else {
+        let folder = path.parent().unwrap_or_default();
+        return render_visit(&st, &mut ctx, &key, visit, &folder, mode, None).await;
+    };
+    let name = path.file_name().unwrap_or_default();
+    let res = if !view.rights.has(Capability::Preview)
+        || !sharelink_core::MediaType::of(name).has_preview(view.watermark.is_some())
+    {
+        fail(&ctx, Denial::NoPreview.into())
+    } else if !view.thumbnails {
+        Redirect::to(&ctx.share_url(
+            &key,
+            &format!("/preview/{}", pages::url_path(path.as_str())),
+        ))
+        .into_response()
+    } else {
+        pages::preview_page(&ctx, &key, view, &path)
+    };
+    ctx.apply(res)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -638,7 +638,11 @@ async fn each_level_page_offers_only_what_it_allows() {
                 files()
                     .into_iter()
                     .map(|(name, _)| name)
-                    .filter(|name| html.contains(&format!("/preview/levels/{name}\"")))
+                    // A preview link opens the preview, or its page.
+                    .filter(|name| {
+                        html.contains(&format!("/preview/levels/{name}\""))
+                            || html.contains(&format!("/view/levels/{name}\""))
+                    })
                     .collect::<Vec<_>>(),
                 html.contains("/dl/") || html.contains("/zip\""),
                 html.contains("/upload\""),

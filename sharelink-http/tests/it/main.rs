@@ -21,6 +21,7 @@ mod archive;
 mod autofill;
 mod brute;
 mod conditional;
+mod gallery;
 mod hostile;
 mod levels;
 mod mail;

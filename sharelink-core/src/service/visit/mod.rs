@@ -11,6 +11,9 @@
 mod changes;
 mod files;
 mod gates;
+mod thumbnails;
+
+pub use thumbnails::{MAX_THUMBNAIL_BYTES, Rendition, Thumbnail, ThumbnailKey};
 
 use super::{Result, ServiceError, Sharelink};
 use crate::model::share::{FieldsView, Resolved};
@@ -124,6 +127,10 @@ pub struct ShareView {
     /// The creator's time zone (an IANA name), for showing dates; UTC when absent.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// Whether pictures of this share have thumbnails ([`Sharelink::thumbnail`]): the
+    /// visitor may preview, and a preview spends no use.
+    #[serde(default)]
+    pub thumbnails: bool,
 }
 
 /// A visitor session and where it stands.
@@ -739,6 +746,8 @@ impl Sharelink {
             has_inbox: share.settings.inbox.is_some(),
             watermark,
             time_zone: share.settings.schedule.time_zone.clone(),
+            thumbnails: rights.has(crate::Capability::Preview)
+                && thumbnails::previews_are_free(share),
         })
     }
 
