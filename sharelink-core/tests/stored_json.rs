@@ -521,6 +521,7 @@ fn every_kind_of_mail() -> Vec<sharelink_core::ports::Mail> {
         branding: branding.clone(),
         from: None,
         time_zone: None,
+        locale: None,
         message,
     };
     vec![
@@ -530,6 +531,7 @@ fn every_kind_of_mail() -> Vec<sharelink_core::ports::Mail> {
             branding: branding.clone(),
             from: Some(to("noreply@example.com")),
             time_zone: Some("Europe/Zurich".into()),
+            locale: None,
             message: MailMessage::Invitation {
                 share_name: "Plans — ünïcödé".into(),
                 sender: "Ana".into(),

@@ -42,6 +42,12 @@ pub struct Mail {
     /// [`crate::text::local_date`]); `None` or an unknown zone: UTC.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// The language to write the mail in, a BCP 47 tag (`fr`, `zh-CN`): the visitor's
+    /// for the mails a visitor asks for (see [`crate::service::Client::locale`]); `None`
+    /// (owner notifications, invitations, mails stored before languages): the
+    /// renderer's default language. A renderer without that language uses its default.
+    #[serde(default)]
+    pub locale: Option<String>,
     /// What to say.
     pub message: MailMessage,
 }
