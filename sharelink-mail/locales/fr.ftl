@@ -56,7 +56,7 @@ attack-intro = Quelqu’un essaie de deviner { $target } de votre partage « { 
 } en { $minutes ->
     [one] une minute
    *[other] { $minutes } minutes
-}, au { $date }.
+}, le { $date }.
 attack-note = Les nouvelles tentatives sont ralenties pour l’instant ; les visiteurs qui ont déjà ouvert le partage ne sont pas touchés. Si le mot de passe a pu fuiter, changez-le ou révoquez le partage.
 
 notice-subject-download = « { $share } » : un téléchargement
