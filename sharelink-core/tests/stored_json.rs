@@ -595,6 +595,19 @@ fn queued_mail_of_every_kind_loads_and_rewrites_unchanged() {
 }
 
 #[test]
+fn a_queued_mail_keeps_its_language_and_rows_without_one_have_none() {
+    let mut mail = every_kind_of_mail().remove(1);
+    assert_eq!(mail.locale, None, "rows written before languages");
+    mail.locale = Some("zh-CN".into());
+    let written = serde_json::to_value(&mail).expect("serialize");
+    assert_eq!(written["locale"], "zh-CN");
+    assert_eq!(
+        load::<sharelink_core::ports::Mail>(&written.to_string()),
+        mail
+    );
+}
+
+#[test]
 fn a_newer_queued_mail_with_unknown_fields_loads_with_defaults() {
     use sharelink_core::ports::{Mail, MailMessage, Secret};
     let mail: Mail = load(fixture!("queued_mail_v2_newer_row.json"));

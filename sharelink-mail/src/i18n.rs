@@ -66,12 +66,8 @@ impl Language {
             .iter()
             .filter_map(|l| l.tag().parse().ok())
             .collect();
-        let chosen = negotiate_languages(
-            &[requested],
-            &available,
-            None,
-            NegotiationStrategy::Lookup,
-        );
+        let chosen =
+            negotiate_languages(&[requested], &available, None, NegotiationStrategy::Lookup);
         let chosen = chosen.first()?;
         Language::ALL
             .into_iter()
@@ -118,7 +114,8 @@ impl Translations {
             };
             let resource = FluentResource::try_new(language.source().to_owned())
                 .map_err(|(_, errors)| fail(format!("{errors:?}")))?;
-            let id: LanguageIdentifier = language.tag().parse().map_err(|e| fail(format!("{e}")))?;
+            let id: LanguageIdentifier =
+                language.tag().parse().map_err(|e| fail(format!("{e}")))?;
             let mut bundle = FluentBundle::new_concurrent(vec![id]);
             // Mails are text and HTML: no Unicode isolation marks around arguments.
             bundle.set_use_isolating(false);
@@ -179,7 +176,12 @@ impl Translations {
 
     /// A date for people reading `language`, in the share's time zone (UTC without
     /// one), the zone named: `3 December 2026, 17:00 (Europe/Paris)` in English.
-    pub(crate) fn date(&self, language: Language, at: OffsetDateTime, zone: Option<&str>) -> String {
+    pub(crate) fn date(
+        &self,
+        language: Language,
+        at: OffsetDateTime,
+        zone: Option<&str>,
+    ) -> String {
         let sharelink_core::text::LocalTime {
             year,
             month,

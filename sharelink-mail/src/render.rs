@@ -44,8 +44,14 @@ const DEFAULTS: [(&str, &str); 27] = [
         "invitation.subject.txt",
         include_str!("../templates/invitation.subject.txt"),
     ),
-    ("invitation.txt", include_str!("../templates/invitation.txt")),
-    ("invitation.html", include_str!("../templates/invitation.html")),
+    (
+        "invitation.txt",
+        include_str!("../templates/invitation.txt"),
+    ),
+    (
+        "invitation.html",
+        include_str!("../templates/invitation.html"),
+    ),
     (
         "one_time_code.subject.txt",
         include_str!("../templates/one_time_code.subject.txt"),
@@ -74,8 +80,14 @@ const DEFAULTS: [(&str, &str); 27] = [
         "link_resent.subject.txt",
         include_str!("../templates/link_resent.subject.txt"),
     ),
-    ("link_resent.txt", include_str!("../templates/link_resent.txt")),
-    ("link_resent.html", include_str!("../templates/link_resent.html")),
+    (
+        "link_resent.txt",
+        include_str!("../templates/link_resent.txt"),
+    ),
+    (
+        "link_resent.html",
+        include_str!("../templates/link_resent.html"),
+    ),
     (
         "expiry_reminder.subject.txt",
         include_str!("../templates/expiry_reminder.subject.txt"),
@@ -566,7 +578,10 @@ impl TemplateRenderer {
                     .collect(),
             },
             Activity::FirstVisit { recipient } => Event {
-                line: line("event-first-visit", &[("recipient", &single_line(recipient))]),
+                line: line(
+                    "event-first-visit",
+                    &[("recipient", &single_line(recipient))],
+                ),
                 details: Vec::new(),
             },
             Activity::ExpirySoon { expires_at } => {
@@ -664,10 +679,8 @@ impl TemplateRenderer {
                     "addresses for one-time codes" => Some("attack-target-code-addresses"),
                     _ => None,
                 };
-                let target = id.map_or_else(
-                    || single_line(target),
-                    |id| self.texts.text(lang, id, None),
-                );
+                let target =
+                    id.map_or_else(|| single_line(target), |id| self.texts.text(lang, id, None));
                 context! {
                     share_name => name(share_name),
                     target,
@@ -697,10 +710,8 @@ impl TemplateRenderer {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let events: Vec<Event> = notices
-                    .iter()
-                    .map(|n| self.event(lang, n, zone))
-                    .collect();
+                let events: Vec<Event> =
+                    notices.iter().map(|n| self.event(lang, n, zone)).collect();
                 context! {
                     share_names,
                     events => Value::from(minijinja::value::Serde(events)),

@@ -131,7 +131,10 @@ fn every_kind_has_its_three_templates_and_the_defaults_build() {
     }
     assert_eq!(
         KINDS.to_vec(),
-        all_kinds("x").iter().map(MailMessage::kind).collect::<Vec<_>>()
+        all_kinds("x")
+            .iter()
+            .map(MailMessage::kind)
+            .collect::<Vec<_>>()
     );
     MailTheme::new().check().expect("the defaults build");
 }
@@ -153,12 +156,21 @@ fn every_kind_renders_in_every_language_without_a_missing_text() {
                 }
             }
             assert!(
-                out.html().contains(&format!("<html lang=\"{}\">", language.tag())),
+                out.html()
+                    .contains(&format!("<html lang=\"{}\">", language.tag())),
                 "{}",
                 out.html()
             );
-            assert!(out.subject().starts_with("[Acme <Files>] "), "{}", out.subject());
-            assert!(out.text().ends_with("-- \nAcme <Files>\n"), "{:?}", out.text());
+            assert!(
+                out.subject().starts_with("[Acme <Files>] "),
+                "{}",
+                out.subject()
+            );
+            assert!(
+                out.text().ends_with("-- \nAcme <Files>\n"),
+                "{:?}",
+                out.text()
+            );
         }
     }
 }
@@ -227,7 +239,10 @@ fn links_become_buttons_only_when_they_are_web_links() {
     let rendered = r.render(&m).unwrap();
     assert!(!rendered.html().contains("href=\"javascript"));
     assert!(!rendered.html().contains("class=\"button\""));
-    assert!(rendered.html().contains("javascript:alert(1)"), "shown as text");
+    assert!(
+        rendered.html().contains("javascript:alert(1)"),
+        "shown as text"
+    );
 }
 
 #[test]
@@ -309,12 +324,14 @@ fn the_mail_language_wins_over_the_default_and_an_unknown_one_falls_back() {
         german_site.render(&unknown).unwrap().subject(),
         owner.subject()
     );
-    let french = renderer()
-        .render(&in_language(code, Language::Fr))
-        .unwrap();
+    let french = renderer().render(&in_language(code, Language::Fr)).unwrap();
     // The subject is one line of plain spaces; the body keeps the no-break ones.
     assert_eq!(french.subject(), "[Acme <Files>] Votre code pour « Plans »");
-    assert!(french.text().contains("«\u{a0}Plans\u{a0}»"), "{}", french.text());
+    assert!(
+        french.text().contains("«\u{a0}Plans\u{a0}»"),
+        "{}",
+        french.text()
+    );
     assert!(
         matches!(
             MailTheme::new().with_default_locale("tlh").check(),
@@ -334,7 +351,11 @@ fn plural_forms_follow_the_count() {
             valid_minutes: 1,
         }))
         .unwrap();
-    assert!(one.text().contains("It is valid for one minute."), "{}", one.text());
+    assert!(
+        one.text().contains("It is valid for one minute."),
+        "{}",
+        one.text()
+    );
     let attack = r.render(&mail(all_kinds("S").remove(5))).unwrap();
     assert!(
         attack
@@ -353,7 +374,8 @@ fn under_attack_targets_are_translated() {
     }
     let out = renderer().render(&m).unwrap();
     assert!(
-        out.text().contains("deviner le mot de passe de votre partage"),
+        out.text()
+            .contains("deviner le mot de passe de votre partage"),
         "{}",
         out.text()
     );
@@ -429,10 +451,7 @@ fn a_template_and_the_stylesheet_are_replaced() {
             "{% extends \"base.html\" %}{% block content %}<div class=\"mine\">{{ share_name }} \
              {{ code }} {{ t(\"code-intro\", share=share_name, site=site) }}</div>{% endblock %}",
         )
-        .with_template(
-            "one_time_code.subject.txt",
-            "Code\n{{ share_name }}",
-        )
+        .with_template("one_time_code.subject.txt", "Code\n{{ share_name }}")
         .with_stylesheet("body{color:olive}")
         .with_extra_css(".mine{margin:0}")
         .renderer()
@@ -447,8 +466,15 @@ fn a_template_and_the_stylesheet_are_replaced() {
         "{}",
         out.html()
     );
-    assert!(out.html().contains("body{color:olive}.mine{margin:0}"), "{}", out.html());
-    assert!(!out.html().contains(".card{"), "the default stylesheet is gone");
+    assert!(
+        out.html().contains("body{color:olive}.mine{margin:0}"),
+        "{}",
+        out.html()
+    );
+    assert!(
+        !out.html().contains(".card{"),
+        "the default stylesheet is gone"
+    );
     assert_eq!(out.subject(), "Code <i>x</i>", "one line");
 }
 
@@ -542,4 +568,3 @@ proptest! {
         }
     }
 }
-

@@ -12,14 +12,15 @@ on_every_backend!(a_visitor_gets_the_code_in_the_language_of_the_page,);
 
 /// Acme's site: its own title, sender name and From address.
 fn acme() -> SiteSettings {
-    let mut site = SiteSettings::default();
-    site.branding = Branding {
-        site_title: "Acme Files".to_owned(),
-        sender_name: "Acme".to_owned(),
-        ..Branding::default()
-    };
-    site.notification_sender = Some(Email::parse("shares@acme.example").expect("an address"));
-    site
+    SiteSettings {
+        branding: Branding {
+            site_title: "Acme Files".to_owned(),
+            sender_name: "Acme".to_owned(),
+            ..Branding::default()
+        },
+        notification_sender: Some(Email::parse("shares@acme.example").expect("an address")),
+        ..SiteSettings::default()
+    }
 }
 
 /// What the recipient reads: the subject, both parts, and the headers a mail program
@@ -101,7 +102,11 @@ async fn a_visitor_gets_the_code_in_the_language_of_the_page(backend: Backend) {
         "{}",
         message.text
     );
-    assert!(message.html.contains("<html lang=\"fr\">"), "{}", message.html);
+    assert!(
+        message.html.contains("<html lang=\"fr\">"),
+        "{}",
+        message.html
+    );
     assert!(message.html.contains("Il est valable"), "{}", message.html);
     assert_white_label(&mail, message).await;
     let code = message
@@ -128,7 +133,11 @@ async fn a_visitor_gets_the_code_in_the_language_of_the_page(backend: Backend) {
         message.subject, "[Acme Files] 您用于“Rapports”的验证码",
         "{message:?}"
     );
-    assert!(message.html.contains("<html lang=\"zh-CN\">"), "{}", message.html);
+    assert!(
+        message.html.contains("<html lang=\"zh-CN\">"),
+        "{}",
+        message.html
+    );
     assert!(message.text.contains("分钟内有效"), "{}", message.text);
     assert_white_label(&mail, message).await;
 }

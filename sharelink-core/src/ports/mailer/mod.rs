@@ -46,7 +46,8 @@ pub struct Mail {
     /// for the mails a visitor asks for (see [`crate::service::Client::locale`]); `None`
     /// (owner notifications, invitations, mails stored before languages): the
     /// renderer's default language. A renderer without that language uses its default.
-    #[serde(default)]
+    /// Not written when `None`, so rows of earlier versions rewrite unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// What to say.
     pub message: MailMessage,
