@@ -1,7 +1,8 @@
 //! The mailer port: the emails sharelink sends, described as data.
 //!
-//! Core decides *what* to send and, through a [`MailRenderer`] (by default
-//! [`DefaultRenderer`]), what it says: a single-line subject, a plain-text part and an
+//! Core decides *what* to send, and in which language ([`Mail::locale`]); a
+//! [`MailRenderer`] (core's English [`DefaultRenderer`], or an adapter's templated one)
+//! decides what it says: a single-line subject, a plain-text part and an
 //! HTML part in which every user-supplied text is escaped. An adapter only delivers.
 
 mod render;
@@ -265,8 +266,9 @@ impl MailError {
 /// - A failure is returned as an error; it never panics, and a failure for one message
 ///   does not affect the next ([`send_each`] reports each recipient's outcome).
 ///
-/// Adapters render through a [`MailRenderer`] ([`DefaultRenderer`] unless the embedder
-/// supplies another), so what a message says is decided in one place.
+/// Adapters render through a [`MailRenderer`], so what a message says is decided in one
+/// place: `sharelink-mail`'s mailers use its templated, translated renderer (in
+/// [`Mail::locale`]), the in-memory mailer core's English [`DefaultRenderer`].
 #[async_trait]
 pub trait Mailer: Send + Sync + Debug + 'static {
     /// Sends one message.
