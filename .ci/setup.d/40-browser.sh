@@ -1,7 +1,9 @@
 # Headless Chromium and ChromeDriver (Debian packages) for the real-browser tests.
 # ChromeDriver listens on 127.0.0.1:9515; the tests start Chromium through it.
-if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+# fonts-noto-cjk: the Chinese pages render in real glyphs, not boxes, in screenshots.
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 \
+  || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
 fi
 webdriver_port="${WEBDRIVER_PORT:-9515}"
 if ! curl -sf "http://127.0.0.1:$webdriver_port/status" >/dev/null 2>&1; then

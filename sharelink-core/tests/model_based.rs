@@ -137,6 +137,7 @@ fn client(b: usize) -> service::Client {
         browser: BrowserId::parse(&format!("browser{b}")).expect("valid"),
         device: None,
         user: None,
+        locale: None,
     }
 }
 

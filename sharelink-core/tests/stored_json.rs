@@ -521,6 +521,7 @@ fn every_kind_of_mail() -> Vec<sharelink_core::ports::Mail> {
         branding: branding.clone(),
         from: None,
         time_zone: None,
+        locale: None,
         message,
     };
     vec![
@@ -530,6 +531,7 @@ fn every_kind_of_mail() -> Vec<sharelink_core::ports::Mail> {
             branding: branding.clone(),
             from: Some(to("noreply@example.com")),
             time_zone: Some("Europe/Zurich".into()),
+            locale: None,
             message: MailMessage::Invitation {
                 share_name: "Plans — ünïcödé".into(),
                 sender: "Ana".into(),
@@ -590,6 +592,19 @@ fn queued_mail_of_every_kind_loads_and_rewrites_unchanged() {
     assert_eq!(load::<Vec<sharelink_core::ports::Mail>>(text), mails);
     let frozen: Value = serde_json::from_str(text).expect("fixture is JSON");
     assert_eq!(serde_json::to_value(&mails).expect("serialize"), frozen);
+}
+
+#[test]
+fn a_queued_mail_keeps_its_language_and_rows_without_one_have_none() {
+    let mut mail = every_kind_of_mail().remove(1);
+    assert_eq!(mail.locale, None, "rows written before languages");
+    mail.locale = Some("zh-CN".into());
+    let written = serde_json::to_value(&mail).expect("serialize");
+    assert_eq!(written["locale"], "zh-CN");
+    assert_eq!(
+        load::<sharelink_core::ports::Mail>(&written.to_string()),
+        mail
+    );
 }
 
 #[test]

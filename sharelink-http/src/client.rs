@@ -209,6 +209,7 @@ impl FromRequestParts<SharelinkState> for Ctx {
             device: DeviceId::parse(browser.as_str()).ok(),
             browser,
             user,
+            locale: Some(locale.tag().to_owned()),
         };
         Ok(Ctx {
             client,

@@ -7,9 +7,13 @@
 //!   `smtps://user:pass@host`.
 //! - [`OutboxMailer`] writes `.eml` files into a folder (the demo server's default).
 //!
-//! Both render every message through core's
-//! [`MailRenderer`](sharelink_core::ports::mailer::MailRenderer) (by default
-//! [`DefaultRenderer`](sharelink_core::ports::mailer::DefaultRenderer)): a one-line
+//! Both render every message through a
+//! [`MailRenderer`](sharelink_core::ports::mailer::MailRenderer), by default this crate's
+//! [`TemplateRenderer`]: minijinja templates (embedded defaults, any of them or the
+//! stylesheet replaceable with a [`MailTheme`]) worded with Fluent in English, French,
+//! German and Simplified Chinese — the mail's own language
+//! ([`Mail::locale`](sharelink_core::ports::Mail::locale), the visitor's for the mails a
+//! visitor asks for), else the theme's default. The result is a one-line
 //! subject, a plain-text part and an HTML part in which all user text is escaped, sent
 //! as `multipart/alternative`. The From name and the site title come from each mail's
 //! [`Branding`](sharelink_core::Branding). The From address is the mailer's configured
@@ -46,6 +50,7 @@
 //!     branding: Default::default(),
 //!     from: None,
 //!     time_zone: None,
+//!     locale: None,
 //!     message: MailMessage::LinkResent {
 //!         share_name: "Plans".into(),
 //!         link: Secret("https://files.example.com/s/4Hq2".into()),
@@ -64,8 +69,10 @@
 
 mod config;
 mod error;
+mod i18n;
 mod message;
 mod outbox;
+mod render;
 mod smtp;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -73,5 +80,7 @@ pub mod testing;
 
 pub use config::{DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, SmtpConfig, SmtpCredentials, TlsMode};
 pub use error::ConfigError;
+pub use i18n::TranslationError;
 pub use outbox::OutboxMailer;
+pub use render::{MailTheme, TemplateRenderer, ThemeError};
 pub use smtp::SmtpMailer;

@@ -105,6 +105,7 @@ mod tests {
             },
             from: None,
             time_zone: None,
+            locale: None,
             message: MailMessage::LinkResent {
                 share_name: "S\r\nBcc: eve@example.com".to_owned(),
                 link: Secret("https://x.example/s/k".to_owned()),
@@ -140,6 +141,7 @@ mod tests {
             branding: Branding::default(),
             from: Some(site),
             time_zone: None,
+            locale: None,
             message: MailMessage::LinkResent {
                 share_name: "S".to_owned(),
                 link: Secret("https://x.example/s/k".to_owned()),

@@ -3,7 +3,7 @@
 use crate::{ConfigError, message};
 use async_trait::async_trait;
 use sharelink_core::Email;
-use sharelink_core::ports::mailer::{DefaultRenderer, MailRenderer};
+use sharelink_core::ports::mailer::MailRenderer;
 use sharelink_core::ports::{Mail, MailError, Mailer, OsRandom, RandomSourceExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,11 +39,12 @@ impl OutboxMailer {
         Ok(Self {
             dir,
             sender,
-            renderer: Arc::new(DefaultRenderer),
+            renderer: crate::render::default_renderer(),
         })
     }
 
-    /// Renders messages with `renderer` instead of [`DefaultRenderer`].
+    /// Renders messages with `renderer` instead of the default [`MailTheme`](crate::MailTheme)'s
+    /// [`TemplateRenderer`](crate::TemplateRenderer).
     pub fn with_renderer(mut self, renderer: Arc<dyn MailRenderer>) -> Self {
         self.renderer = renderer;
         self

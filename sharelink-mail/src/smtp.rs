@@ -9,7 +9,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sharelink_core::Email;
-use sharelink_core::ports::mailer::{DefaultRenderer, MailRenderer};
+use sharelink_core::ports::mailer::MailRenderer;
 use sharelink_core::ports::{Mail, MailError, Mailer};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -18,8 +18,9 @@ use std::time::Duration;
 /// Sends sharelink's emails through an SMTP server.
 ///
 /// Each [`Mail`] becomes one message to one recipient, with a plain-text and an HTML
-/// part rendered by a [`MailRenderer`] ([`DefaultRenderer`] unless
-/// [`SmtpMailer::with_renderer`] says otherwise). To send to many recipients, use
+/// part rendered by a [`MailRenderer`] (the default [`MailTheme`](crate::MailTheme)'s
+/// [`TemplateRenderer`](crate::TemplateRenderer) unless [`SmtpMailer::with_renderer`] says
+/// otherwise). To send to many recipients, use
 /// [`send_each`](sharelink_core::ports::send_each): each recipient's outcome is
 /// reported and one failure does not stop the rest.
 ///
@@ -77,13 +78,14 @@ impl SmtpMailer {
             builder,
             transport: OnceLock::new(),
             sender: config.sender,
-            renderer: Arc::new(DefaultRenderer),
+            renderer: crate::render::default_renderer(),
             endpoint: format!("{}:{} ({:?})", config.host, config.port, config.tls),
             timeout: config.timeout,
         })
     }
 
-    /// Renders messages with `renderer` instead of [`DefaultRenderer`].
+    /// Renders messages with `renderer` instead of the default [`MailTheme`](crate::MailTheme)'s
+    /// [`TemplateRenderer`](crate::TemplateRenderer).
     pub fn with_renderer(mut self, renderer: Arc<dyn MailRenderer>) -> Self {
         self.renderer = renderer;
         self

@@ -237,6 +237,19 @@ impl MailDev {
             .unwrap_or_else(|e| panic!("MailDev: {e}"))
     }
 
+    /// The whole message as it came over SMTP (headers and body, CRLF line breaks).
+    ///
+    /// # Panics
+    /// When the API fails.
+    pub async fn source(&self, message: &ReceivedMail) -> String {
+        let raw = self
+            .0
+            .source(&message.id)
+            .await
+            .unwrap_or_else(|e| panic!("MailDev: {e}"));
+        String::from_utf8_lossy(&raw).into_owned()
+    }
+
     /// Waits (up to ten seconds) until `to` has received at least `count` messages and
     /// returns them all.
     ///
@@ -735,6 +748,7 @@ pub struct Visitor {
     base: String,
     json: bool,
     cookies: HashMap<String, String>,
+    headers: Vec<(String, String)>,
 }
 
 impl Visitor {
@@ -753,7 +767,13 @@ impl Visitor {
             base: base.to_owned(),
             json,
             cookies: HashMap::new(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Sends header `name` with every request, as a browser sends its `Accept-Language`.
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        self.headers.push((name.to_owned(), value.to_owned()));
     }
 
     /// Sets a cookie, as a visitor who forges one would.
@@ -804,6 +824,9 @@ impl Visitor {
         }
         if self.json {
             req = req.header("accept", "application/json");
+        }
+        for (name, value) in &self.headers {
+            req = req.header(name.as_str(), value.as_str());
         }
         let res = req.send().await?;
         for c in res.headers().get_all("set-cookie") {

@@ -1217,3 +1217,135 @@ async fn grid_view(c: &Client, link: &str) -> Result<(), String> {
     check_accessibility(c, "preview page").await?;
     Ok(())
 }
+
+/// Every visitor page type (the listing, the password, email, registration and terms
+/// gates, an unknown link's message page, a counted download's confirmation, the embed
+/// widget) in English and Chinese at desktop and phone widths: a screenshot of each as
+/// `PAGE-LOCALE-WIDTH.png`, no text spilling out of its box, the page no wider than the
+/// window, every image and font loaded and no resource answered with an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_visitor_page_in_two_languages_and_two_widths_fits_and_loads() {
+    let Ok(webdriver) = std::env::var("SHARELINK_TEST_WEBDRIVER") else {
+        eprintln!("notice: SHARELINK_TEST_WEBDRIVER is not set; skipping the browser test");
+        return;
+    };
+    let stack = Stack::start(Backend::Sqlite).await;
+    stack.put("docs/reports/photos/summer.jpg", b"jpeg").await;
+    stack
+        .put(
+            "docs/reports/Quarterly report with a rather long name, final version.pdf",
+            b"%PDF",
+        )
+        .await;
+    let share = |configure: fn(&mut sharelink_core::ShareSettings)| {
+        stack.share("ana", &["docs/reports"], configure)
+    };
+    let listing = share(|s| s.allowed = AllowedActions::Download).await;
+    let password = stack
+        .share_with_password("ana", &["docs/reports"], Some("open sesame"), |_| {})
+        .await;
+    let email = share(|s| {
+        s.access = sharelink_core::AccessControl::VerifiedEmails(vec![
+            sharelink_core::EmailPattern::parse("*@example.com").expect("a pattern"),
+        ]);
+    })
+    .await;
+    let register =
+        share(|s| s.registration = Some(sharelink_core::RegistrationForm::Default)).await;
+    let terms = share(|s| {
+        s.clickwrap = Some(sharelink_core::Clickwrap {
+            title: "Non-disclosure agreement for the quarterly reports".into(),
+            terms: "Keep these files to yourself. ".repeat(20),
+        });
+    })
+    .await;
+    let counted = share(|s| s.use_limit = Some(sharelink_core::UseLimit::ONE_TIME)).await;
+    let base = &stack.base;
+    let pages = [
+        ("share", format!("{base}/s/{}?p=reports", listing.key)),
+        ("gate-password", format!("{base}/s/{}", password.key)),
+        ("gate-email", format!("{base}/s/{}", email.key)),
+        ("gate-register", format!("{base}/s/{}", register.key)),
+        ("gate-terms", format!("{base}/s/{}", terms.key)),
+        ("message", format!("{base}/s/no-such-link-here")),
+        (
+            "confirm",
+            format!("{base}/s/{}/dl/reports/a.txt", counted.key),
+        ),
+        ("embed", format!("{base}/s/{}/embed", listing.key)),
+    ];
+    let client = browser(&webdriver, Scripts::On).await;
+    let outcome = walk_pages(&client, &pages).await;
+    let _ = client.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Opens each page in each language and width, saves its screenshot and checks its
+/// layout and resources.
+async fn walk_pages(c: &Client, pages: &[(&str, String)]) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for (page, link) in pages {
+        for lang in ["en", "zh-CN"] {
+            let sep = if link.contains('?') { '&' } else { '?' };
+            c.goto(&format!("{link}{sep}lang={lang}"))
+                .await
+                .map_err(cmd("open page"))?;
+            c.wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::Css("body"))
+                .await
+                .map_err(cmd("page"))?;
+            for (width, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+                c.set_window_size(w, h).await.map_err(cmd("resize"))?;
+                let report = layout_report(c).await?;
+                screenshot(c, &format!("{page}-{lang}-{width}")).await;
+                if report
+                    != serde_json::json!({
+                        "wide": false, "spilled": [], "broken": [], "failed": [], "fonts": "loaded"
+                    })
+                {
+                    problems.push(format!("{page} {lang} {width}: {report}"));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// What is wrong with the page's layout and resources, once its fonts are ready: `wide`
+/// (the page is wider than the window), `spilled` (text elements whose text is wider
+/// than their box, unless cut on purpose with an ellipsis), `broken` (images not
+/// loaded), `failed` (resources answered with an error status), `fonts` (the state of
+/// `document.fonts`).
+async fn layout_report(c: &Client) -> Result<serde_json::Value, String> {
+    c.execute_async(
+        "const done = arguments[arguments.length - 1];
+         document.fonts.ready.then(() => {
+           const texts = 'h1,h2,h3,p,a,button,label,li,td,th,summary,legend,dt,dd,input,select,textarea,span';
+           const spilled = [...document.querySelectorAll(texts)].filter(el => {
+             const s = getComputedStyle(el);
+             if (s.display === 'inline' || s.display === 'none' || s.visibility === 'hidden') return false;
+             if (el.getClientRects().length === 0 || el.clientWidth === 0) return false;
+             if (s.textOverflow === 'ellipsis' && s.overflowX !== 'visible') return false;
+             return el.scrollWidth > el.clientWidth + 1;
+           }).map(el => `${el.tagName.toLowerCase()}.${el.className}: ${(el.textContent || el.value || '').trim().slice(0, 40)}`);
+           const broken = [...document.images]
+             .filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src);
+           // The browser's own guess at /favicon.ico is the embedder's site, not the page's.
+           const failed = performance.getEntriesByType('resource')
+             .filter(r => r.responseStatus >= 400 && new URL(r.name).pathname !== '/favicon.ico')
+             .map(r => r.name);
+           done({
+             wide: document.documentElement.scrollWidth > window.innerWidth + 1,
+             spilled, broken, failed, fonts: document.fonts.status,
+           });
+         });",
+        vec![],
+    )
+    .await
+    .map_err(cmd("measure the layout"))
+}

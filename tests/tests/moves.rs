@@ -72,6 +72,7 @@ async fn download_once(app: &Sharelink, share: &Share, file: &str) {
         browser: BrowserId::parse("visitor-browser").expect("a browser id"),
         device: None,
         user: None,
+        locale: None,
     };
     let key = share.key.as_str();
     let visit = app

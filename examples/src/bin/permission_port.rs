@@ -139,6 +139,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         browser: BrowserId::parse("example-browser")?,
         device: None,
         user: None,
+        locale: None,
     };
     let key = created.share.key.as_str();
     let visit = app

@@ -182,6 +182,7 @@ pub async fn crawl(
         browser: BrowserId::parse("sharelink-crawler").expect("a browser id"),
         device: None,
         user: None,
+        locale: None,
     };
     let mut crawl = Crawl::new();
     for share in every_share(app, admin).await? {

@@ -107,6 +107,7 @@ pub fn new_mail(to: &str, owner: &str, at: OffsetDateTime) -> NewQueuedMail {
             branding: Branding::default(),
             from: Some(email("noreply")),
             time_zone: Some("Europe/Zurich".into()),
+            locale: Some("fr".into()),
             message: MailMessage::LinkResent {
                 share_name: "Plans".into(),
                 link: Secret(format!("https://files.example.com/s/{to}")),

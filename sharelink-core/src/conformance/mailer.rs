@@ -140,6 +140,7 @@ fn mail(to: &Email, message: MailMessage) -> Mail {
         branding: branding(),
         from: None,
         time_zone: None,
+        locale: None,
         message,
     }
 }

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 ///     branding: Branding::default(),
 ///     from: None,
 ///     time_zone: None,
+///     locale: None,
 ///     message: MailMessage::LinkResent {
 ///         share_name: "Plans".into(),
 ///         link: Secret("https://files.example.com/s/abc".into()),

@@ -320,6 +320,7 @@ fn mail_for(
         branding: site.branding.clone(),
         from: site.notification_sender.clone(),
         time_zone: share.settings.schedule.time_zone.clone(),
+        locale: None,
         message,
     }
 }

@@ -149,6 +149,7 @@ impl Sharelink {
                 branding: site.branding.clone(),
                 from: site.notification_sender.clone(),
                 time_zone: common(&group, |e| e.entry.time_zone.clone()).flatten(),
+                locale: None,
                 message: MailMessage::OwnerDigest {
                     notices: group.iter().map(|e| e.entry.notice.clone()).collect(),
                 },

@@ -770,7 +770,9 @@ fn verified_email_with_one_time_code() {
             }),
         )
         .share;
-    let c = client("b1");
+    // A visitor reading the pages in French.
+    let mut c = client("b1");
+    c.locale = Some("fr".into());
     let v = w.open(&share, &c).unwrap();
     assert_eq!(v.gate.pending, Some(Denial::EmailVerificationRequired));
     let s = v.session.unwrap().id;
@@ -788,7 +790,13 @@ fn verified_email_with_one_time_code() {
         &rita,
     ))
     .unwrap();
-    let code = match &w.mailer.sent_to(&rita)[0].0.message {
+    let sent = &w.mailer.sent_to(&rita)[0].0;
+    assert_eq!(
+        sent.locale.as_deref(),
+        Some("fr"),
+        "in the visitor's language"
+    );
+    let code = match &sent.message {
         MailMessage::OneTimeCode { code, .. } => code.0.clone(),
         other => panic!("{other:?}"),
     };

@@ -176,6 +176,7 @@ pub fn client(browser: &str) -> Client {
         browser: BrowserId::parse(browser).expect("a valid browser id"),
         device: Some(DeviceId::parse(&format!("dev-{browser}")).expect("a valid device id")),
         user: None,
+        locale: None,
     }
 }
 

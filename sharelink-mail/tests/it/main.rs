@@ -29,6 +29,7 @@ fn invitation(to: &Email) -> Mail {
         },
         from: None,
         time_zone: None,
+        locale: None,
         message: MailMessage::Invitation {
             share_name: "Plans".to_owned(),
             sender: "Bob".to_owned(),

@@ -1,7 +1,8 @@
 //! The mailer port: the emails sharelink sends, described as data.
 //!
-//! Core decides *what* to send and, through a [`MailRenderer`] (by default
-//! [`DefaultRenderer`]), what it says: a single-line subject, a plain-text part and an
+//! Core decides *what* to send, and in which language ([`Mail::locale`]); a
+//! [`MailRenderer`] (core's English [`DefaultRenderer`], or an adapter's templated one)
+//! decides what it says: a single-line subject, a plain-text part and an
 //! HTML part in which every user-supplied text is escaped. An adapter only delivers.
 
 mod render;
@@ -42,6 +43,13 @@ pub struct Mail {
     /// [`crate::text::local_date`]); `None` or an unknown zone: UTC.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// The language to write the mail in, a BCP 47 tag (`fr`, `zh-CN`): the visitor's
+    /// for the mails a visitor asks for (see [`crate::service::Client::locale`]); `None`
+    /// (owner notifications, invitations, mails stored before languages): the
+    /// renderer's default language. A renderer without that language uses its default.
+    /// Not written when `None`, so rows of earlier versions rewrite unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// What to say.
     pub message: MailMessage,
 }
@@ -258,8 +266,9 @@ impl MailError {
 /// - A failure is returned as an error; it never panics, and a failure for one message
 ///   does not affect the next ([`send_each`] reports each recipient's outcome).
 ///
-/// Adapters render through a [`MailRenderer`] ([`DefaultRenderer`] unless the embedder
-/// supplies another), so what a message says is decided in one place.
+/// Adapters render through a [`MailRenderer`], so what a message says is decided in one
+/// place: `sharelink-mail`'s mailers use its templated, translated renderer (in
+/// [`Mail::locale`]), the in-memory mailer core's English [`DefaultRenderer`].
 #[async_trait]
 pub trait Mailer: Send + Sync + Debug + 'static {
     /// Sends one message.

@@ -540,6 +540,7 @@ mod tests {
             },
             from: None,
             time_zone: None,
+            locale: None,
             message,
         }
     }

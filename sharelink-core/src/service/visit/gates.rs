@@ -122,7 +122,7 @@ impl Sharelink {
                 if !confirmed {
                     return Ok(confirm_first(&share));
                 }
-                self.resend_link(&share, &recipient.email, recipient.id)
+                self.resend_link(&share, &recipient.email, recipient.id, req.client)
                     .await?;
                 let denial = Denial::InvitationAlreadyUsed;
                 self.log_for(&share, &session, req.client, Entry::denied(&denial))
@@ -254,13 +254,14 @@ impl Sharelink {
         share: &Share,
         email: &Email,
         recipient: crate::RecipientId,
+        client: &Client,
     ) -> Result<()> {
         let code = self.token(32);
         self.ports
             .repo
             .replace_link_code(recipient, &code, self.now())
             .await?;
-        let mail = self
+        let mut mail = self
             .mail_about(
                 share,
                 email.clone(),
@@ -270,6 +271,8 @@ impl Sharelink {
                 },
             )
             .await?;
+        // The fresh link goes to whoever pressed the button: in the language they read.
+        mail.locale.clone_from(&client.locale);
         self.post_mail(share, mail, None).await?;
         Ok(())
     }
@@ -622,7 +625,7 @@ impl Sharelink {
                 attempts_left: policy.max_attempts,
             })
             .await?;
-        let mail = self
+        let mut mail = self
             .mail_about(
                 share,
                 email.clone(),
@@ -633,6 +636,8 @@ impl Sharelink {
                 },
             )
             .await?;
+        // The visitor waits for it on the page: in the page's language.
+        mail.locale.clone_from(&req.client.locale);
         // A code that arrives after it expired is worse than none: the queue drops it.
         self.post_mail(share, mail, Some(expires_at)).await?;
         Ok(())

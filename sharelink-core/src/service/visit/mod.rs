@@ -45,6 +45,10 @@ pub struct Client {
     pub device: Option<DeviceId>,
     /// The signed-in user of the embedding app, if any.
     pub user: Option<UserId>,
+    /// The visitor's language, a BCP 47 tag (`fr`, `zh-CN`), as the pages chose it: the
+    /// mails the visitor asks for (a one-time code, a fresh link) are written in it.
+    /// `None`: the mail renderer's default language.
+    pub locale: Option<String>,
 }
 
 /// A request of a visitor inside a share (after opening the link): every visitor use
