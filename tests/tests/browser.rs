@@ -1315,13 +1315,22 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
     if !link.starts_with(&format!("{base}/share/s/")) {
         return Err(format!("the card's link is `{link}`"));
     }
-    // An anonymous visitor opens the link meanwhile (its visit goes to the log).
-    let visit = reqwest::get(&link)
+    // The link opens the share in another tab of this browser (the visit goes to the
+    // log); the management page stays as it was.
+    let page = c.window().await.map_err(cmd("this tab"))?;
+    let tab = c.new_window(true).await.map_err(cmd("new tab"))?;
+    c.switch_to_window(tab.handle)
         .await
-        .map_err(|e| format!("visit: {e}"))?;
-    if !visit.status().is_success() {
-        return Err(format!("the link answered {}", visit.status()));
-    }
+        .map_err(cmd("to the new tab"))?;
+    c.goto(&link).await.map_err(cmd("open the link"))?;
+    wait_true(
+        c,
+        "the share page listing plan.txt",
+        "return document.body.innerText.includes('plan.txt');",
+    )
+    .await?;
+    c.close_window().await.map_err(cmd("close the tab"))?;
+    c.switch_to_window(page).await.map_err(cmd("back"))?;
 
     // 3. Recipients: email the link, then expire that recipient's link.
     card.find(Locator::Css("[data-act=recipients]"))
@@ -1382,17 +1391,33 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
         .await
         .map_err(cmd("unfold settings"))?;
     check_accessibility(c, "management page").await?;
+    c.find(Locator::Css("#more summary"))
+        .await
+        .map_err(cmd("more settings"))?
+        .click()
+        .await
+        .map_err(cmd("fold settings"))?;
     for (width, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
         c.set_window_size(w, h).await.map_err(cmd("resize"))?;
+        // What sticks out on the right, if the page scrolls sideways.
         let over = c
             .execute(
-                "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+                "const w = window.innerWidth;
+                 if (document.documentElement.scrollWidth <= w + 1) return [];
+                 return [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > w + 1
+                     && !e.parentElement.closest('.scroll'))
+                   .slice(0, 8)
+                   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (e.getAttribute('class') ? '.' + e.getAttribute('class') : '')
+                     + (e.getAttribute('name') ? '[name=' + e.getAttribute('name') + ']' : '')
+                     + ' ' + Math.round(e.getBoundingClientRect().right));",
                 vec![],
             )
             .await
             .map_err(cmd("overflow"))?;
-        if over != serde_json::Value::Bool(false) {
-            return Err(format!("{width}: the page scrolls sideways"));
+        if over != serde_json::json!([]) {
+            return Err(format!("{width}: the page scrolls sideways: {over}"));
         }
         // The whole page in one picture: the window as tall as the page.
         let tall = c
@@ -1403,6 +1428,9 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
             .unwrap_or(u64::from(h));
         let tall = u32::try_from(tall).unwrap_or(h).clamp(h, 6000);
         c.set_window_size(w, tall).await.map_err(cmd("resize"))?;
+        c.execute("window.scrollTo(0, 0); return true;", vec![])
+            .await
+            .map_err(cmd("scroll to the top"))?;
         screenshot(c, &format!("manage-en-{width}")).await;
     }
     c.set_window_size(1280, 900).await.map_err(cmd("resize"))?;

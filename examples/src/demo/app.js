@@ -6,6 +6,15 @@
 
 const API = "/share/api";
 const SVG = "http://www.w3.org/2000/svg";
+// Icons drawn inline (no emoji font needed), hidden from assistive technology: the
+// name next to them says what the item is.
+const ICONS = {
+  folder: `<svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false"><path fill="#c58a00"
+    d="M1 3.5A1.5 1.5 0 0 1 2.5 2h3.6l1.5 1.5h5.9A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 1 12.5z"/></svg>`,
+  file: `<svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false"><path fill="#fff" stroke="#5f6368"
+    d="M3.5 1.5h6l3 3v10h-9z"/><path fill="none" stroke="#5f6368" d="M9.5 1.5v3h3M5.5 8h5M5.5 10.5h5"/></svg>`,
+};
+const icon = (kind) => (kind === "folder" ? ICONS.folder : ICONS.file);
 const $ = (sel, root = document) => root.querySelector(sel);
 const form = $("#share-form");
 let me = null; // {user, admin, defaults}
@@ -76,7 +85,7 @@ function treeRows(entries) {
     nodeCount += 1;
     const id = `node-${nodeCount}`;
     const folder = e.kind === "folder";
-    const icon = `<span aria-hidden="true">${folder ? "📁" : "📄"}</span>`;
+    const sign = icon(e.kind);
     const meta = folder ? "" : ` <span class="meta">${esc(size(e.size))}</span>`;
     const open = folder
       ? `<button type="button" class="twisty" aria-expanded="false" aria-controls="${id}-children"
@@ -84,8 +93,8 @@ function treeRows(entries) {
       : `<span class="spacer"></span>`;
     const pick = e.can_share
       ? `<input type="checkbox" id="${id}" data-pick="${esc(e.path)}" data-kind="${e.kind}"${picked.has(e.path) ? " checked" : ""}>
-         <label for="${id}">${icon} ${esc(e.name)}${meta}</label>`
-      : `<span>${icon} ${esc(e.name)}${meta}</span> <span class="meta">(${e.rights.length ? "read only" : "no access"})</span>`;
+         <label for="${id}">${sign} ${esc(e.name)}${meta}</label>`
+      : `<span>${sign} ${esc(e.name)}${meta}</span> <span class="meta">(${e.rights.length ? "read only" : "no access"})</span>`;
     return `<li><div class="row">${open}${pick}</div>${folder ? `<ul id="${id}-children" hidden></ul>` : ""}</li>`;
   }).join("");
 }
@@ -148,7 +157,7 @@ function unpick(path) {
 function renderPicked() {
   const items = [...picked.values()];
   $("#picked-empty").hidden = items.length > 0;
-  $("#picked").innerHTML = items.map((i, n) => `<li><span aria-hidden="true">${i.kind === "folder" ? "📁" : "📄"}</span>
+  $("#picked").innerHTML = items.map((i, n) => `<li>${icon(i.kind)}
     <code>${esc(i.path)}</code>
     <label>shown as <input data-alias="${n}" value="${esc(i.alias)}" placeholder="${esc(i.path.split("/").pop())}"
       ${i.existing ? "disabled" : ""} aria-label="Name visitors see for ${esc(i.path)}"></label>
@@ -599,7 +608,7 @@ async function openActivity(share) {
       <li><b>${stats.uploads}</b> uploads (${esc(size(stats.bytes_uploaded))})</li>
       <li><b>${stats.denials}</b> refused</li></ul>
     <h3 id="chart-title">Per day, last ${DAYS} days (UTC)</h3>
-    <ul class="legend">${SERIES.map((s) => `<li><span class="swatch" style="background:${s.color}"></span>${s.label}</li>`).join("")}</ul>
+    <ul class="legend">${SERIES.map((s) => `<li><span class="swatch ${s.key}"></span>${s.label}</li>`).join("")}</ul>
     <div class="chart" id="chart"></div>
     <details><summary>The numbers per day</summary><div class="scroll" tabindex="0" role="region" aria-label="Numbers per day">
       <table><thead><tr><th scope="col">Day</th>${SERIES.map((s) => `<th scope="col">${s.label}</th>`).join("")}</tr></thead>
@@ -671,7 +680,7 @@ function chart(days) {
       rect.append(svgEl("title", {}, `${d.day}: ${v} ${s.label.toLowerCase()}`));
       svg.append(rect);
     });
-    if (i % 7 === 0 || i === days.length - 1) {
+    if ((days.length - 1 - i) % 7 === 0) {
       svg.append(svgEl("text", { x: x0 + slot / 2, y: H - 10, "text-anchor": "middle", "font-size": 12, fill: "#444" },
         d.day.slice(5)));
     }

@@ -49,12 +49,13 @@ pub fn routes(state: PageState) -> Router {
 const APP_JS: &str = include_str!("app.js");
 const ADMIN_JS: &str = include_str!("admin.js");
 
-/// The demo's own CSP: scripts only from this origin (no inline script).
+/// The demo's own CSP: scripts and styles only from this origin (no inline script or
+/// style).
 async fn page_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; \
+            "default-src 'self'; script-src 'self'; style-src 'self'; \
              img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
         ));
     h.insert(
