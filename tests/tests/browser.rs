@@ -1158,7 +1158,8 @@ impl Drop for DemoServer {
 
 /// A person manages shares on the demo's page: signs in, opens folders of the file tree
 /// and ticks a file, creates a share, finds it in the list with a QR code that loads,
-/// emails the link and expires that recipient's link, opens the share's activity (the
+/// emails the link and expires that recipient's link, adds a second file by editing the
+/// share, opens the share's activity (the
 /// access log with the visit made meanwhile, and the per-day chart, an `<svg>`), then
 /// reaches the site settings through the navigation as the administrator. axe-core
 /// checks the page (every setting unfolded) and the settings page; screenshots:
@@ -1363,6 +1364,32 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
         "rita's link showing expired",
         "const li = document.querySelector(\"#recipients li[data-email='rita@example.com']\");
          return !!li && li.querySelector('.badge').textContent === 'Expired';",
+    )
+    .await?;
+
+    // Edit: tick another file of the open tree and save; the card lists both.
+    c.find(Locator::Css("#shares .card [data-act=edit]"))
+        .await
+        .map_err(cmd("edit button"))?
+        .click()
+        .await
+        .map_err(cmd("edit"))?;
+    wait_css(c, "input[data-pick='projects/apollo/budget.csv']")
+        .await?
+        .click()
+        .await
+        .map_err(cmd("tick budget.csv"))?;
+    c.find(Locator::Css("#save"))
+        .await
+        .map_err(cmd("save button"))?
+        .click()
+        .await
+        .map_err(cmd("save"))?;
+    wait_true(
+        c,
+        "the card listing both files",
+        "const card = document.querySelector('#shares .card');
+         return !!card && card.innerText.includes('budget.csv') && card.innerText.includes('plan.txt');",
     )
     .await?;
 
