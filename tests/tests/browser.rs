@@ -1159,9 +1159,8 @@ impl Drop for DemoServer {
 /// A person manages shares on the demo's page: signs in, opens folders of the file tree
 /// and ticks a file, creates a share, finds it in the list with a QR code that loads,
 /// emails the link and expires that recipient's link, adds a second file by editing the
-/// share, opens the share's activity (the
-/// access log with the visit made meanwhile, and the per-day chart, an `<svg>`), then
-/// reaches the site settings through the navigation as the administrator. axe-core
+/// share, opens the share's activity (the access log with the visit made meanwhile, and
+/// the per-day chart, an `<svg>`), then reaches the site settings through the navigation as the administrator. axe-core
 /// checks the page (every setting unfolded) and the settings page; screenshots:
 /// `manage-en-{desktop,phone}.png`, and the phone width must not scroll sideways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1191,6 +1190,15 @@ async fn wait_css(c: &Client, selector: &str) -> Result<fantoccini::elements::El
             page_text(c).await
         )),
     }
+}
+
+/// Clicks the element matching the CSS `selector`, waiting up to 30 s for it.
+async fn click_css(c: &Client, selector: &str) -> Result<(), String> {
+    wait_css(c, selector)
+        .await?
+        .click()
+        .await
+        .map_err(|e| format!("clicking `{selector}`: {e}"))
 }
 
 /// What the page shows, for error messages (empty when it cannot be read).
@@ -1231,12 +1239,7 @@ async fn demo_sign_in(c: &Client, base: &str, user: &str) -> Result<(), String> 
         .send_keys(user)
         .await
         .map_err(cmd("type the password"))?;
-    c.find(Locator::Css("form[action='/login'] button"))
-        .await
-        .map_err(cmd("sign-in button"))?
-        .click()
-        .await
-        .map_err(cmd("sign in"))?;
+    click_css(c, "form[action='/login'] button").await?;
     wait_css(c, "#tree .tree li").await.map(drop)
 }
 
@@ -1244,16 +1247,8 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
     demo_sign_in(c, base, "alice").await?;
 
     // 1. The tree: open projects, then apollo, and tick plan.txt.
-    wait_css(c, "button[data-open='projects']")
-        .await?
-        .click()
-        .await
-        .map_err(cmd("open projects"))?;
-    wait_css(c, "button[data-open='projects/apollo']")
-        .await?
-        .click()
-        .await
-        .map_err(cmd("open apollo"))?;
+    click_css(c, "button[data-open='projects']").await?;
+    click_css(c, "button[data-open='projects/apollo']").await?;
     let expanded = c
         .find(Locator::Css("button[data-open='projects']"))
         .await
@@ -1264,11 +1259,7 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
     if expanded.as_deref() != Some("true") {
         return Err(format!("the opened folder says aria-expanded={expanded:?}"));
     }
-    wait_css(c, "input[data-pick='projects/apollo/plan.txt']")
-        .await?
-        .click()
-        .await
-        .map_err(cmd("tick plan.txt"))?;
+    click_css(c, "input[data-pick='projects/apollo/plan.txt']").await?;
     let picked = wait_css(c, "#picked li code")
         .await?
         .text()
@@ -1285,12 +1276,7 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
     name.send_keys("Apollo plan")
         .await
         .map_err(cmd("type the name"))?;
-    c.find(Locator::Css("#save"))
-        .await
-        .map_err(cmd("save button"))?
-        .click()
-        .await
-        .map_err(cmd("create"))?;
+    click_css(c, "#save").await?;
 
     // 2. The share in the list, with its state and a QR code that loads.
     let card = wait_css(c, "#shares .card").await?;
@@ -1345,20 +1331,12 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
         .send_keys("rita@example.com")
         .await
         .map_err(cmd("type a recipient"))?;
-    c.find(Locator::Css("#invite button"))
-        .await
-        .map_err(cmd("send button"))?
-        .click()
-        .await
-        .map_err(cmd("send"))?;
-    wait_css(
+    click_css(c, "#invite button").await?;
+    click_css(
         c,
         "#recipients li[data-email='rita@example.com'] [data-recipient-act=expire]",
     )
-    .await?
-    .click()
-    .await
-    .map_err(cmd("expire rita's link"))?;
+    .await?;
     wait_true(
         c,
         "rita's link showing expired",
@@ -1368,23 +1346,9 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
     .await?;
 
     // Edit: tick another file of the open tree and save; the card lists both.
-    c.find(Locator::Css("#shares .card [data-act=edit]"))
-        .await
-        .map_err(cmd("edit button"))?
-        .click()
-        .await
-        .map_err(cmd("edit"))?;
-    wait_css(c, "input[data-pick='projects/apollo/budget.csv']")
-        .await?
-        .click()
-        .await
-        .map_err(cmd("tick budget.csv"))?;
-    c.find(Locator::Css("#save"))
-        .await
-        .map_err(cmd("save button"))?
-        .click()
-        .await
-        .map_err(cmd("save"))?;
+    click_css(c, "#shares .card [data-act=edit]").await?;
+    click_css(c, "input[data-pick='projects/apollo/budget.csv']").await?;
+    click_css(c, "#save").await?;
     wait_true(
         c,
         "the card listing both files",
@@ -1394,12 +1358,7 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
     .await?;
 
     // 4. Activity: the access log and the chart.
-    c.find(Locator::Css("#shares .card [data-act=activity]"))
-        .await
-        .map_err(cmd("activity button"))?
-        .click()
-        .await
-        .map_err(cmd("open activity"))?;
+    click_css(c, "#shares .card [data-act=activity]").await?;
     wait_css(c, "#details:not([hidden]) #chart svg rect").await?;
     let log = wait_css(c, "#log-rows")
         .await?
@@ -1411,19 +1370,9 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
     }
 
     // Every setting unfolded, so axe-core sees them all.
-    c.find(Locator::Css("#more summary"))
-        .await
-        .map_err(cmd("more settings"))?
-        .click()
-        .await
-        .map_err(cmd("unfold settings"))?;
+    click_css(c, "#more summary").await?;
     check_accessibility(c, "management page").await?;
-    c.find(Locator::Css("#more summary"))
-        .await
-        .map_err(cmd("more settings"))?
-        .click()
-        .await
-        .map_err(cmd("fold settings"))?;
+    click_css(c, "#more summary").await?;
     for (width, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
         c.set_window_size(w, h).await.map_err(cmd("resize"))?;
         // What sticks out on the right, if the page scrolls sideways.
@@ -1463,20 +1412,10 @@ async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
     c.set_window_size(1280, 900).await.map_err(cmd("resize"))?;
 
     // 5. The administrator reaches the site settings from the navigation.
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .map_err(cmd("sign-out button"))?
-        .click()
-        .await
-        .map_err(cmd("sign out"))?;
+    click_css(c, "form[action='/logout'] button").await?;
     wait_css(c, "input[name=user]").await?;
     demo_sign_in(c, base, "admin").await?;
-    c.find(Locator::Css("nav a[href='/admin']"))
-        .await
-        .map_err(cmd("site settings link"))?
-        .click()
-        .await
-        .map_err(cmd("open site settings"))?;
+    click_css(c, "nav a[href='/admin']").await?;
     wait_true(
         c,
         "the site settings loading",
