@@ -248,6 +248,118 @@ async fn alice_browses_only_what_she_may_see() {
     assert_eq!(alice.get("/demo/files?path=../x").await.status, 400);
 }
 
+/// `(name, kind, can_share)` of a listing's entries.
+fn tree_entries(listing: &Value) -> Vec<(String, String, bool)> {
+    listing["entries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no entries: {listing}"))
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["kind"].as_str().unwrap().to_owned(),
+                e["can_share"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The page's file tree opens one folder at a time: `/demo/files?path=` lists that
+/// folder's children with what alice may do there; a path that would leave her files is
+/// refused with the reason, and what she may not see (or no folder at all) is not found.
+#[tokio::test]
+async fn the_file_tree_lists_a_folders_children_and_stays_in_the_users_files() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let projects = alice.get("/demo/files?path=projects").await.json();
+    assert_eq!(projects["path"], "projects");
+    let folder = |n: &str, share| (n.to_owned(), "folder".to_owned(), share);
+    let file = |n: &str, share| (n.to_owned(), "file".to_owned(), share);
+    assert_eq!(
+        tree_entries(&projects),
+        [folder("apollo", true), folder("zephyr", true)]
+    );
+    let apollo = alice.get("/demo/files?path=projects%2Fapollo").await.json();
+    assert_eq!(
+        tree_entries(&apollo),
+        [file("budget.csv", true), file("plan.txt", true)]
+    );
+    assert_eq!(apollo["entries"][1]["path"], "projects/apollo/plan.txt");
+    assert!(apollo["entries"][1]["size"].as_u64().unwrap() > 0);
+    // Read-only: listed, not shareable.
+    let reports = alice.get("/demo/files?path=reports").await.json();
+    assert!(tree_entries(&reports).iter().all(|(_, _, share)| !share));
+
+    // A path that leaves her files is refused with the reason; what she may not see, or
+    // what is no folder, is not found.
+    let refused = [
+        "..",
+        "../hr",
+        "projects/../hr",
+        "projects/..",
+        "/etc",
+        "projects//apollo",
+    ];
+    let missing = [
+        "hr",
+        "hr/salaries.csv",
+        "nothing",
+        "projects/apollo/plan.txt",
+        ".sharelink",
+    ];
+    let cases = refused.iter().map(|p| (p, 400, "bad_path"));
+    for (path, status, code) in cases.chain(missing.iter().map(|p| (p, 404, "not_found"))) {
+        let answer = alice
+            .get(&format!("/demo/files?path={}", path.replace('/', "%2F")))
+            .await;
+        assert_eq!(answer.status, status, "{path}: {answer:?}");
+        let body = answer.json();
+        assert_eq!(body["error"], code, "{path}: {body}");
+        let message = body["message"].as_str().unwrap();
+        if status == 400 {
+            assert!(
+                message.contains("not a folder inside your files"),
+                "{path}: {message}"
+            );
+        }
+        if path.contains("..") {
+            assert!(
+                message.contains("may not contain `..`"),
+                "{path}: {message}"
+            );
+        }
+    }
+    // The administrator sees every folder.
+    let mut admin = Browser::sign_in(&demo, "admin").await;
+    let hr = admin.get("/demo/files?path=hr").await.json();
+    assert_eq!(tree_entries(&hr), [file("salaries.csv", true)]);
+}
+
+/// The pages share one stylesheet and one navigation: the site settings are one click
+/// away for administrators, and not offered to others.
+#[tokio::test]
+async fn the_pages_share_a_stylesheet_and_a_navigation() {
+    let demo = start().await;
+    let mut alice = Browser::sign_in(&demo, "alice").await;
+    let css = alice.get("/demo.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.body.contains(".tree"));
+    let page = alice.get("/").await;
+    assert!(page.body.contains("<nav aria-label=\"Main\">"));
+    assert!(page.body.contains("href=\"/demo.css\""));
+    assert!(!page.body.contains("href=\"/admin\""));
+    let mut admin = Browser::sign_in(&demo, "admin").await;
+    let page = admin.get("/").await;
+    assert!(page.body.contains("<a href=\"/admin\">Site settings</a>"));
+    let settings = admin.get("/admin").await;
+    assert!(settings.body.contains("<a href=\"/\">Shares</a>"));
+    assert!(
+        settings
+            .body
+            .contains("aria-current=\"page\">Site settings")
+    );
+}
+
 #[tokio::test]
 async fn alice_shares_a_project_and_an_anonymous_visitor_downloads_it() {
     let demo = start().await;

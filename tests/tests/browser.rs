@@ -1349,3 +1349,314 @@ async fn layout_report(c: &Client) -> Result<serde_json::Value, String> {
     .await
     .map_err(cmd("measure the layout"))
 }
+
+/// The demo server (`sharelink-demo`'s application) on a loopback port, over a temporary
+/// data folder; the server stops when this is dropped.
+struct DemoServer {
+    base: String,
+    server: tokio::task::JoinHandle<()>,
+    _data: tempfile::TempDir,
+}
+
+impl DemoServer {
+    async fn start() -> Self {
+        use sharelink_examples::demo::{self, DemoConfig};
+        let data = tempfile::tempdir().expect("data folder");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let config = DemoConfig {
+            housekeeping: false,
+            ..DemoConfig::new(data.path(), base.clone())
+        };
+        let app = demo::build(&config).await.expect("demo");
+        let server = tokio::spawn(sharelink_http::serve(
+            listener,
+            app.router,
+            sharelink_http::ServeLimits::default(),
+            std::future::pending(),
+        ));
+        Self {
+            base,
+            server,
+            _data: data,
+        }
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A person manages shares on the demo's page: signs in, opens folders of the file tree
+/// and ticks a file, creates a share, finds it in the list with a QR code that loads,
+/// emails the link and expires that recipient's link, adds a second file by editing the
+/// share, opens the share's activity (the access log with the visit made meanwhile, and
+/// the per-day chart, an `<svg>`), then reaches the site settings through the navigation as the administrator. axe-core
+/// checks the page (every setting unfolded) and the settings page; screenshots:
+/// `manage-en-{desktop,phone}.png`, and the phone width must not scroll sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_manages_shares_on_the_demo_page() {
+    let Ok(webdriver) = std::env::var("SHARELINK_TEST_WEBDRIVER") else {
+        eprintln!("notice: SHARELINK_TEST_WEBDRIVER is not set; skipping the browser test");
+        return;
+    };
+    let demo = DemoServer::start().await;
+    let client = browser(&webdriver, Scripts::On).await;
+    let outcome = manage_shares(&client, &demo.base).await;
+    let _ = client.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Waits up to 30 s for an element matching the CSS `selector`.
+async fn wait_css(c: &Client, selector: &str) -> Result<fantoccini::elements::Element, String> {
+    match c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(selector))
+        .await
+    {
+        Ok(found) => Ok(found),
+        Err(e) => Err(format!(
+            "waiting for `{selector}`: {e}; the page shows: {}",
+            page_text(c).await
+        )),
+    }
+}
+
+/// Clicks the element matching the CSS `selector`, waiting up to 30 s for it.
+async fn click_css(c: &Client, selector: &str) -> Result<(), String> {
+    wait_css(c, selector)
+        .await?
+        .click()
+        .await
+        .map_err(|e| format!("clicking `{selector}`: {e}"))
+}
+
+/// What the page shows, for error messages (empty when it cannot be read).
+async fn page_text(c: &Client) -> String {
+    match c.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Polls `script` (which returns a boolean) for up to 30 s.
+async fn wait_true(c: &Client, what: &str, script: &str) -> Result<(), String> {
+    for _ in 0..150 {
+        if c.execute(script, vec![]).await.map_err(cmd("poll"))? == serde_json::Value::Bool(true) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(format!(
+        "{what} never happened; the page shows: {}",
+        page_text(c).await
+    ))
+}
+
+/// Signs in on the demo's sign-in form.
+async fn demo_sign_in(c: &Client, base: &str, user: &str) -> Result<(), String> {
+    c.goto(&format!("{base}/"))
+        .await
+        .map_err(cmd("open the demo"))?;
+    wait_css(c, "input[name=user]")
+        .await?
+        .send_keys(user)
+        .await
+        .map_err(cmd("type the user"))?;
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .map_err(cmd("password field"))?
+        .send_keys(user)
+        .await
+        .map_err(cmd("type the password"))?;
+    click_css(c, "form[action='/login'] button").await?;
+    wait_css(c, "#tree .tree li").await.map(drop)
+}
+
+async fn manage_shares(c: &Client, base: &str) -> Result<(), String> {
+    demo_sign_in(c, base, "alice").await?;
+
+    // 1. The tree: open projects, then apollo, and tick plan.txt.
+    click_css(c, "button[data-open='projects']").await?;
+    click_css(c, "button[data-open='projects/apollo']").await?;
+    let expanded = c
+        .find(Locator::Css("button[data-open='projects']"))
+        .await
+        .map_err(cmd("projects"))?
+        .attr("aria-expanded")
+        .await
+        .map_err(cmd("aria-expanded"))?;
+    if expanded.as_deref() != Some("true") {
+        return Err(format!("the opened folder says aria-expanded={expanded:?}"));
+    }
+    click_css(c, "input[data-pick='projects/apollo/plan.txt']").await?;
+    let picked = wait_css(c, "#picked li code")
+        .await?
+        .text()
+        .await
+        .map_err(cmd("picked"))?;
+    if picked != "projects/apollo/plan.txt" {
+        return Err(format!("picked `{picked}`"));
+    }
+    let name = c
+        .find(Locator::Css("#share-form input[name=name]"))
+        .await
+        .map_err(cmd("name field"))?;
+    name.clear().await.map_err(cmd("clear the name"))?;
+    name.send_keys("Apollo plan")
+        .await
+        .map_err(cmd("type the name"))?;
+    click_css(c, "#save").await?;
+
+    // 2. The share in the list, with its state and a QR code that loads.
+    let card = wait_css(c, "#shares .card").await?;
+    let text = card.text().await.map_err(cmd("card text"))?;
+    if !text.contains("Apollo plan") || !text.contains("Active") {
+        return Err(format!("the new share's card reads: {text}"));
+    }
+    wait_true(
+        c,
+        "the QR code loading",
+        "const i = document.querySelector('#shares .card img.qr');
+         return !!i && i.complete && i.naturalWidth > 0;",
+    )
+    .await?;
+    let link = c
+        .execute(
+            "return document.querySelector('#shares .card input[readonly]').value;",
+            vec![],
+        )
+        .await
+        .map_err(cmd("the link"))?;
+    let link = link.as_str().unwrap_or_default().to_owned();
+    if !link.starts_with(&format!("{base}/share/s/")) {
+        return Err(format!("the card's link is `{link}`"));
+    }
+    // The link opens the share in another tab of this browser (the visit goes to the
+    // log); the management page stays as it was.
+    let page = c.window().await.map_err(cmd("this tab"))?;
+    let tab = c.new_window(true).await.map_err(cmd("new tab"))?;
+    c.switch_to_window(tab.handle)
+        .await
+        .map_err(cmd("to the new tab"))?;
+    c.goto(&link).await.map_err(cmd("open the link"))?;
+    wait_true(
+        c,
+        "the share page listing plan.txt",
+        "return document.body.innerText.includes('plan.txt');",
+    )
+    .await?;
+    c.close_window().await.map_err(cmd("close the tab"))?;
+    c.switch_to_window(page).await.map_err(cmd("back"))?;
+
+    // 3. Recipients: email the link, then expire that recipient's link.
+    card.find(Locator::Css("[data-act=recipients]"))
+        .await
+        .map_err(cmd("recipients button"))?
+        .click()
+        .await
+        .map_err(cmd("open recipients"))?;
+    wait_css(c, "#invite input[name=to]")
+        .await?
+        .send_keys("rita@example.com")
+        .await
+        .map_err(cmd("type a recipient"))?;
+    click_css(c, "#invite button").await?;
+    click_css(
+        c,
+        "#recipients li[data-email='rita@example.com'] [data-recipient-act=expire]",
+    )
+    .await?;
+    wait_true(
+        c,
+        "rita's link showing expired",
+        "const li = document.querySelector(\"#recipients li[data-email='rita@example.com']\");
+         return !!li && li.querySelector('.badge').textContent === 'Expired';",
+    )
+    .await?;
+
+    // Edit: tick another file of the open tree and save; the card lists both.
+    click_css(c, "#shares .card [data-act=edit]").await?;
+    click_css(c, "input[data-pick='projects/apollo/budget.csv']").await?;
+    click_css(c, "#save").await?;
+    wait_true(
+        c,
+        "the card listing both files",
+        "const card = document.querySelector('#shares .card');
+         return !!card && card.innerText.includes('budget.csv') && card.innerText.includes('plan.txt');",
+    )
+    .await?;
+
+    // 4. Activity: the access log and the chart.
+    click_css(c, "#shares .card [data-act=activity]").await?;
+    wait_css(c, "#details:not([hidden]) #chart svg rect").await?;
+    let log = wait_css(c, "#log-rows")
+        .await?
+        .text()
+        .await
+        .map_err(cmd("log"))?;
+    if !log.contains("visit") {
+        return Err(format!("the access log shows no visit: {log}"));
+    }
+
+    // Every setting unfolded, so axe-core sees them all.
+    click_css(c, "#more summary").await?;
+    check_accessibility(c, "management page").await?;
+    click_css(c, "#more summary").await?;
+    for (width, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+        c.set_window_size(w, h).await.map_err(cmd("resize"))?;
+        // What sticks out on the right, if the page scrolls sideways.
+        let over = c
+            .execute(
+                "const w = window.innerWidth;
+                 if (document.documentElement.scrollWidth <= w + 1) return [];
+                 return [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > w + 1
+                     && !e.parentElement.closest('.scroll'))
+                   .slice(0, 8)
+                   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (e.getAttribute('class') ? '.' + e.getAttribute('class') : '')
+                     + (e.getAttribute('name') ? '[name=' + e.getAttribute('name') + ']' : '')
+                     + ' ' + Math.round(e.getBoundingClientRect().right));",
+                vec![],
+            )
+            .await
+            .map_err(cmd("overflow"))?;
+        if over != serde_json::json!([]) {
+            return Err(format!("{width}: the page scrolls sideways: {over}"));
+        }
+        // The whole page in one picture: the window as tall as the page.
+        let tall = c
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .map_err(cmd("page height"))?
+            .as_u64()
+            .unwrap_or(u64::from(h));
+        let tall = u32::try_from(tall).unwrap_or(h).clamp(h, 6000);
+        c.set_window_size(w, tall).await.map_err(cmd("resize"))?;
+        c.execute("window.scrollTo(0, 0); return true;", vec![])
+            .await
+            .map_err(cmd("scroll to the top"))?;
+        screenshot(c, &format!("manage-en-{width}")).await;
+    }
+    c.set_window_size(1280, 900).await.map_err(cmd("resize"))?;
+
+    // 5. The administrator reaches the site settings from the navigation.
+    click_css(c, "form[action='/logout'] button").await?;
+    wait_css(c, "input[name=user]").await?;
+    demo_sign_in(c, base, "admin").await?;
+    click_css(c, "nav a[href='/admin']").await?;
+    wait_true(
+        c,
+        "the site settings loading",
+        "const v = document.querySelector('#version');
+         return !!v && !v.textContent.startsWith('Loading');",
+    )
+    .await?;
+    check_accessibility(c, "site settings page").await
+}

@@ -29,8 +29,8 @@ pub struct PageState {
     pub secure_cookies: bool,
 }
 
-/// The demo's routes: `/`, `/login`, `/logout`, `/app.js`, `/admin` (site settings),
-/// `/admin.js`, `/demo/me`, `/demo/files`.
+/// The demo's routes: `/`, `/login`, `/logout`, `/app.js`, `/demo.css`, `/admin` (site
+/// settings), `/admin.js`, `/demo/me`, `/demo/files`.
 pub fn routes(state: PageState) -> Router {
     Router::new()
         .route("/", get(index))
@@ -39,6 +39,7 @@ pub fn routes(state: PageState) -> Router {
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/app.js", get(app_js))
+        .route("/demo.css", get(demo_css))
         .route("/demo/me", get(me))
         .route("/demo/files", get(files))
         .layer(axum::middleware::map_response(page_headers))
@@ -48,12 +49,13 @@ pub fn routes(state: PageState) -> Router {
 const APP_JS: &str = include_str!("app.js");
 const ADMIN_JS: &str = include_str!("admin.js");
 
-/// The demo's own CSP: scripts only from this origin (no inline script).
+/// The demo's own CSP: scripts and styles only from this origin (no inline script or
+/// style).
 async fn page_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; \
+            "default-src 'self'; script-src 'self'; style-src 'self'; \
              img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
         ));
     h.insert(
@@ -121,23 +123,93 @@ fn signed_in(state: &PageState, headers: &HeaderMap) -> Option<UserId> {
 /// Escapes text for HTML (the router's own escaping).
 pub use sharelink_http::escape_html as escape;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;\
-padding:1em;color:#222}header{display:flex;justify-content:space-between;align-items:center;\
-border-bottom:1px solid #ddd;margin-bottom:1em}section{border:1px solid #ddd;border-radius:6px;\
-padding:.8em 1em;margin:1em 0}table{border-collapse:collapse;width:100%}td,th{text-align:left;\
-padding:.25em .5em;border-bottom:1px solid #eee;vertical-align:top}fieldset{border:1px solid #eee;\
-margin:.5em 0}label{display:inline-block;margin:.2em 1em .2em 0}textarea{width:100%}\
-.note{background:#fff6d5;padding:.5em;border-radius:4px}.err{color:#a00}.ok{color:#070}\
-pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:20em}button{margin:.1em}";
+/// The stylesheet of every demo page, served at `/demo.css`.
+const STYLE: &str = include_str!("demo.css");
 
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>\
-<style>{STYLE}</style></head><body>{body}</body></html>",
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\
+<link rel=\"stylesheet\" href=\"/demo.css\"></head><body>{body}</body></html>",
         escape(title)
     ))
 }
+
+/// Which page of the navigation is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NavPage {
+    Shares,
+    Site,
+}
+
+/// The header of a signed-in page: the site name, the navigation (site settings for
+/// administrators) and the sign-out form.
+fn top_bar(token: &str, user: &str, admin: bool, current: NavPage) -> String {
+    let link = |href: &str, text: &str, this: NavPage| {
+        let here = if this == current {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        format!("<li><a href=\"{href}\"{here}>{text}</a></li>")
+    };
+    format!(
+        "<header class=\"top\"><p class=\"brand\">sharelink demo</p>\
+<nav aria-label=\"Main\"><ul>{}{}</ul></nav>\
+<form method=\"post\" action=\"/logout\">{}<span class=\"muted\">Signed in as</span> \
+<b id=\"me\" data-admin=\"{admin}\">{}</b>{} <button>Sign out</button></form></header>",
+        link("/", "Shares", NavPage::Shares),
+        if admin {
+            link("/admin", "Site settings", NavPage::Site)
+        } else {
+            String::new()
+        },
+        token_field(token),
+        escape(user),
+        if admin { " (admin)" } else { "" },
+    )
+}
+
+/// The settings of a share beyond the common ones, folded away under "More settings".
+const MORE_SETTINGS: &str = "<details id=\"more\"><summary>More settings</summary>\
+<p><label>Custom link key <input name=\"custom_key\" placeholder=\"random\" autocomplete=\"off\"></label></p>\
+<p><label>Description (shown to visitors)<br><textarea name=\"description\" rows=\"2\"></textarea></label></p>\
+<p><label>Internal note (only you see it)<br><textarea name=\"internal_note\" rows=\"1\"></textarea></label></p>\
+<fieldset><legend>Mode and schedule</legend><label>Mode <select name=\"mode\"><option value=\"reference\">reference (live files)</option>\
+<option value=\"snapshot\">snapshot (a copy made now)</option></select></label>\
+<label>Starts <input type=\"datetime-local\" name=\"starts_at\"></label></fieldset>\
+<fieldset id=\"notifications\"><legend>Email me when</legend>\
+<label><input type=\"checkbox\" name=\"notify_download\"> something is downloaded</label>\
+<label><input type=\"checkbox\" name=\"notify_upload\"> a file is uploaded</label>\
+<label><input type=\"checkbox\" name=\"notify_registration\"> a visitor registers</label>\
+<label><input type=\"checkbox\" name=\"notify_first_visit\"> a recipient first opens their link</label>\
+<label><input type=\"checkbox\" name=\"notify_expiry_soon\" checked> the share is about to expire</label>\
+<label><input type=\"checkbox\" name=\"notify_digest\"> gather these into one mail per hour</label></fieldset>\
+<fieldset><legend>Who may open it</legend><label>Access <select name=\"access\">\
+<option value=\"anyone\">anyone with the link</option><option value=\"emailed_only\">emailed recipients only</option>\
+<option value=\"verified_emails\">verified emails matching the patterns</option>\
+<option value=\"organization\">signed-in users only</option></select></label>\
+<label>Email patterns <input name=\"patterns\" placeholder=\"*@example.com, bob@x.org\"></label>\
+<label><input type=\"checkbox\" name=\"device_binding\"> bind to the first device</label>\
+<label>IP allow-list <input name=\"ip_allow\" placeholder=\"203.0.113.0/24, 2001:db8::/32\"></label>\
+<label><input type=\"checkbox\" name=\"password_autofill\"> put the access code in the link</label></fieldset>\
+<fieldset><legend>Before access</legend><label>Registration <select name=\"registration\">\
+<option value=\"none\">none</option><option value=\"default\">default (name, email, company)</option>\
+<option value=\"custom\">custom questions</option></select></label>\
+<label>Questions <input name=\"questions\" placeholder=\"Question one; Question two\"></label>\
+<label>Clickwrap title <input name=\"clickwrap_title\"></label>\
+<label>Terms<br><textarea name=\"clickwrap_terms\" rows=\"2\"></textarea></label>\
+<label>Form from template <select name=\"registration_template\"><option value=\"\">none (the choice above)</option></select></label>\
+<label>Terms from template <select name=\"clickwrap_template\"><option value=\"\">none (the terms above)</option></select></label>\
+<button type=\"button\" id=\"save-terms\">Save these terms as a template</button>\
+<label>Watermark <input name=\"watermark\" placeholder=\"{email} {ip} {time}\"></label></fieldset>\
+<fieldset><legend>Uploads</legend><label>Inbox folder <input name=\"inbox\"></label>\
+<label>Allowed types <input name=\"extensions\" placeholder=\"pdf, png\"></label>\
+<label>Max file bytes <input type=\"number\" min=\"1\" name=\"max_file_bytes\"></label>\
+<label>Max total bytes <input type=\"number\" min=\"1\" name=\"max_share_bytes\"></label>\
+<label>Per-uploader folder <select name=\"subfolder\"><option value=\"none\">none</option>\
+<option value=\"by_identity\">by identity</option><option value=\"by_time\">by time</option></select></label></fieldset>\
+</details>";
 
 async fn index(State(state): State<PageState>, headers: HeaderMap) -> Response {
     let (token, set) = form_token(&state, &headers);
@@ -146,88 +218,53 @@ async fn index(State(state): State<PageState>, headers: HeaderMap) -> Response {
     };
     let admin = state.users.is_admin(&user);
     let html = page(
-        "sharelink demo",
+        "Shares — sharelink demo",
         &format!(
-            "<header><h1>sharelink demo</h1><form method=\"post\" action=\"/logout\">\
-{}signed in as <b id=\"me\" data-admin=\"{admin}\">{}</b>{} <button>Sign out</button></form></header>\
+            "{}<main><h1>Share files</h1>\
 <p class=\"note\">Demo only: built-in users, plain-text passwords, in-memory sessions.</p>\
-<section><h2>Files</h2><div id=\"files\">Loading…</div></section>\
-<section id=\"editor\"><h2 id=\"editor-title\">New share</h2><form id=\"share-form\">\
-<p>Items (one store path per line, optional alias after <code>=&gt;</code>):<br>\
-<textarea name=\"items\" rows=\"2\" required></textarea></p>\
-<p><label>Name <input name=\"name\" required></label>\
-<label>Custom key <input name=\"custom_key\" placeholder=\"random\"></label></p>\
-<p><label>Description<br><textarea name=\"description\" rows=\"2\"></textarea></label>\
-<label>Internal note<br><textarea name=\"internal_note\" rows=\"1\"></textarea></label></p>\
-<fieldset><legend>What visitors may do</legend><label>Level <select name=\"allowed\">\
+<div class=\"layout\">\
+<section id=\"pick\" aria-labelledby=\"pick-title\"><h2 id=\"pick-title\">1. Pick files and folders</h2>\
+<p class=\"muted\" id=\"tree-help\">Open a folder with its arrow; tick what to share.</p>\
+<div id=\"tree\" aria-describedby=\"tree-help\" aria-busy=\"true\">Loading…</div></section>\
+<section id=\"editor\" aria-labelledby=\"editor-title\"><h2 id=\"editor-title\">2. New share</h2>\
+<form id=\"share-form\"><fieldset><legend>What is shared</legend>\
+<p id=\"picked-empty\" class=\"muted\">Nothing picked yet: tick files or folders in the tree.</p>\
+<ul id=\"picked\" class=\"picked\"></ul></fieldset>\
+<p><label>Name <input name=\"name\" required autocomplete=\"off\"></label></p>\
+<fieldset><legend>Visitors may</legend><label>Level <select name=\"allowed\">\
 <option value=\"preview_only\">preview only</option><option value=\"download\" selected>download</option>\
 <option value=\"upload\">upload (drop box)</option><option value=\"upload_download\">upload and download</option>\
 <option value=\"full\">full</option></select></label>\
-<label>Mode <select name=\"mode\"><option value=\"reference\">reference (live)</option>\
-<option value=\"snapshot\">snapshot (copy now)</option></select></label>\
-</fieldset>\
-<fieldset id=\"notifications\"><legend>Email me when</legend>\
-<label><input type=\"checkbox\" name=\"notify_download\"> something is downloaded</label>\
-<label><input type=\"checkbox\" name=\"notify_upload\"> a file is uploaded</label>\
-<label><input type=\"checkbox\" name=\"notify_registration\"> a visitor registers</label>\
-<label><input type=\"checkbox\" name=\"notify_first_visit\"> a recipient first opens their link</label>\
-<label><input type=\"checkbox\" name=\"notify_expiry_soon\" checked> the share is about to expire</label>\
-<br><label><input type=\"checkbox\" name=\"notify_digest\"> gather these into one mail per hour</label></fieldset>\
-<fieldset><legend>When</legend><label>Starts <input type=\"datetime-local\" name=\"starts_at\"></label>\
-<label>Expires <input type=\"datetime-local\" name=\"expires_at\"></label> (your time zone; empty: site default)\
-<br><label>Max uses <input type=\"number\" min=\"1\" name=\"use_max\"></label>\
+<label>Expires <input type=\"datetime-local\" name=\"expires_at\" aria-describedby=\"expiry-help\"></label>\
+<span id=\"expiry-help\" class=\"muted\">your time zone; empty: the site default</span><br>\
+<label>Max uses <input type=\"number\" min=\"1\" name=\"use_max\" placeholder=\"no limit\"></label>\
 <label>counted by <select name=\"use_unit\"><option value=\"download\">download</option>\
 <option value=\"visit\">visit</option><option value=\"operation\">operation</option></select></label></fieldset>\
 <fieldset><legend>Password</legend><label>Password <select name=\"password_mode\">\
 <option value=\"none\">none</option><option value=\"generate\">auto-generate</option>\
-<option value=\"set\">set:</option><option value=\"keep\">keep current (edit)</option></select></label>\
-<input name=\"password\" type=\"password\" autocomplete=\"new-password\">\
-<label><input type=\"checkbox\" name=\"password_autofill\"> put the access code in the link</label></fieldset>\
-<fieldset><legend>Who</legend><label>Access <select name=\"access\">\
-<option value=\"anyone\">anyone with the link</option><option value=\"emailed_only\">emailed recipients only</option>\
-<option value=\"verified_emails\">verified emails matching:</option>\
-<option value=\"organization\">signed-in users only</option></select></label>\
-<input name=\"patterns\" placeholder=\"*@example.com, bob@x.org\">\
-<label><input type=\"checkbox\" name=\"device_binding\"> bind to first device</label>\
-<br><label>IP allow-list <input name=\"ip_allow\" placeholder=\"203.0.113.0/24, 2001:db8::/32\"></label></fieldset>\
-<fieldset><legend>Before access</legend><label>Registration <select name=\"registration\">\
-<option value=\"none\">none</option><option value=\"default\">default (name, email, company)</option>\
-<option value=\"custom\">custom questions:</option></select></label>\
-<input name=\"questions\" placeholder=\"Question one; Question two\">\
-<br><label>Clickwrap title <input name=\"clickwrap_title\"></label>\
-<label>Terms<br><textarea name=\"clickwrap_terms\" rows=\"2\"></textarea></label>\
-<br><label>Form from template <select name=\"registration_template\"><option value=\"\">none (the choice above)</option></select></label>\
-<label>Terms from template <select name=\"clickwrap_template\"><option value=\"\">none (the terms above)</option></select></label>\
-<button type=\"button\" id=\"save-terms\">Save these terms as a template</button>\
-<label>Watermark <input name=\"watermark\" placeholder=\"{{email}} {{ip}} {{time}}\"></label></fieldset>\
-<fieldset><legend>Uploads</legend><label>Inbox folder <input name=\"inbox\"></label>\
-<label>Allowed types <input name=\"extensions\" placeholder=\"pdf, png\"></label>\
-<label>Max file bytes <input type=\"number\" min=\"1\" name=\"max_file_bytes\"></label>\
-<label>Max total bytes <input type=\"number\" min=\"1\" name=\"max_share_bytes\"></label>\
-<label>Per-uploader folder <select name=\"subfolder\"><option value=\"none\">none</option>\
-<option value=\"by_identity\">by identity</option><option value=\"by_time\">by time</option></select></label></fieldset>\
-<p><button id=\"save\">Create share</button> <button type=\"button\" id=\"new\">Clear</button></p>\
-</form><div id=\"result\"></div></section>\
-<section id=\"send\"><h2>Send files</h2><form id=\"send-form\">\
+<option value=\"set\">set one</option><option value=\"keep\">keep current (edit)</option></select></label>\
+<label>New password <input name=\"password\" type=\"password\" autocomplete=\"new-password\"></label></fieldset>\
+{MORE_SETTINGS}\
+<p><button id=\"save\" class=\"primary\">Create share</button> <button type=\"button\" id=\"new\">Clear</button></p>\
+</form><div id=\"result\" role=\"status\"></div></section></div>\
+<section id=\"list\" aria-labelledby=\"shares-title\"><h2 id=\"shares-title\">Shares</h2>\
+<form id=\"search\" role=\"search\" aria-label=\"Shares\"><label>Name contains <input name=\"name\" type=\"search\"></label>\
+<label>State <select name=\"state\"><option value=\"\">any</option><option value=\"active\">active</option>\
+<option value=\"expired\">expired</option><option value=\"exhausted\">used up</option>\
+<option value=\"not_yet_active\">not yet active</option></select></label>{}\
+<button>Search</button></form><div id=\"list-status\" role=\"status\" class=\"muted\"></div>\
+<ul id=\"shares\" class=\"cards\"></ul></section>\
+<section id=\"details\" aria-labelledby=\"details-title\" hidden><h2 id=\"details-title\" tabindex=\"-1\">Details</h2>\
+<div id=\"details-body\"></div><p><button type=\"button\" id=\"close-details\">Close</button></p></section>\
+<section id=\"send\" aria-labelledby=\"send-title\"><h2 id=\"send-title\">Send files</h2><form id=\"send-form\">\
 <p>Upload files into a folder of yours and share a copy of them in one step (the settings of the form above apply).</p>\
 <p><label>Files <input type=\"file\" name=\"files\" multiple required></label>\
-<label>Keep them in folder <input name=\"folder\" required placeholder=\"docs/outbox\"></label></p>\
-<p><label>Send to <input name=\"recipients\" placeholder=\"rita@example.com, sam@example.com\"></label>\
+<label>Keep them in folder <input name=\"folder\" required placeholder=\"projects/outbox\"></label></p>\
+<p><label>Send to <input name=\"recipients\" type=\"text\" placeholder=\"rita@example.com, sam@example.com\"></label>\
 <label>Message <input name=\"message\"></label></p>\
-<p><button>Upload and send</button></p></form><div id=\"send-result\"></div></section>\
-<section><h2>Shares</h2><form id=\"search\"><label>Name contains <input name=\"name\"></label>\
-<label>State <select name=\"state\"><option value=\"\">any</option><option value=\"active\">active</option>\
-<option value=\"expired\">expired</option><option value=\"exhausted\">exhausted</option>\
-<option value=\"not_yet_active\">not yet active</option></select></label>{}\
-<button>Search</button></form><div id=\"shares\"></div><div id=\"details\"></div></section>\
+<p><button>Upload and send</button></p></form><div id=\"send-result\" role=\"status\"></div></section></main>\
 <script src=\"/app.js\"></script>",
-            token_field(&token),
-            escape(user.as_str()),
-            if admin {
-                " (admin, <a href=\"/admin\">site settings</a>)"
-            } else {
-                ""
-            },
+            top_bar(&token, user.as_str(), admin, NavPage::Shares),
             if admin {
                 "<label>Owner <input name=\"owner\" placeholder=\"any\"></label>"
             } else {
@@ -237,7 +274,6 @@ async fn index(State(state): State<PageState>, headers: HeaderMap) -> Response {
     );
     with_token_cookie(set, StatusCode::OK, html)
 }
-
 fn sign_in_page(state: &PageState, token: &str, error: Option<&str>) -> Html<String> {
     let users: Vec<String> = state
         .users
@@ -255,14 +291,14 @@ fn sign_in_page(state: &PageState, token: &str, error: Option<&str>) -> Html<Str
     page(
         "Sign in — sharelink demo",
         &format!(
-            "<h1>sharelink demo</h1>{}<form method=\"post\" action=\"/login\">{}\
+            "<main><h1>sharelink demo</h1>{}<form method=\"post\" action=\"/login\">{}\
 <p><label>User <input name=\"user\" autocomplete=\"username\" autofocus></label></p>\
 <p><label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label></p>\
 <p><button>Sign in</button></p></form>\
 <p class=\"note\">Demo only: this sign-in is a toy (plain-text passwords, in-memory \
 sessions). The built-in users are:</p><ul>{}</ul>\
 <p><code>alice</code> may share <code>projects/</code>, only read <code>reports/</code> \
-and cannot see <code>hr/</code>.</p>",
+and cannot see <code>hr/</code>.</p></main>",
             error
                 .map(|e| format!("<p class=\"err\">{}</p>", escape(e)))
                 .unwrap_or_default(),
@@ -361,9 +397,11 @@ async fn admin(State(state): State<PageState>, headers: HeaderMap) -> Response {
         )
             .into_response();
     }
-    page(
-        "Site settings",
-        "<header><h1>Site settings</h1><p><a href=\"/\">Back to shares</a> · <span id=\"version\">Loading…</span></p></header>\
+    let (token, set) = form_token(&state, &headers);
+    let html = page(
+        "Site settings — sharelink demo",
+        &format!(
+            "{}<main><h1>Site settings</h1><p class=\"muted\" id=\"version\">Loading…</p>\
 <p class=\"note\">Saved in the database and in effect at once on this server process and within a second on every other; lifetimes in days.</p>\
 <form id=\"site-form\">\
 <fieldset><legend>Lifetime</legend><label>Default <input name=\"default_lifetime\" type=\"number\" min=\"0\" step=\"any\" placeholder=\"none\"></label>\
@@ -380,7 +418,7 @@ async fn admin(State(state): State<PageState>, headers: HeaderMap) -> Response {
 <fieldset><legend>Branding</legend><label>Site title <input name=\"site_title\" required></label>\
 <label>Mail sender name <input name=\"sender_name\" required></label>\
 <label>Logo URL <input name=\"logo_url\" placeholder=\"https://…\"></label>\
-<label>Accent colour <input name=\"accent_color\" placeholder=\"#2f6fdb\" pattern=\"#[0-9a-fA-F]{6}\"></label>\
+<label>Accent colour <input name=\"accent_color\" placeholder=\"#2f6fdb\" pattern=\"#[0-9a-fA-F]{{6}}\"></label>\
 <label>Favicon URL <input name=\"favicon_url\" placeholder=\"https://…\"></label>\
 <label>Footer text <input name=\"footer_text\" maxlength=\"500\"></label>\
 <label>Extra stylesheet URL <input name=\"stylesheet_url\" placeholder=\"https://…\"></label></fieldset>\
@@ -395,10 +433,12 @@ async fn admin(State(state): State<PageState>, headers: HeaderMap) -> Response {
 <br><label><input type=\"checkbox\" name=\"default_registration\"> ask visitors to register</label>\
 <br><label>Clickwrap title <input name=\"default_clickwrap_title\"></label>\
 <label>Terms<br><textarea name=\"default_clickwrap_terms\" rows=\"2\"></textarea></label></fieldset>\
-<p><button id=\"save-site\">Save</button> <button type=\"button\" id=\"reload\">Reload</button> <span id=\"status\"></span></p>\
-</form><script src=\"/admin.js\"></script>",
-    )
-    .into_response()
+<p><button id=\"save-site\" class=\"primary\">Save</button> <button type=\"button\" id=\"reload\">Reload</button> <span id=\"status\" role=\"status\"></span></p>\
+</form></main><script src=\"/admin.js\"></script>",
+            top_bar(&token, user.as_str(), true, NavPage::Site)
+        ),
+    );
+    with_token_cookie(set, StatusCode::OK, html)
 }
 
 async fn admin_js() -> Response {
@@ -407,6 +447,10 @@ async fn admin_js() -> Response {
         ADMIN_JS,
     )
         .into_response()
+}
+
+async fn demo_css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
 }
 
 async fn app_js() -> Response {
@@ -445,7 +489,10 @@ struct FilesQuery {
     path: String,
 }
 
-/// The entries of a folder the signed-in user may see, with what they may do there.
+/// The entries of one folder the signed-in user may see, with what they may do there:
+/// the file tree of the page loads each folder's children this way when it is opened.
+/// A path that would leave the store (`..`, absolute) answers 400 `bad_path` with the
+/// reason; a folder the user may not see, or no folder at all, 404 `not_found`.
 async fn files(
     State(state): State<PageState>,
     headers: HeaderMap,
@@ -454,8 +501,18 @@ async fn files(
     let Some(user) = signed_in(&state, &headers) else {
         return error(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first");
     };
-    let Ok(folder) = SharePath::parse(&q.path) else {
-        return error(StatusCode::BAD_REQUEST, "bad_path", "bad path");
+    let folder = match SharePath::parse(&q.path) {
+        Ok(folder) => folder,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_path",
+                &format!(
+                    "`{}` is not a folder inside your files: {e}",
+                    q.path.escape_debug()
+                ),
+            );
+        }
     };
     let users = &state.users;
     let may_list = users.leads_to_grant(&user, &folder)
