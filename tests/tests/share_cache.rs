@@ -69,7 +69,12 @@ async fn check_change(
         .expect("served there");
 
     let reply = change(share.id.0).await;
-    assert!(reply.status < 300, "{what}: {} {}", reply.status, reply.text());
+    assert!(
+        reply.status < 300,
+        "{what}: {} {}",
+        reply.status,
+        reply.text()
+    );
     let changed_at = Instant::now();
     assert!(
         download(&stack.app, &key, &here, "here").await.is_err(),

@@ -517,17 +517,19 @@ async fn files(
     let users = &state.users;
     let may_list = users.leads_to_grant(&user, &folder)
         || users.rights_of(&user, &folder).has(Capability::List);
-    if !may_list || folder.starts_with(&state.sharelink.config().snapshot_root) {
+    let config = state.sharelink.config();
+    // The snapshot copies and the thumbnail cache are sharelink's own, never listed.
+    let reserved = !folder.is_root() && config.is_reserved(&folder);
+    if !may_list || reserved {
         return error(StatusCode::NOT_FOUND, "not_found", "no such folder");
     }
     let entries = match state.sharelink.ports().files.list(&folder).await {
         Ok(e) => e,
         Err(_) => return error(StatusCode::NOT_FOUND, "not_found", "no such folder"),
     };
-    let snapshots = &state.sharelink.config().snapshot_root;
     let mut out: Vec<_> = entries
         .iter()
-        .filter(|e| !e.path.starts_with(snapshots) && !snapshots.starts_with(&e.path))
+        .filter(|e| !config.is_reserved(&e.path))
         .filter(|e| users.sees(&user, &e.path))
         .map(|e| {
             let rights = users.rights_of(&user, &e.path);
