@@ -42,6 +42,10 @@ PG_DB = "sharelink_bench"
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
 
 
+class _SkipServers(Exception):
+    """Only parts 5 and 6 run: the single-process servers are not started."""
+
+
 class BenchError(Exception):
     """A step of the benchmark failed; the run stops with this message."""
 
@@ -848,6 +852,8 @@ def main() -> int:
     res = Results()
     servers: dict[str, Server] = {}
     try:
+        if not any(want(part) for part in "1234"):
+            raise _SkipServers()
         servers["nginx"] = start_nginx(free_port())
         servers["axum ServeDir"] = start_serve_dir(args.serve_dir, free_port())
         servers["dufs"] = start_dufs(free_port())
@@ -894,6 +900,8 @@ def main() -> int:
             bench_five(res, sl, f"http://127.0.0.1:{sl.port}", shares["five"], cookies["five"])
         if want("4"):
             bench_guessing(res, sl, f"http://127.0.0.1:{sl.port}", admin, shares["small"], 4 if q else 8, 1 if q else 3)
+    except _SkipServers:
+        pass
     finally:
         for s in servers.values():
             s.stop()

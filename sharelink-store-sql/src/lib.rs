@@ -164,3 +164,40 @@ impl SqlStore {
         self.db.close().await
     }
 }
+
+#[cfg(all(test, feature = "testing", feature = "postgres"))]
+mod tests {
+    use super::SqlStore;
+    use crate::testing::{TestBackend, fresh_store, run};
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+
+    async fn synchronous_commit(conn: &impl ConnectionTrait) -> String {
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SHOW synchronous_commit",
+            ))
+            .await
+            .expect("show")
+            .expect("a row");
+        row.try_get_by_index(0).expect("the setting")
+    }
+
+    /// On PostgreSQL, only the transactions begun by `begin_unflushed` (visitor
+    /// sessions, access-log rows) skip waiting for the log flush; every other
+    /// transaction, on the same pooled connection too, waits as configured.
+    #[test]
+    fn only_unflushed_transactions_skip_the_flush() {
+        run(TestBackend::Postgres, async {
+            let store = fresh_store(TestBackend::Postgres).await;
+            let db = store.connection();
+            let txn = SqlStore::begin_unflushed(db).await.expect("begin");
+            assert_eq!(synchronous_commit(&txn).await, "off");
+            txn.commit().await.expect("commit");
+            let ordinary = db.begin().await.expect("begin");
+            assert_eq!(synchronous_commit(&ordinary).await, "on");
+            ordinary.commit().await.expect("commit");
+            assert_eq!(synchronous_commit(db).await, "on");
+        });
+    }
+}

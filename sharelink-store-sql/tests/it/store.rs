@@ -318,6 +318,45 @@ pub(crate) async fn secrets_compare_exactly(backend: Backend) {
     );
 }
 
+/// Appends made at once are written in shared transactions (group commit): each still
+/// gets its own row and id, none is lost or doubled, and each is committed by the time
+/// its append returns.
+pub(crate) async fn appends_at_once_each_get_their_committed_row(backend: Backend) {
+    let store = fresh_store(backend).await;
+    let share = store
+        .insert_share(new_share("group001", "ana", "grouped", T0))
+        .await
+        .expect("share");
+    let appends = (0..300).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut event = visit(share.id);
+            event.detail = Some(format!("append {i}"));
+            store.append(&event).await
+        })
+    });
+    let mut ids = Vec::new();
+    for a in futures::future::join_all(appends).await {
+        ids.push(a.expect("joined").expect("appended"));
+    }
+    let unique: std::collections::BTreeSet<i64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), 300, "every append has its own id");
+    let rows = store
+        .query(&LogQuery {
+            shares: Some(vec![share.id]),
+            limit: 1000,
+            ..LogQuery::default()
+        })
+        .await
+        .expect("query");
+    let mut details: Vec<String> = rows.iter().filter_map(|r| r.event.detail.clone()).collect();
+    details.sort();
+    details.dedup();
+    assert_eq!(details.len(), 300, "each append written once");
+    let row_ids: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.id).collect();
+    assert_eq!(row_ids, unique, "the ids returned are the rows' ids");
+}
+
 macro_rules! on_every_backend {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -346,6 +385,7 @@ on_every_backend!(
     large_settings_round_trip,
     search_folds_unicode,
     secrets_compare_exactly,
+    appends_at_once_each_get_their_committed_row,
 );
 
 #[test]
