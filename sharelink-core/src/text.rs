@@ -47,6 +47,56 @@ pub fn single_line(text: &str) -> String {
     out
 }
 
+/// Longest piece of user text (a share name, a sender) [`subject_part`] keeps.
+pub const SUBJECT_PART_CHARS: usize = 120;
+
+/// User text for a mail subject: on one line ([`single_line`]) and cut to
+/// [`SUBJECT_PART_CHARS`] characters, the last one an ellipsis when cut.
+///
+/// ```
+/// use sharelink_core::text::{SUBJECT_PART_CHARS, subject_part};
+/// assert_eq!(subject_part("Q3\nfigures"), "Q3 figures");
+/// assert_eq!(subject_part(&"x".repeat(500)).chars().count(), SUBJECT_PART_CHARS);
+/// ```
+pub fn subject_part(text: &str) -> String {
+    let one = single_line(text);
+    if one.chars().count() <= SUBJECT_PART_CHARS {
+        one
+    } else {
+        let mut cut: String = one.chars().take(SUBJECT_PART_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// User text for a mail body: keeps line breaks and tabs, drops every other control
+/// character, and turns CR LF and a lone CR into LF.
+///
+/// ```
+/// use sharelink_core::text::body_text;
+/// assert_eq!(body_text("a\r\nb\rc\u{7}"), "a\nb\nc");
+/// ```
+pub fn body_text(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+/// Whether a link may become an `href`: only web links (`https://`, `http://`, any
+/// case), never `javascript:` and the like.
+///
+/// ```
+/// use sharelink_core::text::is_web_link;
+/// assert!(is_web_link(" HTTPS://files.example.com/s/k"));
+/// assert!(!is_web_link("javascript:alert(1)"));
+/// ```
+pub fn is_web_link(link: &str) -> bool {
+    let lower = link.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
 /// The IANA name of a time zone the bundled time-zone database knows, spelled as the
 /// database spells it (`europe/paris` gives `Europe/Paris`); `None` for any other text.
 ///

@@ -11,15 +11,12 @@ use serde::Serialize;
 use sharelink_core::ports::mailer::{
     DefaultRenderer, Mail, MailMessage, MailRenderer, RenderError, RenderedMail,
 };
-use sharelink_core::text::{escape_html, single_line};
+use sharelink_core::text::{body_text, escape_html, is_web_link, single_line, subject_part};
 use sharelink_core::{Activity, ActivityKind, Notice};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 use time::OffsetDateTime;
-
-/// Longest piece of user text (a share name, a sender) copied into a subject.
-const SUBJECT_PART_CHARS: usize = 120;
 
 #[cfg(test)]
 /// The kinds of mail, as their templates are named (`KIND.subject.txt`, `KIND.txt`,
@@ -362,32 +359,9 @@ pub(crate) fn default_renderer() -> Arc<dyn MailRenderer> {
     }
 }
 
-/// User text cut to a length that suits a subject, on one line.
-fn short(text: &str) -> String {
-    let one = single_line(text);
-    if one.chars().count() <= SUBJECT_PART_CHARS {
-        one
-    } else {
-        let mut cut: String = one.chars().take(SUBJECT_PART_CHARS - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
-/// Text for a body: keeps line breaks and tabs, drops other control characters and
-/// normalises CR LF and lone CR to LF.
-fn body_text(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
-}
-
 /// `link` when it may become an `href` (only web links: never `javascript:` and co).
 fn web_link(link: &str) -> Option<&str> {
-    let lower = link.trim_start().to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://")).then_some(link)
+    is_web_link(link).then_some(link)
 }
 
 /// Whether `c` is a colour written `#rrggbb` (safe inside a `<style>` element).
@@ -426,7 +400,7 @@ impl TemplateRenderer {
             }
             minijinja::escape_formatter(out, state, value)
         });
-        env.add_filter("short", |text: &str| short(text));
+        env.add_filter("short", |text: &str| subject_part(text));
         let t = texts.clone();
         env.add_function(
             "t",

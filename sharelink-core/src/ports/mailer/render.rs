@@ -6,13 +6,10 @@
 
 use super::{Mail, MailMessage};
 use crate::ports::BoxError;
-use crate::text::{escape_html, local_date, single_line};
+use crate::text::{body_text, escape_html, is_web_link, local_date, single_line, subject_part};
 use crate::{Activity, ActivityKind, Branding, Notice};
 use std::fmt::{self, Debug, Write as _};
 use time::OffsetDateTime;
-
-/// Longest piece of user text (a share name, a sender) copied into a subject.
-const SUBJECT_PART_CHARS: usize = 120;
 
 /// A rendered email: a single-line subject, a plain-text part and an HTML part.
 ///
@@ -97,34 +94,6 @@ impl MailRenderer for DefaultRenderer {
     fn render(&self, mail: &Mail) -> Result<RenderedMail, RenderError> {
         Ok(render_default(mail))
     }
-}
-
-/// Text for a body: keeps line breaks and tabs, drops other control characters and
-/// normalises CR LF and lone CR to LF.
-fn body_text(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
-}
-
-/// User text cut to a length that suits a subject.
-fn short(text: &str) -> String {
-    let one = single_line(text);
-    if one.chars().count() <= SUBJECT_PART_CHARS {
-        one
-    } else {
-        let mut cut: String = one.chars().take(SUBJECT_PART_CHARS - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
-/// Whether a link may become an `href` (only web links: never `javascript:` and co).
-fn is_web_link(link: &str) -> bool {
-    let lower = link.trim_start().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 /// The HTML body of one email, built from blocks whose text is escaped on the way in.
@@ -347,7 +316,11 @@ fn render_default(mail: &Mail) -> RenderedMail {
             let note = "This link is for you: please do not forward it.";
             let _ = writeln!(text, "{note}");
             html.para(note);
-            format!("{} shared “{}” with you", short(&sender), short(&name))
+            format!(
+                "{} shared “{}” with you",
+                subject_part(&sender),
+                subject_part(&name)
+            )
         }
         MailMessage::OneTimeCode {
             share_name,
@@ -367,7 +340,7 @@ fn render_default(mail: &Mail) -> RenderedMail {
             );
             let _ = writeln!(text, "{validity}");
             html.para(&validity);
-            format!("Your code for “{}”", short(&name))
+            format!("Your code for “{}”", subject_part(&name))
         }
         MailMessage::DownloadNotification {
             share_name,
@@ -406,7 +379,7 @@ fn render_default(mail: &Mail) -> RenderedMail {
             }
             html.para("Downloaded:");
             html.list(&items);
-            format!("“{}” was downloaded", short(&name))
+            format!("“{}” was downloaded", subject_part(&name))
         }
         MailMessage::LinkResent { share_name, link } => {
             let name = single_line(share_name);
@@ -424,7 +397,7 @@ fn render_default(mail: &Mail) -> RenderedMail {
                 "If you did not open the link elsewhere, tell the person who shared it with you.";
             let _ = writeln!(text, "{note}");
             html.para(note);
-            format!("Your new link to “{}”", short(&name))
+            format!("Your new link to “{}”", subject_part(&name))
         }
         MailMessage::ExpiryReminder {
             share_name,
@@ -440,7 +413,7 @@ fn render_default(mail: &Mail) -> RenderedMail {
             html.para(
                 "After that, visitors can no longer open it. You can extend it from your list of shares.",
             );
-            format!("“{}” expires on {date}", short(&name))
+            format!("“{}” expires on {date}", subject_part(&name))
         }
         MailMessage::UnderAttack {
             share_name,
@@ -465,7 +438,7 @@ fn render_default(mail: &Mail) -> RenderedMail {
             let note = "New attempts are slowed down for now; visitors who opened the share before are not affected. If the password may have leaked, change it or revoke the share.";
             let _ = writeln!(text, "{note}");
             html.para(note);
-            format!("Someone is guessing at “{}”", short(&name))
+            format!("Someone is guessing at “{}”", subject_part(&name))
         }
         MailMessage::OwnerNotice { notice } => {
             let (line, details) = describe(notice, &when);
@@ -484,7 +457,7 @@ fn render_default(mail: &Mail) -> RenderedMail {
                 ActivityKind::FirstVisit => "a first visit",
                 ActivityKind::ExpirySoon => "its expiry",
             };
-            format!("“{}”: {what}", short(&notice.share_name))
+            format!("“{}”: {what}", subject_part(&notice.share_name))
         }
         MailMessage::OwnerDigest { notices } => {
             let intro = format!(
@@ -510,13 +483,13 @@ fn render_default(mail: &Mail) -> RenderedMail {
             let shares: std::collections::BTreeSet<&str> =
                 notices.iter().map(|n| n.share_name.as_str()).collect();
             match (shares.len(), shares.first()) {
-                (1, Some(name)) => format!("Activity on “{}”", short(name)),
+                (1, Some(name)) => format!("Activity on “{}”", subject_part(name)),
                 (n, _) => format!("Activity on {n} of your shares"),
             }
         }
     };
     let _ = write!(text, "\n-- \n{site}\n");
-    let subject = format!("[{}] {subject}", short(&site));
+    let subject = format!("[{}] {subject}", subject_part(&site));
     let html = html.document(&subject, branding);
     RenderedMail::new(&subject, text, html)
 }
