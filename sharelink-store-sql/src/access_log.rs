@@ -163,9 +163,10 @@ pub(crate) async fn insert(conn: &impl ConnectionTrait, e: &NewLogEvent) -> Resu
 #[async_trait]
 impl AccessLog for SqlStore {
     async fn append(&self, e: &NewLogEvent) -> Result<i64> {
-        match self.log_writer().append(self.connection(), e).await {
+        let (db, skips_flush) = self.unflushed();
+        match self.log_writer().append(db, skips_flush, e).await {
             Some(result) => result,
-            None => insert(self.connection(), e).await,
+            None => insert(db, e).await,
         }
     }
 

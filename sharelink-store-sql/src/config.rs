@@ -99,12 +99,28 @@ impl StoreConfig {
         again_while_busy(sqlite, || crate::migration::migrate(&db))
             .await
             .map_err(|source| Error::Migration { source })?;
-        Ok(SqlStore::from_migrated(db))
+        let unflushed = self.open_unflushed().await?;
+        Ok(SqlStore::from_migrated(db, unflushed))
     }
 
     /// Connects without touching the schema (for reading a database as it is, as the
     /// database copy does with its source).
     pub(crate) async fn open(&self) -> Result<DatabaseConnection, Error> {
+        self.open_pool(false).await
+    }
+
+    /// On PostgreSQL, a second, small pool whose connections do not wait for the log
+    /// flush when they commit (`synchronous_commit = off` for the session): one round
+    /// trip for a visitor session or a lone access-log row, where a transaction setting
+    /// it locally takes four. `None` on the other databases.
+    async fn open_unflushed(&self) -> Result<Option<DatabaseConnection>, Error> {
+        if parse_url(&self.url)?.0 != DbBackend::Postgres {
+            return Ok(None);
+        }
+        Ok(Some(self.open_pool(true).await?))
+    }
+
+    async fn open_pool(&self, unflushed: bool) -> Result<DatabaseConnection, Error> {
         let (backend, url) = parse_url(&self.url)?;
         let mut opts = ConnectOptions::new(url.clone());
         opts.sqlx_logging(false)
@@ -119,6 +135,11 @@ impl StoreConfig {
             (false, None) => 10,
         };
         opts.max_connections(max);
+        #[cfg(feature = "postgres")]
+        if unflushed && backend == DbBackend::Postgres {
+            opts.max_connections(max.min(UNFLUSHED_CONNECTIONS))
+                .map_sqlx_postgres_opts(|o| o.options([("synchronous_commit", "off")]));
+        }
         #[cfg(feature = "sqlite")]
         if backend == DbBackend::Sqlite {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -151,6 +172,10 @@ impl StoreConfig {
         Ok(db)
     }
 }
+
+/// Most connections of the PostgreSQL pool that skips the log flush (see
+/// `StoreConfig::open_unflushed`): its writes are short and grouped.
+const UNFLUSHED_CONNECTIONS: u32 = 4;
 
 /// Runs `op` until it succeeds or fails otherwise than with SQLite's "database is locked"
 /// (at most 50 times, backing off a little more each time; servers are not retried).

@@ -98,6 +98,10 @@ pub async fn connect(url: &str) -> Result<SqlStore, Error> {
 #[derive(Clone)]
 pub struct SqlStore {
     db: DatabaseConnection,
+    /// On PostgreSQL, the pool whose commits do not wait for the log flush (see
+    /// [`SqlStore::begin_unflushed`]); `None` elsewhere, or when the store was not opened
+    /// from a URL.
+    unflushed: Option<DatabaseConnection>,
     /// The access-log writer (group commit), shared by clones.
     log_writer: Arc<log_writer::LogWriter>,
 }
@@ -111,10 +115,24 @@ impl fmt::Debug for SqlStore {
 }
 
 impl SqlStore {
-    pub(crate) fn from_migrated(db: DatabaseConnection) -> Self {
+    pub(crate) fn from_migrated(
+        db: DatabaseConnection,
+        unflushed: Option<DatabaseConnection>,
+    ) -> Self {
         Self {
             db,
+            unflushed,
             log_writer: Arc::default(),
+        }
+    }
+
+    /// Where rows that need not wait for the log flush are written, and whether its
+    /// connections already skip it (the PostgreSQL pool of `StoreConfig::open_unflushed`):
+    /// else the main pool, through [`SqlStore::begin_unflushed`].
+    pub(crate) fn unflushed(&self) -> (&DatabaseConnection, bool) {
+        match &self.unflushed {
+            Some(db) => (db, true),
+            None => (&self.db, false),
         }
     }
 
@@ -161,6 +179,9 @@ impl SqlStore {
     /// # Errors
     /// The driver's error if closing failed.
     pub async fn close(self) -> Result<(), sea_orm::DbErr> {
+        if let Some(unflushed) = self.unflushed {
+            unflushed.close().await?;
+        }
         self.db.close().await
     }
 }
@@ -183,9 +204,9 @@ mod tests {
         row.try_get_by_index(0).expect("the setting")
     }
 
-    /// On PostgreSQL, only the transactions begun by `begin_unflushed` (visitor
-    /// sessions, access-log rows) skip waiting for the log flush; every other
-    /// transaction, on the same pooled connection too, waits as configured.
+    /// On PostgreSQL, only visitor sessions and access-log rows skip waiting for the log
+    /// flush (through the store's second pool, or a transaction begun by
+    /// `begin_unflushed`); every other transaction waits as configured.
     #[test]
     fn only_unflushed_transactions_skip_the_flush() {
         run(TestBackend::Postgres, async {
@@ -198,6 +219,15 @@ mod tests {
             assert_eq!(synchronous_commit(&ordinary).await, "on");
             ordinary.commit().await.expect("commit");
             assert_eq!(synchronous_commit(db).await, "on");
+            // The pool that sessions and the log are written through skips it for every
+            // statement; the main pool does not.
+            let (unflushed, skips_flush) = store.unflushed();
+            assert!(
+                skips_flush,
+                "a store opened from a PostgreSQL URL has that pool"
+            );
+            assert_eq!(synchronous_commit(unflushed).await, "off");
+            assert_eq!(synchronous_commit(store.connection()).await, "on");
         });
     }
 }

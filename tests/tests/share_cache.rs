@@ -1,7 +1,9 @@
 //! The per-process share cache (`Config::share_cache`) across two processes on one real
 //! database: a settings change, an expiry and a revoke made through one process's
 //! management API are in effect on that process at once, and on another process sharing
-//! the database within the bound (1 s), even though both had just served the share.
+//! the database within the bound (1 s), even though both had just served the share. A
+//! visitor session is kept too, but a gate the visitor passes on one process is honoured
+//! at once on the other, which had just refused them at that gate.
 
 use reqwest::Method;
 use serde_json::json;
@@ -13,6 +15,7 @@ use sharelink_tests::{Backend, Stack, on_every_backend};
 use std::time::{Duration, Instant};
 
 on_every_backend!(changes_are_in_effect_here_at_once_and_in_another_process_within_the_bound);
+on_every_backend!(a_gate_passed_on_one_process_is_honoured_on_the_other_at_once);
 
 /// Opens the share `key` on `app` as a new visitor; the visitor's session.
 async fn open(app: &Sharelink, key: &str, browser: &str) -> SessionId {
@@ -126,4 +129,40 @@ async fn changes_are_in_effect_here_at_once_and_in_another_process_within_the_bo
             .await
     })
     .await;
+}
+
+async fn a_gate_passed_on_one_process_is_honoured_on_the_other_at_once(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let other = stack.second_process().await;
+    let share = stack
+        .share_with_password(
+            "ana",
+            &["docs/reports"],
+            Some("a long secret phrase"),
+            |_| {},
+        )
+        .await;
+    let key = share.key.to_string();
+    // The visitor opens the link here: this process now holds their session, at the gate.
+    let session = open(&stack.app, &key, "b").await;
+    assert!(
+        download(&stack.app, &key, &session, "b").await.is_err(),
+        "refused before the password"
+    );
+    // The password goes to the other process (a load balancer's choice)...
+    let c = client("b");
+    other
+        .submit_password(
+            &VisitRequest::new(&key, &session, &c, RequestMode::Confirmed),
+            "a long secret phrase",
+        )
+        .await
+        .expect("the password is taken");
+    // ...and the next request, here, is served: a session at a gate is read afresh.
+    download(&stack.app, &key, &session, "b")
+        .await
+        .expect("served here at once after the password was given there");
+    download(other, &key, &session, "b")
+        .await
+        .expect("served there");
 }

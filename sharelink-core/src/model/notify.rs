@@ -165,6 +165,16 @@ pub struct Notice {
     pub at: OffsetDateTime,
 }
 
+/// Whether a share with these choices asks to hear of events of kind `kind` (the legacy
+/// `notify_on_download` flag asks for downloads).
+pub fn wants_notice(
+    choices: &OwnerNotifications,
+    legacy_download: bool,
+    kind: ActivityKind,
+) -> bool {
+    choices.wants(kind) || (kind == ActivityKind::Download && legacy_download)
+}
+
 /// Who is mailed about an event of kind `kind` on a share with these choices: nobody
 /// when the share does not ask for the kind; else the owner (when they have an address)
 /// and every address of the site's administrator copy, each once, the owner first.
@@ -175,8 +185,7 @@ pub fn recipients_of(
     owner: Option<&Email>,
     admin_copy: &[Email],
 ) -> Vec<Email> {
-    let wanted = choices.wants(kind) || (kind == ActivityKind::Download && legacy_download);
-    if !wanted {
+    if !wants_notice(choices, legacy_download, kind) {
         return Vec::new();
     }
     let mut to: Vec<Email> = Vec::new();

@@ -90,6 +90,22 @@ impl Gate {
         if passed { Ok(()) } else { Err(self.pending()) }
     }
 
+    /// Checks every gate the share has (under the site's policy), in order: `Ok` when the
+    /// session is through them all, else the first gate's denial (as [`Gate::check`]).
+    ///
+    /// # Errors
+    /// The denial of the first gate the session is not through.
+    pub fn check_all(
+        share: &Share,
+        site: &SiteSettings,
+        session: &VisitorSession,
+    ) -> Result<(), Denial> {
+        Self::ORDER
+            .into_iter()
+            .filter(|g| g.applies(share, site))
+            .try_for_each(|g| g.check(share, session))
+    }
+
     /// A stamp of the gate's configuration on the share, for the gates an owner can change
     /// under visitors who passed them: the password (its hash), the registration form, the
     /// terms. `None` for the others (their facts are checked afresh every time).

@@ -273,11 +273,7 @@ pub fn decide(req: &AccessRequest<'_>) -> Result<Grant, Denial> {
         return Err(Denial::IpNotAllowed);
     }
 
-    for gate in Gate::ORDER {
-        if gate.applies(share, req.site) {
-            gate.check(share, session)?;
-        }
-    }
+    Gate::check_all(share, req.site, session)?;
     // Binding is a lasting effect, like a use: never on a HEAD, and only on a request the
     // visitor confirmed (see `finish`).
     let bind_device = Gate::Device.applies(share, req.site)

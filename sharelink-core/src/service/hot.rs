@@ -1,14 +1,17 @@
-//! The per-process cache of shares found by key: opening a link, listing and downloading
-//! read the share from the store once per [`Config::share_cache`](super::Config) at most,
-//! instead of on every request.
+//! The per-process cache of shares found by key and of visitor sessions: opening a link,
+//! listing and downloading read them from the store once per
+//! [`Config::share_cache`](super::Config) at most, instead of on every request.
 //!
 //! [`HotShares`] wraps the repository port: every write made through it (this process's
-//! own changes: settings, revoke, delete, a use spent or refunded, a device bound) drops
-//! the share from the cache before it returns, so this process sees its own changes at
-//! once; a change made by another process sharing the database is seen once the entry is
-//! older than the bound. Only shares found by key are kept (not unknown keys, not
-//! sessions: a visitor's session may be changed by another process a moment before its
-//! next request arrives here, so sessions are always read from the store).
+//! own changes: settings, revoke, delete, a use spent or refunded, a device bound, a
+//! session opened or through a gate) replaces or drops the entry before it returns, so
+//! this process sees its own changes at once; a change made by another process sharing
+//! the database is seen once the entry is older than the bound. Only shares found by key
+//! are kept (not unknown keys). A session is only ever changed by a visitor passing a
+//! gate, so a kept copy can lag the store only by gates passed on another process: the
+//! service uses a kept session only when it is through every gate of its share (see
+//! `Sharelink::session_of`), and reads any other from the store. Use counts are never
+//! taken from the cache (limits stay exact).
 
 use crate::model::form::Registration;
 use crate::ports::{
@@ -32,6 +35,9 @@ use time::{Date, OffsetDateTime};
 /// Most shares kept; past it, stale entries are dropped, then all if still full.
 const MAX_ENTRIES: usize = 4096;
 
+/// Most sessions kept (a few hundred bytes each), dropped as shares are.
+const MAX_SESSIONS: usize = 16_384;
+
 /// A repository whose `find_by_key` answers from a per-process cache (see the module).
 pub(super) struct HotShares {
     inner: Arc<dyn ShareRepository>,
@@ -40,6 +46,10 @@ pub(super) struct HotShares {
     /// Bumped by every write: a read that began before a write does not fill the cache
     /// with what it read (it may predate the write).
     writes: AtomicU64,
+    /// Sessions read or written by this process, with when.
+    sessions: Mutex<HashMap<SessionId, (VisitorSession, Instant)>>,
+    /// As `writes`, for sessions.
+    session_writes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -80,7 +90,60 @@ impl HotShares {
             bound,
             cache: Mutex::default(),
             writes: AtomicU64::new(0),
+            sessions: Mutex::default(),
+            session_writes: AtomicU64::new(0),
         }
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, (VisitorSession, Instant)>> {
+        // As `cache`: no invariant a panic could break.
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The copy of session `id` this process read or wrote within the bound, if any. It
+    /// may lack gates passed on another process since (see the module).
+    pub(super) fn cached_session(&self, id: &SessionId) -> Option<VisitorSession> {
+        let sessions = self.sessions();
+        let (session, at) = sessions.get(id)?;
+        (at.elapsed() < self.bound).then(|| session.clone())
+    }
+
+    /// Keeps `session`, as the store held it at `at`, unless a session write happened
+    /// since `writes` was the count of them.
+    fn keep_session(&self, session: &VisitorSession, writes: u64, at: Instant) {
+        let mut sessions = self.sessions();
+        if self.session_writes.load(Ordering::SeqCst) != writes {
+            return;
+        }
+        if sessions.len() >= MAX_SESSIONS {
+            sessions.retain(|_, (_, kept)| kept.elapsed() < self.bound);
+            if sessions.len() >= MAX_SESSIONS {
+                sessions.clear();
+            }
+        }
+        sessions.insert(session.id.clone(), (session.clone(), at));
+    }
+
+    /// Runs a write of `session`, then keeps what it wrote. The entry is dropped and the
+    /// count of writes bumped before and after the write, so a read running meanwhile
+    /// cannot put back what the write replaced.
+    async fn writing_session(
+        &self,
+        session: &VisitorSession,
+        write: impl Future<Output = Result<(), RepoError>>,
+    ) -> Result<(), RepoError> {
+        let forget = || {
+            self.session_writes.fetch_add(1, Ordering::SeqCst);
+            self.sessions().remove(&session.id);
+        };
+        forget();
+        let out = write.await;
+        forget();
+        if out.is_ok() {
+            let written = self.session_writes.load(Ordering::SeqCst);
+            self.keep_session(session, written, Instant::now());
+        }
+        out
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
@@ -206,15 +269,24 @@ impl ShareStore for HotShares {
 #[async_trait]
 impl VisitorStore for HotShares {
     async fn insert_session(&self, session: &VisitorSession) -> Result<(), RepoError> {
-        self.inner.insert_session(session).await
+        self.writing_session(session, self.inner.insert_session(session))
+            .await
     }
 
+    /// Always from the store (the copy read is kept): the service decides when a kept
+    /// copy will do ([`HotShares::cached_session`]).
     async fn get_session(&self, id: &SessionId) -> Result<Option<VisitorSession>, RepoError> {
-        self.inner.get_session(id).await
+        let (writes, at) = (self.session_writes.load(Ordering::SeqCst), Instant::now());
+        let found = self.inner.get_session(id).await?;
+        if let Some(session) = &found {
+            self.keep_session(session, writes, at);
+        }
+        Ok(found)
     }
 
     async fn update_session(&self, session: &VisitorSession) -> Result<(), RepoError> {
-        self.inner.update_session(session).await
+        self.writing_session(session, self.inner.update_session(session))
+            .await
     }
 
     async fn put_code(&self, code: &OneTimeCode) -> Result<(), RepoError> {
@@ -487,6 +559,76 @@ mod tests {
         assert!(find(&hot, "k0").is_some() && find(&hot, &format!("k{MAX_ENTRIES}")).is_some());
     }
 
+    fn session(n: u32, share: ShareId) -> VisitorSession {
+        VisitorSession::new(
+            SessionId::parse(&format!("session{n}")).expect("session id"),
+            share,
+            BrowserId::parse("browser").expect("browser id"),
+            T0,
+        )
+    }
+
+    fn passed(mut s: VisitorSession) -> VisitorSession {
+        s.password_passed = true;
+        s
+    }
+
+    #[test]
+    fn a_session_read_or_written_here_is_kept_within_the_bound() {
+        let (hot, inner, shares) = stores(Duration::from_millis(150));
+        let s = session(1, shares[0].id);
+        assert_eq!(hot.cached_session(&s.id), None, "nothing kept yet");
+        block_on(hot.insert_session(&s)).expect("insert");
+        assert_eq!(
+            hot.cached_session(&s.id),
+            Some(s.clone()),
+            "kept as written"
+        );
+        block_on(hot.update_session(&passed(s.clone()))).expect("update");
+        assert_eq!(hot.cached_session(&s.id), Some(passed(s.clone())));
+        // Written by another process: the copy here lags until the bound has passed...
+        let mut elsewhere = passed(s.clone());
+        elsewhere.clickwrap_accepted = true;
+        block_on(inner.update_session(&elsewhere)).expect("update");
+        assert_eq!(hot.cached_session(&s.id), Some(passed(s.clone())));
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(hot.cached_session(&s.id), None);
+        // ...and a read from the store (always one) keeps what it read.
+        assert_eq!(
+            block_on(hot.get_session(&s.id)).expect("get"),
+            Some(elsewhere.clone())
+        );
+        assert_eq!(hot.cached_session(&s.id), Some(elsewhere));
+    }
+
+    #[test]
+    fn no_session_is_kept_by_a_read_a_write_overtook() {
+        let (hot, _inner, shares) = stores(Duration::from_secs(60));
+        let s = session(1, shares[0].id);
+        block_on(hot.insert_session(&s)).expect("insert");
+        // A read begins and gets the session as it is...
+        let (writes, read_at) = (hot.session_writes.load(Ordering::SeqCst), Instant::now());
+        // ...a write through the cache ends before the read keeps what it got...
+        block_on(hot.update_session(&passed(s.clone()))).expect("update");
+        hot.keep_session(&s, writes, read_at);
+        // ...so the written one stays.
+        assert_eq!(hot.cached_session(&s.id), Some(passed(s)));
+    }
+
+    #[test]
+    fn a_full_session_cache_keeps_working() {
+        let (hot, _inner, shares) = stores(Duration::from_secs(60));
+        for n in 0..u32::try_from(MAX_SESSIONS + 10).expect("small") {
+            block_on(hot.insert_session(&session(n, shares[0].id))).expect("insert");
+        }
+        assert!(hot.sessions().len() <= MAX_SESSIONS);
+        let last = session(
+            u32::try_from(MAX_SESSIONS + 9).expect("small"),
+            shares[0].id,
+        );
+        assert_eq!(hot.cached_session(&last.id), Some(last));
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Find(usize),
@@ -543,6 +685,34 @@ mod tests {
                 }
                 for k in keys.iter().chain(["a", "b", "c"].map(String::from).iter()) {
                     prop_assert_eq!(find(&hot, k), find(inner.as_ref(), k), "key {}", k);
+                }
+            }
+        }
+
+        /// The rule for sessions: whatever this process writes or reads through the cache,
+        /// a kept session is the one the store holds.
+        #[test]
+        fn sessions_written_through_the_cache_are_never_kept_stale(
+            ops in proptest::collection::vec((0..3u32, 0..4u8), 1..40)
+        ) {
+            let (hot, inner, shares) = stores(Duration::from_secs(60));
+            for (n, what) in ops {
+                let fresh = session(n, shares[0].id);
+                let stored = block_on(inner.get_session(&fresh.id)).expect("get");
+                match (what, stored) {
+                    (0, None) => block_on(hot.insert_session(&fresh)).expect("insert"),
+                    (1, Some(s)) => block_on(hot.update_session(&passed(s))).expect("update"),
+                    (2, Some(mut s)) => {
+                        s.clickwrap_accepted = true;
+                        block_on(hot.update_session(&s)).expect("update");
+                    }
+                    _ => { block_on(hot.get_session(&fresh.id)).expect("get"); }
+                }
+                for n in 0..3 {
+                    let id = session(n, shares[0].id).id;
+                    if let Some(kept) = hot.cached_session(&id) {
+                        prop_assert_eq!(Some(kept), block_on(inner.get_session(&id)).expect("get"));
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! the product; adapters (HTTP, CLI, jobs) only translate to and from them.
 
 mod hot;
+mod hot_webhooks;
 mod housekeeping;
 mod mail;
 #[cfg(test)]
@@ -230,9 +231,14 @@ pub struct Config {
     /// visitor request) before it reads it from the store again: a change another
     /// process sharing the database makes to the share (settings, revoke, delete) is in
     /// effect here within this bound; a change made through this application (or a clone
-    /// of it) at once. Visitor sessions and use counts are never taken from it (limits
-    /// stay exact). Default [`Config::DEFAULT_SHARE_CACHE`] (1 s);
-    /// [`Duration::ZERO`](std::time::Duration::ZERO) reads the store on every request.
+    /// of it) at once. The same bound applies to a visitor session this process read or
+    /// wrote (used only while it is through every gate of its share; one at a gate is
+    /// read afresh, as a gate passed on another process may have changed it) and to
+    /// "no webhook endpoint wants this owner's events of this type" (an endpoint added
+    /// on another process gets this process's events from at most the bound after).
+    /// Use counts are never taken from it (limits stay exact). Default
+    /// [`Config::DEFAULT_SHARE_CACHE`] (1 s); [`Duration::ZERO`](std::time::Duration::ZERO)
+    /// reads the store on every request.
     pub share_cache: std::time::Duration,
 }
 
@@ -333,6 +339,11 @@ pub struct Sharelink {
     /// The ports as given (what [`Sharelink::ports`] hands out, so an application built
     /// from them does not stack a second cache on this one).
     given: Ports,
+    /// The cache in front of the repository (the same one as `ports.repo`), when on.
+    hot: Option<Arc<hot::HotShares>>,
+    /// The webhook store's memory of events nobody wants (the same one as
+    /// `ports.webhooks`), when on.
+    quiet: Option<Arc<hot_webhooks::QuietOwners>>,
     config: Arc<Config>,
     /// The site settings last read or saved, shared by every clone.
     site_cache: Arc<site::SiteCache>,
@@ -514,12 +525,22 @@ impl Sharelink {
         let given = ports.clone();
         ports.files = Arc::new(crate::telemetry::TimedFileStore(ports.files));
         ports.mailer = Arc::new(crate::telemetry::CountedMailer(ports.mailer));
-        if !config.share_cache.is_zero() {
-            ports.repo = Arc::new(hot::HotShares::new(ports.repo, config.share_cache));
+        let hot = (!config.share_cache.is_zero())
+            .then(|| Arc::new(hot::HotShares::new(ports.repo.clone(), config.share_cache)));
+        let mut quiet = None;
+        if let Some(hot) = &hot {
+            ports.repo = hot.clone();
+            if let Some(store) = ports.webhooks.take() {
+                let q = Arc::new(hot_webhooks::QuietOwners::new(store, config.share_cache));
+                ports.webhooks = Some(q.clone());
+                quiet = Some(q);
+            }
         }
         Ok(Self {
             ports,
             given,
+            hot,
+            quiet,
             config: Arc::new(config),
             site_cache: Arc::default(),
         })

@@ -2,7 +2,7 @@
 //! the events the share asked for, at once or gathered into the hourly digest.
 
 use super::{Result, Sharelink};
-use crate::model::notify::recipients_of;
+use crate::model::notify::{recipients_of, wants_notice};
 use crate::ports::digest::{DigestEntry, DigestEntryId, NewDigestEntry};
 use crate::ports::mailer::{Mail, MailMessage};
 use crate::{Activity, Email, Notice, Share};
@@ -63,14 +63,19 @@ impl Sharelink {
     /// were told.
     pub(super) async fn notify_owner(&self, share: &Share, activity: Activity) -> Result<u32> {
         let settings = &share.settings;
-        let site = self.site().await?;
+        let kind = activity.kind();
+        // Most shares ask for no notice: then nothing is read (this runs on every download).
+        if !wants_notice(&settings.notifications, settings.notify_on_download, kind) {
+            return Ok(0);
+        }
+        let site = self.site_shared().await?;
         let owner = self.owner_email(&share.owner).await;
         let to = recipients_of(
             &settings.notifications,
             settings.notify_on_download,
-            activity.kind(),
+            kind,
             owner.as_ref(),
-            &site.notification_copy,
+            &site.settings.notification_copy,
         );
         let notice = Notice {
             share_name: settings.name.clone(),

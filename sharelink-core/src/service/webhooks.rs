@@ -117,12 +117,21 @@ impl Sharelink {
         let (Some(store), Some(share)) = (&self.ports.webhooks, event.share()) else {
             return Ok(());
         };
+        let event_type = format!("share.{}", event.kind());
+        // Nobody wanted it a moment ago: no message to build (this runs on every download).
+        if self
+            .quiet
+            .as_ref()
+            .is_some_and(|q| q.is_quiet(owner, &event_type))
+        {
+            return Ok(());
+        }
         store
             .enqueue_event(NewWebhookEvent {
                 message_id: format!("msg_{}", self.token(24)),
                 share,
                 owner: owner.clone(),
-                event_type: format!("share.{}", event.kind()),
+                event_type,
                 payload: webhook_payload(&event)?,
                 at: event.at(),
             })

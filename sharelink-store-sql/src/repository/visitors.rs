@@ -12,12 +12,11 @@ impl VisitorStore for SqlStore {
             created_at: Set(nanos(s.created_at)?),
             data: Set(to_json(s)?),
         };
-        if self.backend() == sea_orm::DbBackend::Postgres {
-            // Opening a link should not wait for a disk flush: a session lost in a crash
-            // of the database server is opened again by the visitor's next request.
-            let txn = Self::begin_unflushed(self.connection())
-                .await
-                .map_err(DbError)?;
+        // Opening a link should not wait for a disk flush: a session lost in a crash of
+        // the database server is opened again by the visitor's next request.
+        let (db, skips_flush) = self.unflushed();
+        if !skips_flush && self.backend() == sea_orm::DbBackend::Postgres {
+            let txn = Self::begin_unflushed(db).await.map_err(DbError)?;
             session::Entity::insert(row)
                 .exec_without_returning(&txn)
                 .await
@@ -25,7 +24,7 @@ impl VisitorStore for SqlStore {
             txn.commit().await.map_err(DbError)?;
         } else {
             session::Entity::insert(row)
-                .exec_without_returning(self.connection())
+                .exec_without_returning(db)
                 .await
                 .map_err(DbError)?;
         }
