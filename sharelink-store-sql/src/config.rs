@@ -106,7 +106,8 @@ impl StoreConfig {
     /// Connects without touching the schema (for reading a database as it is, as the
     /// database copy does with its source).
     pub(crate) async fn open(&self) -> Result<DatabaseConnection, Error> {
-        self.open_pool(false).await
+        // Boxed: the pool's opening is a deep future, and callers' futures nest it.
+        Box::pin(self.open_pool(false)).await
     }
 
     /// On PostgreSQL, a second, small pool whose connections do not wait for the log
@@ -117,7 +118,7 @@ impl StoreConfig {
         if parse_url(&self.url)?.0 != DbBackend::Postgres {
             return Ok(None);
         }
-        Ok(Some(self.open_pool(true).await?))
+        Ok(Some(Box::pin(self.open_pool(true)).await?))
     }
 
     async fn open_pool(&self, unflushed: bool) -> Result<DatabaseConnection, Error> {

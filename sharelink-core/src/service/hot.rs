@@ -10,7 +10,7 @@
 //! are kept (not unknown keys). A session is only ever changed by a visitor passing a
 //! gate, so a kept copy can lag the store only by gates passed on another process: the
 //! service uses a kept session only when it is through every gate of its share (see
-//! `Sharelink::session_of`), and reads any other from the store. Use counts are never
+//! `Sharelink::scene`), and reads any other from the store. Use counts are never
 //! taken from the cache (limits stay exact).
 
 use crate::model::form::Registration;

@@ -398,9 +398,30 @@ impl Sharelink {
     /// the browser).
     async fn scene<'a>(&self, req: &VisitRequest<'a>) -> Result<Scene<'a>> {
         let share = self.share_by_key(req.key).await?;
-        let session = self
-            .session_of(&share, req.session)
-            .await?
+        // The copy this process read or wrote within the share cache's bound does when it
+        // is through every gate of the share: a session only changes by passing gates, so
+        // such a copy decides as the stored one does (what an owner changes under it, such
+        // as a new password, is on the share). A session still at a gate is read from the
+        // store, which may hold a gate it passed on another process a moment ago. (Inline,
+        // not a helper: each nested async fn deepens every caller's future type.)
+        let kept = match self
+            .hot
+            .as_ref()
+            .and_then(|hot| hot.cached_session(req.session))
+        {
+            Some(kept) if kept.share_id == share.id => {
+                let site = self.site_shared().await?;
+                Gate::check_all(&share, &site.settings, &kept)
+                    .is_ok()
+                    .then_some(kept)
+            }
+            _ => None,
+        };
+        let session = match kept {
+            Some(kept) => Some(kept),
+            None => self.ports.repo.get_session(req.session).await?,
+        };
+        let session = session
             .filter(|s| s.share_id == share.id && s.browser == req.client.browser)
             .ok_or(Denial::NoSession)?;
         if let Some(id) = session.recipient {
@@ -422,24 +443,6 @@ impl Sharelink {
             client: req.client,
             mode: req.mode,
         })
-    }
-
-    /// Session `id` of `share`. The copy this process read or wrote within the share
-    /// cache's bound does when it is through every gate of the share: a session only
-    /// changes by passing gates, so such a copy decides as the stored one does (what an
-    /// owner changes under it, such as a new password, is on the share). A session still
-    /// at a gate is read from the store, which may hold a gate it passed on another
-    /// process a moment ago.
-    async fn session_of(&self, share: &Share, id: &SessionId) -> Result<Option<VisitorSession>> {
-        if let Some(kept) = self.hot.as_ref().and_then(|hot| hot.cached_session(id))
-            && kept.share_id == share.id
-        {
-            let site = self.site_shared().await?;
-            if Gate::check_all(share, &site.settings, &kept).is_ok() {
-                return Ok(Some(kept));
-            }
-        }
-        Ok(self.ports.repo.get_session(id).await?)
     }
 
     async fn creator_rights(&self, share: &Share, paths: &[SharePath]) -> Result<CreatorRights> {
