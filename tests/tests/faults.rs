@@ -1,7 +1,8 @@
 //! Injected faults, with the real servers behind a [`Cutter`] (a TCP proxy the test cuts
 //! and restores, so the shared servers keep running for every other test):
-//! - the database goes away mid-run: requests answer 503 with `Retry-After`, and the
-//!   service recovers by itself once it is back (no restart);
+//! - the database goes away mid-run: requests answer 503 with `Retry-After` (once what
+//!   the process read in the last `Config::share_cache` is stale), and the service
+//!   recovers by itself once it is back (no restart);
 //! - the object store goes away during an upload: nothing partial becomes visible;
 //! - a download that fails before its first byte does not spend a one-time use.
 
@@ -31,6 +32,9 @@ async fn the_database_goes_away_and_comes_back() {
 
     let cut = faults.database.as_ref().expect("a database cutter");
     cut.cut();
+    // What this process read in the last `share_cache` (the share, the visitor's session)
+    // still serves that visitor meanwhile; past it, every request needs the database.
+    tokio::time::sleep(stack.app.config().share_cache + Duration::from_millis(100)).await;
     let mut html = stack.html_visitor();
     for _ in 0..3 {
         let json = visitor.get(&page).await;

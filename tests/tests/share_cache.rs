@@ -162,7 +162,7 @@ async fn a_gate_passed_on_one_process_is_honoured_on_the_other_at_once(backend: 
     download(&stack.app, &key, &session, "b")
         .await
         .expect("served here at once after the password was given there");
-    download(other, &key, &session, "b")
+    download(&other, &key, &session, "b")
         .await
         .expect("served there");
 }

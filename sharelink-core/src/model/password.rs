@@ -425,7 +425,9 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        assert_eq!(memory.areas(), 2);
+        // At most two (how many checks overlapped, and so how many areas were made, is
+        // up to the scheduler: a loaded machine may run them one at a time).
+        assert!((1..=2).contains(&memory.areas()), "{} areas", memory.areas());
     }
 
     #[test]
