@@ -430,9 +430,33 @@ async fn settled() {
     let _ = SETTLING.subscribe().wait_for(|n| *n == 0).await;
 }
 
+/// Most uses settled in the background at once before a new download waits: settling
+/// writes the download's log row, and when downloads end faster than the database takes
+/// rows, the settlings (each holding its share and session) would pile up without bound.
+pub(crate) const MAX_SETTLING: usize = 1024;
+
+/// Completes once fewer than [`MAX_SETTLING`] uses are being settled: downloads wait here
+/// before they start, so a slow database slows them down instead of filling memory.
+pub(crate) async fn settling_room() {
+    let _ = SETTLING.subscribe().wait_for(|n| *n < MAX_SETTLING).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn downloads_wait_while_too_many_uses_are_being_settled() {
+        let mut under_way: Vec<Settling> = (0..MAX_SETTLING).map(|_| Settling::begin()).collect();
+        let waiting = tokio::spawn(settling_room());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "a download started past the bound");
+        under_way.pop();
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("room once one settling ended")
+            .expect("the waiter ran");
+    }
 
     #[test]
     fn a_slot_is_refused_past_either_limit_and_given_back_on_drop() {

@@ -139,7 +139,52 @@ fn stats_from(row: &QueryResult) -> Result<ShareStats> {
 
 /// Inserts one event; its id.
 pub(crate) async fn insert(conn: &impl ConnectionTrait, e: &NewLogEvent) -> Result<i64> {
-    let row = log_event::ActiveModel {
+    Ok(log_event::Entity::insert(row(e)?)
+        .exec(conn)
+        .await
+        .map_err(DbError)?
+        .last_insert_id)
+}
+
+/// Writes `events` with one statement where the ids of its rows can be known: PostgreSQL
+/// returns them, and SQLite gives the rows of one statement consecutive ids ending at the
+/// last one (the writer holds the database's one write lock). One row at a time
+/// elsewhere. Their ids in order.
+pub(crate) async fn insert_all(
+    conn: &impl ConnectionTrait,
+    events: &[&NewLogEvent],
+) -> Result<Vec<i64>> {
+    let rows = events.iter().map(|e| row(e)).collect::<Result<Vec<_>>>()?;
+    let n = i64::try_from(rows.len())
+        .map_err(|_| corrupt("a batch of log events too long to count"))?;
+    match conn.get_database_backend() {
+        _ if rows.is_empty() => Ok(Vec::new()),
+        DbBackend::Postgres => Ok(log_event::Entity::insert_many(rows)
+            .exec_with_returning_keys(conn)
+            .await
+            .map_err(DbError)?),
+        DbBackend::Sqlite => {
+            let last = log_event::Entity::insert_many(rows)
+                .exec(conn)
+                .await
+                .map_err(DbError)?
+                .last_insert_id
+                .ok_or_else(|| corrupt("a batch of log events was written without an id"))?;
+            Ok((last - n + 1..=last).collect())
+        }
+        _ => {
+            let mut ids = Vec::with_capacity(rows.len());
+            for e in events {
+                ids.push(insert(conn, e).await?);
+            }
+            Ok(ids)
+        }
+    }
+}
+
+/// The row of an event.
+fn row(e: &NewLogEvent) -> Result<log_event::ActiveModel> {
+    Ok(log_event::ActiveModel {
         id: NotSet,
         share_id: Set(e.share_id.0),
         at: Set(nanos(e.at)?),
@@ -152,12 +197,7 @@ pub(crate) async fn insert(conn: &impl ConnectionTrait, e: &NewLogEvent) -> Resu
         email: Set(e.email.as_ref().map(|m| m.as_str().to_owned())),
         registration: Set(e.registration.map(|r| r.0)),
         detail: Set(e.detail.clone()),
-    };
-    Ok(log_event::Entity::insert(row)
-        .exec(conn)
-        .await
-        .map_err(DbError)?
-        .last_insert_id)
+    })
 }
 
 #[async_trait]

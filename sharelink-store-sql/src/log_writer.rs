@@ -134,10 +134,8 @@ async fn write_together(
         SqlStore::begin_unflushed(db).await
     }
     .map_err(DbError)?;
-    let mut ids = Vec::with_capacity(batch.len());
-    for job in batch {
-        ids.push(crate::access_log::insert(&txn, &job.event).await?);
-    }
+    let events: Vec<&NewLogEvent> = batch.iter().map(|job| &job.event).collect();
+    let ids = crate::access_log::insert_all(&txn, &events).await?;
     txn.commit().await.map_err(DbError)?;
     Ok(ids)
 }

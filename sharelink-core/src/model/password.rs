@@ -427,7 +427,11 @@ mod tests {
         }
         // At most two (how many checks overlapped, and so how many areas were made, is
         // up to the scheduler: a loaded machine may run them one at a time).
-        assert!((1..=2).contains(&memory.areas()), "{} areas", memory.areas());
+        assert!(
+            (1..=2).contains(&memory.areas()),
+            "{} areas",
+            memory.areas()
+        );
     }
 
     #[test]

@@ -67,8 +67,9 @@ pub(crate) async fn zip(
     if with_cookies { ctx.apply(res) } else { res }
 }
 
-/// How a file route's request counts, and whether its answer carries cookies. A POST (a
-/// confirm button) is confirmed, once its CSRF token is checked, in the visitor's session
+/// How a file route's request counts, and whether its answer carries cookies; a GET or
+/// POST first waits while too many downloads are being settled
+/// ([`crate::serve::settling_room`]). A POST (a confirm button) is confirmed, once its CSRF token is checked, in the visitor's session
 /// or one opened now. A HEAD never counts and stores nothing. A GET is not confirmed; a
 /// returning browser without a session of this share gets one opened (then the answer
 /// carries its cookie).
@@ -86,11 +87,14 @@ async fn request_mode(
         Err(rejection) if *method == Method::POST => return Err(rejection.into_response()),
         Err(_) => Fields::new(),
     };
+    if *method == Method::HEAD {
+        // Settles nothing: never waits.
+        return Ok((RequestMode::Head, false, fields));
+    }
+    crate::serve::settling_room().await;
     if *method == Method::POST {
         posted_session(st, ctx, key, headers, &fields).await?;
         Ok((RequestMode::Confirmed, true, fields))
-    } else if *method == Method::HEAD {
-        Ok((RequestMode::Head, false, fields))
     } else {
         let opened = returning_session(st, ctx, key).await;
         Ok((RequestMode::Unconfirmed, opened, fields))
