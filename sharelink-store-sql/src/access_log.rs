@@ -203,8 +203,8 @@ fn row(e: &NewLogEvent) -> Result<log_event::ActiveModel> {
 #[async_trait]
 impl AccessLog for SqlStore {
     async fn append(&self, e: &NewLogEvent) -> Result<i64> {
-        let (db, skips_flush) = self.unflushed();
-        match self.log_writer().append(db, skips_flush, e).await {
+        let db = self.unflushed();
+        match self.log_writer().append(db, e).await {
             Some(result) => result,
             None => insert(db, e).await,
         }

@@ -99,8 +99,7 @@ pub async fn connect(url: &str) -> Result<SqlStore, Error> {
 pub struct SqlStore {
     db: DatabaseConnection,
     /// On PostgreSQL, the pool whose commits do not wait for the log flush (see
-    /// [`SqlStore::begin_unflushed`]); `None` elsewhere, or when the store was not opened
-    /// from a URL.
+    /// [`SqlStore::unflushed`]); `None` elsewhere.
     unflushed: Option<DatabaseConnection>,
     /// The access-log writer (group commit), shared by clones.
     log_writer: Arc<log_writer::LogWriter>,
@@ -126,37 +125,19 @@ impl SqlStore {
         }
     }
 
-    /// Where rows that need not wait for the log flush are written, and whether its
-    /// connections already skip it (the PostgreSQL pool of `StoreConfig::open_unflushed`):
-    /// else the main pool, through [`SqlStore::begin_unflushed`].
-    pub(crate) fn unflushed(&self) -> (&DatabaseConnection, bool) {
-        match &self.unflushed {
-            Some(db) => (db, true),
-            None => (&self.db, false),
-        }
+    /// Where rows whose loss in a crash of the database server itself is harmless are
+    /// written (visitor sessions: the visitor opens a new one; access-log rows). On
+    /// PostgreSQL, the pool of `StoreConfig::open_unflushed`, whose commits do not wait
+    /// for the log flush: that bounds the loss to the last `3 × wal_writer_delay` (600 ms
+    /// by default) before such a crash and loses nothing when only this process dies.
+    /// Elsewhere the main pool (SQLite in WAL mode with `synchronous=NORMAL` does not
+    /// flush on commit anyway).
+    pub(crate) fn unflushed(&self) -> &DatabaseConnection {
+        self.unflushed.as_ref().unwrap_or(&self.db)
     }
 
     pub(crate) fn log_writer(&self) -> &log_writer::LogWriter {
         &self.log_writer
-    }
-
-    /// Begins a transaction whose commit does not wait for the database's log flush, for
-    /// rows whose loss in a crash of the database server itself is harmless (visitor
-    /// sessions: the visitor opens a new one; access-log rows): on PostgreSQL
-    /// `synchronous_commit` is off for it alone, which bounds the loss to the last
-    /// `3 × wal_writer_delay` (600 ms by default) before such a crash and loses nothing
-    /// when only this process dies. Other databases: an ordinary transaction (SQLite in
-    /// WAL mode with `synchronous=NORMAL` does not flush on commit anyway).
-    pub(crate) async fn begin_unflushed(
-        db: &DatabaseConnection,
-    ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-        use sea_orm::{ConnectionTrait, TransactionTrait};
-        let txn = db.begin().await?;
-        if db.get_database_backend() == DbBackend::Postgres {
-            txn.execute_unprepared("SET LOCAL synchronous_commit = off")
-                .await?;
-        }
-        Ok(txn)
     }
 
     /// The sea-orm connection pool (for health checks, or the embedder's own queries).
@@ -188,7 +169,6 @@ impl SqlStore {
 
 #[cfg(all(test, feature = "testing", feature = "postgres"))]
 mod tests {
-    use super::SqlStore;
     use crate::testing::{TestBackend, fresh_store, run};
     use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 
@@ -205,29 +185,26 @@ mod tests {
     }
 
     /// On PostgreSQL, only visitor sessions and access-log rows skip waiting for the log
-    /// flush (through the store's second pool, or a transaction begun by
-    /// `begin_unflushed`); every other transaction waits as configured.
+    /// flush (the store's second pool, in transactions too); every statement and
+    /// transaction on the main pool waits as configured.
     #[test]
     fn only_unflushed_transactions_skip_the_flush() {
         run(TestBackend::Postgres, async {
             let store = fresh_store(TestBackend::Postgres).await;
-            let db = store.connection();
-            let txn = SqlStore::begin_unflushed(db).await.expect("begin");
+            assert!(
+                store.unflushed.is_some(),
+                "a store opened from a PostgreSQL URL has that pool"
+            );
+            let unflushed = store.unflushed();
+            let txn = unflushed.begin().await.expect("begin");
             assert_eq!(synchronous_commit(&txn).await, "off");
             txn.commit().await.expect("commit");
+            assert_eq!(synchronous_commit(unflushed).await, "off");
+            let db = store.connection();
             let ordinary = db.begin().await.expect("begin");
             assert_eq!(synchronous_commit(&ordinary).await, "on");
             ordinary.commit().await.expect("commit");
             assert_eq!(synchronous_commit(db).await, "on");
-            // The pool that sessions and the log are written through skips it for every
-            // statement; the main pool does not.
-            let (unflushed, skips_flush) = store.unflushed();
-            assert!(
-                skips_flush,
-                "a store opened from a PostgreSQL URL has that pool"
-            );
-            assert_eq!(synchronous_commit(unflushed).await, "off");
-            assert_eq!(synchronous_commit(store.connection()).await, "on");
         });
     }
 }

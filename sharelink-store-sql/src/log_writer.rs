@@ -7,9 +7,8 @@
 //! takes whatever is queued when it starts a batch (at most [`MAX_BATCH`]) and never
 //! waits for more, so a lone append is written at once.
 
-use crate::SqlStore;
 use crate::error::DbError;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use sharelink_core::ports::{NewLogEvent, RepoError};
 use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
@@ -39,7 +38,6 @@ impl LogWriter {
     pub(crate) async fn append(
         &self,
         db: &DatabaseConnection,
-        skips_flush: bool,
         event: &NewLogEvent,
     ) -> Option<Result<i64, RepoError>> {
         let runtime = tokio::runtime::Handle::try_current().ok()?;
@@ -48,19 +46,13 @@ impl LogWriter {
             event: event.clone(),
             reply,
         };
-        self.enqueue(&runtime, db, skips_flush, job);
+        self.enqueue(&runtime, db, job);
         Some(answer.await.unwrap_or_else(|_| Err(gone())))
     }
 
     /// Queues `job` for the running writer task, starting one first when there is none
     /// or its runtime has ended.
-    fn enqueue(
-        &self,
-        runtime: &tokio::runtime::Handle,
-        db: &DatabaseConnection,
-        skips_flush: bool,
-        job: Job,
-    ) {
+    fn enqueue(&self, runtime: &tokio::runtime::Handle, db: &DatabaseConnection, job: Job) {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         let job = match queue.as_ref() {
             Some(sender) => match sender.send(job) {
@@ -70,7 +62,7 @@ impl LogWriter {
             None => job,
         };
         let (sender, receiver) = mpsc::unbounded_channel();
-        runtime.spawn(run(db.clone(), skips_flush, receiver));
+        runtime.spawn(run(db.clone(), receiver));
         // The receiver of a new channel is alive: this send cannot fail.
         let _ = sender.send(job);
         *queue = Some(sender);
@@ -85,24 +77,20 @@ fn gone() -> RepoError {
     }
 }
 
-/// The writer task: batches of whatever is queued, each in one transaction, on `db`
-/// (whose connections already skip the log flush when `skips_flush`).
-async fn run(db: DatabaseConnection, skips_flush: bool, mut queue: mpsc::UnboundedReceiver<Job>) {
+/// The writer task: batches of whatever is queued, each in one transaction.
+async fn run(db: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write(&db, skips_flush, std::mem::take(&mut batch)).await;
+        write(&db, std::mem::take(&mut batch)).await;
         batch.reserve(MAX_BATCH);
     }
 }
 
 /// Writes a batch and answers each append. A batch that fails as a whole is written
 /// again one event at a time, so one bad event fails alone.
-async fn write(db: &DatabaseConnection, skips_flush: bool, batch: Vec<Job>) {
-    // A lone event on PostgreSQL needs a transaction to skip the flush, unless its
-    // connection skips it already.
-    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
-    if batch.len() > 1 || (postgres && !skips_flush) {
-        match write_together(db, skips_flush, &batch).await {
+async fn write(db: &DatabaseConnection, batch: Vec<Job>) {
+    if batch.len() > 1 {
+        match write_together(db, &batch).await {
             Ok(ids) => {
                 for (job, id) in batch.into_iter().zip(ids) {
                     let _ = job.reply.send(Ok(id));
@@ -121,19 +109,10 @@ async fn write(db: &DatabaseConnection, skips_flush: bool, batch: Vec<Job>) {
     }
 }
 
-/// All events of `batch` in one transaction (not waiting for the log flush on
-/// PostgreSQL, see [`SqlStore::begin_unflushed`]); their ids in order.
-async fn write_together(
-    db: &DatabaseConnection,
-    skips_flush: bool,
-    batch: &[Job],
-) -> Result<Vec<i64>, RepoError> {
-    let txn = if skips_flush {
-        sea_orm::TransactionTrait::begin(db).await
-    } else {
-        SqlStore::begin_unflushed(db).await
-    }
-    .map_err(DbError)?;
+/// All events of `batch` in one transaction (one statement where the backend allows,
+/// see [`crate::access_log::insert_all`]); their ids in order.
+async fn write_together(db: &DatabaseConnection, batch: &[Job]) -> Result<Vec<i64>, RepoError> {
+    let txn = db.begin().await.map_err(DbError)?;
     let events: Vec<&NewLogEvent> = batch.iter().map(|job| &job.event).collect();
     let ids = crate::access_log::insert_all(&txn, &events).await?;
     txn.commit().await.map_err(DbError)?;

@@ -465,26 +465,7 @@ impl Stack {
             .with_site_store(site_store);
         let app = Sharelink::new(ports, Config::new(format!("{base}/s/")).with_site(site))
             .expect("the application");
-        let state = SharelinkState::new(
-            app.clone(),
-            Arc::new(HeaderAuth),
-            HttpConfig {
-                secure_cookies: false,
-                ..HttpConfig::default()
-            },
-        );
-        let router = axum::Router::new().nest("/share", sharelink_http::router(state));
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("the server runs");
-        });
+        let server = serve_http(app.clone(), listener);
 
         Self {
             app,
@@ -659,6 +640,22 @@ impl Stack {
         Sharelink::new(ports, self.app.config().clone()).expect("the second application")
     }
 
+    /// [`second_process`](Self::second_process) behind its own HTTP server, as a load
+    /// balancer's second backend: the base URL of its sharelink router (as `base`, on
+    /// another port). The server stops with the test's runtime.
+    ///
+    /// # Panics
+    /// When the database cannot be reached or no port is free.
+    pub async fn second_server(&self) -> String {
+        let app = self.second_process().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr: SocketAddr = listener.local_addr().expect("its address");
+        drop(serve_http(app, listener));
+        format!("http://{addr}/share")
+    }
+
     /// Calls the management API (`path` below `/share/api`) as `user` (or anonymously).
     pub async fn api(
         &self,
@@ -751,7 +748,38 @@ pub struct Visitor {
     headers: Vec<(String, String)>,
 }
 
+/// Serves `app`'s router (header sign-in, cookies without `Secure`) under `/share` on
+/// `listener`, as every test server does.
+fn serve_http(app: Sharelink, listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<()> {
+    let state = SharelinkState::new(
+        app,
+        Arc::new(HeaderAuth),
+        HttpConfig {
+            secure_cookies: false,
+            ..HttpConfig::default()
+        },
+    );
+    let router = axum::Router::new().nest("/share", sharelink_http::router(state));
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("the server runs");
+    })
+}
+
 impl Visitor {
+    /// Sends this browser's next requests to the sharelink router at `base` (another
+    /// server of the same site, as a load balancer may), with the cookies it holds.
+    pub fn switch_to(&mut self, base: &str) {
+        base.clone_into(&mut self.base);
+    }
+
     /// A new browser (no cookies) of the sharelink router mounted at `base` (e.g.
     /// `http://127.0.0.1:8080/share`), asking for JSON when `json` is set, else HTML.
     pub fn at(base: &str, json: bool) -> Self {

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 on_every_backend!(changes_are_in_effect_here_at_once_and_in_another_process_within_the_bound);
 on_every_backend!(a_gate_passed_on_one_process_is_honoured_on_the_other_at_once);
+on_every_backend!(a_password_given_through_one_server_s_page_opens_the_share_on_the_other);
 
 /// Opens the share `key` on `app` as a new visitor; the visitor's session.
 async fn open(app: &Sharelink, key: &str, browser: &str) -> SessionId {
@@ -165,4 +166,55 @@ async fn a_gate_passed_on_one_process_is_honoured_on_the_other_at_once(backend: 
     download(&other, &key, &session, "b")
         .await
         .expect("served there");
+}
+
+/// The same, as a person meets it behind a load balancer: the page of one server asks for
+/// the password (that server now holds the session, at the gate), the page's form is
+/// posted to the other server, and the next request, back on the first, is served.
+async fn a_password_given_through_one_server_s_page_opens_the_share_on_the_other(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let other = stack.second_server().await;
+    let share = stack
+        .share_with_password(
+            "ana",
+            &["docs/reports"],
+            Some("a long secret phrase"),
+            |_| {},
+        )
+        .await;
+    let key = share.key.to_string();
+    let mut browser = stack.html_visitor();
+    // A browser's first fetch goes round once for its cookie; then the password page.
+    let mut page = browser.get(&format!("/s/{key}")).await;
+    if page.status == 303 {
+        page = browser.get(&format!("/s/{key}")).await;
+    }
+    assert_eq!(page.status, 401, "{}", page.text());
+    assert!(page.text().contains("name=\"password\""), "{}", page.text());
+    let refused = browser
+        .post_form(&format!("/s/{key}/password"), &[("password", "not it")])
+        .await;
+    assert_eq!(refused.status, 401, "a wrong password: {}", refused.text());
+    assert!(browser.has_session(), "the refusal opened the session here");
+    let file = format!("/s/{key}/dl/reports/a.txt");
+    assert_eq!(browser.get(&file).await.status, 401, "refused before");
+
+    browser.switch_to(&other);
+    let passed = browser
+        .post_form(
+            &format!("/s/{key}/password"),
+            &[("password", "a long secret phrase")],
+        )
+        .await;
+    assert!(
+        passed.status < 400,
+        "the password, there: {} {}",
+        passed.status,
+        passed.text()
+    );
+
+    browser.switch_to(&stack.base);
+    let served = browser.get(&file).await;
+    assert_eq!(served.status, 200, "served here at once: {}", served.text());
+    assert_eq!(&served.body[..], b"alpha");
 }

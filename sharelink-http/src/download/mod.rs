@@ -69,8 +69,8 @@ pub(crate) async fn zip(
 
 /// How a file route's request counts, and whether its answer carries cookies; a GET or
 /// POST first waits while too many downloads are being settled
-/// ([`crate::serve::settling_room`]). A POST (a confirm button) is confirmed, once its CSRF token is checked, in the visitor's session
-/// or one opened now. A HEAD never counts and stores nothing. A GET is not confirmed; a
+/// ([`crate::serve::settling_room`]). A POST (a confirm button) is confirmed, once its
+/// CSRF token is checked, in the visitor's session or one opened now. A HEAD never counts and stores nothing. A GET is not confirmed; a
 /// returning browser without a session of this share gets one opened (then the answer
 /// carries its cookie).
 async fn request_mode(

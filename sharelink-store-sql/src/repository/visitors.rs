@@ -14,20 +14,10 @@ impl VisitorStore for SqlStore {
         };
         // Opening a link should not wait for a disk flush: a session lost in a crash of
         // the database server is opened again by the visitor's next request.
-        let (db, skips_flush) = self.unflushed();
-        if !skips_flush && self.backend() == sea_orm::DbBackend::Postgres {
-            let txn = Self::begin_unflushed(db).await.map_err(DbError)?;
-            session::Entity::insert(row)
-                .exec_without_returning(&txn)
-                .await
-                .map_err(DbError)?;
-            txn.commit().await.map_err(DbError)?;
-        } else {
-            session::Entity::insert(row)
-                .exec_without_returning(db)
-                .await
-                .map_err(DbError)?;
-        }
+        session::Entity::insert(row)
+            .exec_without_returning(self.unflushed())
+            .await
+            .map_err(DbError)?;
         Ok(())
     }
 
